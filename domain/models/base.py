@@ -1,0 +1,73 @@
+"""Declarative base, naming convention and column helpers shared by every aggregate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Explicit constraint names keep Alembic's autogenerate stable across PostgreSQL and SQLite.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MONEY = Numeric(12, 2)
+
+
+class Base(DeclarativeBase):
+    """Base class of every mapped table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """An enum stored as its member name in a VARCHAR with a CHECK constraint.
+
+    Portable across PostgreSQL and SQLite, and a new member is a one-line migration of the
+    check constraint instead of an ALTER TYPE.
+    """
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.name) for m in enum_cls),
+        validate_strings=True,
+    )
+
+
+def fk(target: str, *, ondelete: str | None = "CASCADE", nullable: bool = False, **kw: Any) -> Any:
+    """A foreign key column with an index: every FK is indexed so joins and deletes stay cheap."""
+    return mapped_column(
+        Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True, **kw
+    )
+
+
+def created_at() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def money(nullable: bool = False, **kw: Any) -> Mapped[Decimal]:
+    return mapped_column(MONEY, nullable=nullable, **kw)
+
+
+class IdMixin:
+    id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=True, sort_order=-1
+    )

@@ -1,0 +1,1 @@
+"""The GraphQL gateway: HTTP, schema, resolvers, loaders and the command line."""
