@@ -74,6 +74,12 @@ class StatementCounter:
         self.engine = engine.sync_engine
         self.statements: list[str] = []
 
+    def fresh(self) -> StatementCounter:
+        """A new counter on the same engine."""
+        counter = StatementCounter.__new__(StatementCounter)
+        counter.engine, counter.statements = self.engine, []
+        return counter
+
     def _record(self, _conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         self.statements.append(statement)
 

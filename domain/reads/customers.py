@@ -1,0 +1,106 @@
+"""Customer searches: filters, ordering and offset pages for the customers connection."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.models import Address, Customer, Plan
+from domain.models.enums import PlanStatus
+
+
+class CustomerOrderField(enum.Enum):
+    ID = "ID"
+    NAME = "NAME"
+    DOCUMENT = "DOCUMENT"
+    CREATED_AT = "CREATED_AT"
+
+
+_ORDER_COLUMNS = {
+    CustomerOrderField.ID: Customer.id,
+    CustomerOrderField.NAME: Customer.name,
+    CustomerOrderField.DOCUMENT: Customer.document,
+    CustomerOrderField.CREATED_AT: Customer.created_at,
+}
+
+
+@dataclass(frozen=True)
+class CustomerOrder:
+    field: CustomerOrderField = CustomerOrderField.ID
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """What a customers search keeps; every given criterion must hold."""
+
+    search: str | None = None  # name or document contains
+    name_contains: str | None = None
+    document_contains: str | None = None
+    city: str | None = None
+    plan_statuses: Sequence[PlanStatus] = field(default_factory=tuple)
+    offer_ids: Sequence[int] = field(default_factory=tuple)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(statement: Select, criteria: CustomerFilter) -> Select:  # type: ignore[type-arg]
+    if criteria.search:
+        digits = "".join(ch for ch in criteria.search if ch.isdigit())
+        condition = Customer.name.ilike(_like(criteria.search), escape="\\")
+        if digits:
+            condition = condition | Customer.document.like(_like(digits), escape="\\")
+        statement = statement.where(condition)
+    if criteria.name_contains:
+        statement = statement.where(Customer.name.ilike(_like(criteria.name_contains), escape="\\"))
+    if criteria.document_contains:
+        digits = "".join(ch for ch in criteria.document_contains if ch.isdigit())
+        statement = statement.where(Customer.document.like(_like(digits), escape="\\"))
+    if criteria.city:
+        statement = statement.where(
+            exists().where(
+                Address.customer_id == Customer.id,
+                func.lower(Address.city) == criteria.city.lower(),
+            )
+        )
+    if criteria.plan_statuses or criteria.offer_ids:
+        plan_match = exists().where(Plan.customer_id == Customer.id)
+        if criteria.plan_statuses:
+            plan_match = plan_match.where(Plan.status.in_(list(criteria.plan_statuses)))
+        if criteria.offer_ids:
+            plan_match = plan_match.where(Plan.offer_id.in_(list(criteria.offer_ids)))
+        statement = statement.where(plan_match)
+    return statement
+
+
+async def count_customers(session: AsyncSession, criteria: CustomerFilter) -> int:
+    statement = _filtered(select(func.count()).select_from(Customer), criteria)
+    return int(await session.scalar(statement) or 0)
+
+
+async def customer_page(
+    session: AsyncSession,
+    criteria: CustomerFilter,
+    order: Sequence[CustomerOrder],
+    *,
+    offset: int,
+    limit: int,
+) -> list[Customer]:
+    """One page of matching customers; the id breaks ties so pages never overlap or skip."""
+    if limit <= 0:
+        return []
+    clauses = []
+    for term in order:
+        column = _ORDER_COLUMNS[term.field]
+        clauses.append(column.desc() if term.descending else column.asc())
+    if not any(term.field is CustomerOrderField.ID for term in order):
+        clauses.append(Customer.id.asc())
+    statement = _filtered(select(Customer), criteria).order_by(*clauses).offset(offset).limit(limit)
+    return list(await session.scalars(statement))

@@ -1,0 +1,1 @@
+"""Pure business rules of the domain: functions of their arguments, with no database access."""

@@ -1,0 +1,1 @@
+"""Executing operations: the document cache in front of graphql-core's executor."""

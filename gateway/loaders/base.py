@@ -1,0 +1,81 @@
+"""Loader base classes: to-one by primary key, and to-many grouped by a foreign key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.models import Base
+from domain.reads import common
+
+T = TypeVar("T")
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+class RequestDb:
+    """The request's one AsyncSession, used by one coroutine at a time.
+
+    graphql-core resolves sibling fields concurrently and an AsyncSession refuses concurrent use,
+    so every read takes the request's lock (ADR 0002).
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._lock = asyncio.Lock()
+
+    async def run(self, read: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        async with self._lock:
+            return await read(self.session, *args, **kwargs)
+
+
+class RequestLoader(DataLoader, Generic[T]):  # type: ignore[misc]
+    def __init__(self, db: RequestDb) -> None:
+        super().__init__()
+        self.db = db
+
+
+class ByIdLoader(RequestLoader[ModelT | None]):
+    """To-one: the row of `model` with each primary key, or None."""
+
+    model: ClassVar[type[Base]]
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        rows = await self.db.run(common.by_ids, self.model, keys)
+        index = {row.id: row for row in rows}  # type: ignore[attr-defined]
+        return [index.get(key) for key in keys]
+
+
+class ManyByKeyLoader(RequestLoader[list[ModelT]]):
+    """To-many: the rows of `model` whose `column` equals each key, in a stable order."""
+
+    model: ClassVar[type[Base]]
+    column: ClassVar[str]
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Any]]:
+        rows = await self.db.run(common.by_keys, self.model, self.column, keys)
+        return group_by_key(keys, rows, lambda row: getattr(row, self.column))
+
+
+class OneByKeyLoader(RequestLoader[ModelT | None]):
+    """To-one through a unique foreign key (e.g. a plan's contract)."""
+
+    model: ClassVar[type[Base]]
+    column: ClassVar[str]
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        rows = await self.db.run(common.by_keys, self.model, self.column, keys)
+        index = {getattr(row, self.column): row for row in rows}
+        return [index.get(key) for key in keys]
+
+
+def group_by_key(keys: Sequence[Any], rows: Sequence[T], key: Callable[[T], Any]) -> list[list[T]]:
+    """Rows grouped per key, aligned with `keys`, keeping the rows' order within each group."""
+    groups: dict[Any, list[T]] = defaultdict(list)
+    for row in rows:
+        groups[key(row)].append(row)
+    return [groups.get(k, []) for k in keys]

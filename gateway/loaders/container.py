@@ -1,0 +1,219 @@
+"""The per-request Loaders container and every relation's loader."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from domain import models as m
+from domain.reads import graph
+from gateway.loaders.base import (
+    ByIdLoader,
+    ManyByKeyLoader,
+    OneByKeyLoader,
+    RequestDb,
+    RequestLoader,
+    group_by_key,
+)
+
+
+class CustomerByIdLoader(ByIdLoader[m.Customer]):
+    model = m.Customer
+
+
+class AddressByIdLoader(ByIdLoader[m.Address]):
+    model = m.Address
+
+
+class ContactByIdLoader(ByIdLoader[m.Contact]):
+    model = m.Contact
+
+
+class PlanByIdLoader(ByIdLoader[m.Plan]):
+    model = m.Plan
+
+
+class PlanOfferByIdLoader(ByIdLoader[m.PlanOffer]):
+    model = m.PlanOffer
+
+
+class TvPackageByIdLoader(ByIdLoader[m.TvPackage]):
+    model = m.TvPackage
+
+
+class TvPointByIdLoader(ByIdLoader[m.TvPoint]):
+    model = m.TvPoint
+
+
+class TvPackageSubscriptionByIdLoader(ByIdLoader[m.TvPackageSubscription]):
+    model = m.TvPackageSubscription
+
+
+class TvPointLocationByIdLoader(ByIdLoader[m.TvPointLocation]):
+    model = m.TvPointLocation
+
+
+class EquipmentByIdLoader(ByIdLoader[m.Equipment]):
+    model = m.Equipment
+
+
+class ChannelByIdLoader(ByIdLoader[m.Channel]):
+    model = m.Channel
+
+
+class ExtraServiceDefinitionByIdLoader(ByIdLoader[m.ExtraServiceDefinition]):
+    model = m.ExtraServiceDefinition
+
+
+class ContractTemplateByIdLoader(ByIdLoader[m.ContractTemplate]):
+    model = m.ContractTemplate
+
+
+class BillingFormByIdLoader(ByIdLoader[m.BillingForm]):
+    model = m.BillingForm
+
+
+class BankByIdLoader(ByIdLoader[m.Bank]):
+    model = m.Bank
+
+
+class IpPoolByIdLoader(ByIdLoader[m.IpPool]):
+    model = m.IpPool
+
+
+class TechnicianByIdLoader(ByIdLoader[m.Technician]):
+    model = m.Technician
+
+
+class RoleByIdLoader(ByIdLoader[m.Role]):
+    model = m.Role
+
+
+class ReceivableByIdLoader(ByIdLoader[m.Receivable]):
+    model = m.Receivable
+
+
+class AddressesByCustomerIdLoader(ManyByKeyLoader[m.Address]):
+    model, column = m.Address, "customer_id"
+
+
+class ContactsByCustomerIdLoader(ManyByKeyLoader[m.Contact]):
+    model, column = m.Contact, "customer_id"
+
+
+class ExtraFieldsByCustomerIdLoader(ManyByKeyLoader[m.ExtraField]):
+    model, column = m.ExtraField, "customer_id"
+
+
+class ExtraFieldsByPlanIdLoader(ManyByKeyLoader[m.ExtraField]):
+    model, column = m.ExtraField, "plan_id"
+
+
+class PlansByCustomerIdLoader(ManyByKeyLoader[m.Plan]):
+    model, column = m.Plan, "customer_id"
+
+
+class ReceivablesByCustomerIdLoader(ManyByKeyLoader[m.Receivable]):
+    model, column = m.Receivable, "customer_id"
+
+
+class ReceivablesByPlanIdLoader(ManyByKeyLoader[m.Receivable]):
+    model, column = m.Receivable, "plan_id"
+
+
+class ContractByPlanIdLoader(OneByKeyLoader[m.Contract]):
+    model, column = m.Contract, "plan_id"
+
+
+class AddressHistoryByPlanIdLoader(ManyByKeyLoader[m.PlanAddressHistory]):
+    model, column = m.PlanAddressHistory, "plan_id"
+
+
+class AppointmentsByPlanIdLoader(ManyByKeyLoader[m.InstallationAppointment]):
+    model, column = m.InstallationAppointment, "plan_id"
+
+
+class TvPackageSubscriptionsByPlanIdLoader(ManyByKeyLoader[m.TvPackageSubscription]):
+    model, column = m.TvPackageSubscription, "plan_id"
+
+
+class TvPointsByPlanIdLoader(ManyByKeyLoader[m.TvPoint]):
+    model, column = m.TvPoint, "plan_id"
+
+
+class TvPointHistoryByPointIdLoader(ManyByKeyLoader[m.TvPointHistory]):
+    model, column = m.TvPointHistory, "tv_point_id"
+
+
+class ServiceByIdLoader(RequestLoader[m.Service | None]):
+    """To-one: a service by id, as its kind's class."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        rows = await self.db.run(graph.services_by_ids, keys)
+        index = {row.id: row for row in rows}
+        return [index.get(key) for key in keys]
+
+
+class ServicesByPlanIdLoader(RequestLoader[list[m.Service]]):
+    """To-many: every service of a plan, each as its kind's class, one statement per batch."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[m.Service]]:
+        rows = await self.db.run(graph.services_by_plan_ids, keys)
+        return group_by_key(keys, rows, lambda row: row.plan_id)
+
+
+class ChannelsByPackageIdLoader(RequestLoader[list[m.Channel]]):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[m.Channel]]:
+        pairs = await self.db.run(graph.channels_by_package_ids, keys)
+        grouped = group_by_key(keys, pairs, lambda pair: pair[0])
+        return [[channel for _, channel in group] for group in grouped]
+
+
+class ServiceKindsByOfferIdLoader(RequestLoader[list[Any]]):
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Any]]:
+        pairs = await self.db.run(graph.service_kinds_by_offer_ids, keys)
+        grouped = group_by_key(keys, pairs, lambda pair: pair[0])
+        return [[kind for _, kind in group] for group in grouped]
+
+
+class Loaders:
+    """Every loader of one request; built in the request context so caches never outlive it."""
+
+    def __init__(self, db: RequestDb) -> None:
+        self.db = db
+        self.customer = CustomerByIdLoader(db)
+        self.address = AddressByIdLoader(db)
+        self.contact = ContactByIdLoader(db)
+        self.plan = PlanByIdLoader(db)
+        self.plan_offer = PlanOfferByIdLoader(db)
+        self.tv_package = TvPackageByIdLoader(db)
+        self.tv_point = TvPointByIdLoader(db)
+        self.tv_package_subscription = TvPackageSubscriptionByIdLoader(db)
+        self.tv_point_location = TvPointLocationByIdLoader(db)
+        self.equipment = EquipmentByIdLoader(db)
+        self.channel = ChannelByIdLoader(db)
+        self.extra_service_definition = ExtraServiceDefinitionByIdLoader(db)
+        self.contract_template = ContractTemplateByIdLoader(db)
+        self.billing_form = BillingFormByIdLoader(db)
+        self.bank = BankByIdLoader(db)
+        self.ip_pool = IpPoolByIdLoader(db)
+        self.technician = TechnicianByIdLoader(db)
+        self.role = RoleByIdLoader(db)
+        self.receivable = ReceivableByIdLoader(db)
+        self.service = ServiceByIdLoader(db)
+        self.addresses_by_customer = AddressesByCustomerIdLoader(db)
+        self.contacts_by_customer = ContactsByCustomerIdLoader(db)
+        self.extra_fields_by_customer = ExtraFieldsByCustomerIdLoader(db)
+        self.extra_fields_by_plan = ExtraFieldsByPlanIdLoader(db)
+        self.plans_by_customer = PlansByCustomerIdLoader(db)
+        self.receivables_by_customer = ReceivablesByCustomerIdLoader(db)
+        self.receivables_by_plan = ReceivablesByPlanIdLoader(db)
+        self.contract_by_plan = ContractByPlanIdLoader(db)
+        self.address_history_by_plan = AddressHistoryByPlanIdLoader(db)
+        self.appointments_by_plan = AppointmentsByPlanIdLoader(db)
+        self.services_by_plan = ServicesByPlanIdLoader(db)
+        self.tv_packages_by_plan = TvPackageSubscriptionsByPlanIdLoader(db)
+        self.tv_points_by_plan = TvPointsByPlanIdLoader(db)
+        self.tv_point_history = TvPointHistoryByPointIdLoader(db)
+        self.channels_by_package = ChannelsByPackageIdLoader(db)
+        self.service_kinds_by_offer = ServiceKindsByOfferIdLoader(db)

@@ -1,0 +1,1 @@
+"""Thin resolvers: arguments -> one domain call -> schema types."""

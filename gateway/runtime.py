@@ -1,0 +1,38 @@
+"""What the running app holds: settings, engine, session factory and schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from domain.db import create_engine, session_factory
+from gateway.context import GraphQLContext
+from gateway.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    schema: strawberry.Schema
+
+    @classmethod
+    def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Runtime:
+        from gateway.schema.query import schema
+
+        if engine is None:
+            engine = create_engine(settings.database_url, **_pool_options(settings))
+        return cls(settings=settings, engine=engine, sessions=session_factory(engine), schema=schema)
+
+    def context_for(self, session: AsyncSession, request: Any = None) -> GraphQLContext:
+        return GraphQLContext.for_session(session, self.settings, request)
+
+
+def _pool_options(settings: Settings) -> dict[str, Any]:
+    if settings.database_url.startswith("sqlite"):
+        return {}
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size}

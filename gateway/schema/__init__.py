@@ -1,0 +1,1 @@
+"""The Strawberry schema of the read graph; `schema` is the one instance the app serves."""

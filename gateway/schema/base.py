@@ -1,0 +1,110 @@
+"""Shared schema pieces: GraphQL enums, global ids, the Node interface, page info, model mapping."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import enum
+from typing import Any, ClassVar, Self, TypeAlias
+
+import strawberry
+
+from domain.models import enums as domain_enums
+from gateway.context import GraphQLContext
+
+Info: TypeAlias = strawberry.Info[GraphQLContext, None]
+
+# The domain's enums, exposed under the same names.
+CustomerKind = strawberry.enum(domain_enums.CustomerKind)
+ExtraFieldType = strawberry.enum(domain_enums.ExtraFieldType)
+PlanStatus = strawberry.enum(domain_enums.PlanStatus)
+InactiveReason = strawberry.enum(domain_enums.InactiveReason)
+PaymentMethod = strawberry.enum(domain_enums.PaymentMethod)
+SpeedState = strawberry.enum(domain_enums.SpeedState)
+AddressRole = strawberry.enum(domain_enums.AddressRole)
+AppointmentStatus = strawberry.enum(domain_enums.AppointmentStatus)
+ServiceKind = strawberry.enum(domain_enums.ServiceKind)
+ServiceStatus = strawberry.enum(domain_enums.ServiceStatus)
+AntivirusStatus = strawberry.enum(domain_enums.AntivirusStatus)
+BillingType = strawberry.enum(domain_enums.BillingType)
+StartDateRule = strawberry.enum(domain_enums.StartDateRule)
+SyncState = strawberry.enum(domain_enums.SyncState)
+TvPointStatus = strawberry.enum(domain_enums.TvPointStatus)
+TvPointEvent = strawberry.enum(domain_enums.TvPointEvent)
+ReceivableOrigin = strawberry.enum(domain_enums.ReceivableOrigin)
+ReceivableStatus = strawberry.enum(domain_enums.ReceivableStatus)
+
+
+@strawberry.enum
+class OrderDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def from_global_id(global_id: str) -> tuple[str, int] | None:
+    """(type name, primary key) of a global id, or None when it is not one of ours."""
+    try:
+        type_name, _, raw = base64.b64decode(global_id, validate=True).decode().partition(":")
+        return (type_name, int(raw)) if type_name and raw.isdigit() else None
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global id: opaque, stable, unique.")
+
+
+class FromModel:
+    """Builds a Strawberry type from a domain model: each field takes the attribute of its name.
+
+    `id` becomes the global id of the GraphQL type and `database_id` the row's key, so the types
+    never copy attributes by hand.
+    """
+
+    graphql_name: ClassVar[str]
+
+    @classmethod
+    def from_model(cls, model: Any) -> Self:
+        names = _init_fields(cls)
+        values = {}
+        for name in names:
+            if name == "id":
+                values[name] = to_global_id(cls.graphql_name, model.id)
+            elif name == "database_id":
+                values[name] = model.id
+            else:
+                values[name] = getattr(model, name)
+        return cls(**values)
+
+    @classmethod
+    def from_models(cls, models: list[Any]) -> list[Self]:
+        return [cls.from_model(model) for model in models]
+
+    @classmethod
+    def maybe(cls, model: Any | None) -> Self | None:
+        return None if model is None else cls.from_model(model)
+
+
+_FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
+
+
+def _init_fields(cls: type) -> tuple[str, ...]:
+    names = _FIELDS_CACHE.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)  # type: ignore[arg-type]
+        _FIELDS_CACHE[cls] = names
+    return names
+
+
+@strawberry.type(description="Where a page of a connection sits in the whole list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None

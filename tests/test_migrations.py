@@ -1,0 +1,24 @@
+"""The models and the migrations describe the same schema, on the configured database."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.models import Base
+from gateway.migrate import alembic_config
+
+
+async def test_models_and_migrations_do_not_drift(engine: AsyncEngine) -> None:
+    def diff(connection):  # type: ignore[no-untyped-def]
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    async with engine.connect() as connection:
+        differences = await connection.run_sync(diff)
+    assert differences == [], f"run alembic revision --autogenerate: {differences}"
+
+
+def test_one_head() -> None:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1
