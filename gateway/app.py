@@ -29,7 +29,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         try:
             async with runtime.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+        except Exception as error:
             return JSONResponse(
                 {"status": "unavailable", "database": type(error).__name__}, status_code=503
             )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.identity import DEVELOPMENT_STAFF, Identity
 from gateway.loaders import Loaders, RequestDb
 from gateway.settings import Settings
 
@@ -18,11 +19,18 @@ class GraphQLContext:
     db: RequestDb
     loaders: Loaders
     settings: Settings
+    identity: Identity = DEVELOPMENT_STAFF
     request: Any = None
 
     @classmethod
     def for_session(
-        cls, session: AsyncSession, settings: Settings, request: Any = None
+        cls,
+        session: AsyncSession,
+        settings: Settings,
+        request: Any = None,
+        identity: Identity = DEVELOPMENT_STAFF,
     ) -> GraphQLContext:
         db = RequestDb(session)
-        return cls(db=db, loaders=Loaders(db), settings=settings, request=request)
+        return cls(
+            db=db, loaders=Loaders(db), settings=settings, identity=identity, request=request
+        )

@@ -136,9 +136,7 @@ class GraphQLEndpoint:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.documents = DocumentCache(
-            runtime.schema._schema, runtime.settings.document_cache_size
-        )
+        self.documents = DocumentCache(runtime.schema._schema, runtime.settings.document_cache_size)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -205,8 +203,10 @@ class GraphQLEndpoint:
                 await session.commit()
 
         body: dict[str, Any] = {}
-        request_error = result.data is None and result.errors and all(
-            error.path is None for error in result.errors
+        request_error = (
+            result.data is None
+            and result.errors
+            and all(error.path is None for error in result.errors)
         )
         if result.errors:
             body["errors"] = [self._format_error(error) for error in result.errors]

@@ -19,8 +19,9 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Brings the database at `database_url` up to `revision`; creates a SQLite file's folder."""
-    from domain.db import is_sqlite
     from sqlalchemy.engine import make_url
+
+    from domain.db import is_sqlite
 
     if is_sqlite(database_url):
         path = make_url(database_url).database

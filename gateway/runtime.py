@@ -26,7 +26,9 @@ class Runtime:
 
         if engine is None:
             engine = create_engine(settings.database_url, **_pool_options(settings))
-        return cls(settings=settings, engine=engine, sessions=session_factory(engine), schema=schema)
+        return cls(
+            settings=settings, engine=engine, sessions=session_factory(engine), schema=schema
+        )
 
     def context_for(self, session: AsyncSession, request: Any = None) -> GraphQLContext:
         return GraphQLContext.for_session(session, self.settings, request)

@@ -33,7 +33,7 @@ async def _admin(url: str, statement: str) -> None:
 
 @contextmanager
 def fresh_database(*, migrate: bool = True) -> Iterator[str]:
-    """Yields the URL of a new, empty database (migrated to head unless told not to); drops it after.
+    """Yields the URL of a new, empty database (migrated unless told not to); drops it after.
 
     Must run outside a running event loop: Alembic drives its own.
     """

@@ -14,7 +14,8 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
-    func,
+    TypeDecorator,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -59,8 +60,42 @@ def fk(target: str, *, ondelete: str | None = "CASCADE", nullable: bool = False,
     )
 
 
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp with time zone that always comes back as an aware UTC datetime.
+
+    PostgreSQL does this by itself; SQLite stores text and would return naive datetimes, so
+    the two databases would answer the same query differently.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def created_at() -> Mapped[dt.datetime]:
-    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    """A timestamp set on insert: by the ORM in UTC, by the database for raw inserts."""
+    return mapped_column(
+        UtcDateTime(),
+        nullable=False,
+        default=utcnow,
+        # CURRENT_TIMESTAMP, not now(): SQLite knows only the former.
+        server_default=text("CURRENT_TIMESTAMP"),
+    )
 
 
 def money(nullable: bool = False, **kw: Any) -> Mapped[Decimal]:
@@ -68,6 +103,4 @@ def money(nullable: bool = False, **kw: Any) -> Mapped[Decimal]:
 
 
 class IdMixin:
-    id: Mapped[int] = mapped_column(
-        Integer, primary_key=True, autoincrement=True, sort_order=-1
-    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, sort_order=-1)

@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    DateTime,
     Index,
     Integer,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.models.base import Base, IdMixin, created_at, fk, money, str_enum
+from domain.models.base import Base, IdMixin, UtcDateTime, created_at, fk, money, str_enum
 from domain.models.enums import (
     BillingEventKind,
     BillingEventStatus,
@@ -59,7 +58,9 @@ class Receivable(IdMixin, Base):
     plan_id: Mapped[int | None] = fk("plan.id", nullable=True)
     extra_service_id: Mapped[int | None] = fk("service_extra.id", nullable=True)
     invoice_id: Mapped[int | None] = fk("invoice.id", nullable=True, ondelete="SET NULL")
-    origin: Mapped[ReceivableOrigin] = mapped_column(str_enum(ReceivableOrigin, "receivable_origin"))
+    origin: Mapped[ReceivableOrigin] = mapped_column(
+        str_enum(ReceivableOrigin, "receivable_origin")
+    )
     description: Mapped[str] = mapped_column(String(200))
     installment_number: Mapped[int | None] = mapped_column(Integer)
     amount: Mapped[Decimal] = money()
@@ -68,8 +69,8 @@ class Receivable(IdMixin, Base):
         str_enum(ReceivableStatus, "receivable_status"), default=ReceivableStatus.OPEN
     )
     # Set once the receivable went out on a boleto or invoice; billed ones are never dropped.
-    billed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    paid_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    billed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     paid_amount: Mapped[Decimal | None] = money(nullable=True)
     created_at: Mapped[dt.datetime] = created_at()
 
@@ -103,9 +104,7 @@ class BillingEvent(IdMixin, Base):
     )
 
     plan_id: Mapped[int] = fk("plan.id")
-    tv_package_subscription_id: Mapped[int | None] = fk(
-        "tv_package_subscription.id", nullable=True
-    )
+    tv_package_subscription_id: Mapped[int | None] = fk("tv_package_subscription.id", nullable=True)
     kind: Mapped[BillingEventKind] = mapped_column(str_enum(BillingEventKind, "billing_event_kind"))
     due_date: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal] = money()

@@ -140,9 +140,7 @@ class BillingForm(IdMixin, Base):
     )
 
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    payment_method: Mapped[PaymentMethod] = mapped_column(
-        str_enum(PaymentMethod, "payment_method")
-    )
+    payment_method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod, "payment_method"))
     closing_day: Mapped[int] = mapped_column(Integer)
     restoration_min_interval_days: Mapped[int] = mapped_column(Integer)
     restoration_max_days_overdue: Mapped[int] = mapped_column(Integer)
@@ -221,4 +219,3 @@ class SmsCreditValue(IdMixin, Base):
 
     credits: Mapped[int] = mapped_column(Integer, unique=True)
     price: Mapped[Decimal] = money()
-

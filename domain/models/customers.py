@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain.models.base import Base, IdMixin, created_at, fk, str_enum
 from domain.models.enums import CustomerKind, ExtraFieldType
+
+if TYPE_CHECKING:
+    from domain.models.plans import Plan
 
 
 class Customer(IdMixin, Base):
@@ -37,7 +41,7 @@ class Customer(IdMixin, Base):
 
     addresses: Mapped[list[Address]] = relationship(back_populates="customer", lazy="raise")
     contacts: Mapped[list[Contact]] = relationship(back_populates="customer", lazy="raise")
-    plans: Mapped[list["Plan"]] = relationship(back_populates="customer", lazy="raise")  # noqa: UP037
+    plans: Mapped[list[Plan]] = relationship(back_populates="customer", lazy="raise")
 
 
 class Address(IdMixin, Base):
@@ -82,9 +86,7 @@ class ExtraField(IdMixin, Base):
 
     __tablename__ = "extra_field"
     __table_args__ = (
-        CheckConstraint(
-            "(customer_id IS NULL) <> (plan_id IS NULL)", name="exactly_one_owner"
-        ),
+        CheckConstraint("(customer_id IS NULL) <> (plan_id IS NULL)", name="exactly_one_owner"),
         UniqueConstraint("customer_id", "name"),
         UniqueConstraint("plan_id", "name"),
     )

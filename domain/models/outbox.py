@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.models.base import Base, IdMixin, created_at, str_enum
+from domain.models.base import Base, IdMixin, UtcDateTime, created_at, str_enum
 from domain.models.enums import OutboxStatus
 
 
@@ -31,4 +31,4 @@ class OutboxMessage(IdMixin, Base):
     next_attempt_at: Mapped[dt.datetime] = created_at()
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = created_at()
-    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    DateTime,
     Index,
     Integer,
     String,
@@ -17,7 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from domain.models.base import Base, IdMixin, created_at, fk, money, str_enum
+if TYPE_CHECKING:
+    from domain.models.customers import Customer
+
+from domain.models.base import Base, IdMixin, UtcDateTime, created_at, fk, money, str_enum
 from domain.models.enums import (
     AddressRole,
     AppointmentStatus,
@@ -62,28 +65,26 @@ class Plan(IdMixin, Base):
     installation_address_id: Mapped[int] = fk("address.id", ondelete="RESTRICT")
     billing_address_id: Mapped[int] = fk("address.id", ondelete="RESTRICT")
     billing_form_id: Mapped[int | None] = fk("billing_form.id", nullable=True, ondelete="RESTRICT")
-    payment_method: Mapped[PaymentMethod] = mapped_column(
-        str_enum(PaymentMethod, "payment_method")
-    )
+    payment_method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod, "payment_method"))
     due_day: Mapped[int] = mapped_column(Integer)
     speed_state: Mapped[SpeedState] = mapped_column(
         str_enum(SpeedState, "speed_state"), default=SpeedState.NORMAL
     )
-    speed_restored_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    last_speed_restoration_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    enabled_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    speed_restored_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    last_speed_restoration_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    enabled_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     bank_id: Mapped[int | None] = fk("bank.id", nullable=True, ondelete="RESTRICT")
     bank_branch: Mapped[str | None] = mapped_column(String(10))
     bank_account: Mapped[str | None] = mapped_column(String(20))
-    bank_debit_authorized_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    bank_debit_authorized_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     phone_bill_account: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[dt.datetime] = created_at()
-    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # Optimistic concurrency: two writers of one plan never both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    customer: Mapped["Customer"] = relationship(back_populates="plans", lazy="raise")  # noqa: F821, UP037
+    customer: Mapped[Customer] = relationship(back_populates="plans", lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -99,8 +100,8 @@ class PlanAddressHistory(IdMixin, Base):
     plan_id: Mapped[int] = fk("plan.id")
     address_id: Mapped[int] = fk("address.id", ondelete="RESTRICT")
     role: Mapped[AddressRole] = mapped_column(str_enum(AddressRole, "address_role"))
-    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    valid_to: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_from: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    valid_to: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class Contract(IdMixin, Base):

@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    DateTime,
     Index,
     Integer,
     String,
@@ -16,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.models.base import Base, IdMixin, fk, money, str_enum
+from domain.models.base import Base, IdMixin, UtcDateTime, fk, money, str_enum
 from domain.models.enums import CallTermination, TicketStatus
 
 
@@ -35,8 +34,8 @@ class Ticket(IdMixin, Base):
     description: Mapped[str] = mapped_column(Text)
     type: Mapped[str] = mapped_column(String(60))
     status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus, "ticket_status"))
-    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class TicketContact(IdMixin, Base):
@@ -55,9 +54,7 @@ class ConnectionSession(Base):
     """A RADIUS accounting session, shaped like FreeRADIUS's `radacct` so it can write here."""
 
     __tablename__ = "radacct"
-    __table_args__ = (
-        Index("ix_radacct_username_start", "username", "acctstarttime"),
-    )
+    __table_args__ = (Index("ix_radacct_username_start", "username", "acctstarttime"),)
 
     radacctid: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -68,9 +65,9 @@ class ConnectionSession(Base):
     realm: Mapped[str | None] = mapped_column(String(64))
     nasipaddress: Mapped[str] = mapped_column(String(39))
     nasportid: Mapped[str | None] = mapped_column(String(32))
-    acctstarttime: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    acctupdatetime: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    acctstoptime: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    acctstarttime: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    acctupdatetime: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    acctstoptime: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     acctsessiontime: Mapped[int | None] = mapped_column(BigInteger)
     acctinputoctets: Mapped[int | None] = mapped_column(BigInteger)
     acctoutputoctets: Mapped[int | None] = mapped_column(BigInteger)
@@ -94,7 +91,7 @@ class CallRecord(IdMixin, Base):
 
     voice_terminal_id: Mapped[int | None] = fk("service_voice_terminal.id", nullable=True)
     voice_line_id: Mapped[int | None] = fk("voice_line.id", nullable=True)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     destination: Mapped[str] = mapped_column(String(30))
     duration_seconds: Mapped[int] = mapped_column(Integer)
     termination: Mapped[CallTermination] = mapped_column(

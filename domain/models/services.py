@@ -14,7 +14,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.models.base import Base, IdMixin, created_at, fk, money, str_enum
+from domain.models.base import Base, IdMixin, UtcDateTime, created_at, fk, money, str_enum
 from domain.models.enums import (
     AntivirusStatus,
     BillingType,
@@ -50,7 +49,7 @@ class Service(IdMixin, Base):
         str_enum(ServiceStatus, "service_status"), default=ServiceStatus.ACTIVE
     )
     created_at: Mapped[dt.datetime] = created_at()
-    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
     __mapper_args__ = {"polymorphic_on": "kind"}
 
@@ -119,7 +118,7 @@ class IpAssignment(Service):
     id: Mapped[int] = _service_pk()
     pool_id: Mapped[int] = fk("ip_pool.id", ondelete="RESTRICT")
     address: Mapped[str] = mapped_column(String(39))
-    released_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
     __mapper_args__ = {"polymorphic_identity": ServiceKind.IP}
 
@@ -238,5 +237,3 @@ SERVICE_CLASSES: dict[ServiceKind, type[Service]] = {
         AntivirusLicense,
     )
 }
-
-

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, Index, String, Text, text
+from sqlalchemy import Boolean, CheckConstraint, Date, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.models.base import Base, IdMixin, created_at, fk, money, str_enum
+from domain.models.base import Base, IdMixin, UtcDateTime, created_at, fk, money, str_enum
 from domain.models.enums import SyncState, TvPointEvent, TvPointStatus
 
 
@@ -83,7 +83,7 @@ class TvPoint(IdMixin, Base):
     )
     sync_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = created_at()
-    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
 
 class TvPointHistory(IdMixin, Base):

@@ -83,9 +83,7 @@ class VoiceLine(IdMixin, Base):
     __tablename__ = "voice_line"
     __table_args__ = (
         UniqueConstraint("subscriber_id", "extension"),
-        CheckConstraint(
-            "simultaneous_ip_lines BETWEEN 1 AND 100", name="simultaneous_lines_range"
-        ),
+        CheckConstraint("simultaneous_ip_lines BETWEEN 1 AND 100", name="simultaneous_lines_range"),
     )
 
     subscriber_id: Mapped[int] = fk("voice_subscriber.id")

@@ -32,6 +32,18 @@ class RequestDb:
         async with self._lock:
             return await read(self.session, *args, **kwargs)
 
+    async def write(self, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Runs `action` in a savepoint: if it raises, everything it did is undone.
+
+        The request's transaction is committed at the request boundary, after every
+        mutation field has run.
+        """
+        async with self._lock:
+            async with self.session.begin_nested():
+                result = await action(self.session)
+                await self.session.flush()
+            return result
+
 
 class RequestLoader(DataLoader, Generic[T]):  # type: ignore[misc]
     def __init__(self, db: RequestDb) -> None:

@@ -217,3 +217,9 @@ class Loaders:
         self.tv_point_history = TvPointHistoryByPointIdLoader(db)
         self.channels_by_package = ChannelsByPackageIdLoader(db)
         self.service_kinds_by_offer = ServiceKindsByOfferIdLoader(db)
+
+    def clear_all(self) -> None:
+        """Forget every cached row: after a write, what the loaders hold may be stale."""
+        for value in vars(self).values():
+            if isinstance(value, RequestLoader):
+                value.clear_all()

@@ -16,14 +16,14 @@ from gateway.schema.connections import (
 from gateway.schema.customers import CustomerType
 
 
-async def customer(info: Info, id: str) -> CustomerType | None:  # noqa: A002
+async def customer(info: Info, id: str) -> CustomerType | None:
     pk = database_id(id, "Customer")
     if pk is None:
         return None
     return CustomerType.maybe(await info.context.loaders.customer.load(pk))
 
 
-def _criteria(filter: CustomerFilter | None) -> customer_reads.CustomerFilter:  # noqa: A002
+def _criteria(filter: CustomerFilter | None) -> customer_reads.CustomerFilter:
     if filter is None:
         return customer_reads.CustomerFilter()
     offer_ids = tuple(
@@ -47,7 +47,7 @@ async def customers(
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
-    filter: CustomerFilter | None = None,  # noqa: A002
+    filter: CustomerFilter | None = None,
     order_by: list[CustomerOrder] | None = None,
 ) -> CustomerConnection:
     settings = info.context.settings
@@ -75,7 +75,11 @@ async def customers(
     edges = []
     for index, row in enumerate(rows):
         loader.prime(row.id, row)
-        edges.append(CustomerEdge(cursor=offset_cursor(page.start + index), node=CustomerType.from_model(row)))
+        edges.append(
+            CustomerEdge(
+                cursor=offset_cursor(page.start + index), node=CustomerType.from_model(row)
+            )
+        )
     return CustomerConnection(
         edges=edges,
         page_info=PageInfo(

@@ -40,7 +40,7 @@ _NODE_SOURCES: dict[str, tuple[str, Callable[[Any], Any]]] = {
 _SERVICE_TYPE_NAMES = {cls.graphql_name: kind for kind, cls in services.SERVICE_TYPES.items()}
 
 
-async def node(info: Info, id: str) -> Node | None:  # noqa: A002
+async def node(info: Info, id: str) -> Node | None:
     decoded = from_global_id(id)
     if decoded is None or not 0 < decoded[1] <= MAX_KEY:
         return None

@@ -154,5 +154,3 @@ class TechnicianType(FromModel, Node):
     async def role(self, info: Info) -> RoleType:
         role = await info.context.loaders.role.load(self.role_id)
         return RoleType.from_model(role)
-
-

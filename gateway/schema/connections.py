@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from domain.reads import customers as customer_reads
-
 from gateway.schema.base import OrderDirection, PageInfo, PlanStatus
 from gateway.schema.customers import CustomerType
 

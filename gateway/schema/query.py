@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.tools import merge_types
 
 from domain import models as m
 from domain.reads import common
@@ -21,13 +22,14 @@ from gateway.schema.catalog import (
 )
 from gateway.schema.connections import CustomerConnection, CustomerFilter, CustomerOrder
 from gateway.schema.customers import CustomerType
+from gateway.schema.extra_fields import ExtraFieldMutations
 from gateway.schema.services import SERVICE_TYPES
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="A customer by global id (or database id); null if none.")
-    async def customer(self, info: Info, id: strawberry.ID) -> CustomerType | None:  # noqa: A002
+    async def customer(self, info: Info, id: strawberry.ID) -> CustomerType | None:
         return await customer_resolvers.customer(info, id)
 
     @strawberry.field(description="Customers, filtered and ordered, a page at a time.")
@@ -38,7 +40,7 @@ class Query:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-        filter: CustomerFilter | None = None,  # noqa: A002
+        filter: CustomerFilter | None = None,
         order_by: list[CustomerOrder] | None = None,
     ) -> CustomerConnection:
         return await customer_resolvers.customers(
@@ -46,7 +48,7 @@ class Query:
         )
 
     @strawberry.field(description="Any object by its global id; null if none.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:  # noqa: A002
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await nodes.node(info, id)
 
     @strawberry.field(description="Plan offers of the catalog.")
@@ -77,7 +79,9 @@ class Query:
 
     @strawberry.field
     async def billing_forms(self, info: Info) -> list[BillingFormType]:
-        return BillingFormType.from_models(await info.context.db.run(common.all_rows, m.BillingForm))
+        return BillingFormType.from_models(
+            await info.context.db.run(common.all_rows, m.BillingForm)
+        )
 
     @strawberry.field
     async def banks(self, info: Info) -> list[BankType]:
@@ -88,4 +92,6 @@ class Query:
         return TechnicianType.from_models(await info.context.db.run(common.all_rows, m.Technician))
 
 
-schema = strawberry.Schema(query=Query, types=list(SERVICE_TYPES.values()))
+Mutation = merge_types("Mutation", (ExtraFieldMutations,))
+
+schema = strawberry.Schema(query=Query, mutation=Mutation, types=list(SERVICE_TYPES.values()))

@@ -102,7 +102,9 @@ class TvPointType(FromModel, Node):
 
     @strawberry.field
     async def equipment(self, info: Info) -> EquipmentType:
-        return EquipmentType.from_model(await info.context.loaders.equipment.load(self.equipment_id))
+        return EquipmentType.from_model(
+            await info.context.loaders.equipment.load(self.equipment_id)
+        )
 
     @strawberry.field(description="Additions, moves, swaps, commands and removal, oldest first.")
     async def history(self, info: Info) -> list[TvPointHistoryEntryType]:

@@ -18,7 +18,9 @@ async def run(
 ) -> dict[str, Any]:
     """Executes `query` and returns its data; fails the test on any GraphQL error."""
     result = await schema.execute(
-        query, variable_values=variables, context_value=GraphQLContext.for_session(session, SETTINGS)
+        query,
+        variable_values=variables,
+        context_value=GraphQLContext.for_session(session, SETTINGS),
     )
     assert result.errors is None, result.errors
     assert result.data is not None
@@ -29,5 +31,7 @@ async def run_with_errors(
     session: AsyncSession, query: str, variables: dict[str, Any] | None = None
 ) -> Any:
     return await schema.execute(
-        query, variable_values=variables, context_value=GraphQLContext.for_session(session, SETTINGS)
+        query,
+        variable_values=variables,
+        context_value=GraphQLContext.for_session(session, SETTINGS),
     )

@@ -75,10 +75,29 @@ async def test_graphiql_in_development_only(
         ({"json": {"query": "{ customers("}}, GQL, 400),
         ({"json": {"query": "{ customers("}}, "application/json", 200),
         ({"json": {"query": "{ nope }"}}, GQL, 400),
-        ({"json": {"query": "query A { planOffers { name } } query B { banks { name } }"}}, GQL, 400),
-        ({"json": {"query": "query ($n: Int!) { customers(first: $n) { totalCount } }",
-                   "variables": {"n": "ten"}}}, GQL, 400),
-        ({"content": b"query=%7B%7D", "headers": {"content-type": "application/x-www-form-urlencoded"}}, GQL, 415),
+        (
+            {"json": {"query": "query A { planOffers { name } } query B { banks { name } }"}},
+            GQL,
+            400,
+        ),
+        (
+            {
+                "json": {
+                    "query": "query ($n: Int!) { customers(first: $n) { totalCount } }",
+                    "variables": {"n": "ten"},
+                }
+            },
+            GQL,
+            400,
+        ),
+        (
+            {
+                "content": b"query=%7B%7D",
+                "headers": {"content-type": "application/x-www-form-urlencoded"},
+            },
+            GQL,
+            415,
+        ),
         ({"json": {"query": QUERY}}, "text/csv", 406),
         ({"content": b"x" * 1_000_001, "headers": {"content-type": "application/json"}}, GQL, 413),
     ],

@@ -80,9 +80,11 @@ async def test_filter_by_city(session: AsyncSession) -> None:
     expected = list(
         await session.scalars(
             select(m.Customer.id)
-            .where(select(m.Address.id).where(
-                m.Address.customer_id == m.Customer.id, m.Address.city == city
-            ).exists())
+            .where(
+                select(m.Address.id)
+                .where(m.Address.customer_id == m.Customer.id, m.Address.city == city)
+                .exists()
+            )
             .order_by(m.Customer.id)
         )
     )
@@ -101,9 +103,7 @@ async def test_filter_by_document_and_name(session: AsyncSession) -> None:
     name_part = customer.name.split()[0].lower()
     by_name = await run(session, PAGE, {"first": 100, "filter": {"nameContains": name_part}})
     assert customer.id in _ids(by_name)
-    assert all(
-        name_part in edge["node"]["name"].lower() for edge in by_name["customers"]["edges"]
-    )
+    assert all(name_part in edge["node"]["name"].lower() for edge in by_name["customers"]["edges"])
 
 
 async def test_filter_by_plan_status_and_offer(session: AsyncSession) -> None:
@@ -193,7 +193,8 @@ async def test_nested_customer_matches_the_database(session: AsyncSession) -> No
     for plan in customer["plans"]:
         kinds = list(
             await session.scalars(
-                select(m.Service.kind).where(m.Service.plan_id == plan["databaseId"])
+                select(m.Service.kind)
+                .where(m.Service.plan_id == plan["databaseId"])
                 .order_by(m.Service.id)
             )
         )
@@ -243,7 +244,11 @@ async def test_node_resolves_each_kind_of_id(session: AsyncSession) -> None:
             "d": "not-a-global-id",
         },
     )
-    assert data["a"] == {"__typename": "Plan", "id": to_global_id("Plan", plan_id), "databaseId": plan_id}
+    assert data["a"] == {
+        "__typename": "Plan",
+        "id": to_global_id("Plan", plan_id),
+        "databaseId": plan_id,
+    }
     assert data["b"] == {"__typename": "RadiusLogin", "login": login.login}
     assert data["c"] is None and data["d"] is None
 

@@ -37,6 +37,7 @@ query Deep($first: Int!) {
 async def test_statement_count_is_independent_of_page_size(
     session: AsyncSession, count_statements: StatementCounter
 ) -> None:
+    await run(session, "{ banks { code } }")  # opens the test's savepoint before counting
     counts = []
     for first in (10, 100):
         with count_statements.fresh() as counter:
@@ -44,5 +45,5 @@ async def test_statement_count_is_independent_of_page_size(
         assert len(data["customers"]["edges"]) == first
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
-    # One statement per relation level, plus the count and the page: a fixed, small number.
-    assert counts[0] <= 25, counts
+    # One statement per relation in the query (26), plus the count and the page.
+    assert counts[0] <= 28, counts

@@ -1,0 +1,1 @@
+"""Async functions that change state: (session, *, ..., actor) -> result. They never commit."""

@@ -1,0 +1,43 @@
+"""Who is acting: the identity every domain read and action receives."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Role(enum.Enum):
+    STAFF = "STAFF"
+    SUBSCRIBER = "SUBSCRIBER"
+    RESELLER = "RESELLER"
+
+
+class Permission(enum.Enum):
+    """Named staff permissions (the manuals name "TV packages")."""
+
+    TV_PACKAGES = "TV_PACKAGES"
+    BILLING = "BILLING"
+    PLAN_ADMIN = "PLAN_ADMIN"
+    CUSTOMER_ADMIN = "CUSTOMER_ADMIN"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An authenticated caller; `subject` names it in the audit log."""
+
+    subject: str
+    role: Role
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+    customer_id: int | None = None  # set for subscribers
+    reseller_id: int | None = None  # set for resellers
+
+    def has(self, permission: Permission) -> bool:
+        return self.role is Role.STAFF and permission in self.permissions
+
+    @classmethod
+    def staff(cls, subject: str, *permissions: Permission) -> Identity:
+        return cls(subject=subject, role=Role.STAFF, permissions=frozenset(permissions))
+
+
+# Until authentication lands (issue 8) the development gateway acts as this staff user.
+DEVELOPMENT_STAFF = Identity.staff("development", *Permission)

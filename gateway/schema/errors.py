@@ -1,0 +1,77 @@
+"""Errors as data: the typed errors a mutation payload union can hold."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain import errors as domain_errors
+
+
+@strawberry.interface(name="UserError", description="Why an action was refused; nothing changed.")
+class UserError:
+    message: str
+
+
+@strawberry.type(description="One invalid input field.")
+class FieldError:
+    path: list[str] = strawberry.field(description="Where the field sits in the input object.")
+    message: str
+
+
+@strawberry.type(description="The input is invalid; `fields` says where and why.")
+class ValidationError(UserError):
+    fields: list[FieldError]
+
+
+@strawberry.type(description="A referenced object does not exist (or is not yours to see).")
+class NotFound(UserError):
+    entity: str
+    id: str
+
+
+@strawberry.type(description="The caller may not do this; `permission` names what is missing.")
+class NotAllowed(UserError):
+    permission: str | None
+
+
+@strawberry.type(description="The object's state does not allow this change.")
+class InvalidTransition(UserError):
+    entity: str
+    from_state: str
+    to_state: str
+
+
+@strawberry.type(description="A configured business rule refused the action.")
+class RuleViolation(UserError):
+    rule: str
+
+
+@strawberry.type(description="Something changed since the caller read it; read again and retry.")
+class Conflict(UserError):
+    pass
+
+
+def user_error(error: domain_errors.DomainError) -> UserError:
+    """The GraphQL error type of a domain error."""
+    match error:
+        case domain_errors.ValidationFailed():
+            return ValidationError(
+                message=error.message,
+                fields=[FieldError(path=list(p.path), message=p.message) for p in error.problems],
+            )
+        case domain_errors.NotFound():
+            return NotFound(message=error.message, entity=error.entity, id=str(error.key))
+        case domain_errors.NotAllowed():
+            return NotAllowed(message=error.message, permission=error.permission)
+        case domain_errors.InvalidTransition():
+            return InvalidTransition(
+                message=error.message,
+                entity=error.entity,
+                from_state=error.from_state,
+                to_state=error.to_state,
+            )
+        case domain_errors.RuleViolation():
+            return RuleViolation(message=error.message, rule=error.rule)
+        case domain_errors.Conflict():
+            return Conflict(message=error.message)
+    raise TypeError(f"no GraphQL error type for {type(error).__name__}")

@@ -1,0 +1,124 @@
+"""The seed: same arguments, same rows, on either database; rows that respect the domain."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from domain import models as m
+from domain.db import create_engine
+from domain.models.enums import CustomerKind, InactiveReason, PlanStatus, ServiceKind
+from domain.rules.documents import is_valid_cnpj, is_valid_cpf
+from domain.seed import build_rows, seed_database
+from tests.databases import fresh_database
+
+DUMPED = (m.Customer, m.Plan, m.Service, m.RadiusLogin, m.TvPoint, m.Receivable)
+
+
+async def _dump(url: str, customers: int, seed: int) -> dict[str, list[tuple[Any, ...]]]:
+    engine = create_engine(url)
+    try:
+        await seed_database(engine, customers=customers, seed=seed)
+        dump = {}
+        async with engine.connect() as connection:
+            for model in DUMPED:
+                table = model.__table__
+                rows = await connection.execute(select(table).order_by(*table.primary_key))
+                dump[table.name] = [tuple(row) for row in rows]
+        return dump
+    finally:
+        await engine.dispose()
+
+
+def test_same_arguments_give_the_same_rows() -> None:
+    with fresh_database() as first, fresh_database() as second:
+        one = asyncio.run(_dump(first, 40, 3))
+        two = asyncio.run(_dump(second, 40, 3))
+    assert one["customer"] and one == two
+
+
+def test_rows_depend_on_the_seed() -> None:
+    one, two = build_rows(20, 1), build_rows(20, 2)
+    documents = [
+        [row["document"] for row in rows.by_table[m.Customer.__table__]] for rows in (one, two)
+    ]
+    assert documents[0] != documents[1]
+    assert build_rows(20, 1).by_table[m.Plan.__table__] == one.by_table[m.Plan.__table__]
+
+
+def test_a_second_seed_into_the_same_database_is_refused() -> None:
+    with fresh_database() as url:
+
+        async def twice() -> str:
+            engine = create_engine(url)
+            try:
+                await seed_database(engine, customers=2, seed=1)
+                try:
+                    await seed_database(engine, customers=2, seed=1)
+                except ValueError as error:
+                    return str(error)
+                return "accepted"
+            finally:
+                await engine.dispose()
+
+        assert "already has a catalog" in asyncio.run(twice())
+
+
+async def test_seeded_data_respects_the_domain(session: AsyncSession) -> None:
+    customers = list(await session.scalars(select(m.Customer)))
+    for customer in customers:
+        valid = is_valid_cpf if customer.kind is CustomerKind.PERSON else is_valid_cnpj
+        assert valid(customer.document), customer.document
+    assert {c.kind for c in customers} == set(CustomerKind)
+
+    plans = list(await session.scalars(select(m.Plan)))
+    plans_per_customer = Counter(plan.customer_id for plan in plans)
+    assert set(plans_per_customer) == {c.id for c in customers}
+    assert set(plans_per_customer.values()) <= {1, 2, 3}
+    assert {plan.status for plan in plans} == set(PlanStatus)
+    assert {plan.inactive_reason for plan in plans} - {None} == set(InactiveReason)
+
+    kinds = set(await session.scalars(select(m.Service.kind).distinct()))
+    assert kinds == set(ServiceKind)
+
+    tv_plan_offers = set(
+        await session.scalars(
+            select(m.PlanOffer.is_tv_offer)
+            .join(m.Plan, m.Plan.offer_id == m.PlanOffer.id)
+            .join(m.TvPoint, m.TvPoint.plan_id == m.Plan.id)
+            .distinct()
+        )
+    )
+    assert tv_plan_offers == {True}
+    allowed = {
+        (row.offer_id, row.kind) for row in await session.scalars(select(m.PlanOfferServiceKind))
+    }
+    used = await session.execute(
+        select(m.Plan.offer_id, m.Service.kind).join(m.Service, m.Service.plan_id == m.Plan.id)
+    )
+    assert {(offer_id, kind) for offer_id, kind in used} <= allowed
+    for model in (
+        m.Receivable,
+        m.Invoice,
+        m.Ticket,
+        m.ConnectionSession,
+        m.CallRecord,
+        m.VoiceSubscriber,
+        m.VoiceLine,
+        m.InstallationAppointment,
+    ):
+        assert await session.scalar(select(model).limit(1)) is not None, model.__name__
+
+
+async def test_inserts_after_the_seed_get_fresh_ids(
+    session: AsyncSession, engine: AsyncEngine
+) -> None:
+    highest = await session.scalar(select(m.Customer.id).order_by(m.Customer.id.desc()).limit(1))
+    customer = m.Customer(kind=CustomerKind.PERSON, name="Nova Cliente", document="52998224725")
+    session.add(customer)
+    await session.flush()
+    assert customer.id > highest
