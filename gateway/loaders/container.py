@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from domain import models as m
 from domain.reads import graph
@@ -176,11 +176,19 @@ class ServiceKindsByOfferIdLoader(RequestLoader[list[Any]]):
         return [[kind for _, kind in group] for group in grouped]
 
 
+LoaderT = TypeVar("LoaderT", bound=RequestLoader[Any])
+
+
 class Loaders:
-    """Every loader of one request; built in the request context so caches never outlive it."""
+    """Every loader of one request; built in the request context so caches never outlive it.
+
+    The graph's core relations are attributes; an aggregate's own loaders are created on first
+    use with `get(LoaderClass)`, so a new module never has to edit this container.
+    """
 
     def __init__(self, db: RequestDb) -> None:
         self.db = db
+        self._more: dict[type[RequestLoader[Any]], RequestLoader[Any]] = {}
         self.customer = CustomerByIdLoader(db)
         self.address = AddressByIdLoader(db)
         self.contact = ContactByIdLoader(db)
@@ -218,8 +226,15 @@ class Loaders:
         self.channels_by_package = ChannelsByPackageIdLoader(db)
         self.service_kinds_by_offer = ServiceKindsByOfferIdLoader(db)
 
+    def get(self, loader_class: type[LoaderT]) -> LoaderT:
+        """This request's instance of `loader_class`, created on first use."""
+        loader = self._more.get(loader_class)
+        if loader is None:
+            loader = self._more[loader_class] = loader_class(self.db)
+        return loader  # type: ignore[return-value]
+
     def clear_all(self) -> None:
         """Forget every cached row: after a write, what the loaders hold may be stale."""
-        for value in vars(self).values():
+        for value in (*vars(self).values(), *self._more.values()):
             if isinstance(value, RequestLoader):
                 value.clear_all()
