@@ -27,7 +27,9 @@ from gateway.schema.services import SERVICE_TYPES
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
+    """The read graph's entry points: customers, any node, the catalog."""
+
     @strawberry.field(description="A customer by global id (or database id); null if none.")
     async def customer(self, info: Info, id: strawberry.ID) -> CustomerType | None:
         return await customer_resolvers.customer(info, id)
@@ -92,6 +94,8 @@ class Query:
         return TechnicianType.from_models(await info.context.db.run(common.all_rows, m.Technician))
 
 
+# Each aggregate contributes its own root fields: add its class to these tuples.
+Query = merge_types("Query", (CoreQuery,))
 Mutation = merge_types("Mutation", (ExtraFieldMutations,))
 
 schema = strawberry.Schema(query=Query, mutation=Mutation, types=list(SERVICE_TYPES.values()))
