@@ -8,8 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_polymorphic
 
-from domain.models import Channel, PlanOfferServiceKind, Service, TvPackageChannel
-from domain.models.enums import ServiceKind
+from domain.models import Channel, Service, TvPackageChannel
 
 _ANY_SERVICE = with_polymorphic(Service, "*")
 
@@ -38,16 +37,5 @@ async def channels_by_package_ids(
         .join(Channel, Channel.id == TvPackageChannel.channel_id)
         .where(TvPackageChannel.package_id.in_(list(package_ids)))
         .order_by(TvPackageChannel.package_id, Channel.number, Channel.id)
-    )
-    return [(row[0], row[1]) for row in await session.execute(statement)]
-
-
-async def service_kinds_by_offer_ids(
-    session: AsyncSession, offer_ids: Sequence[int]
-) -> list[tuple[int, ServiceKind]]:
-    statement = (
-        select(PlanOfferServiceKind.offer_id, PlanOfferServiceKind.kind)
-        .where(PlanOfferServiceKind.offer_id.in_(list(offer_ids)))
-        .order_by(PlanOfferServiceKind.offer_id, PlanOfferServiceKind.kind)
     )
     return [(row[0], row[1]) for row in await session.execute(statement)]

@@ -148,6 +148,8 @@ class TvPointHistoryByPointIdLoader(ManyByKeyLoader[m.TvPointHistory]):
 class ServiceByIdLoader(RequestLoader[m.Service | None]):
     """To-one: a service by id, as its kind's class."""
 
+    model, column, polymorphic = m.Service, "id", True
+
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
         rows = await self.db.run(graph.services_by_ids, keys)
         index = {row.id: row for row in rows}
@@ -157,23 +159,28 @@ class ServiceByIdLoader(RequestLoader[m.Service | None]):
 class ServicesByPlanIdLoader(RequestLoader[list[m.Service]]):
     """To-many: every service of a plan, each as its kind's class, one statement per batch."""
 
+    model, column, polymorphic = m.Service, "plan_id", True
+
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[m.Service]]:
         rows = await self.db.run(graph.services_by_plan_ids, keys)
         return group_by_key(keys, rows, lambda row: row.plan_id)
 
 
 class ChannelsByPackageIdLoader(RequestLoader[list[m.Channel]]):
+    """To-many through tv_package_channel: a package's channels in grid order."""
+
+    model = m.Channel
+    through = (m.TvPackageChannel, "package_id", "channel_id")
+    order = ("number", "id")
+
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[m.Channel]]:
         pairs = await self.db.run(graph.channels_by_package_ids, keys)
         grouped = group_by_key(keys, pairs, lambda pair: pair[0])
         return [[channel for _, channel in group] for group in grouped]
 
 
-class ServiceKindsByOfferIdLoader(RequestLoader[list[Any]]):
-    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Any]]:
-        pairs = await self.db.run(graph.service_kinds_by_offer_ids, keys)
-        grouped = group_by_key(keys, pairs, lambda pair: pair[0])
-        return [[kind for _, kind in group] for group in grouped]
+class ServiceKindsByOfferIdLoader(ManyByKeyLoader[m.PlanOfferServiceKind]):
+    model, column = m.PlanOfferServiceKind, "offer_id"
 
 
 LoaderT = TypeVar("LoaderT", bound=RequestLoader[Any])
@@ -225,6 +232,9 @@ class Loaders:
         self.tv_point_history = TvPointHistoryByPointIdLoader(db)
         self.channels_by_package = ChannelsByPackageIdLoader(db)
         self.service_kinds_by_offer = ServiceKindsByOfferIdLoader(db)
+        for value in list(vars(self).values()):
+            if isinstance(value, RequestLoader):
+                self._more[type(value)] = value
 
     def get(self, loader_class: type[LoaderT]) -> LoaderT:
         """This request's instance of `loader_class`, created on first use."""
@@ -235,6 +245,5 @@ class Loaders:
 
     def clear_all(self) -> None:
         """Forget every cached row: after a write, what the loaders hold may be stale."""
-        for value in (*vars(self).values(), *self._more.values()):
-            if isinstance(value, RequestLoader):
-                value.clear_all()
+        for loader in self._more.values():
+            loader.clear_all()

@@ -69,6 +69,11 @@ class FromModel:
 
     graphql_name: ClassVar[str]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "graphql_name" in cls.__dict__:
+            register_type(cls.graphql_name, cls)
+
     @classmethod
     def from_model(cls, model: Any) -> Self:
         names = _init_fields(cls)
@@ -92,6 +97,17 @@ class FromModel:
 
 
 _FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
+_MODEL_TYPES: dict[str, Any] = {}
+
+
+def register_type(graphql_name: str, builder: Any) -> None:
+    """Makes `model_type(graphql_name).from_model(row)` build that GraphQL type."""
+    _MODEL_TYPES[graphql_name] = builder
+
+
+def model_type(graphql_name: str) -> Any:
+    """What builds the GraphQL type `graphql_name` from a domain row."""
+    return _MODEL_TYPES[graphql_name]
 
 
 def _init_fields(cls: type) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
+from gateway.loaders import container as loaders
 from gateway.schema.base import (
     BillingType,
     FromModel,
@@ -16,6 +17,25 @@ from gateway.schema.base import (
     PlanStatus,
     ServiceKind,
     StartDateRule,
+)
+from gateway.schema.relations import Relation
+
+PACKAGE_CHANNELS = Relation(
+    "TvPackage", "channels", loaders.ChannelsByPackageIdLoader, "id", "Channel", many=True
+)
+OFFER_SERVICE_KINDS = Relation(
+    "PlanOffer", "allowedServiceKinds", loaders.ServiceKindsByOfferIdLoader, "id",
+    "PlanOfferServiceKind", many=True, scalar="kind",
+)  # fmt: skip
+OFFER_DEFAULT_TV_PACKAGE = Relation(
+    "PlanOffer", "defaultTvPackage", loaders.TvPackageByIdLoader, "default_tv_package_id",
+    "TvPackage", many=False,
+)  # fmt: skip
+OFFER_IP_POOL = Relation(
+    "PlanOffer", "ipPool", loaders.IpPoolByIdLoader, "ip_pool_id", "IpPool", many=False
+)
+TECHNICIAN_ROLE = Relation(
+    "Technician", "role", loaders.RoleByIdLoader, "role_id", "Role", many=False
 )
 
 
@@ -38,9 +58,7 @@ class TvPackageType(FromModel, Node):
 
     @strawberry.field(description="The package's channels in grid order.")
     async def channels(self, info: Info) -> list[ChannelType]:
-        return ChannelType.from_models(
-            await info.context.loaders.channels_by_package.load(self.database_id)
-        )
+        return await PACKAGE_CHANNELS.resolve(self, info)
 
 
 @strawberry.type(name="IpPool", description="A block of addresses fixed IPs come from.")
@@ -69,25 +87,17 @@ class PlanOfferType(FromModel, Node):
     default_tv_package_id: strawberry.Private[int | None]
     ip_pool_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The kinds of service its plans may take.")
+    @strawberry.field(description="The kinds of service its plans may take, by name.")
     async def allowed_service_kinds(self, info: Info) -> list[ServiceKind]:
-        kinds = await info.context.loaders.service_kinds_by_offer.load(self.database_id)
-        order = list(ServiceKind)
-        return sorted(kinds, key=order.index)
+        return await OFFER_SERVICE_KINDS.resolve(self, info)
 
     @strawberry.field(description="The TV package every plan of a TV offer includes.")
     async def default_tv_package(self, info: Info) -> TvPackageType | None:
-        if self.default_tv_package_id is None:
-            return None
-        return TvPackageType.maybe(
-            await info.context.loaders.tv_package.load(self.default_tv_package_id)
-        )
+        return await OFFER_DEFAULT_TV_PACKAGE.resolve(self, info)
 
     @strawberry.field(description="The pool fixed IPs of its plans come from.")
     async def ip_pool(self, info: Info) -> IpPoolType | None:
-        if self.ip_pool_id is None:
-            return None
-        return IpPoolType.maybe(await info.context.loaders.ip_pool.load(self.ip_pool_id))
+        return await OFFER_IP_POOL.resolve(self, info)
 
 
 @strawberry.type(name="ExtraServiceDefinition", description="An extra service of the catalog.")
@@ -152,5 +162,4 @@ class TechnicianType(FromModel, Node):
 
     @strawberry.field
     async def role(self, info: Info) -> RoleType:
-        role = await info.context.loaders.role.load(self.role_id)
-        return RoleType.from_model(role)
+        return await TECHNICIAN_ROLE.resolve(self, info)

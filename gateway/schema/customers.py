@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from gateway.loaders import container as loaders
 from gateway.schema.base import (
     CustomerKind,
     ExtraFieldType,
@@ -16,10 +17,30 @@ from gateway.schema.base import (
     PlanStatus,
     ReceivableStatus,
 )
+from gateway.schema.relations import Relation
 
 if TYPE_CHECKING:
     from gateway.schema.billing import ReceivableType
     from gateway.schema.plans import PlanType
+
+CUSTOMER_ADDRESSES = Relation(
+    "Customer", "addresses", loaders.AddressesByCustomerIdLoader, "id", "Address", many=True
+)
+CUSTOMER_CONTACTS = Relation(
+    "Customer", "contacts", loaders.ContactsByCustomerIdLoader, "id", "Contact", many=True
+)
+CUSTOMER_EXTRA_FIELDS = Relation(
+    "Customer", "extraFields", loaders.ExtraFieldsByCustomerIdLoader, "id", "ExtraField",
+    many=True,
+)  # fmt: skip
+CUSTOMER_PLANS = Relation(
+    "Customer", "plans", loaders.PlansByCustomerIdLoader, "id", "Plan", many=True,
+    filters=(("status", "status"),),
+)  # fmt: skip
+CUSTOMER_RECEIVABLES = Relation(
+    "Customer", "receivables", loaders.ReceivablesByCustomerIdLoader, "id", "Receivable",
+    many=True, filters=(("status", "status"),), sort=("due_date", "id"),
+)  # fmt: skip
 
 
 @strawberry.type(name="Address", description="A postal address, found by CEP.")
@@ -69,37 +90,24 @@ class CustomerType(FromModel, Node):
 
     @strawberry.field
     async def addresses(self, info: Info) -> list[AddressType]:
-        rows = await info.context.loaders.addresses_by_customer.load(self.database_id)
-        return AddressType.from_models(rows)
+        return await CUSTOMER_ADDRESSES.resolve(self, info)
 
     @strawberry.field
     async def contacts(self, info: Info) -> list[ContactType]:
-        rows = await info.context.loaders.contacts_by_customer.load(self.database_id)
-        return ContactType.from_models(rows)
+        return await CUSTOMER_CONTACTS.resolve(self, info)
 
     @strawberry.field
     async def extra_fields(self, info: Info) -> list[ExtraFieldEntry]:
-        rows = await info.context.loaders.extra_fields_by_customer.load(self.database_id)
-        return ExtraFieldEntry.from_models(rows)
+        return await CUSTOMER_EXTRA_FIELDS.resolve(self, info)
 
     @strawberry.field(description="The customer's plans, optionally only those in some statuses.")
     async def plans(
         self, info: Info, status: list[PlanStatus] | None = None
     ) -> list[Annotated[PlanType, strawberry.lazy("gateway.schema.plans")]]:
-        from gateway.schema.plans import PlanType
-
-        rows = await info.context.loaders.plans_by_customer.load(self.database_id)
-        if status is not None:
-            rows = [row for row in rows if row.status in status]
-        return PlanType.from_models(rows)
+        return await CUSTOMER_PLANS.resolve(self, info, status=status)
 
     @strawberry.field(description="Everything the customer owes or paid, by due date.")
     async def receivables(
         self, info: Info, status: list[ReceivableStatus] | None = None
     ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]]:
-        from gateway.schema.billing import ReceivableType
-
-        rows = await info.context.loaders.receivables_by_customer.load(self.database_id)
-        if status is not None:
-            rows = [row for row in rows if row.status in status]
-        return ReceivableType.from_models(sorted(rows, key=lambda r: (r.due_date, r.id)))
+        return await CUSTOMER_RECEIVABLES.resolve(self, info, status=status)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from gateway.loaders import container as loaders
 from gateway.schema.base import (
     AddressRole,
     AppointmentStatus,
@@ -30,12 +31,71 @@ from gateway.schema.catalog import (
     TechnicianType,
 )
 from gateway.schema.customers import AddressType, ContactType, ExtraFieldEntry
+from gateway.schema.relations import Relation
 
 if TYPE_CHECKING:
     from gateway.schema.billing import ReceivableType
     from gateway.schema.customers import CustomerType
     from gateway.schema.services import ServiceInterface
     from gateway.schema.tv import TvPackageSubscriptionType, TvPointType
+
+L = loaders
+CONTRACT_TEMPLATE = Relation(
+    "Contract", "template", L.ContractTemplateByIdLoader, "template_id", "ContractTemplate",
+    many=False,
+)  # fmt: skip
+ADDRESS_CHANGE_ADDRESS = Relation(
+    "PlanAddressChange", "address", L.AddressByIdLoader, "address_id", "Address", many=False
+)
+APPOINTMENT_TECHNICIAN = Relation(
+    "InstallationAppointment", "technician", L.TechnicianByIdLoader, "technician_id",
+    "Technician", many=False,
+)  # fmt: skip
+APPOINTMENT_ROLE = Relation(
+    "InstallationAppointment", "role", L.RoleByIdLoader, "role_id", "Role", many=False
+)
+APPOINTMENT_CONTACT = Relation(
+    "InstallationAppointment", "contact", L.ContactByIdLoader, "contact_id", "Contact",
+    many=False,
+)  # fmt: skip
+PLAN_CUSTOMER = Relation("Plan", "customer", L.CustomerByIdLoader, "customer_id", "Customer", False)
+PLAN_OFFER = Relation("Plan", "offer", L.PlanOfferByIdLoader, "offer_id", "PlanOffer", False)
+PLAN_INSTALLATION_ADDRESS = Relation(
+    "Plan", "installationAddress", L.AddressByIdLoader, "installation_address_id", "Address",
+    many=False,
+)  # fmt: skip
+PLAN_BILLING_ADDRESS = Relation(
+    "Plan", "billingAddress", L.AddressByIdLoader, "billing_address_id", "Address", many=False
+)
+PLAN_ADDRESS_HISTORY = Relation(
+    "Plan", "addressHistory", L.AddressHistoryByPlanIdLoader, "id", "PlanAddressChange",
+    many=True,
+)  # fmt: skip
+PLAN_BILLING_FORM = Relation(
+    "Plan", "billingForm", L.BillingFormByIdLoader, "billing_form_id", "BillingForm", False
+)
+PLAN_BANK = Relation("Plan", "bank", L.BankByIdLoader, "bank_id", "Bank", many=False)
+PLAN_CONTRACT = Relation("Plan", "contract", L.ContractByPlanIdLoader, "id", "Contract", False)
+PLAN_APPOINTMENTS = Relation(
+    "Plan", "appointments", L.AppointmentsByPlanIdLoader, "id", "InstallationAppointment",
+    many=True,
+)  # fmt: skip
+PLAN_EXTRA_FIELDS = Relation(
+    "Plan", "extraFields", L.ExtraFieldsByPlanIdLoader, "id", "ExtraField", many=True
+)
+PLAN_SERVICES = Relation(
+    "Plan", "services", L.ServicesByPlanIdLoader, "id", "Service", many=True,
+    filters=(("kind", "kind"),),
+)  # fmt: skip
+PLAN_TV_PACKAGES = Relation(
+    "Plan", "tvPackages", L.TvPackageSubscriptionsByPlanIdLoader, "id", "TvPackageSubscription",
+    many=True,
+)  # fmt: skip
+PLAN_TV_POINTS = Relation("Plan", "tvPoints", L.TvPointsByPlanIdLoader, "id", "TvPoint", True)
+PLAN_RECEIVABLES = Relation(
+    "Plan", "receivables", L.ReceivablesByPlanIdLoader, "id", "Receivable", many=True,
+    filters=(("status", "status"),), sort=("due_date", "id"),
+)  # fmt: skip
 
 
 @strawberry.type(name="Contract", description="The service contract of a plan.")
@@ -51,11 +111,7 @@ class ContractType(FromModel, Node):
 
     @strawberry.field
     async def template(self, info: Info) -> ContractTemplateType | None:
-        if self.template_id is None:
-            return None
-        return ContractTemplateType.maybe(
-            await info.context.loaders.contract_template.load(self.template_id)
-        )
+        return await CONTRACT_TEMPLATE.resolve(self, info)
 
 
 @strawberry.type(name="PlanAddressChange", description="An address a plan had, and when.")
@@ -68,7 +124,7 @@ class PlanAddressHistoryType(FromModel):
 
     @strawberry.field
     async def address(self, info: Info) -> AddressType:
-        return AddressType.from_model(await info.context.loaders.address.load(self.address_id))
+        return await ADDRESS_CHANGE_ADDRESS.resolve(self, info)
 
 
 @strawberry.type(name="InstallationAppointment", description="A scheduled installation.")
@@ -86,21 +142,15 @@ class InstallationAppointmentType(FromModel, Node):
 
     @strawberry.field
     async def technician(self, info: Info) -> TechnicianType | None:
-        if self.technician_id is None:
-            return None
-        return TechnicianType.maybe(await info.context.loaders.technician.load(self.technician_id))
+        return await APPOINTMENT_TECHNICIAN.resolve(self, info)
 
     @strawberry.field
     async def role(self, info: Info) -> RoleType | None:
-        if self.role_id is None:
-            return None
-        return RoleType.maybe(await info.context.loaders.role.load(self.role_id))
+        return await APPOINTMENT_ROLE.resolve(self, info)
 
     @strawberry.field(description="The contact who will follow the installation.")
     async def contact(self, info: Info) -> ContactType | None:
-        if self.contact_id is None:
-            return None
-        return ContactType.maybe(await info.context.loaders.contact.load(self.contact_id))
+        return await APPOINTMENT_CONTACT.resolve(self, info)
 
 
 @strawberry.type(name="Plan", description="A customer's contract for one plan offer.")
@@ -130,96 +180,64 @@ class PlanType(FromModel, Node):
     async def customer(
         self, info: Info
     ) -> Annotated[CustomerType, strawberry.lazy("gateway.schema.customers")]:
-        from gateway.schema.customers import CustomerType
-
-        return CustomerType.from_model(await info.context.loaders.customer.load(self.customer_id))
+        return await PLAN_CUSTOMER.resolve(self, info)
 
     @strawberry.field
     async def offer(self, info: Info) -> PlanOfferType:
-        return PlanOfferType.from_model(await info.context.loaders.plan_offer.load(self.offer_id))
+        return await PLAN_OFFER.resolve(self, info)
 
     @strawberry.field
     async def installation_address(self, info: Info) -> AddressType:
-        address = await info.context.loaders.address.load(self.installation_address_id)
-        return AddressType.from_model(address)
+        return await PLAN_INSTALLATION_ADDRESS.resolve(self, info)
 
     @strawberry.field
     async def billing_address(self, info: Info) -> AddressType:
-        return AddressType.from_model(
-            await info.context.loaders.address.load(self.billing_address_id)
-        )
+        return await PLAN_BILLING_ADDRESS.resolve(self, info)
 
     @strawberry.field(description="Every address the plan has had, oldest first.")
     async def address_history(self, info: Info) -> list[PlanAddressHistoryType]:
-        rows = await info.context.loaders.address_history_by_plan.load(self.database_id)
-        return PlanAddressHistoryType.from_models(rows)
+        return await PLAN_ADDRESS_HISTORY.resolve(self, info)
 
     @strawberry.field
     async def billing_form(self, info: Info) -> BillingFormType | None:
-        if self.billing_form_id is None:
-            return None
-        return BillingFormType.maybe(
-            await info.context.loaders.billing_form.load(self.billing_form_id)
-        )
+        return await PLAN_BILLING_FORM.resolve(self, info)
 
     @strawberry.field
     async def bank(self, info: Info) -> BankType | None:
-        if self.bank_id is None:
-            return None
-        return BankType.maybe(await info.context.loaders.bank.load(self.bank_id))
+        return await PLAN_BANK.resolve(self, info)
 
     @strawberry.field
     async def contract(self, info: Info) -> ContractType | None:
-        return ContractType.maybe(
-            await info.context.loaders.contract_by_plan.load(self.database_id)
-        )
+        return await PLAN_CONTRACT.resolve(self, info)
 
     @strawberry.field
     async def appointments(self, info: Info) -> list[InstallationAppointmentType]:
-        rows = await info.context.loaders.appointments_by_plan.load(self.database_id)
-        return InstallationAppointmentType.from_models(rows)
+        return await PLAN_APPOINTMENTS.resolve(self, info)
 
     @strawberry.field
     async def extra_fields(self, info: Info) -> list[ExtraFieldEntry]:
-        rows = await info.context.loaders.extra_fields_by_plan.load(self.database_id)
-        return ExtraFieldEntry.from_models(rows)
+        return await PLAN_EXTRA_FIELDS.resolve(self, info)
 
     @strawberry.field(description="The plan's services, optionally only some kinds.")
     async def services(
         self, info: Info, kind: list[ServiceKind] | None = None
     ) -> list[Annotated[ServiceInterface, strawberry.lazy("gateway.schema.services")]]:
-        from gateway.schema.services import service_from_model
-
-        rows = await info.context.loaders.services_by_plan.load(self.database_id)
-        if kind is not None:
-            rows = [row for row in rows if row.kind in kind]
-        return [service_from_model(row) for row in rows]
+        return await PLAN_SERVICES.resolve(self, info, kind=kind)
 
     @strawberry.field(description="TV packages on the plan: the offer's default and extras.")
     async def tv_packages(
         self, info: Info
     ) -> list[Annotated[TvPackageSubscriptionType, strawberry.lazy("gateway.schema.tv")]]:
-        from gateway.schema.tv import TvPackageSubscriptionType
-
-        rows = await info.context.loaders.tv_packages_by_plan.load(self.database_id)
-        return TvPackageSubscriptionType.from_models(rows)
+        return await PLAN_TV_PACKAGES.resolve(self, info)
 
     @strawberry.field(description="Set-top boxes installed for the plan.")
     async def tv_points(
         self, info: Info
     ) -> list[Annotated[TvPointType, strawberry.lazy("gateway.schema.tv")]]:
-        from gateway.schema.tv import TvPointType
-
-        rows = await info.context.loaders.tv_points_by_plan.load(self.database_id)
-        return TvPointType.from_models(rows)
+        return await PLAN_TV_POINTS.resolve(self, info)
 
     @strawberry.field
     async def receivables(
         self, info: Info, status: list[ReceivableStatus] | None = None
     ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]]:
-        from gateway.schema.billing import ReceivableType
-
-        rows = await info.context.loaders.receivables_by_plan.load(self.database_id)
-        if status is not None:
-            rows = [row for row in rows if row.status in status]
-        return ReceivableType.from_models(sorted(rows, key=lambda r: (r.due_date, r.id)))
+        return await PLAN_RECEIVABLES.resolve(self, info, status=status)

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from domain.models import enums as domain_enums
+from gateway.loaders import container as loaders
 from gateway.schema.base import (
     AntivirusStatus,
     BillingType,
@@ -17,9 +18,28 @@ from gateway.schema.base import (
     Node,
     ServiceKind,
     ServiceStatus,
+    register_type,
 )
 from gateway.schema.catalog import ExtraServiceDefinitionType, IpPoolType
 from gateway.schema.customers import ContactType
+from gateway.schema.relations import Relation
+
+ALIAS_EMAIL = Relation(
+    "EmailAlias", "email", loaders.ServiceByIdLoader, "email_id", "EmailAccount", many=False
+)
+IP_POOL = Relation("IpAddress", "pool", loaders.IpPoolByIdLoader, "pool_id", "IpPool", False)
+EXTRA_SERVICE_DEFINITION = Relation(
+    "ExtraService", "definition", loaders.ExtraServiceDefinitionByIdLoader, "definition_id",
+    "ExtraServiceDefinition", many=False,
+)  # fmt: skip
+EXTRA_SERVICE_CONTACT = Relation(
+    "ExtraService", "contact", loaders.ContactByIdLoader, "contact_id", "Contact", many=False
+)
+
+
+def email_address(mailbox: Any) -> str:
+    """An e-mail's or alias's full address; computed the same way on both read paths."""
+    return f"{mailbox.login}@{mailbox.domain}"
 
 
 @strawberry.interface(name="Service", description="A service on a plan; one type per kind.")
@@ -41,7 +61,7 @@ class EmailAccountType(ServiceInterface):
 
     @strawberry.field(description="The full address, login@domain.")
     def address(self) -> str:
-        return f"{self.login}@{self.domain}"
+        return email_address(self)
 
 
 @strawberry.type(name="EmailAlias", description="An extra address delivering to a mailbox.")
@@ -53,12 +73,11 @@ class EmailAliasType(ServiceInterface):
 
     @strawberry.field(description="The full alias address, login@domain.")
     def address(self) -> str:
-        return f"{self.login}@{self.domain}"
+        return email_address(self)
 
     @strawberry.field(description="The mailbox the alias delivers to.")
     async def email(self, info: Info) -> EmailAccountType | None:
-        row = await info.context.loaders.service.load(self.email_id)
-        return None if row is None else EmailAccountType.from_model(row)
+        return await ALIAS_EMAIL.resolve(self, info)
 
 
 @strawberry.type(name="RadiusLogin", description="A RADIUS login, unique across the ISP.")
@@ -78,7 +97,7 @@ class IpAssignmentType(ServiceInterface):
 
     @strawberry.field
     async def pool(self, info: Info) -> IpPoolType:
-        return IpPoolType.from_model(await info.context.loaders.ip_pool.load(self.pool_id))
+        return await IP_POOL.resolve(self, info)
 
 
 @strawberry.type(name="VoiceTerminal", description="A phone number on the plan.")
@@ -129,14 +148,11 @@ class ExtraServiceType(ServiceInterface):
 
     @strawberry.field
     async def definition(self, info: Info) -> ExtraServiceDefinitionType:
-        row = await info.context.loaders.extra_service_definition.load(self.definition_id)
-        return ExtraServiceDefinitionType.from_model(row)
+        return await EXTRA_SERVICE_DEFINITION.resolve(self, info)
 
     @strawberry.field
     async def contact(self, info: Info) -> ContactType | None:
-        if self.contact_id is None:
-            return None
-        return ContactType.maybe(await info.context.loaders.contact.load(self.contact_id))
+        return await EXTRA_SERVICE_CONTACT.resolve(self, info)
 
 
 @strawberry.type(name="AntivirusLicense", description="An antivirus licence.")
@@ -164,3 +180,12 @@ SERVICE_TYPES: dict[domain_enums.ServiceKind, type[ServiceInterface]] = {
 def service_from_model(model: Any) -> ServiceInterface:
     """The GraphQL type of a service row, chosen by its kind."""
     return SERVICE_TYPES[model.kind].from_model(model)
+
+
+class _AnyService:
+    """Builds a `Service` interface value: the concrete type of the row's kind."""
+
+    from_model = staticmethod(service_from_model)
+
+
+register_type("Service", _AnyService)

@@ -7,8 +7,40 @@ from decimal import Decimal
 
 import strawberry
 
+from gateway.loaders import container as loaders
 from gateway.schema.base import FromModel, Info, Node, SyncState, TvPointEvent, TvPointStatus
 from gateway.schema.catalog import TvPackageType, TvPointLocationType
+from gateway.schema.relations import Relation
+
+L = loaders
+SUBSCRIPTION_PACKAGE = Relation(
+    "TvPackageSubscription", "package", L.TvPackageByIdLoader, "package_id", "TvPackage", False
+)
+HISTORY_FROM_LOCATION = Relation(
+    "TvPointHistoryEntry", "fromLocation", L.TvPointLocationByIdLoader, "from_location_id",
+    "TvPointLocation", many=False,
+)  # fmt: skip
+HISTORY_TO_LOCATION = Relation(
+    "TvPointHistoryEntry", "toLocation", L.TvPointLocationByIdLoader, "to_location_id",
+    "TvPointLocation", many=False,
+)  # fmt: skip
+HISTORY_FROM_EQUIPMENT = Relation(
+    "TvPointHistoryEntry", "fromEquipment", L.EquipmentByIdLoader, "from_equipment_id",
+    "Equipment", many=False,
+)  # fmt: skip
+HISTORY_TO_EQUIPMENT = Relation(
+    "TvPointHistoryEntry", "toEquipment", L.EquipmentByIdLoader, "to_equipment_id", "Equipment",
+    many=False,
+)  # fmt: skip
+POINT_LOCATION = Relation(
+    "TvPoint", "location", L.TvPointLocationByIdLoader, "location_id", "TvPointLocation", False
+)
+POINT_EQUIPMENT = Relation(
+    "TvPoint", "equipment", L.EquipmentByIdLoader, "equipment_id", "Equipment", many=False
+)
+POINT_HISTORY = Relation(
+    "TvPoint", "history", L.TvPointHistoryByPointIdLoader, "id", "TvPointHistoryEntry", True
+)
 
 
 @strawberry.type(name="TvPackageSubscription", description="A TV package on a plan.")
@@ -25,7 +57,7 @@ class TvPackageSubscriptionType(FromModel, Node):
 
     @strawberry.field
     async def package(self, info: Info) -> TvPackageType:
-        return TvPackageType.from_model(await info.context.loaders.tv_package.load(self.package_id))
+        return await SUBSCRIPTION_PACKAGE.resolve(self, info)
 
 
 @strawberry.type(name="Equipment", description="A set-top box, known by its CASN (read-only).")
@@ -54,31 +86,19 @@ class TvPointHistoryEntryType(FromModel):
 
     @strawberry.field
     async def from_location(self, info: Info) -> TvPointLocationType | None:
-        return await _location(info, self.from_location_id)
+        return await HISTORY_FROM_LOCATION.resolve(self, info)
 
     @strawberry.field
     async def to_location(self, info: Info) -> TvPointLocationType | None:
-        return await _location(info, self.to_location_id)
+        return await HISTORY_TO_LOCATION.resolve(self, info)
 
     @strawberry.field
     async def from_equipment(self, info: Info) -> EquipmentType | None:
-        return await _equipment(info, self.from_equipment_id)
+        return await HISTORY_FROM_EQUIPMENT.resolve(self, info)
 
     @strawberry.field
     async def to_equipment(self, info: Info) -> EquipmentType | None:
-        return await _equipment(info, self.to_equipment_id)
-
-
-async def _location(info: Info, location_id: int | None) -> TvPointLocationType | None:
-    if location_id is None:
-        return None
-    return TvPointLocationType.maybe(await info.context.loaders.tv_point_location.load(location_id))
-
-
-async def _equipment(info: Info, equipment_id: int | None) -> EquipmentType | None:
-    if equipment_id is None:
-        return None
-    return EquipmentType.maybe(await info.context.loaders.equipment.load(equipment_id))
+        return await HISTORY_TO_EQUIPMENT.resolve(self, info)
 
 
 @strawberry.type(name="TvPoint", description="A set-top box installed at a location.")

@@ -1,0 +1,69 @@
+"""The graph's relations, declared once: which loader (and so which table and key) each relation
+field reads, which arguments filter it and how its items are ordered.
+
+The Strawberry types resolve their relation fields through these declarations, and the compiled
+read planner (gateway/execution/planner.py) reads the same declarations to build its batched
+statements, so the two paths cannot disagree about what a field means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+from gateway.loaders.base import RequestLoader
+from gateway.schema.base import Info, model_type
+
+RELATIONS: dict[tuple[str, str], Relation] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class Relation:
+    """`owner.field` holds the rows its `loader` returns for the parent's `parent_key`."""
+
+    owner: str  # GraphQL type that has the field
+    field: str  # GraphQL field name
+    loader: type[RequestLoader[Any]]
+    parent_key: str  # model attribute of the parent that is the loader's key
+    target: str  # GraphQL type of the items ("Service" for the interface)
+    many: bool
+    filters: tuple[tuple[str, str], ...] = ()  # (GraphQL argument, model attribute)
+    sort: tuple[str, ...] = ()  # re-order each group by these attributes (else: loader order)
+    scalar: str | None = None  # a list of this attribute's values instead of objects
+
+    def __post_init__(self) -> None:
+        RELATIONS[(self.owner, self.field)] = self
+
+    @property
+    def parent_attribute(self) -> str:
+        """The parent's attribute on a Strawberry type, where the primary key is `database_id`."""
+        return "database_id" if self.parent_key == "id" else self.parent_key
+
+    def build(self) -> Callable[[Any], Any]:
+        return model_type(self.target).from_model
+
+    def select(self, rows: list[Any], arguments: dict[str, Any]) -> list[Any]:
+        """The rows the field's arguments keep, in the field's order."""
+        for argument, attribute in self.filters:
+            wanted = arguments.get(argument)
+            if wanted is not None:
+                rows = [row for row in rows if getattr(row, attribute) in wanted]
+        if self.sort:
+            rows = sorted(rows, key=attrgetter(*self.sort))
+        return rows
+
+    async def resolve(self, parent: Any, info: Info, **arguments: Any) -> Any:
+        """The field's value on the standard (Strawberry + DataLoader) path."""
+        key = getattr(parent, self.parent_attribute)
+        if key is None:
+            return [] if self.many else None
+        loaded = await info.context.loaders.get(self.loader).load(key)
+        if not self.many:
+            return None if loaded is None else self.build()(loaded)
+        rows = self.select(loaded, arguments)
+        if self.scalar is not None:
+            return [getattr(row, self.scalar) for row in rows]
+        build = self.build()
+        return [build(row) for row in rows]
