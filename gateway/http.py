@@ -19,12 +19,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from gateway.execution.compiled import CompiledReads, Fallback
 from gateway.execution.documents import DocumentCache
+from gateway.execution.planner import Unplannable
 from gateway.runtime import Runtime
 
 log = logging.getLogger("gateway.http")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+EXECUTOR_HEADER = "x-gateway-executor"  # which path answered, and why not the compiled one
 JSON = "application/json"
 
 
@@ -137,6 +140,7 @@ class GraphQLEndpoint:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.documents = DocumentCache(runtime.schema._schema, runtime.settings.document_cache_size)
+        self.compiled = CompiledReads(runtime.schema) if runtime.settings.compiled_reads else None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -187,6 +191,20 @@ class GraphQLEndpoint:
         if operation.operation is OperationType.SUBSCRIPTION:
             raise HttpError(400, "Subscriptions are not served over this endpoint.")
 
+        executor = "standard; reason=compiled reads are off"
+        if self.compiled is not None and request.headers.get(EXECUTOR_HEADER) != "standard":
+            try:
+                plan, variables = self.compiled.prepare(
+                    prepared, operation, gql.query, gql.variables
+                )
+                async with self.runtime.sessions() as session:
+                    data = await plan.run(session, self.runtime.settings, variables)
+                return self._respond({"data": data}, 200, media, "compiled")
+            except (Unplannable, Fallback) as reason:
+                executor = f"standard; reason={reason}"
+        elif self.compiled is not None:
+            executor = "standard; reason=asked for"
+
         async with self.runtime.sessions() as session:
             context = self.runtime.context_for(session, request)
             result = graphql_execute(
@@ -213,7 +231,7 @@ class GraphQLEndpoint:
         if not request_error:
             body["data"] = result.data
         status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
-        return self._respond(body, status, media)
+        return self._respond(body, status, media, executor)
 
     def _format_error(self, error: GraphQLError) -> dict[str, Any]:
         original = error.original_error
@@ -229,9 +247,15 @@ class GraphQLEndpoint:
         return formatted
 
     @staticmethod
-    def _respond(body: dict[str, Any], status: int, media: str) -> Response:
+    def _respond(
+        body: dict[str, Any], status: int, media: str, executor: str | None = None
+    ) -> Response:
+        headers = {EXECUTOR_HEADER: executor} if executor else None
         return Response(
-            orjson.dumps(body, default=_json_default), status_code=status, media_type=media
+            orjson.dumps(body, default=_json_default),
+            status_code=status,
+            media_type=media,
+            headers=headers,
         )
 
 

@@ -23,6 +23,7 @@ class Settings:
     default_page_size: int = 20
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
+    compiled_reads: bool = True  # serve plannable queries from compiled plans (issue 7)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -44,5 +45,6 @@ class Settings:
             "max_page_size": int(env.get("GATEWAY_MAX_PAGE_SIZE", base.max_page_size)),
             "max_body_bytes": int(env.get("GATEWAY_MAX_BODY_BYTES", base.max_body_bytes)),
             "db_pool_size": int(env.get("GATEWAY_DB_POOL_SIZE", base.db_pool_size)),
+            "compiled_reads": env.get("GATEWAY_COMPILED_READS", "1") not in ("0", "false", "no"),
         }
         return replace(base, **{**values, **overrides})

@@ -20,17 +20,20 @@ async def by_ids(session: AsyncSession, model: type[ModelT], ids: Sequence[Any])
     return list(result)
 
 
+def _primary_key(model: Any) -> list[Any]:
+    return list(model.__mapper__.primary_key)
+
+
 async def by_keys(
     session: AsyncSession, model: type[ModelT], column: str, keys: Sequence[Any]
 ) -> list[ModelT]:
     """Rows of `model` whose `column` is in `keys`, ordered by that column then primary key."""
-    pk = model.__mapper__.primary_key[0]
     key_column = getattr(model, column)
-    statement = select(model).where(key_column.in_(list(keys))).order_by(key_column, pk)
+    order = [key_column, *(pk for pk in _primary_key(model) if pk.name != column)]
+    statement = select(model).where(key_column.in_(list(keys))).order_by(*order)
     return list(await session.scalars(statement))
 
 
 async def all_rows(session: AsyncSession, model: type[ModelT]) -> list[ModelT]:
     """Every row of a (small, catalog) table, by primary key."""
-    pk = model.__mapper__.primary_key[0]
-    return list(await session.scalars(select(model).order_by(pk)))
+    return list(await session.scalars(select(model).order_by(*_primary_key(model))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,6 +86,22 @@ async def count_customers(session: AsyncSession, criteria: CustomerFilter) -> in
     return int(await session.scalar(statement) or 0)
 
 
+def _page(
+    statement: Select,  # type: ignore[type-arg]
+    criteria: CustomerFilter,
+    order: Sequence[CustomerOrder],
+    offset: int,
+    limit: int,
+) -> Select:  # type: ignore[type-arg]
+    clauses = []
+    for term in order:
+        column = _ORDER_COLUMNS[term.field]
+        clauses.append(column.desc() if term.descending else column.asc())
+    if not any(term.field is CustomerOrderField.ID for term in order):
+        clauses.append(Customer.id.asc())
+    return _filtered(statement, criteria).order_by(*clauses).offset(offset).limit(limit)
+
+
 async def customer_page(
     session: AsyncSession,
     criteria: CustomerFilter,
@@ -96,11 +113,25 @@ async def customer_page(
     """One page of matching customers; the id breaks ties so pages never overlap or skip."""
     if limit <= 0:
         return []
-    clauses = []
-    for term in order:
-        column = _ORDER_COLUMNS[term.field]
-        clauses.append(column.desc() if term.descending else column.asc())
-    if not any(term.field is CustomerOrderField.ID for term in order):
-        clauses.append(Customer.id.asc())
-    statement = _filtered(select(Customer), criteria).order_by(*clauses).offset(offset).limit(limit)
-    return list(await session.scalars(statement))
+    return list(await session.scalars(_page(select(Customer), criteria, order, offset, limit)))
+
+
+async def customer_page_rows(
+    session: AsyncSession,
+    criteria: CustomerFilter,
+    order: Sequence[CustomerOrder],
+    *,
+    offset: int,
+    limit: int,
+    columns: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """The same page as `customer_page`, as tuples of the named columns (enums by name)."""
+    if limit <= 0:
+        return []
+    table = Customer.__table__
+    statement = _page(select(*(table.c[name] for name in columns)), criteria, order, offset, limit)
+    rows = await session.execute(statement)
+    return [
+        tuple(value.name if isinstance(value, enum.Enum) else value for value in row)
+        for row in rows
+    ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from domain.models import Customer
 from domain.reads import customers as customer_reads
 from gateway.resolvers.ids import database_id
-from gateway.resolvers.pagination import offset_cursor, window
-from gateway.schema.base import Info, OrderDirection, PageInfo
+from gateway.resolvers.pagination import Window, offset_cursor, window
+from gateway.schema.base import Info, PageInfo, PlanStatus
 from gateway.schema.connections import (
     CustomerConnection,
     CustomerEdge,
@@ -14,6 +17,7 @@ from gateway.schema.connections import (
     CustomerOrder,
 )
 from gateway.schema.customers import CustomerType
+from gateway.settings import Settings
 
 
 async def customer(info: Info, id: str) -> CustomerType | None:
@@ -23,21 +27,55 @@ async def customer(info: Info, id: str) -> CustomerType | None:
     return CustomerType.maybe(await info.context.loaders.customer.load(pk))
 
 
-def _criteria(filter: CustomerFilter | None) -> customer_reads.CustomerFilter:
-    if filter is None:
-        return customer_reads.CustomerFilter()
-    offer_ids = tuple(
-        pk for pk in (database_id(raw, "PlanOffer") for raw in filter.offer_id or ()) if pk
-    )
-    if filter.offer_id and not offer_ids:
+def criteria(
+    *,
+    search: str | None = None,
+    name_contains: str | None = None,
+    document_contains: str | None = None,
+    city: str | None = None,
+    plan_status: Sequence[Any] | None = None,
+    offer_id: Sequence[str] | None = None,
+) -> customer_reads.CustomerFilter:
+    """The domain filter of a `CustomerFilter` input (enum members or their names)."""
+    offer_ids = tuple(pk for pk in (database_id(raw, "PlanOffer") for raw in offer_id or ()) if pk)
+    if offer_id and not offer_ids:
         offer_ids = (-1,)  # ids that name no offer match no customer, rather than every one
     return customer_reads.CustomerFilter(
-        search=filter.search,
-        name_contains=filter.name_contains,
-        document_contains=filter.document_contains,
-        city=filter.city,
-        plan_statuses=tuple(filter.plan_status or ()),
+        search=search,
+        name_contains=name_contains,
+        document_contains=document_contains,
+        city=city,
+        plan_statuses=tuple(
+            PlanStatus[value] if isinstance(value, str) else value for value in plan_status or ()
+        ),
         offer_ids=offer_ids,
+    )
+
+
+def order(terms: Sequence[tuple[Any, Any]]) -> list[customer_reads.CustomerOrder]:
+    """The domain ordering of `(field, direction)` pairs (enum members or their names)."""
+    result = []
+    for field, direction in terms:
+        name = field if isinstance(field, str) else field.name
+        descending = (direction if isinstance(direction, str) else direction.name) == "DESC"
+        result.append(
+            customer_reads.CustomerOrder(
+                field=customer_reads.CustomerOrderField[name], descending=descending
+            )
+        )
+    return result
+
+
+def page_window(info_settings: Settings, total: int, arguments: dict[str, Any]) -> Window:
+    """The page the connection arguments ask for (shared by both read paths)."""
+    return window(
+        total=total,
+        first=arguments.get("first"),
+        after=arguments.get("after"),
+        last=arguments.get("last"),
+        before=arguments.get("before"),
+        default_size=info_settings.default_page_size,
+        max_size=info_settings.max_page_size,
     )
 
 
@@ -50,26 +88,16 @@ async def customers(
     filter: CustomerFilter | None = None,
     order_by: list[CustomerOrder] | None = None,
 ) -> CustomerConnection:
-    settings = info.context.settings
-    criteria = _criteria(filter)
-    order = [
-        customer_reads.CustomerOrder(
-            field=term.field, descending=term.direction == OrderDirection.DESC
-        )
-        for term in order_by or ()
-    ]
-    total = await info.context.db.run(customer_reads.count_customers, criteria)
-    page = window(
-        total=total,
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-        default_size=settings.default_page_size,
-        max_size=settings.max_page_size,
+    matching = criteria(**vars(filter)) if filter is not None else criteria()
+    ordering = order([(term.field, term.direction) for term in order_by or ()])
+    total = await info.context.db.run(customer_reads.count_customers, matching)
+    page = page_window(
+        info.context.settings,
+        total,
+        {"first": first, "after": after, "last": last, "before": before},
     )
     rows: list[Customer] = await info.context.db.run(
-        customer_reads.customer_page, criteria, order, offset=page.start, limit=page.limit
+        customer_reads.customer_page, matching, ordering, offset=page.start, limit=page.limit
     )
     loader = info.context.loaders.customer
     edges = []

@@ -62,3 +62,7 @@ async def node(info: Info, id: str) -> Node | None:
 def node_types() -> list[type[FromModel]]:
     """Every concrete type reachable only through `node`, so the schema knows them all."""
     return [services.SERVICE_TYPES[kind] for kind in services.SERVICE_TYPES]
+
+
+# Every type `node(id:)` can return, for the compiled read path to answer the same ids.
+NODE_TYPE_NAMES = frozenset(_NODE_SOURCES) | frozenset(_SERVICE_TYPE_NAMES)

@@ -7,12 +7,14 @@ from decimal import Decimal
 
 import strawberry
 
+from domain import models as m
 from gateway.schema.base import FromModel, Node, ReceivableOrigin, ReceivableStatus
 
 
 @strawberry.type(name="Receivable", description="An amount owed on a due date, open or paid.")
 class ReceivableType(FromModel, Node):
     graphql_name = "Receivable"
+    model = m.Receivable
     database_id: int
     origin: ReceivableOrigin
     description: str

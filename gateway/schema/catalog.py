@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import strawberry
 
+from domain import models as m
 from gateway.loaders import container as loaders
 from gateway.schema.base import (
     BillingType,
@@ -42,6 +43,7 @@ TECHNICIAN_ROLE = Relation(
 @strawberry.type(name="Channel", description="A TV channel on the grid.")
 class ChannelType(FromModel, Node):
     graphql_name = "Channel"
+    model = m.Channel
     database_id: int
     name: str
     number: int
@@ -51,6 +53,7 @@ class ChannelType(FromModel, Node):
 @strawberry.type(name="TvPackage", description="A TV package and its channels.")
 class TvPackageType(FromModel, Node):
     graphql_name = "TvPackage"
+    model = m.TvPackage
     database_id: int
     name: str
     value: Decimal
@@ -64,6 +67,7 @@ class TvPackageType(FromModel, Node):
 @strawberry.type(name="IpPool", description="A block of addresses fixed IPs come from.")
 class IpPoolType(FromModel, Node):
     graphql_name = "IpPool"
+    model = m.IpPool
     database_id: int
     name: str
     network: str
@@ -73,6 +77,7 @@ class IpPoolType(FromModel, Node):
 @strawberry.type(name="PlanOffer", description="A plan the ISP sells, and what it allows.")
 class PlanOfferType(FromModel, Node):
     graphql_name = "PlanOffer"
+    model = m.PlanOffer
     database_id: int
     name: str
     price: Decimal
@@ -103,6 +108,7 @@ class PlanOfferType(FromModel, Node):
 @strawberry.type(name="ExtraServiceDefinition", description="An extra service of the catalog.")
 class ExtraServiceDefinitionType(FromModel, Node):
     graphql_name = "ExtraServiceDefinition"
+    model = m.ExtraServiceDefinition
     database_id: int
     name: str
     default_value: Decimal
@@ -114,6 +120,7 @@ class ExtraServiceDefinitionType(FromModel, Node):
 @strawberry.type(name="TvPointLocation", description="Where in the premises a TV point sits.")
 class TvPointLocationType(FromModel, Node):
     graphql_name = "TvPointLocation"
+    model = m.TvPointLocation
     database_id: int
     name: str
 
@@ -121,6 +128,7 @@ class TvPointLocationType(FromModel, Node):
 @strawberry.type(name="ContractTemplate", description="A template contracts are printed from.")
 class ContractTemplateType(FromModel, Node):
     graphql_name = "ContractTemplate"
+    model = m.ContractTemplate
     database_id: int
     name: str
     active: bool
@@ -129,6 +137,7 @@ class ContractTemplateType(FromModel, Node):
 @strawberry.type(name="BillingForm", description="A billing form and its restoration limits.")
 class BillingFormType(FromModel, Node):
     graphql_name = "BillingForm"
+    model = m.BillingForm
     database_id: int
     name: str
     payment_method: PaymentMethod
@@ -140,6 +149,7 @@ class BillingFormType(FromModel, Node):
 @strawberry.type(name="Bank", description="A bank, for bank-debit details.")
 class BankType(FromModel, Node):
     graphql_name = "Bank"
+    model = m.Bank
     database_id: int
     code: str
     name: str
@@ -148,6 +158,7 @@ class BankType(FromModel, Node):
 @strawberry.type(name="Role", description="A staff role an installation can be scheduled for.")
 class RoleType(FromModel, Node):
     graphql_name = "Role"
+    model = m.Role
     database_id: int
     name: str
 
@@ -155,6 +166,7 @@ class RoleType(FromModel, Node):
 @strawberry.type(name="Technician", description="A field technician.")
 class TechnicianType(FromModel, Node):
     graphql_name = "Technician"
+    model = m.Technician
     database_id: int
     name: str
     active: bool

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from domain import models as m
 from gateway.loaders import container as loaders
 from gateway.schema.base import (
     CustomerKind,
@@ -46,6 +47,7 @@ CUSTOMER_RECEIVABLES = Relation(
 @strawberry.type(name="Address", description="A postal address, found by CEP.")
 class AddressType(FromModel, Node):
     graphql_name = "Address"
+    model = m.Address
     database_id: int
     cep: str
     street: str
@@ -59,6 +61,7 @@ class AddressType(FromModel, Node):
 @strawberry.type(name="Contact", description="A person linked to a customer.")
 class ContactType(FromModel, Node):
     graphql_name = "Contact"
+    model = m.Contact
     database_id: int
     name: str
     phone: str | None
@@ -69,6 +72,7 @@ class ContactType(FromModel, Node):
 @strawberry.type(name="ExtraField", description="A typed key/value on a customer or a plan.")
 class ExtraFieldEntry(FromModel):
     graphql_name = "ExtraField"
+    model = m.ExtraField
     name: str
     value_type: ExtraFieldType
     value: str
@@ -77,6 +81,7 @@ class ExtraFieldEntry(FromModel):
 @strawberry.type(name="Customer", description="A person (CPF) or company (CNPJ) with plans.")
 class CustomerType(FromModel, Node):
     graphql_name = "Customer"
+    model = m.Customer
     database_id: int
     kind: CustomerKind
     name: str

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from domain import models as m
 from gateway.loaders import container as loaders
 from gateway.schema.base import (
     AddressRole,
@@ -101,6 +102,7 @@ PLAN_RECEIVABLES = Relation(
 @strawberry.type(name="Contract", description="The service contract of a plan.")
 class ContractType(FromModel, Node):
     graphql_name = "Contract"
+    model = m.Contract
     database_id: int
     number: str
     sale_date: dt.date
@@ -117,6 +119,7 @@ class ContractType(FromModel, Node):
 @strawberry.type(name="PlanAddressChange", description="An address a plan had, and when.")
 class PlanAddressHistoryType(FromModel):
     graphql_name = "PlanAddressChange"
+    model = m.PlanAddressHistory
     role: AddressRole
     valid_from: dt.datetime
     valid_to: dt.datetime | None
@@ -130,6 +133,7 @@ class PlanAddressHistoryType(FromModel):
 @strawberry.type(name="InstallationAppointment", description="A scheduled installation.")
 class InstallationAppointmentType(FromModel, Node):
     graphql_name = "InstallationAppointment"
+    model = m.InstallationAppointment
     database_id: int
     date: dt.date
     start_time: dt.time
@@ -156,6 +160,7 @@ class InstallationAppointmentType(FromModel, Node):
 @strawberry.type(name="Plan", description="A customer's contract for one plan offer.")
 class PlanType(FromModel, Node):
     graphql_name = "Plan"
+    model = m.Plan
     database_id: int
     status: PlanStatus
     inactive_reason: InactiveReason | None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import strawberry
 from strawberry.tools import merge_types
 
-from domain import models as m
 from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
-from gateway.schema.base import Info, Node
+from gateway.schema.base import Info, Node, model_type
 from gateway.schema.catalog import (
     BankType,
     BillingFormType,
@@ -24,6 +26,35 @@ from gateway.schema.connections import CustomerConnection, CustomerFilter, Custo
 from gateway.schema.customers import CustomerType
 from gateway.schema.extra_fields import ExtraFieldMutations
 from gateway.schema.services import SERVICE_TYPES
+
+
+@dataclass(frozen=True)
+class RootList:
+    """A root field listing a whole catalog table, optionally filtered by equality."""
+
+    type_name: str
+    filters: tuple[tuple[str, str], ...] = ()  # (GraphQL argument, model attribute)
+
+    async def resolve(self, info: Info, **arguments: Any) -> list[Any]:
+        builder = model_type(self.type_name)
+        rows = await info.context.db.run(common.all_rows, builder.model)
+        for argument, attribute in self.filters:
+            if arguments.get(argument) is not None:
+                rows = [row for row in rows if getattr(row, attribute) == arguments[argument]]
+        return builder.from_models(rows)
+
+
+# Root fields that list a catalog table; the compiled read path reads the same declarations.
+ROOT_LISTS = {
+    "planOffers": RootList("PlanOffer"),
+    "tvPackages": RootList("TvPackage", (("isExtra", "is_extra"),)),
+    "extraServiceDefinitions": RootList("ExtraServiceDefinition"),
+    "tvPointLocations": RootList("TvPointLocation"),
+    "contractTemplates": RootList("ContractTemplate"),
+    "billingForms": RootList("BillingForm"),
+    "banks": RootList("Bank"),
+    "technicians": RootList("Technician"),
+}
 
 
 @strawberry.type
@@ -55,43 +86,35 @@ class CoreQuery:
 
     @strawberry.field(description="Plan offers of the catalog.")
     async def plan_offers(self, info: Info) -> list[PlanOfferType]:
-        return PlanOfferType.from_models(await info.context.db.run(common.all_rows, m.PlanOffer))
+        return await ROOT_LISTS["planOffers"].resolve(info)
 
     @strawberry.field(description="TV packages with their channels.")
     async def tv_packages(self, info: Info, is_extra: bool | None = None) -> list[TvPackageType]:
-        rows = await info.context.db.run(common.all_rows, m.TvPackage)
-        if is_extra is not None:
-            rows = [row for row in rows if row.is_extra == is_extra]
-        return TvPackageType.from_models(rows)
+        return await ROOT_LISTS["tvPackages"].resolve(info, isExtra=is_extra)
 
     @strawberry.field(description="Extra services of the catalog.")
     async def extra_service_definitions(self, info: Info) -> list[ExtraServiceDefinitionType]:
-        rows = await info.context.db.run(common.all_rows, m.ExtraServiceDefinition)
-        return ExtraServiceDefinitionType.from_models(rows)
+        return await ROOT_LISTS["extraServiceDefinitions"].resolve(info)
 
     @strawberry.field(description="Where TV points can be installed.")
     async def tv_point_locations(self, info: Info) -> list[TvPointLocationType]:
-        rows = await info.context.db.run(common.all_rows, m.TvPointLocation)
-        return TvPointLocationType.from_models(rows)
+        return await ROOT_LISTS["tvPointLocations"].resolve(info)
 
     @strawberry.field
     async def contract_templates(self, info: Info) -> list[ContractTemplateType]:
-        rows = await info.context.db.run(common.all_rows, m.ContractTemplate)
-        return ContractTemplateType.from_models(rows)
+        return await ROOT_LISTS["contractTemplates"].resolve(info)
 
     @strawberry.field
     async def billing_forms(self, info: Info) -> list[BillingFormType]:
-        return BillingFormType.from_models(
-            await info.context.db.run(common.all_rows, m.BillingForm)
-        )
+        return await ROOT_LISTS["billingForms"].resolve(info)
 
     @strawberry.field
     async def banks(self, info: Info) -> list[BankType]:
-        return BankType.from_models(await info.context.db.run(common.all_rows, m.Bank))
+        return await ROOT_LISTS["banks"].resolve(info)
 
     @strawberry.field
     async def technicians(self, info: Info) -> list[TechnicianType]:
-        return TechnicianType.from_models(await info.context.db.run(common.all_rows, m.Technician))
+        return await ROOT_LISTS["technicians"].resolve(info)
 
 
 # Each aggregate contributes its own root fields: add its class to these tuples.

@@ -67,3 +67,22 @@ class Relation:
             return [getattr(row, self.scalar) for row in rows]
         build = self.build()
         return [build(row) for row in rows]
+
+
+COMPUTED: dict[tuple[str, str], Computed] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class Computed:
+    """`owner.field` is `function` of some of the row's attributes, on both read paths."""
+
+    owner: str
+    field: str
+    attributes: tuple[str, ...]
+    function: Callable[..., Any]
+
+    def __post_init__(self) -> None:
+        COMPUTED[(self.owner, self.field)] = self
+
+    def resolve(self, parent: Any) -> Any:
+        return self.function(*(getattr(parent, attribute) for attribute in self.attributes))

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from domain import models as m
 from domain.models import enums as domain_enums
 from gateway.loaders import container as loaders
 from gateway.schema.base import (
@@ -22,7 +23,7 @@ from gateway.schema.base import (
 )
 from gateway.schema.catalog import ExtraServiceDefinitionType, IpPoolType
 from gateway.schema.customers import ContactType
-from gateway.schema.relations import Relation
+from gateway.schema.relations import Computed, Relation
 
 ALIAS_EMAIL = Relation(
     "EmailAlias", "email", loaders.ServiceByIdLoader, "email_id", "EmailAccount", many=False
@@ -37,14 +38,19 @@ EXTRA_SERVICE_CONTACT = Relation(
 )
 
 
-def email_address(mailbox: Any) -> str:
-    """An e-mail's or alias's full address; computed the same way on both read paths."""
-    return f"{mailbox.login}@{mailbox.domain}"
+def email_address(login: str, domain: str) -> str:
+    """An e-mail's or alias's full address."""
+    return f"{login}@{domain}"
+
+
+EMAIL_ADDRESS = Computed("EmailAccount", "address", ("login", "domain"), email_address)
+ALIAS_ADDRESS = Computed("EmailAlias", "address", ("login", "domain"), email_address)
 
 
 @strawberry.interface(name="Service", description="A service on a plan; one type per kind.")
 class ServiceInterface(FromModel, Node):
     graphql_name = "Service"
+    model = m.Service
     database_id: int
     kind: ServiceKind
     status: ServiceStatus
@@ -55,25 +61,27 @@ class ServiceInterface(FromModel, Node):
 @strawberry.type(name="EmailAccount", description="A mailbox: login@domain.")
 class EmailAccountType(ServiceInterface):
     graphql_name = "EmailAccount"
+    model = m.EmailAccount
     login: str
     domain: str
     quota_mb: int
 
     @strawberry.field(description="The full address, login@domain.")
     def address(self) -> str:
-        return email_address(self)
+        return EMAIL_ADDRESS.resolve(self)
 
 
 @strawberry.type(name="EmailAlias", description="An extra address delivering to a mailbox.")
 class EmailAliasType(ServiceInterface):
     graphql_name = "EmailAlias"
+    model = m.EmailAlias
     login: str
     domain: str
     email_id: strawberry.Private[int]
 
     @strawberry.field(description="The full alias address, login@domain.")
     def address(self) -> str:
-        return email_address(self)
+        return ALIAS_ADDRESS.resolve(self)
 
     @strawberry.field(description="The mailbox the alias delivers to.")
     async def email(self, info: Info) -> EmailAccountType | None:
@@ -83,6 +91,7 @@ class EmailAliasType(ServiceInterface):
 @strawberry.type(name="RadiusLogin", description="A RADIUS login, unique across the ISP.")
 class RadiusLoginType(ServiceInterface):
     graphql_name = "RadiusLogin"
+    model = m.RadiusLogin
     login: str
     domain: str | None
     fixed_ip: str | None
@@ -91,6 +100,7 @@ class RadiusLoginType(ServiceInterface):
 @strawberry.type(name="IpAddress", description="A fixed IP allocated from a pool.")
 class IpAssignmentType(ServiceInterface):
     graphql_name = "IpAddress"
+    model = m.IpAssignment
     address: str
     released_at: dt.datetime | None
     pool_id: strawberry.Private[int]
@@ -103,6 +113,7 @@ class IpAssignmentType(ServiceInterface):
 @strawberry.type(name="VoiceTerminal", description="A phone number on the plan.")
 class VoiceTerminalType(ServiceInterface):
     graphql_name = "VoiceTerminal"
+    model = m.VoiceTerminal
     phone_number: str
     sip_username: str | None
 
@@ -110,6 +121,7 @@ class VoiceTerminalType(ServiceInterface):
 @strawberry.type(name="Onu", description="An optical network unit.")
 class OnuType(ServiceInterface):
     graphql_name = "Onu"
+    model = m.Onu
     serial: str
     olt: str
     pon_port: int
@@ -118,6 +130,7 @@ class OnuType(ServiceInterface):
 @strawberry.type(name="HostedDomain", description="A domain hosted for the customer.")
 class HostedDomainType(ServiceInterface):
     graphql_name = "HostedDomain"
+    model = m.HostedDomain
     name: str
     registered: bool
     registration_years: int | None
@@ -127,6 +140,7 @@ class HostedDomainType(ServiceInterface):
 @strawberry.type(name="Circuit", description="A dedicated link.")
 class CircuitType(ServiceInterface):
     graphql_name = "Circuit"
+    model = m.Circuit
     identifier: str
     bandwidth_kbps: int
     endpoint_a: str
@@ -136,6 +150,7 @@ class CircuitType(ServiceInterface):
 @strawberry.type(name="ExtraService", description="An extra service from the catalog.")
 class ExtraServiceType(ServiceInterface):
     graphql_name = "ExtraService"
+    model = m.ExtraService
     value: Decimal
     complement: str | None
     start_date: dt.date
@@ -158,6 +173,7 @@ class ExtraServiceType(ServiceInterface):
 @strawberry.type(name="AntivirusLicense", description="An antivirus licence.")
 class AntivirusLicenseType(ServiceInterface):
     graphql_name = "AntivirusLicense"
+    model = m.AntivirusLicense
     license_key: str
     license_status: AntivirusStatus
     seats: int

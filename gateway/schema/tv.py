@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
+from domain import models as m
 from gateway.loaders import container as loaders
 from gateway.schema.base import FromModel, Info, Node, SyncState, TvPointEvent, TvPointStatus
 from gateway.schema.catalog import TvPackageType, TvPointLocationType
@@ -46,6 +47,7 @@ POINT_HISTORY = Relation(
 @strawberry.type(name="TvPackageSubscription", description="A TV package on a plan.")
 class TvPackageSubscriptionType(FromModel, Node):
     graphql_name = "TvPackageSubscription"
+    model = m.TvPackageSubscription
     database_id: int
     value: Decimal
     start_date: dt.date
@@ -63,6 +65,7 @@ class TvPackageSubscriptionType(FromModel, Node):
 @strawberry.type(name="Equipment", description="A set-top box, known by its CASN (read-only).")
 class EquipmentType(FromModel, Node):
     graphql_name = "Equipment"
+    model = m.Equipment
     database_id: int
     casn: str
     description: str
@@ -75,6 +78,7 @@ class EquipmentType(FromModel, Node):
 @strawberry.type(name="TvPointHistoryEntry", description="One event in a TV point's life.")
 class TvPointHistoryEntryType(FromModel):
     graphql_name = "TvPointHistoryEntry"
+    model = m.TvPointHistory
     event: TvPointEvent
     detail: str | None
     actor: str
@@ -104,6 +108,7 @@ class TvPointHistoryEntryType(FromModel):
 @strawberry.type(name="TvPoint", description="A set-top box installed at a location.")
 class TvPointType(FromModel, Node):
     graphql_name = "TvPoint"
+    model = m.TvPoint
     database_id: int
     status: TvPointStatus
     platform_device_id: str | None

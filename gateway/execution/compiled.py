@@ -1,0 +1,500 @@
+"""The compiled read path: plan a query operation once, then answer it with one batched statement
+per relation level, building plain dicts that orjson encodes directly.
+
+`CompiledReads.run` returns the response's `data`, or raises `Unplannable` (this operation, or
+this request's arguments, must go to the standard path, which then gives the reference answer,
+errors included).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import OrderedDict, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLObjectType,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    Visitor,
+    visit,
+)
+from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain import models as m
+from domain.reads import customers as customer_reads
+from domain.reads.batched import BatchSpec, CompiledBatch
+from gateway.execution.documents import PreparedDocument
+from gateway.execution.planner import (
+    BatchedOut,
+    BatchNode,
+    ConstOut,
+    Context,
+    FoldedOut,
+    GlobalIdOut,
+    Planner,
+    PolyShape,
+    ScalarOut,
+    Shape,
+    Unplannable,
+    _StatementBuilder,
+    type_info,
+)
+from gateway.resolvers import customers as customer_resolvers
+from gateway.resolvers.ids import MAX_KEY, database_id
+from gateway.resolvers.nodes import NODE_TYPE_NAMES
+from gateway.resolvers.pagination import offset_cursor
+from gateway.schema.base import from_global_id, to_global_id
+from gateway.schema.query import ROOT_LISTS
+from gateway.schema.services import SERVICE_TYPES
+from gateway.settings import Settings
+
+_SERVICE_KINDS = {cls.graphql_name: kind.name for kind, cls in SERVICE_TYPES.items()}
+
+
+class Fallback(Exception):
+    """This request's arguments need the standard path (e.g. a page size out of bounds)."""
+
+
+# ------------------------------------------------------------------------ building objects
+
+Pending = list[tuple[BatchedOut, Any, dict[str, Any]]]
+
+
+def build(shape: Shape | PolyShape, row: Sequence[Any], pending: Pending) -> dict[str, Any] | None:
+    if type(shape) is PolyShape:
+        concrete = shape.shapes.get(row[shape.kind_position])
+        if concrete is None:
+            return None
+        shape = concrete
+    out: dict[str, Any] = {}
+    for f in shape.fields:  # type: ignore[union-attr]
+        kind = type(f)
+        if kind is ScalarOut:
+            value = row[f.position]
+            out[f.key] = value if f.convert is None else f.convert(value)
+        elif kind is ConstOut:
+            out[f.key] = f.value
+        elif kind is GlobalIdOut:
+            out[f.key] = to_global_id(f.type_name, row[f.position])
+        elif kind is FoldedOut:
+            out[f.key] = None if row[f.id_position] is None else build(f.shape, row, pending)
+        elif kind is BatchedOut:
+            out[f.key] = None
+            pending.append((f, row[f.parent_position], out))
+        else:  # ComputedOut
+            out[f.key] = f.function(*(row[p] for p in f.positions))
+    return out
+
+
+async def resolve_pending(
+    session: AsyncSession, pending: Pending, variables: VariableValues
+) -> None:
+    """Runs each batched relation once for all its parents, level by level."""
+    while pending:
+        by_field: dict[int, tuple[BatchedOut, list[tuple[Any, dict[str, Any]]]]] = {}
+        for out_field, key, out in pending:
+            entry = by_field.get(id(out_field))
+            if entry is None:
+                entry = by_field[id(out_field)] = (out_field, [])
+            entry[1].append((key, out))
+        pending = []
+        for out_field, items in by_field.values():
+            batch = out_field.batch
+            keys = list(dict.fromkeys(key for key, _ in items if key is not None))
+            rows = await batch.compiled.fetch(session, keys)
+            groups: dict[Any, list[Sequence[Any]]] = defaultdict(list)
+            for row in rows:
+                groups[row[0]].append(row)
+            wanted = _filters(out_field, variables)
+            for key, out in items:
+                children = groups.get(key, ()) if key is not None else ()
+                if wanted:
+                    children = [
+                        row
+                        for row in children
+                        if all(row[position] in allowed for position, allowed in wanted)
+                    ]
+                if batch.scalar_position is not None:
+                    out[out_field.key] = [row[batch.scalar_position] for row in children]
+                elif batch.many:
+                    built = [build(batch.shape, row, pending) for row in children]
+                    out[out_field.key] = [item for item in built if item is not None]
+                else:
+                    out[out_field.key] = (
+                        build(batch.shape, children[0], pending) if children else None
+                    )
+
+
+def _filters(out_field: BatchedOut, variables: VariableValues) -> list[tuple[int, set[Any]]]:
+    positions = out_field.batch.filter_positions
+    if not positions:
+        return []
+    arguments = get_argument_values(out_field.field_def, out_field.field_node, variables)
+    return [
+        (position, {_name(value) for value in arguments[argument]})
+        for argument, position in positions
+        if arguments.get(argument) is not None
+    ]
+
+
+def _name(value: Any) -> Any:
+    """Rows hold enum members' names; arguments may hold the members themselves."""
+    return value.name if isinstance(value, enum.Enum) else value
+
+
+# ------------------------------------------------------------------------ root fields
+
+
+@dataclass
+class RootField:
+    key: str
+    name: str
+    node: FieldNode
+    field_def: Any
+    details: list[FieldDetails]
+
+
+@dataclass
+class ListRoot(RootField):
+    batch: BatchNode | None = None
+    filters: tuple[tuple[str, int], ...] = ()
+
+    async def run(self, run: _Run) -> Any:
+        assert self.batch is not None
+        arguments = get_argument_values(self.field_def, self.node, run.variables)
+        rows = await self.batch.compiled.fetch(run.session, None)
+        for argument, position in self.filters:
+            if arguments.get(argument) is not None:
+                rows = [row for row in rows if row[position] == arguments[argument]]
+        return [build(self.batch.shape, row, run.pending) for row in rows]
+
+
+@dataclass
+class ByIdRoot(RootField):
+    """`customer(id)` and `node(id)`: plans per runtime type, built on first use."""
+
+    planner: Planner | None = None
+    by_type: dict[str, BatchNode] = field(default_factory=dict)
+
+    def _batch(self, type_name: str) -> BatchNode:
+        batch = self.by_type.get(type_name)
+        if batch is None:
+            assert self.planner is not None
+            graphql_type = self.planner.context.graphql_schema.get_type(type_name)
+            assert isinstance(graphql_type, GraphQLObjectType)
+            if type_name in _SERVICE_KINDS:
+                builder = _StatementBuilder(m.Service, key_offset=1)
+                shape = self.planner.poly_shape(graphql_type, self.details, builder)
+            else:
+                model = type_info(self.planner.context.schema, type_name).model
+                builder = _StatementBuilder(model, key_offset=1)
+                shape = self.planner.shape(graphql_type, self.details, builder, 0)
+            spec = BatchSpec(tuple(builder.tables), tuple(builder.columns), "id", ())
+            batch = self.by_type[type_name] = BatchNode(CompiledBatch(spec), shape, False, ())
+        return batch
+
+    async def run(self, run: _Run) -> Any:
+        raw = get_argument_values(self.field_def, self.node, run.variables)["id"]
+        if self.name == "customer":
+            type_name, pk = "Customer", database_id(raw, "Customer")
+        else:
+            decoded = from_global_id(raw)
+            if decoded is None or not 0 < decoded[1] <= MAX_KEY:
+                return None
+            type_name, pk = decoded
+            if type_name not in NODE_TYPE_NAMES:
+                return None
+        if pk is None:
+            return None
+        batch = self._batch(type_name)
+        rows = await batch.compiled.fetch(run.session, [pk])
+        if not rows:
+            return None
+        return build(batch.shape, rows[0], run.pending)
+
+
+@dataclass
+class ConnectionRoot(RootField):
+    """`customers(...)`: count, page and the connection's own fields."""
+
+    shape: dict[str, Any] = field(default_factory=dict)  # response key -> part
+    columns: tuple[str, ...] = ()
+
+    async def run(self, run: _Run) -> Any:
+        arguments = get_argument_values(self.field_def, self.node, run.variables)
+        filter_values = arguments.get("filter") or {}
+        matching = customer_resolvers.criteria(
+            search=filter_values.get("search"),
+            name_contains=filter_values.get("nameContains"),
+            document_contains=filter_values.get("documentContains"),
+            city=filter_values.get("city"),
+            plan_status=filter_values.get("planStatus"),
+            offer_id=filter_values.get("offerId"),
+        )
+        ordering = customer_resolvers.order(
+            [
+                (term["field"], term.get("direction", "ASC"))
+                for term in arguments.get("orderBy") or ()
+            ]
+        )
+        total = await customer_reads.count_customers(run.session, matching)
+        try:
+            page = customer_resolvers.page_window(run.settings, total, arguments)
+        except GraphQLError:
+            raise Fallback("connection arguments refused") from None
+        rows = await customer_reads.customer_page_rows(
+            run.session,
+            matching,
+            ordering,
+            offset=page.start,
+            limit=page.limit,
+            columns=self.columns,
+        )
+        cursors = [offset_cursor(page.start + index) for index in range(len(rows))]
+        out: dict[str, Any] = {}
+        for key, (part, detail) in self.shape.items():
+            if part == "__typename":
+                out[key] = "CustomerConnection"
+            elif part == "totalCount":
+                out[key] = total
+            elif part == "nodes":
+                out[key] = [build(detail, row, run.pending) for row in rows]
+            elif part == "pageInfo":
+                values = {
+                    "__typename": "PageInfo",
+                    "hasNextPage": page.has_next_page,
+                    "hasPreviousPage": page.has_previous_page,
+                    "startCursor": cursors[0] if cursors else None,
+                    "endCursor": cursors[-1] if cursors else None,
+                }
+                out[key] = {k: values[name] for k, name in detail}
+            else:  # edges
+                edges = []
+                for cursor, row in zip(cursors, rows, strict=True):
+                    edge: dict[str, Any] = {}
+                    for k, (name, node_shape) in detail.items():
+                        if name == "__typename":
+                            edge[k] = "CustomerEdge"
+                        elif name == "cursor":
+                            edge[k] = cursor
+                        else:
+                            edge[k] = build(node_shape, row, run.pending)
+                    edges.append(edge)
+                out[key] = edges
+        return out
+
+
+@dataclass
+class _Run:
+    session: AsyncSession
+    settings: Settings
+    variables: VariableValues
+    pending: Pending = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------ planning
+
+
+@dataclass
+class CompiledOperation:
+    roots: list[RootField]
+
+    async def run(
+        self, session: AsyncSession, settings: Settings, variables: VariableValues
+    ) -> dict[str, Any]:
+        run = _Run(session, settings, variables)
+        data: dict[str, Any] = {}
+        for root in self.roots:
+            if root.name == "__typename":
+                data[root.key] = "Query"
+            else:
+                data[root.key] = await root.run(run)  # type: ignore[attr-defined]
+        await resolve_pending(session, run.pending, variables)
+        return data
+
+
+def _directive_variables(
+    operation: OperationDefinitionNode, fragments: dict[str, Any]
+) -> tuple[str, ...]:
+    """Variables that @skip/@include read: they change the plan's shape, so they key the cache."""
+    names: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+            if node.name.value in ("skip", "include"):
+                for argument in node.arguments:
+                    if isinstance(argument.value, VariableNode):
+                        names.add(argument.value.name.value)
+
+    visit(operation, Collect())
+    for fragment in fragments.values():
+        visit(fragment.definition, Collect())
+    return tuple(sorted(names))
+
+
+class CompiledReads:
+    """Plans (cached per document, operation and @skip/@include values) and runs them."""
+
+    def __init__(self, schema: Any, max_plans: int = 256) -> None:
+        self.schema = schema
+        self.graphql_schema = schema._schema
+        self._plans: OrderedDict[Any, CompiledOperation | str] = OrderedDict()
+        self.max_plans = max_plans
+
+    def prepare(
+        self,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
+        source: str,
+        inputs: dict[str, Any] | None,
+    ) -> tuple[CompiledOperation, VariableValues]:
+        """The plan for this request, or Unplannable with the reason."""
+        if operation.operation is not OperationType.QUERY:
+            raise Unplannable(f"{operation.operation.value} operations run on the standard path")
+        variables = get_variable_values(
+            self.graphql_schema, operation.variable_definitions or (), inputs or {}
+        )
+        if isinstance(variables, list):
+            raise Unplannable("variables do not coerce")
+        assert prepared.document is not None
+        fragments = {
+            d.name.value: FragmentDetails(d)
+            for d in prepared.document.definitions
+            if d.kind == "fragment_definition"
+        }
+        shape_variables = _directive_variables(operation, fragments)
+        key = (
+            source,
+            operation.name.value if operation.name else None,
+            tuple(repr(variables.coerced.get(name)) for name in shape_variables),
+        )
+        plan = self._plans.get(key)
+        if plan is None:
+            try:
+                plan = self._plan(operation, fragments, variables)
+            except Unplannable as error:
+                plan = str(error)
+            self._plans[key] = plan
+            if len(self._plans) > self.max_plans:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(key)
+        if isinstance(plan, str):
+            raise Unplannable(plan)
+        return plan, variables
+
+    def _plan(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDetails],
+        variables: VariableValues,
+    ) -> CompiledOperation:
+        query_type = self.graphql_schema.query_type
+        assert query_type is not None
+        context = Context(self.schema, self.graphql_schema, fragments, variables, operation)
+        planner = Planner(context)
+        grouped = collect_fields(
+            self.graphql_schema, fragments, variables, query_type, operation
+        ).grouped_field_set
+        roots: list[RootField] = []
+        for key, details in grouped.items():
+            node = details[0].node
+            name = node.name.value
+            if name == "__typename":
+                roots.append(RootField(key, name, node, None, details))
+                continue
+            field_def = query_type.fields.get(name)
+            if field_def is None:
+                raise Unplannable(f"root field {name} is not plannable")
+            if name in ROOT_LISTS:
+                roots.append(self._list_root(planner, key, name, node, field_def, details))
+            elif name in ("customer", "node"):
+                roots.append(ByIdRoot(key, name, node, field_def, details, planner=planner))
+            elif name == "customers":
+                roots.append(self._connection_root(planner, key, name, node, field_def, details))
+            else:
+                raise Unplannable(f"root field {name} is not plannable")
+        return CompiledOperation(roots)
+
+    def _list_root(
+        self,
+        planner: Planner,
+        key: str,
+        name: str,
+        node: FieldNode,
+        field_def: Any,
+        details: list[FieldDetails],
+    ) -> ListRoot:
+        declaration = ROOT_LISTS[name]
+        graphql_type = self.graphql_schema.get_type(declaration.type_name)
+        assert isinstance(graphql_type, GraphQLObjectType)
+        model = type_info(self.schema, declaration.type_name).model
+        builder = _StatementBuilder(model, key_offset=0)
+        shape = planner.shape(graphql_type, details, builder, 0)
+        filters = tuple(
+            (argument, builder.position(0, model.__mapper__.columns[attribute].name))
+            for argument, attribute in declaration.filters
+        )
+        spec = BatchSpec(tuple(builder.tables), tuple(builder.columns), None, ("id",))
+        batch = BatchNode(CompiledBatch(spec), shape, True, ())
+        return ListRoot(key, name, node, field_def, details, batch=batch, filters=filters)
+
+    def _connection_root(
+        self,
+        planner: Planner,
+        key: str,
+        name: str,
+        node: FieldNode,
+        field_def: Any,
+        details: list[FieldDetails],
+    ) -> ConnectionRoot:
+        schema = self.graphql_schema
+        connection_type = schema.get_type("CustomerConnection")
+        edge_type = schema.get_type("CustomerEdge")
+        page_info_type = schema.get_type("PageInfo")
+        customer_type = schema.get_type("Customer")
+        assert isinstance(connection_type, GraphQLObjectType)
+        assert isinstance(edge_type, GraphQLObjectType)
+        assert isinstance(page_info_type, GraphQLObjectType)
+        assert isinstance(customer_type, GraphQLObjectType)
+        builder = _StatementBuilder(m.Customer, key_offset=0)
+        parts: dict[str, Any] = {}
+        for part_key, part_details in planner.subfields(connection_type, details).items():
+            part = part_details[0].node.name.value
+            if part in ("__typename", "totalCount"):
+                parts[part_key] = (part, None)
+            elif part == "nodes":
+                parts[part_key] = (part, planner.shape(customer_type, part_details, builder, 0))
+            elif part == "pageInfo":
+                fields = [
+                    (k, d[0].node.name.value)
+                    for k, d in planner.subfields(page_info_type, part_details).items()
+                ]
+                parts[part_key] = (part, fields)
+            elif part == "edges":
+                edge_parts: dict[str, Any] = {}
+                for edge_key, edge_details in planner.subfields(edge_type, part_details).items():
+                    edge_field = edge_details[0].node.name.value
+                    if edge_field == "node":
+                        edge_parts[edge_key] = (
+                            edge_field,
+                            planner.shape(customer_type, edge_details, builder, 0),
+                        )
+                    else:
+                        edge_parts[edge_key] = (edge_field, None)
+                parts[part_key] = (part, edge_parts)
+            else:
+                raise Unplannable(f"CustomerConnection.{part} is not plannable")
+        if len(builder.tables) > 1:
+            raise Unplannable("the customers page reads one table")
+        columns = tuple(column for _, column in builder.columns)
+        return ConnectionRoot(key, name, node, field_def, details, shape=parts, columns=columns)

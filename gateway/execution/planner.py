@@ -1,0 +1,387 @@
+"""Compiled read plans: a validated query operation turned into batched statements and shapes.
+
+The planner walks the operation with graphql-core's own field collection (so fragments,
+aliases, `@skip`/`@include` and response order are exactly the standard executor's), and maps
+each field through the declarations the Strawberry types use themselves: the model behind each
+type (`FromModel.model`), plain attributes, computed fields (`gateway.schema.relations.COMPUTED`)
+and relations (`RELATIONS`). Each relation becomes one batched statement per request (to-one
+relations are folded into their parent's statement as LEFT JOINs), whatever the page size.
+
+A field it does not know raises `Unplannable`, and the whole operation goes to the standard path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+)
+from graphql.execution.collect_fields import (
+    FieldDetails,
+    FragmentDetails,
+    collect_subfields,
+)
+from graphql.execution.values import VariableValues
+
+from domain import models as m
+from domain.reads.batched import BatchSpec, CompiledBatch, TableRef
+from gateway.loaders import base as loader_base
+from gateway.schema.base import model_type
+from gateway.schema.relations import COMPUTED, RELATIONS, Relation
+from gateway.schema.services import SERVICE_TYPES
+
+
+class Unplannable(Exception):
+    """The operation needs the standard path; the message says why."""
+
+
+# ---------------------------------------------------------------------------------- shapes
+
+
+@dataclass
+class ScalarOut:
+    key: str
+    position: int
+    convert: Callable[[Any], Any] | None
+
+
+@dataclass
+class ConstOut:
+    key: str
+    value: Any
+
+
+@dataclass
+class GlobalIdOut:
+    key: str
+    type_name: str
+    position: int
+
+
+@dataclass
+class ComputedOut:
+    key: str
+    function: Callable[..., Any]
+    positions: tuple[int, ...]
+
+
+@dataclass
+class FoldedOut:
+    """A to-one relation read in the parent's own statement: null when its id is null."""
+
+    key: str
+    id_position: int
+    shape: Shape
+
+
+@dataclass
+class BatchedOut:
+    """A relation read by a statement of its own, for every parent of the level at once."""
+
+    key: str
+    batch: BatchNode
+    parent_position: int
+    relation: Relation
+    field_node: FieldNode
+    field_def: Any
+
+
+@dataclass
+class Shape:
+    """How to build one object of a concrete type from a row."""
+
+    type_name: str
+    fields: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class PolyShape:
+    """Objects of an interface: the row's kind picks the concrete shape."""
+
+    kind_position: int
+    shapes: dict[str, Shape]
+
+
+@dataclass
+class BatchNode:
+    """One batched statement and how to build the objects of its rows."""
+
+    compiled: CompiledBatch
+    shape: Shape | PolyShape
+    many: bool
+    filter_positions: tuple[tuple[str, int], ...]  # (argument, row position)
+    scalar_position: int | None = None  # a list of one column's values, not objects
+
+
+# ------------------------------------------------------------------------ type metadata
+
+
+def _converter(column: Any) -> Callable[[Any], Any] | None:
+    """What turns a column's Python value into the JSON value Strawberry's scalar would give."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return None
+    if python_type is Decimal:
+        return _str_or_none
+    if python_type in (dt.datetime, dt.date, dt.time):
+        return _isoformat_or_none
+    return None
+
+
+def _str_or_none(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _isoformat_or_none(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """What the planner knows of one GraphQL object type backed by a model."""
+
+    graphql_name: str
+    model: Any
+    attributes: dict[str, str]  # GraphQL field name -> model attribute (plain fields)
+    is_node: bool
+
+
+_TYPE_INFO: dict[str, TypeInfo] = {}
+
+
+def type_info(schema: Any, graphql_name: str) -> TypeInfo:
+    """Reads a Strawberry type's fields once: which are plain attributes of its model."""
+    info = _TYPE_INFO.get(graphql_name)
+    if info is not None:
+        return info
+    try:
+        cls = model_type(graphql_name)
+    except KeyError:
+        raise Unplannable(f"type {graphql_name} is not backed by a model") from None
+    model = getattr(cls, "model", None)
+    definition = getattr(cls, "__strawberry_definition__", None)
+    if model is None or definition is None:
+        raise Unplannable(f"type {graphql_name} has no declared model")
+    converter = schema.config.name_converter
+    attributes = {
+        converter.get_graphql_name(f): f.python_name
+        for f in definition.fields
+        if f.base_resolver is None
+    }
+    is_node = any(i.name == "Node" for i in definition.interfaces)
+    info = TypeInfo(graphql_name, model, attributes, is_node)
+    _TYPE_INFO[graphql_name] = info
+    return info
+
+
+# ------------------------------------------------------------------------ the planner
+
+
+class _StatementBuilder:
+    """Accumulates the tables and columns of one batched statement."""
+
+    def __init__(self, base: Any, key_offset: int) -> None:
+        self.tables: list[TableRef] = [TableRef(base)]
+        self.columns: list[tuple[int, str]] = []
+        self.key_offset = key_offset
+
+    def position(self, table: int, column: str) -> int:
+        entry = (table, column)
+        if entry not in self.columns:
+            self.columns.append(entry)
+        return self.columns.index(entry) + self.key_offset
+
+    def join(self, model: Any, parent: int, via: str) -> int:
+        ref = TableRef(model, parent, via)
+        if ref not in self.tables:
+            self.tables.append(ref)
+        return self.tables.index(ref)
+
+
+@dataclass
+class Context:
+    schema: Any  # strawberry.Schema
+    graphql_schema: GraphQLSchema
+    fragments: dict[str, FragmentDetails]
+    variables: VariableValues
+    operation: OperationDefinitionNode
+
+
+def _named_type(graphql_type: Any) -> Any:
+    while isinstance(graphql_type, GraphQLNonNull | GraphQLList):
+        graphql_type = graphql_type.of_type
+    return graphql_type
+
+
+def _column_of(model: Any, attribute: str) -> Any:
+    try:
+        return model.__mapper__.columns[attribute]
+    except KeyError:
+        raise Unplannable(f"{model.__name__}.{attribute} is not a column") from None
+
+
+class Planner:
+    """Builds shapes and batch nodes for the selections of one operation."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def subfields(self, return_type: GraphQLObjectType, details: list[FieldDetails]) -> Any:
+        c = self.context
+        return collect_subfields(
+            c.graphql_schema, c.fragments, c.variables, c.operation, return_type, details
+        ).grouped_field_set
+
+    # -- one object type, reading from `builder` table `table`
+    def shape(
+        self,
+        graphql_type: GraphQLObjectType,
+        details: list[FieldDetails],
+        builder: _StatementBuilder,
+        table: int,
+        column_table: Callable[[str], tuple[int, Any]] | None = None,
+    ) -> Shape:
+        info = type_info(self.context.schema, graphql_type.name)
+        model = info.model
+
+        def locate(attribute: str) -> tuple[int, Any]:
+            if column_table is not None:
+                return column_table(attribute)
+            return table, _column_of(model, attribute)
+
+        shape = Shape(graphql_type.name)
+        for key, field_details in self.subfields(graphql_type, details).items():
+            name = field_details[0].node.name.value
+            if name == "__typename":
+                shape.fields.append(ConstOut(key, graphql_type.name))
+            elif name == "id" and info.is_node:
+                index, column = locate("id")
+                shape.fields.append(
+                    GlobalIdOut(key, graphql_type.name, builder.position(index, column.name))
+                )
+            elif name == "databaseId" and info.is_node:
+                index, column = locate("id")
+                shape.fields.append(ScalarOut(key, builder.position(index, column.name), None))
+            elif name in info.attributes:
+                index, column = locate(info.attributes[name])
+                position = builder.position(index, column.name)
+                shape.fields.append(ScalarOut(key, position, _converter(column)))
+            elif (graphql_type.name, name) in COMPUTED:
+                computed = COMPUTED[(graphql_type.name, name)]
+                positions = []
+                for attribute in computed.attributes:
+                    index, column = locate(attribute)
+                    positions.append(builder.position(index, column.name))
+                shape.fields.append(ComputedOut(key, computed.function, tuple(positions)))
+            elif (graphql_type.name, name) in RELATIONS:
+                relation = RELATIONS[(graphql_type.name, name)]
+                index, column = locate(relation.parent_key)
+                parent_position = builder.position(index, column.name)
+                field_def = graphql_type.fields[name]
+                target = _named_type(field_def.type)
+                if self._foldable(relation, field_def, field_details):
+                    child_table = builder.join(relation.loader.model, index, column.name)
+                    child_shape = self.shape(target, field_details, builder, child_table)
+                    id_position = builder.position(child_table, "id")
+                    shape.fields.append(FoldedOut(key, id_position, child_shape))
+                else:
+                    batch = self.batch(relation, target, field_details)
+                    shape.fields.append(
+                        BatchedOut(
+                            key, batch, parent_position, relation, field_details[0].node, field_def
+                        )
+                    )
+            else:
+                raise Unplannable(f"field {graphql_type.name}.{name} is not plannable")
+        return shape
+
+    @staticmethod
+    def _foldable(relation: Relation, field_def: Any, details: list[FieldDetails]) -> bool:
+        loader = relation.loader
+        return (
+            not relation.many
+            and issubclass(loader, loader_base.ByIdLoader)
+            and not getattr(loader, "polymorphic", False)
+            and not field_def.args
+        )
+
+    # -- a relation's own statement
+    def batch(self, relation: Relation, target: Any, details: list[FieldDetails]) -> BatchNode:
+        loader = relation.loader
+        model = loader.model
+        key = getattr(loader, "column", "id")
+        through = getattr(loader, "through", None)
+        builder = _StatementBuilder(model, key_offset=1)
+        if relation.scalar is not None:
+            position = builder.position(0, _column_of(model, relation.scalar).name)
+            shape: Shape | PolyShape = Shape(target.name)
+            order = self._order(model, relation, key, through, loader)
+            spec = BatchSpec(tuple(builder.tables), tuple(builder.columns), key, order, through)
+            return BatchNode(CompiledBatch(spec), shape, True, (), scalar_position=position)
+        if getattr(loader, "polymorphic", False):
+            shape = self.poly_shape(target, details, builder)
+        else:
+            shape = self.shape(target, details, builder, 0)
+        filters = []
+        for argument, attribute in relation.filters:
+            column = _column_of(model, attribute)
+            filters.append((argument, builder.position(0, column.name)))
+        order = self._order(model, relation, key, through, loader)
+        spec = BatchSpec(
+            tuple(builder.tables),
+            tuple(builder.columns),
+            None if through else key,
+            order,
+            through,
+        )
+        return BatchNode(CompiledBatch(spec), shape, relation.many, tuple(filters))
+
+    @staticmethod
+    def _order(
+        model: Any, relation: Relation, key: str, through: Any, loader: Any
+    ) -> tuple[str, ...]:
+        if through is not None:
+            return tuple(getattr(loader, "order", ("id",)))
+        primary = tuple(c.name for c in model.__table__.primary_key.columns if c.name != key)
+        sort = tuple(_column_of(model, a).name for a in relation.sort)
+        return sort + tuple(c for c in primary if c not in sort)
+
+    # -- the Service interface (or one service type read through the polymorphic loader)
+    def poly_shape(
+        self, target: Any, details: list[FieldDetails], builder: _StatementBuilder
+    ) -> PolyShape:
+        base = m.Service.__table__
+        kind_position = builder.position(0, "kind")
+        shapes: dict[str, Shape] = {}
+        for kind, strawberry_type in SERVICE_TYPES.items():
+            if (
+                isinstance(target, GraphQLObjectType)
+                and target.name != strawberry_type.graphql_name
+            ):
+                continue
+            concrete = self.context.graphql_schema.get_type(strawberry_type.graphql_name)
+            assert isinstance(concrete, GraphQLObjectType)
+            model = strawberry_type.model
+
+            def column_table(attribute: str, model: Any = model) -> tuple[int, Any]:
+                column = _column_of(model, attribute)
+                if column.table is base:
+                    return 0, column
+                return builder.join(model, 0, "id"), column
+
+            shapes[kind.name] = self.shape(concrete, details, builder, 0, column_table)
+        if not isinstance(target, GraphQLInterfaceType | GraphQLObjectType):
+            raise Unplannable(f"{target} is not an object or interface")
+        return PolyShape(kind_position, shapes)
