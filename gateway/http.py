@@ -202,6 +202,9 @@ class GraphQLEndpoint:
                 return self._respond({"data": data}, 200, media, "compiled")
             except (Unplannable, Fallback) as reason:
                 executor = f"standard; reason={reason}"
+            except Exception:
+                log.exception("compiled read path failed; answering on the standard path")
+                executor = "standard; reason=compiled path failed"
         elif self.compiled is not None:
             executor = "standard; reason=asked for"
 

@@ -193,10 +193,12 @@ class ByIdRoot(RootField):
             assert isinstance(graphql_type, GraphQLObjectType)
             if type_name in _SERVICE_KINDS:
                 builder = _StatementBuilder(m.Service, key_offset=1)
+                builder.position(0, "id")
                 shape = self.planner.poly_shape(graphql_type, self.details, builder)
             else:
                 model = type_info(self.planner.context.schema, type_name).model
                 builder = _StatementBuilder(model, key_offset=1)
+                builder.position(0, "id")
                 shape = self.planner.shape(graphql_type, self.details, builder, 0)
             spec = BatchSpec(tuple(builder.tables), tuple(builder.columns), "id", ())
             batch = self.by_type[type_name] = BatchNode(CompiledBatch(spec), shape, False, ())
@@ -439,6 +441,7 @@ class CompiledReads:
         assert isinstance(graphql_type, GraphQLObjectType)
         model = type_info(self.schema, declaration.type_name).model
         builder = _StatementBuilder(model, key_offset=0)
+        builder.position(0, "id")
         shape = planner.shape(graphql_type, details, builder, 0)
         filters = tuple(
             (argument, builder.position(0, model.__mapper__.columns[attribute].name))
@@ -467,6 +470,7 @@ class CompiledReads:
         assert isinstance(page_info_type, GraphQLObjectType)
         assert isinstance(customer_type, GraphQLObjectType)
         builder = _StatementBuilder(m.Customer, key_offset=0)
+        builder.position(0, "id")  # a page selecting no column still has its rows
         parts: dict[str, Any] = {}
         for part_key, part_details in planner.subfields(connection_type, details).items():
             part = part_details[0].node.name.value

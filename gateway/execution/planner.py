@@ -330,6 +330,7 @@ class Planner:
             order = self._order(model, relation, key, through, loader)
             spec = BatchSpec(tuple(builder.tables), tuple(builder.columns), key, order, through)
             return BatchNode(CompiledBatch(spec), shape, True, (), scalar_position=position)
+        builder.position(0, "id")  # rows exist even when only __typename is selected
         if getattr(loader, "polymorphic", False):
             shape = self.poly_shape(target, details, builder)
         else:
