@@ -29,7 +29,8 @@ ROOT_FIELDS = ("customers", "customer", "node", "planOffers", "tvPackages",
                "billingForms", "banks", "technicians")  # fmt: skip
 CITIES = ["São Paulo", "curitiba", "Recife", "Nowhere"]
 NODE_TYPES = ["Customer", "Plan", "PlanOffer", "TvPackage", "TvPoint", "RadiusLogin",
-              "EmailAccount", "Receivable", "Address", "Contract", "Equipment", "ExtraField"]  # fmt: skip
+              "EmailAccount", "Receivable", "Address", "Contract", "Equipment",
+              "ExtraField"]  # fmt: skip
 
 
 def _named(graphql_type: Any) -> Any:
@@ -179,8 +180,10 @@ class QueryBuilder:
                 parts.append(f"orderBy: [{{field: {field_name}, direction: {direction}}}]")
             return f"({', '.join(parts)})" if parts else ""
         if name == "customer":
-            raw = draw(st.sampled_from(["1", "2", str(self.max_id), "999999999", "junk",
-                                        to_global_id("Customer", 3), to_global_id("Plan", 3)]))  # fmt: skip
+            raw = draw(
+                st.sampled_from(["1", "2", str(self.max_id), "999999999", "junk",
+                                 to_global_id("Customer", 3), to_global_id("Plan", 3)])
+            )  # fmt: skip
             return f'(id: "{raw}")'
         if name == "node":
             type_name = draw(st.sampled_from(NODE_TYPES))
