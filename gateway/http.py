@@ -197,8 +197,10 @@ class GraphQLEndpoint:
                 plan, variables = self.compiled.prepare(
                     prepared, operation, gql.query, gql.variables
                 )
-                async with self.runtime.sessions() as session:
-                    data = await plan.run(session, self.runtime.settings, variables)
+                # A plain connection in one transaction: one snapshot for every statement,
+                # without the ORM session the compiled path does not use.
+                async with self.runtime.engine.connect() as connection:
+                    data = await plan.run(connection, self.runtime.settings, variables)
                 return self._respond({"data": data}, 200, media, "compiled")
             except (Unplannable, Fallback) as reason:
                 executor = f"standard; reason={reason}"

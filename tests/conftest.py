@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from domain.db import create_engine
+from domain.reads.batched import CompiledBatch
 from domain.seed import seed_database
 from tests.databases import fresh_database
 
@@ -83,12 +84,17 @@ class StatementCounter:
     def _record(self, _conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         self.statements.append(statement)
 
+    def _record_raw(self, statement: str) -> None:
+        self.statements.append(statement)
+
     def __enter__(self) -> StatementCounter:
         event.listen(self.engine, "before_cursor_execute", self._record)
+        CompiledBatch.observers.append(self._record_raw)
         return self
 
     def __exit__(self, *_exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self._record)
+        CompiledBatch.observers.remove(self._record_raw)
 
     @property
     def count(self) -> int:

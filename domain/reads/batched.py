@@ -10,14 +10,14 @@ on SQLite it runs through SQLAlchemy Core, whose type processing gives the same 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Integer, Select, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement, FromClause
 
 _PG_DIALECT = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
@@ -45,6 +45,10 @@ class BatchSpec:
 
 class CompiledBatch:
     """A BatchSpec turned into a statement once, runnable for any keys."""
+
+    # Called with each statement run on the driver directly (SQLAlchemy's events do not see
+    # those): tests and the benchmark count statements with it.
+    observers: ClassVar[list[Callable[[str], None]]] = []
 
     def __init__(self, spec: BatchSpec) -> None:
         self.spec = spec
@@ -98,7 +102,9 @@ class CompiledBatch:
             self._pg_sql = str(self._keyed(clause).compile(dialect=_PG_DIALECT))
         return self._pg_sql
 
-    async def fetch(self, session: AsyncSession, keys: Sequence[int] | None) -> list[Sequence[Any]]:
+    async def fetch(
+        self, session: AsyncSession | AsyncConnection, keys: Sequence[int] | None
+    ) -> list[Sequence[Any]]:
         """Rows for `keys` (every row when the spec has no key), ordered by key then `order`.
 
         Each row is a tuple: the matched key first (when there is one), then the columns.
@@ -106,12 +112,15 @@ class CompiledBatch:
         """
         if keys is not None and not keys:
             return []
-        connection = await session.connection()
+        connection = session if isinstance(session, AsyncConnection) else await session.connection()
         if connection.dialect.name == "postgresql":
             raw = await connection.get_raw_connection()
             driver = raw.driver_connection
             args = [] if self._key_column is None else [list(keys or ())]
-            return await driver.fetch(self._postgresql_sql(), *args)  # type: ignore[union-attr]
+            sql = self._postgresql_sql()
+            for observer in self.observers:
+                observer(sql)
+            return await driver.fetch(sql, *args)  # type: ignore[union-attr]
         clause = None
         if self._key_column is not None:
             clause = self._key_column.in_(bindparam("keys", expanding=True))

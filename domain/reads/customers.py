@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.models import Address, Customer, Plan
 from domain.models.enums import PlanStatus
@@ -81,7 +81,7 @@ def _filtered(statement: Select, criteria: CustomerFilter) -> Select:  # type: i
     return statement
 
 
-async def count_customers(session: AsyncSession, criteria: CustomerFilter) -> int:
+async def count_customers(session: AsyncSession | AsyncConnection, criteria: CustomerFilter) -> int:
     statement = _filtered(select(func.count()).select_from(Customer), criteria)
     return int(await session.scalar(statement) or 0)
 
@@ -103,7 +103,7 @@ def _page(
 
 
 async def customer_page(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     criteria: CustomerFilter,
     order: Sequence[CustomerOrder],
     *,
@@ -117,7 +117,7 @@ async def customer_page(
 
 
 async def customer_page_rows(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     criteria: CustomerFilter,
     order: Sequence[CustomerOrder],
     *,

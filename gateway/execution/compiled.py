@@ -27,7 +27,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain import models as m
 from domain.reads import customers as customer_reads
@@ -36,28 +36,28 @@ from gateway.execution.documents import PreparedDocument
 from gateway.execution.planner import (
     BatchedOut,
     BatchNode,
-    ConstOut,
     Context,
-    FoldedOut,
-    GlobalIdOut,
     Planner,
     PolyShape,
-    ScalarOut,
     Shape,
     Unplannable,
     _StatementBuilder,
+    compile_builder,
     type_info,
 )
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers.ids import MAX_KEY, database_id
 from gateway.resolvers.nodes import NODE_TYPE_NAMES
 from gateway.resolvers.pagination import offset_cursor
-from gateway.schema.base import from_global_id, to_global_id
+from gateway.schema.base import from_global_id
 from gateway.schema.query import ROOT_LISTS
 from gateway.schema.services import SERVICE_TYPES
 from gateway.settings import Settings
 
 _SERVICE_KINDS = {cls.graphql_name: kind.name for kind, cls in SERVICE_TYPES.items()}
+
+
+UNCOUNTED = 2**62  # a total larger than any table, when the page does not need the real one
 
 
 class Fallback(Exception):
@@ -69,34 +69,21 @@ class Fallback(Exception):
 Pending = list[tuple[BatchedOut, Any, dict[str, Any]]]
 
 
+def builder_of(shape: Shape | PolyShape) -> Any:
+    """The shape's generated builder function, made on first use."""
+    builder = shape.__dict__.get("_builder")
+    if builder is None:
+        builder = shape.__dict__["_builder"] = compile_builder(shape)
+    return builder
+
+
 def build(shape: Shape | PolyShape, row: Sequence[Any], pending: Pending) -> dict[str, Any] | None:
-    if type(shape) is PolyShape:
-        concrete = shape.shapes.get(row[shape.kind_position])
-        if concrete is None:
-            return None
-        shape = concrete
-    out: dict[str, Any] = {}
-    for f in shape.fields:  # type: ignore[union-attr]
-        kind = type(f)
-        if kind is ScalarOut:
-            value = row[f.position]
-            out[f.key] = value if f.convert is None else f.convert(value)
-        elif kind is ConstOut:
-            out[f.key] = f.value
-        elif kind is GlobalIdOut:
-            out[f.key] = to_global_id(f.type_name, row[f.position])
-        elif kind is FoldedOut:
-            out[f.key] = None if row[f.id_position] is None else build(f.shape, row, pending)
-        elif kind is BatchedOut:
-            out[f.key] = None
-            pending.append((f, row[f.parent_position], out))
-        else:  # ComputedOut
-            out[f.key] = f.function(*(row[p] for p in f.positions))
-    return out
+    """One object from a row."""
+    return builder_of(shape)(row, pending)  # type: ignore[no-any-return]
 
 
 async def resolve_pending(
-    session: AsyncSession, pending: Pending, variables: VariableValues
+    session: AsyncSession | AsyncConnection, pending: Pending, variables: VariableValues
 ) -> None:
     """Runs each batched relation once for all its parents, level by level."""
     while pending:
@@ -115,6 +102,7 @@ async def resolve_pending(
             for row in rows:
                 groups[row[0]].append(row)
             wanted = _filters(out_field, variables)
+            make = builder_of(batch.shape)
             for key, out in items:
                 children = groups.get(key, ()) if key is not None else ()
                 if wanted:
@@ -126,12 +114,10 @@ async def resolve_pending(
                 if batch.scalar_position is not None:
                     out[out_field.key] = [row[batch.scalar_position] for row in children]
                 elif batch.many:
-                    built = [build(batch.shape, row, pending) for row in children]
+                    built = [make(row, pending) for row in children]
                     out[out_field.key] = [item for item in built if item is not None]
                 else:
-                    out[out_field.key] = (
-                        build(batch.shape, children[0], pending) if children else None
-                    )
+                    out[out_field.key] = make(children[0], pending) if children else None
 
 
 def _filters(out_field: BatchedOut, variables: VariableValues) -> list[tuple[int, set[Any]]]:
@@ -230,6 +216,7 @@ class ConnectionRoot(RootField):
 
     shape: dict[str, Any] = field(default_factory=dict)  # response key -> part
     columns: tuple[str, ...] = ()
+    counts: bool = True  # totalCount or pageInfo asked for: the page needs the total
 
     async def run(self, run: _Run) -> Any:
         arguments = get_argument_values(self.field_def, self.node, run.variables)
@@ -248,7 +235,15 @@ class ConnectionRoot(RootField):
                 for term in arguments.get("orderBy") or ()
             ]
         )
-        total = await customer_reads.count_customers(run.session, matching)
+        needs_total = (
+            self.counts or arguments.get("last") is not None or arguments.get("before") is not None
+        )
+        # Without totalCount, pageInfo, last or before, the page is offset + first: no count.
+        total = (
+            await customer_reads.count_customers(run.session, matching)
+            if needs_total
+            else UNCOUNTED
+        )
         try:
             page = customer_resolvers.page_window(run.settings, total, arguments)
         except GraphQLError:
@@ -297,7 +292,7 @@ class ConnectionRoot(RootField):
 
 @dataclass
 class _Run:
-    session: AsyncSession
+    session: AsyncSession | AsyncConnection
     settings: Settings
     variables: VariableValues
     pending: Pending = field(default_factory=list)
@@ -311,7 +306,7 @@ class CompiledOperation:
     roots: list[RootField]
 
     async def run(
-        self, session: AsyncSession, settings: Settings, variables: VariableValues
+        self, session: AsyncSession | AsyncConnection, settings: Settings, variables: VariableValues
     ) -> dict[str, Any]:
         run = _Run(session, settings, variables)
         data: dict[str, Any] = {}
@@ -350,6 +345,7 @@ class CompiledReads:
         self.schema = schema
         self.graphql_schema = schema._schema
         self._plans: OrderedDict[Any, CompiledOperation | str] = OrderedDict()
+        self._shape_variables: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self.max_plans = max_plans
 
     def prepare(
@@ -373,7 +369,14 @@ class CompiledReads:
             for d in prepared.document.definitions
             if d.kind == "fragment_definition"
         }
-        shape_variables = _directive_variables(operation, fragments)
+        operation_key = (source, operation.name.value if operation.name else None)
+        shape_variables = self._shape_variables.get(operation_key)
+        if shape_variables is None:
+            shape_variables = self._shape_variables[operation_key] = _directive_variables(
+                operation, fragments
+            )
+            if len(self._shape_variables) > self.max_plans:
+                self._shape_variables.pop(next(iter(self._shape_variables)))
         key = (
             source,
             operation.name.value if operation.name else None,
@@ -501,4 +504,7 @@ class CompiledReads:
         if len(builder.tables) > 1:
             raise Unplannable("the customers page reads one table")
         columns = tuple(column for _, column in builder.columns)
-        return ConnectionRoot(key, name, node, field_def, details, shape=parts, columns=columns)
+        counts = any(part in ("totalCount", "pageInfo") for part, _ in parts.values())
+        return ConnectionRoot(
+            key, name, node, field_def, details, shape=parts, columns=columns, counts=counts
+        )

@@ -386,3 +386,91 @@ class Planner:
         if not isinstance(target, GraphQLInterfaceType | GraphQLObjectType):
             raise Unplannable(f"{target} is not an object or interface")
         return PolyShape(kind_position, shapes)
+
+
+# ------------------------------------------------------------------------ code generation
+
+
+def _has_batches(shape: Shape) -> bool:
+    return any(
+        isinstance(f, BatchedOut) or (isinstance(f, FoldedOut) and _has_batches(f.shape))
+        for f in shape.fields
+    )
+
+
+class _Emitter:
+    """Turns shapes into Python functions: dict literals, no interpretation loop per field."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {}
+        self.lines: list[str] = []
+        self.counter = 0
+
+    def name(self, value: Any, prefix: str) -> str:
+        self.counter += 1
+        name = f"_{prefix}{self.counter}"
+        self.namespace[name] = value
+        return name
+
+    def literal(self, shape: Shape) -> str:
+        """A dict literal for `shape`; folded children with batched fields are filled later."""
+        items = []
+        for f in shape.fields:
+            if isinstance(f, ScalarOut):
+                value = f"row[{f.position}]"
+                if f.convert is not None:
+                    value = f"{self.name(f.convert, 'c')}({value})"
+            elif isinstance(f, ConstOut):
+                value = repr(f.value)
+            elif isinstance(f, GlobalIdOut):
+                value = f"_gid({f.type_name!r}, row[{f.position}])"
+            elif isinstance(f, ComputedOut):
+                arguments = ", ".join(f"row[{p}]" for p in f.positions)
+                value = f"{self.name(f.function, 'f')}({arguments})"
+            elif isinstance(f, FoldedOut) and not _has_batches(f.shape):
+                value = f"(None if row[{f.id_position}] is None else {self.literal(f.shape)})"
+            else:
+                value = "None"
+            items.append(f"{f.key!r}: {value}")
+        return "{" + ", ".join(items) + "}"
+
+    def statements(self, shape: Shape, variable: str, indent: str) -> list[str]:
+        lines = [f"{indent}{variable} = {self.literal(shape)}"]
+        for f in shape.fields:
+            if isinstance(f, FoldedOut) and _has_batches(f.shape):
+                child = self.name(None, "v")
+                lines.append(f"{indent}if row[{f.id_position}] is not None:")
+                lines.extend(self.statements(f.shape, child, indent + "    "))
+                lines.append(f"{indent}    {variable}[{f.key!r}] = {child}")
+            elif isinstance(f, BatchedOut):
+                lines.append(
+                    f"{indent}pending.append(({self.name(f, 'b')}, row[{f.parent_position}], "
+                    f"{variable}))"
+                )
+        return lines
+
+    def function(self, shape: Shape) -> str:
+        name = self.name(None, "build")
+        self.lines.append(f"def {name}(row, pending):")
+        self.lines.extend(self.statements(shape, "out", "    "))
+        self.lines.append("    return out")
+        return name
+
+
+def compile_builder(shape: Shape | PolyShape) -> Callable[[Any, list[Any]], Any]:
+    """A function building one object (or None) from a row, queueing its batched fields."""
+    from gateway.schema.base import to_global_id
+
+    emitter = _Emitter()
+    emitter.namespace["_gid"] = to_global_id
+    if isinstance(shape, PolyShape):
+        branches = {kind: emitter.function(s) for kind, s in shape.shapes.items()}
+        emitter.lines.append("def build(row, pending):")
+        emitter.lines.append(f"    kind = row[{shape.kind_position}]")
+        for kind, function_name in branches.items():
+            emitter.lines.append(f"    if kind == {kind!r}: return {function_name}(row, pending)")
+        emitter.lines.append("    return None")
+    else:
+        emitter.lines.append(f"build = {emitter.function(shape)}")
+    exec("\n".join(emitter.lines), emitter.namespace)
+    return emitter.namespace["build"]  # type: ignore[no-any-return]

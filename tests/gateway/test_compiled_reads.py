@@ -144,3 +144,6 @@ async def test_compiled_statement_count_is_independent_of_page_size(
         assert len(response.json()["data"]["customers"]["edges"]) == size
         counts.append(sum(1 for s in counter.statements if s.lstrip().upper().startswith("SELECT")))
     assert counts[0] == counts[1], counts
+    # The page, then one statement per relation that is not folded into its parent's: plans,
+    # contract, services, the aliases' e-mails, TV packages, channels, TV points, history.
+    assert counts[0] == 9, counts
