@@ -6,21 +6,32 @@ an undeterminable operation), and hands a prepared document to the executor.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationType
 from graphql import execute as graphql_execute
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from domain.errors import DomainError
+from domain.identity import Identity
+from gateway import idempotency
+from gateway.auth import AuthenticationFailed, Authenticator
 from gateway.execution.documents import DocumentCache
+from gateway.execution.limits import OperationLimits
+from gateway.execution.persisted import DocumentRefused, PersistedDocuments
+from gateway.ratelimit import Rate, RateLimiter
 from gateway.runtime import Runtime
+from gateway.settings import parse_rate
 
 log = logging.getLogger("gateway.http")
 
@@ -40,9 +51,10 @@ class HttpError(Exception):
 
 @dataclass(frozen=True)
 class GraphQLRequest:
-    query: str
+    query: str | None  # None only when extensions.persistedQuery names the document
     variables: dict[str, Any] | None
     operation_name: str | None
+    extensions: dict[str, Any] | None = None
 
 
 def _accept(request: Request) -> str:
@@ -78,7 +90,11 @@ def _parse_request(payload: Any) -> GraphQLRequest:
     if not isinstance(payload, dict):
         raise HttpError(400, "The request body must be a JSON object.")
     query = payload.get("query")
-    if not isinstance(query, str) or not query.strip():
+    extensions = payload.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise HttpError(400, "`extensions` must be an object.")
+    persisted = extensions is not None and "persistedQuery" in extensions
+    if not (query is None and persisted) and (not isinstance(query, str) or not query.strip()):
         raise HttpError(400, "`query` must be a non-empty string.")
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
@@ -86,16 +102,21 @@ def _parse_request(payload: Any) -> GraphQLRequest:
     operation_name = payload.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise HttpError(400, "`operationName` must be a string.")
-    extensions = payload.get("extensions")
-    if extensions is not None and not isinstance(extensions, dict):
-        raise HttpError(400, "`extensions` must be an object.")
-    return GraphQLRequest(query=query, variables=variables, operation_name=operation_name)
+    return GraphQLRequest(
+        query=query, variables=variables, operation_name=operation_name, extensions=extensions
+    )
 
 
 async def _read_post(request: Request, max_bytes: int) -> GraphQLRequest:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != JSON:
+    media, *params = (
+        part.strip().lower() for part in request.headers.get("content-type", "").split(";")
+    )
+    if media != JSON:
         raise HttpError(415, f"Send the request as {JSON}.")
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+            raise HttpError(415, "Send the request body encoded as UTF-8.")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise HttpError(413, f"The request body is larger than {max_bytes} bytes.")
@@ -127,16 +148,42 @@ def _read_get(request: Request) -> GraphQLRequest:
     return _parse_request(payload)
 
 
-def _error_body(message: str) -> bytes:
-    return orjson.dumps({"errors": [{"message": message}]})
+def _error_body(message: str, code: str | None = None) -> bytes:
+    error: dict[str, Any] = {"message": message}
+    if code is not None:
+        error["extensions"] = {"code": code}
+    return orjson.dumps({"errors": [error]})
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 class GraphQLEndpoint:
-    """The `/graphql` ASGI endpoint."""
+    """The `/graphql` ASGI endpoint.
+
+    A request goes through small steps, each of which may refuse it: method and media types,
+    identity (gateway.auth), rate limits (gateway.ratelimit), the body, the document (persisted
+    documents, the document cache, limits), idempotency, then execution under a time limit.
+    """
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.documents = DocumentCache(runtime.schema._schema, runtime.settings.document_cache_size)
+        settings = runtime.settings
+        schema = runtime.schema._schema
+        self.documents = DocumentCache(
+            schema,
+            settings.document_cache_size,
+            max_tokens=settings.max_tokens,
+            rules=() if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,),
+            hide_suggestions=not settings.field_suggestions_enabled,
+        )
+        self.limits = OperationLimits(schema, settings)
+        self.auth = Authenticator(settings, runtime.sessions)
+        self.rate_limiter = RateLimiter(runtime.counters)
+        self.rate_per_ip = _rate(settings.rate_limit_per_ip)
+        self.rate_per_identity = _rate(settings.rate_limit_per_identity)
+        self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis)
+        self.idempotency = idempotency.Idempotency(settings, runtime.sessions)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -146,19 +193,21 @@ class GraphQLEndpoint:
     async def handle(self, request: Request) -> Response:
         settings = self.runtime.settings
         try:
-            if request.method == "GET":
-                if _wants_ide(request):
-                    if settings.development:
-                        return HTMLResponse(get_graphql_ide_html())
-                    raise HttpError(400, "`query` is required.")
-                media = _accept(request)
-                graphql_request = _read_get(request)
-            elif request.method == "POST":
-                media = _accept(request)
-                graphql_request = await _read_post(request, settings.max_body_bytes)
-            else:
+            if request.method == "GET" and _wants_ide(request):
+                if settings.development:
+                    return HTMLResponse(get_graphql_ide_html())
+                raise HttpError(400, "`query` is required.")
+            if request.method not in ("GET", "POST"):
                 raise HttpError(405, "Use GET or POST.", {"Allow": "GET, POST"})
-            return await self._execute(request, graphql_request, media)
+            media = _accept(request)
+            await self._limit_rate(f"ip:{_client_ip(request)}", self.rate_per_ip)
+            identity = await self._authenticate(request)
+            await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity)
+            if request.method == "GET":
+                graphql_request = _read_get(request)
+            else:
+                graphql_request = await _read_post(request, settings.max_body_bytes)
+            return await self._execute(request, identity, graphql_request, media)
         except HttpError as error:
             return Response(
                 _error_body(error.message),
@@ -167,12 +216,59 @@ class GraphQLEndpoint:
                 media_type=JSON,
             )
 
-    async def _execute(self, request: Request, gql: GraphQLRequest, media: str) -> Response:
-        prepared = self.documents.get(gql.query)
+    async def _authenticate(self, request: Request) -> Identity:
+        """The caller; anonymous callers are refused (they get /healthz and /readyz only)."""
+        challenge = {"WWW-Authenticate": 'Bearer realm="gateway"'}
+        try:
+            identity = await self.auth.identify(request)
+        except AuthenticationFailed as error:
+            challenge["WWW-Authenticate"] += ', error="invalid_token"'
+            raise HttpError(401, error.message, challenge) from None
+        if identity is None:
+            raise HttpError(401, "Authenticate with `Authorization: Bearer <token>`.", challenge)
+        return identity
+
+    async def _limit_rate(self, bucket: str, rate: Rate | None) -> None:
+        wait = await self.rate_limiter.hit(bucket, rate)
+        if wait is not None:
+            assert rate is not None
+            raise HttpError(
+                429,
+                f"Too many requests: the limit is {rate.count} per {rate.seconds} s.",
+                {"Retry-After": str(wait)},
+            )
+
+    def _request_error(self, errors: list[dict[str, Any]], media: str) -> Response:
+        """A GraphQL request error: nothing ran. 400 with the new media type, 200 with the old."""
+        if not self.runtime.settings.field_suggestions_enabled:
+            errors = [{**e, "message": _SUGGESTION.sub("", e["message"])} for e in errors]
+        status = 400 if media == GRAPHQL_RESPONSE else 200
+        return self._respond({"errors": errors}, status, media)
+
+    async def _execute(
+        self, request: Request, identity: Identity, gql: GraphQLRequest, media: str
+    ) -> Response:
+        settings = self.runtime.settings
+        try:
+            query = await self.persisted.resolve(gql.query, gql.extensions)
+        except DocumentRefused as error:
+            if error.code == "BAD_REQUEST":
+                raise HttpError(400, error.message) from None
+            return self._request_error(
+                [{"message": error.message, "extensions": {"code": error.code}}], media
+            )
+        if len(query.encode()) > settings.max_document_bytes:
+            message = (
+                f"The document is larger than the limit of {settings.max_document_bytes} bytes."
+            )
+            return self._request_error(
+                [{"message": message, "extensions": {"code": "LIMIT_EXCEEDED", "limit": "size"}}],
+                media,
+            )
+        prepared = self.documents.get(query)
         if prepared.errors:
             # A request error: the document does not parse or validate. Nothing runs.
-            status = 400 if media == GRAPHQL_RESPONSE else 200
-            return self._respond({"errors": [e.formatted for e in prepared.errors]}, status, media)
+            return self._request_error([e.formatted for e in prepared.errors], media)
         operation = prepared.operation(gql.operation_name)
         if operation is None:
             message = (
@@ -180,18 +276,73 @@ class GraphQLEndpoint:
                 if gql.operation_name
                 else "Must provide operation name if query contains multiple operations."
             )
-            status = 400 if media == GRAPHQL_RESPONSE else 200
-            return self._respond({"errors": [{"message": message}]}, status, media)
+            return self._request_error([{"message": message}], media)
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise HttpError(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"})
         if operation.operation is OperationType.SUBSCRIPTION:
             raise HttpError(400, "Subscriptions are not served over this endpoint.")
+        assert prepared.document is not None
+        exceeded = self.limits.check(prepared.document, operation, gql.variables)
+        if exceeded is not None:
+            return self._request_error([exceeded.as_error()], media)
 
+        mutation = operation.operation is OperationType.MUTATION
+        key = request_hash = None
+        if mutation:
+            try:
+                key = idempotency.key_of(request)
+                if key is not None:
+                    request_hash = idempotency.fingerprint(query, gql.operation_name, gql.variables)
+                    replayed = await self.idempotency.replay(identity.subject, key, request_hash)
+                    if replayed is not None:
+                        return replayed
+            except idempotency.IdempotencyError as error:
+                raise HttpError(error.status, error.message) from None
+
+        request_id = uuid.uuid4().hex[:16]
+        try:
+            async with asyncio.timeout(settings.request_timeout_seconds):
+                return await self._run(
+                    request,
+                    identity,
+                    prepared.document,
+                    gql,
+                    media,
+                    request_id,
+                    mutation=mutation,
+                    key=key,
+                    request_hash=request_hash,
+                )
+        except TimeoutError:
+            log.warning(
+                "request %s stopped after %s s", request_id, settings.request_timeout_seconds
+            )
+            raise HttpError(
+                503,
+                f"The request took longer than {settings.request_timeout_seconds:g} s "
+                "and was stopped; nothing was changed.",
+                {"Retry-After": "1", "X-Request-Id": request_id},
+            ) from None
+
+    async def _run(
+        self,
+        request: Request,
+        identity: Identity,
+        document: Any,
+        gql: GraphQLRequest,
+        media: str,
+        request_id: str,
+        *,
+        mutation: bool,
+        key: str | None,
+        request_hash: str | None,
+    ) -> Response:
+        """Executes the operation in one session; a mutation commits once, at the end."""
         async with self.runtime.sessions() as session:
-            context = self.runtime.context_for(session, request)
+            context = self.runtime.context_for(session, request, identity=identity)
             result = graphql_execute(
                 self.runtime.schema._schema,
-                prepared.document,  # type: ignore[arg-type]
+                document,
                 context_value=context,
                 variable_values=gql.variables,
                 operation_name=gql.operation_name,
@@ -199,33 +350,74 @@ class GraphQLEndpoint:
             )
             if not isinstance(result, dict) and hasattr(result, "__await__"):
                 result = await result
-            if operation.operation is OperationType.MUTATION and not result.errors:
-                await session.commit()
 
-        body: dict[str, Any] = {}
-        request_error = (
-            result.data is None
-            and result.errors
-            and all(error.path is None for error in result.errors)
-        )
-        if result.errors:
-            body["errors"] = [self._format_error(error) for error in result.errors]
-        if not request_error:
+            body: dict[str, Any] = {}
+            request_error = (
+                result.data is None
+                and result.errors
+                and all(error.path is None for error in result.errors)
+            )
+            if result.errors:
+                body["errors"] = [self._format_error(e, request_id) for e in result.errors]
+                if request_error:
+                    return self._request_error(body["errors"], media)
             body["data"] = result.data
-        status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
-        return self._respond(body, status, media)
+            response = self._respond(body, 200, media)
+            response.headers["X-Request-Id"] = request_id
+            if mutation:
+                if result.errors:
+                    return response  # an unexpected error: nothing is committed
+                try:
+                    if key is not None and request_hash is not None:
+                        await self.idempotency.store(
+                            session,
+                            subject=identity.subject,
+                            key=key,
+                            request_hash=request_hash,
+                            status=response.status_code,
+                            media_type=media,
+                            body=bytes(response.body),
+                        )
+                    await session.commit()
+                except (IntegrityError, DBAPIError):
+                    await session.rollback()
+                    if key is None or request_hash is None:
+                        raise
+                    # A twin with the same key committed first: its answer is the answer.
+                    replayed = await self.idempotency.replay(identity.subject, key, request_hash)
+                    if replayed is None:
+                        raise
+                    return replayed
+            return response
 
-    def _format_error(self, error: GraphQLError) -> dict[str, Any]:
+    def _format_error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
             return error.formatted
-        # An unexpected exception: the log keeps the stack, the client gets an id to quote.
+        if isinstance(original, DomainError):
+            # A refusal the domain raised during a read (NotAllowed naming a permission): it
+            # is meant for the client, in production too.
+            formatted = error.formatted
+            extensions = formatted.setdefault("extensions", {})
+            extensions["code"] = _code(type(original).__name__)
+            permission = getattr(original, "permission", None)
+            if permission is not None:
+                extensions["permission"] = permission
+            return formatted
+        # An unexpected exception: the log keeps the stack, the client gets ids to quote.
         error_id = uuid.uuid4().hex[:12]
-        log.error("unexpected error %s at %s", error_id, error.path, exc_info=original)
+        log.error(
+            "unexpected error %s in request %s at %s",
+            error_id,
+            request_id,
+            error.path,
+            exc_info=original,
+        )
         formatted = error.formatted
         if not self.runtime.settings.development:
             formatted["message"] = "Internal error"
-        formatted.setdefault("extensions", {})["errorId"] = error_id
+        extensions = formatted.setdefault("extensions", {})
+        extensions.update({"errorId": error_id, "requestId": request_id})
         return formatted
 
     @staticmethod
@@ -233,6 +425,22 @@ class GraphQLEndpoint:
         return Response(
             orjson.dumps(body, default=_json_default), status_code=status, media_type=media
         )
+
+
+def _code(name: str) -> str:
+    """NotAllowed -> NOT_ALLOWED."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
+
+
+def _rate(raw: str) -> Rate | None:
+    parsed = parse_rate(raw)
+    return None if parsed is None else Rate(*parsed)
+
+
+def _client_ip(request: Request) -> str:
+    # Behind a proxy, run uvicorn with --proxy-headers and --forwarded-allow-ips so that
+    # request.client is the real client (docs/security.md).
+    return request.client.host if request.client else "unknown"
 
 
 def _json_default(value: Any) -> Any:
