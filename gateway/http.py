@@ -155,6 +155,19 @@ def _error_body(message: str, code: str | None = None) -> bytes:
     return orjson.dumps({"errors": [error]})
 
 
+# A machine-readable code for each refusal, in `errors[0].extensions.code`.
+_STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "IDEMPOTENCY_KEY_REUSED",
+    429: "RATE_LIMITED",
+    503: "TIMEOUT",
+}
+
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
@@ -192,6 +205,8 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request) -> Response:
         settings = self.runtime.settings
+        # Refusals before the response media type is known use application/json.
+        media = JSON
         try:
             if request.method == "GET" and _wants_ide(request):
                 if settings.development:
@@ -210,10 +225,10 @@ class GraphQLEndpoint:
             return await self._execute(request, identity, graphql_request, media)
         except HttpError as error:
             return Response(
-                _error_body(error.message),
+                _error_body(error.message, _STATUS_CODES.get(error.status)),
                 status_code=error.status,
                 headers=error.headers,
-                media_type=JSON,
+                media_type=media,
             )
 
     async def _authenticate(self, request: Request) -> Identity:
