@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
@@ -101,7 +103,9 @@ class Authenticator:
         self._jwks: jwt.PyJWKSet | None = None
         if settings.jwt_public_key_file:
             pem = Path(settings.jwt_public_key_file).read_bytes()
-            self._rs256_key = jwt.algorithms.RSAAlgorithm.prepare_key(pem)  # type: ignore[attr-defined]
+            self._rs256_key = serialization.load_pem_public_key(pem)
+            if not isinstance(self._rs256_key, rsa.RSAPublicKey):
+                raise ValueError("GATEWAY_JWT_PUBLIC_KEY_FILE must hold an RSA public key (PEM).")
         if settings.jwt_jwks_file:
             self._jwks = jwt.PyJWKSet.from_json(Path(settings.jwt_jwks_file).read_text())
 
