@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationType
 from graphql import execute as graphql_execute
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
@@ -302,22 +301,23 @@ class GraphQLEndpoint:
             return self._request_error([exceeded.as_error()], media)
 
         mutation = operation.operation is OperationType.MUTATION
-        key = request_hash = None
+        key = None
         if mutation:
             try:
                 key = idempotency.key_of(request)
                 if key is not None:
                     request_hash = idempotency.fingerprint(query, gql.operation_name, gql.variables)
-                    replayed = await self.idempotency.replay(identity.subject, key, request_hash)
+                    replayed = await self.idempotency.claim(identity.subject, key, request_hash)
                     if replayed is not None:
                         return replayed
             except idempotency.IdempotencyError as error:
                 raise HttpError(error.status, error.message) from None
 
         request_id = uuid.uuid4().hex[:16]
+        committed = False
         try:
             async with asyncio.timeout(settings.request_timeout_seconds):
-                return await self._run(
+                response, committed = await self._run(
                     request,
                     identity,
                     prepared.document,
@@ -326,8 +326,8 @@ class GraphQLEndpoint:
                     request_id,
                     mutation=mutation,
                     key=key,
-                    request_hash=request_hash,
                 )
+                return response
         except TimeoutError:
             log.warning(
                 "request %s stopped after %s s", request_id, settings.request_timeout_seconds
@@ -338,6 +338,10 @@ class GraphQLEndpoint:
                 "and was stopped; nothing was changed.",
                 {"Retry-After": "1", "X-Request-Id": request_id},
             ) from None
+        finally:
+            if key is not None and not committed:
+                # Nothing was committed: a retry must be free to run the mutation.
+                await self.idempotency.release(identity.subject, key)
 
     async def _run(
         self,
@@ -350,9 +354,11 @@ class GraphQLEndpoint:
         *,
         mutation: bool,
         key: str | None,
-        request_hash: str | None,
-    ) -> Response:
-        """Executes the operation in one session; a mutation commits once, at the end."""
+    ) -> tuple[Response, bool]:
+        """Executes the operation in one session; a mutation commits once, at the end.
+
+        Returns the response and whether a mutation's changes were committed.
+        """
         async with self.runtime.sessions() as session:
             context = self.runtime.context_for(session, request, identity=identity)
             result = graphql_execute(
@@ -375,35 +381,23 @@ class GraphQLEndpoint:
             if result.errors:
                 body["errors"] = [self._format_error(e, request_id) for e in result.errors]
                 if request_error:
-                    return self._request_error(body["errors"], media)
+                    return self._request_error(body["errors"], media), False
             body["data"] = result.data
             response = self._respond(body, 200, media)
             response.headers["X-Request-Id"] = request_id
-            if mutation:
-                if result.errors:
-                    return response  # an unexpected error: nothing is committed
-                try:
-                    if key is not None and request_hash is not None:
-                        await self.idempotency.store(
-                            session,
-                            subject=identity.subject,
-                            key=key,
-                            request_hash=request_hash,
-                            status=response.status_code,
-                            media_type=media,
-                            body=bytes(response.body),
-                        )
-                    await session.commit()
-                except (IntegrityError, DBAPIError):
-                    await session.rollback()
-                    if key is None or request_hash is None:
-                        raise
-                    # A twin with the same key committed first: its answer is the answer.
-                    replayed = await self.idempotency.replay(identity.subject, key, request_hash)
-                    if replayed is None:
-                        raise
-                    return replayed
-            return response
+            if not mutation or result.errors:
+                return response, False  # after an unexpected error nothing is committed
+            if key is not None:
+                await self.idempotency.complete(
+                    session,
+                    subject=identity.subject,
+                    key=key,
+                    status=response.status_code,
+                    media_type=media,
+                    body=bytes(response.body),
+                )
+            await session.commit()
+            return response, True
 
     def _format_error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
         original = error.original_error

@@ -1,20 +1,26 @@
 """Idempotency keys on mutations: a retried request gets the first answer; nothing runs twice.
 
-The first answer is stored in the mutation's own transaction (domain.actions.access), keyed by
-(caller, key): it exists exactly when the change was committed. A retry finds it and gets the
-same status and body back with `Idempotent-Replayed: true`; a twin sent at the same time fails
-on the record's primary key, is rolled back whole, and answers with the first one's record.
-The database is shared by every worker and host, so this holds across them (ADR 0085).
+(caller, key) is claimed first, in a short transaction of its own: a pending record whose primary
+key a twin cannot insert again, on any worker or host, since they share the database. The
+mutation then completes the record with its answer in the mutation's own transaction, so the
+answer exists exactly when the change was committed. A retry, or a twin sent at the same time,
+finds the record and gets the same status and body back with `Idempotent-Replayed: true` (a
+twin waits for the first to finish). A mutation that does not commit releases its claim; a
+claim left by a crashed worker is taken over once it is older than twice the request time
+limit (ADR 0085).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import random
+import time
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,6 +33,7 @@ from gateway.settings import Settings
 HEADER = "idempotency-key"
 REPLAYED = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+POLL_SECONDS = 0.05
 
 
 class IdempotencyError(Exception):
@@ -59,38 +66,62 @@ class Idempotency:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.stale_after = dt.timedelta(seconds=2 * settings.request_timeout_seconds + 1)
 
-    def _cutoff(self) -> dt.datetime:
-        return utcnow() - dt.timedelta(seconds=self.settings.idempotency_ttl_seconds)
+    async def claim(self, subject: str, key: str, request_hash: str) -> Response | None:
+        """None when this request may run the mutation; else the first answer to replay."""
+        deadline = time.monotonic() + self.settings.request_timeout_seconds
+        while True:
+            try:
+                async with self.sessions() as session:
+                    await access_actions.claim_idempotency_key(
+                        session, subject=subject, key=key, request_sha256=request_hash
+                    )
+                    await session.commit()
+                return None
+            except IntegrityError:
+                pass
+            answer = await self._existing(subject, key, request_hash)
+            if answer is not None:
+                return answer
+            if time.monotonic() > deadline:
+                raise IdempotencyError(
+                    409, "A request with this Idempotency-Key is still running; retry later."
+                )
+            await asyncio.sleep(POLL_SECONDS)
 
-    async def replay(self, subject: str, key: str, request_hash: str) -> Response | None:
-        """The stored first answer to this key, or None when there is none (yet)."""
+    async def _existing(self, subject: str, key: str, request_hash: str) -> Response | None:
+        """The completed answer; None while pending (or once an old record is dropped)."""
         async with self.sessions() as session:
             record = await access_reads.idempotency_record(session, subject, key)
             if record is None:
                 return None
-            if record.created_at < self._cutoff():
+            if record.request_sha256 != request_hash:
+                raise IdempotencyError(
+                    422, "This Idempotency-Key was already used with a different request."
+                )
+            age = utcnow() - record.created_at
+            expired = age > dt.timedelta(seconds=self.settings.idempotency_ttl_seconds)
+            abandoned = record.status == access_actions.PENDING and age > self.stale_after
+            if expired or abandoned:
                 await session.delete(record)
                 await session.commit()
                 return None
-        if record.request_sha256 != request_hash:
-            raise IdempotencyError(
-                422, "This Idempotency-Key was already used with a different request."
+            if record.status == access_actions.PENDING:
+                return None
+            return Response(
+                record.body,
+                status_code=record.status,
+                media_type=record.media_type,
+                headers={REPLAYED: "true"},
             )
-        return Response(
-            record.body,
-            status_code=record.status,
-            media_type=record.media_type,
-            headers={REPLAYED: "true"},
-        )
 
-    async def store(
+    async def complete(
         self,
         session: AsyncSession,
         *,
         subject: str,
         key: str,
-        request_hash: str,
         status: int,
         media_type: str,
         body: bytes,
@@ -98,13 +129,13 @@ class Idempotency:
         """Records the answer in `session`'s transaction, to commit with the mutation."""
         if random.random() < 0.01:
             # Now and then, drop answers past their time to live, in the same transaction.
-            await access_actions.forget_idempotency_records(session, older_than=self._cutoff())
-        await access_actions.store_idempotency_record(
-            session,
-            subject=subject,
-            key=key,
-            request_sha256=request_hash,
-            status=status,
-            media_type=media_type,
-            body=body,
+            cutoff = utcnow() - dt.timedelta(seconds=self.settings.idempotency_ttl_seconds)
+            await access_actions.forget_idempotency_records(session, older_than=cutoff)
+        await access_actions.complete_idempotency_record(
+            session, subject=subject, key=key, status=status, media_type=media_type, body=body
         )
+
+    async def release(self, subject: str, key: str) -> None:
+        async with self.sessions() as session:
+            await access_actions.release_idempotency_key(session, subject=subject, key=key)
+            await session.commit()

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actions import audit
@@ -18,6 +18,7 @@ from domain.models import ApiKey, IdempotencyRecord, PersistedDocument
 from domain.models.base import utcnow
 
 API_KEY_PREFIX = "gk_"
+PENDING = 0  # the status of an idempotency record whose mutation has not committed yet
 
 
 def secret_hash(secret: str) -> str:
@@ -120,29 +121,45 @@ async def save_document(session: AsyncSession, *, body: str, registered: bool) -
     return row
 
 
-async def store_idempotency_record(
-    session: AsyncSession,
-    *,
-    subject: str,
-    key: str,
-    request_sha256: str,
-    status: int,
-    media_type: str,
-    body: bytes,
+async def claim_idempotency_key(
+    session: AsyncSession, *, subject: str, key: str, request_sha256: str
 ) -> None:
-    """Keeps a mutation's answer in the mutation's own transaction (flushes: a concurrent
-    twin fails here, on the primary key, before anything is committed)."""
+    """Inserts a pending record (status 0) for (subject, key); a twin's insert fails on the
+    primary key (IntegrityError), so only one request runs the mutation."""
     session.add(
         IdempotencyRecord(
             subject=subject,
             key=key,
             request_sha256=request_sha256,
-            status=status,
-            media_type=media_type,
-            body=body,
+            status=PENDING,
+            media_type="",
+            body=b"",
         )
     )
     await session.flush()
+
+
+async def complete_idempotency_record(
+    session: AsyncSession, *, subject: str, key: str, status: int, media_type: str, body: bytes
+) -> None:
+    """Keeps the answer, in the mutation's own transaction: it is there exactly when the
+    change is."""
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key)
+        .values(status=status, media_type=media_type, body=body)
+    )
+
+
+async def release_idempotency_key(session: AsyncSession, *, subject: str, key: str) -> None:
+    """Drops a pending claim whose mutation did not commit, so that a retry may run it."""
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.subject == subject,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.status == PENDING,
+        )
+    )
 
 
 async def forget_idempotency_records(session: AsyncSession, *, older_than: dt.datetime) -> int:

@@ -50,7 +50,8 @@ class PersistedDocument(Base):
 class IdempotencyRecord(Base):
     """The first answer to a mutation sent with an Idempotency-Key, kept for its retries.
 
-    Written in the mutation's own transaction, so the answer exists exactly when the change does.
+    Claimed (status 0) before the mutation runs, completed in the mutation's own transaction:
+    a completed record exists exactly when the change was committed.
     """
 
     __tablename__ = "idempotency_record"
