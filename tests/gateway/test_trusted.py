@@ -234,3 +234,31 @@ async def test_an_unexpected_error_is_internal_with_ids_in_production(
         r for r in caplog.records if r.name == "gateway.http" and request_id in r.getMessage()
     ]
     assert logged and logged[0].exc_info is not None
+
+
+async def test_cors_only_for_configured_origins(engine: AsyncEngine, database_url: str) -> None:
+    settings = test_settings(database_url, cors_origins=("https://portal.example.net",))
+    preflight = {
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type, idempotency-key",
+    }
+    async with http_client(engine, settings) as client:
+        allowed = await client.options(
+            "/graphql", headers={"origin": "https://portal.example.net", **preflight}
+        )
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://portal.example.net"
+        assert "idempotency-key" in allowed.headers["access-control-allow-headers"].lower()
+        refused = await client.options(
+            "/graphql", headers={"origin": "https://evil.example.com", **preflight}
+        )
+        assert refused.status_code == 400
+        assert "access-control-allow-origin" not in refused.headers
+    async with http_client(engine, test_settings(database_url)) as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ banks { name } }"},
+            headers={"origin": "https://portal.example.net"},
+        )
+        assert response.status_code == 200
+        assert "access-control-allow-origin" not in response.headers
