@@ -106,8 +106,8 @@ def create_app(url: str) -> Any:
         while (await receive()).get("more_body"):
             pass
         body = await answer(state["pool"])
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/graphql-response+json")]})  # fmt: skip
+        headers = [(b"content-type", b"application/graphql-response+json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     return app

@@ -39,5 +39,6 @@ class Identity:
         return cls(subject=subject, role=Role.STAFF, permissions=frozenset(permissions))
 
 
-# Until authentication lands (issue 8) the development gateway acts as this staff user.
+# Who anonymous requests act as when GATEWAY_DEV_IDENTITY=staff (development only), and the
+# staff identity tests use when the caller does not matter.
 DEVELOPMENT_STAFF = Identity.staff("development", *Permission)

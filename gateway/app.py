@@ -8,17 +8,21 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gateway.http import GraphQLEndpoint
+from gateway.overload import InFlightLimit
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Starlette:
     """The gateway as an ASGI app. Pass `engine` to share one (tests); else one is created."""
+    settings.check()
     runtime = Runtime.build(settings, engine)
     owns_engine = engine is None
 
@@ -38,18 +42,33 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
-        if owns_engine:
-            await runtime.engine.dispose()
+        await runtime.close(engine=owns_engine)
 
     graphql = GraphQLEndpoint(runtime)
+    # Only /graphql is bounded: health checks must answer even when the gateway is saturated.
+    in_flight = InFlightLimit(graphql, settings.max_in_flight)
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "Accept", "Idempotency-Key"],
+                expose_headers=["Retry-After", "X-Request-Id", "Idempotent-Replayed"],
+                max_age=600,
+            )
+        )
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=None),
+            Route("/graphql", in_flight, methods=None),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
     app.state.graphql = graphql
+    app.state.in_flight = in_flight
     return app

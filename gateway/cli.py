@@ -1,4 +1,4 @@
-"""The `gateway` command: serve | migrate | seed | schema."""
+"""The `gateway` command: serve | migrate | seed | schema | apikey | documents."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import asyncio
 import logging
 import sys
 import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
+from graphql import GraphQLError
+
+from domain.identity import Identity, Permission, Role
 from gateway.settings import Settings
 
 DEMO_CUSTOMERS = 300
@@ -96,6 +102,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(
         args, **{k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     )
+    if args.demo and settings.development and not settings.dev_identity:
+        # The demo answers GraphiQL without a token; never in production (Settings.check).
+        settings = replace(settings, dev_identity="staff")
+    if settings.dev_identity:
+        print(
+            f"development identity: requests without a token act as {settings.dev_identity!r}",
+            flush=True,
+        )
     if args.demo:
         upgrade(settings.database_url)
         if asyncio.run(_customer_count(settings.database_url)) == 0:
@@ -109,6 +123,126 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         workers=1,
     )
+    return 0
+
+
+CLI_ACTOR = Identity.staff("cli")
+
+
+async def _in_transaction(url: str, work: Any) -> Any:
+    from domain.db import create_engine, session_factory
+
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> int:
+    from domain.actions.access import create_api_key
+    from domain.errors import DomainError
+
+    settings = _settings(args)
+    try:
+        role = Role(args.role.upper())
+        permissions = [Permission[name.upper()] for name in args.permission or ()]
+    except (ValueError, KeyError) as error:
+        print(f"unknown role or permission: {error}", file=sys.stderr)
+        return 2
+    try:
+        created = asyncio.run(
+            _in_transaction(
+                settings.database_url,
+                lambda session: create_api_key(
+                    session,
+                    name=args.name,
+                    role=role,
+                    permissions=permissions,
+                    customer_id=args.customer_id,
+                    reseller_id=args.reseller_id,
+                    actor=CLI_ACTOR,
+                ),
+            )
+        )
+    except DomainError as error:
+        print(f"refused: {error.message}", file=sys.stderr)
+        return 1
+    print(f"created API key {created.key.prefix} ({created.key.name}); it is shown only now:")
+    print(created.secret)
+    return 0
+
+
+def cmd_apikey_list(args: argparse.Namespace) -> int:
+    from domain.reads.access import api_keys
+
+    settings = _settings(args)
+    keys = asyncio.run(_in_transaction(settings.database_url, api_keys))
+    for key in keys:
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        owner = key.customer_id or key.reseller_id or ""
+        permissions = ",".join(key.permissions or ()) or "-"
+        print(
+            f"{key.id}\t{key.prefix}\t{key.name}\t{key.role.name}\t{owner}\t{permissions}"
+            f"\t{key.created_at:%Y-%m-%d}\t{state}"
+        )
+    return 0
+
+
+def cmd_apikey_revoke(args: argparse.Namespace) -> int:
+    from domain.actions.access import revoke_api_key
+    from domain.errors import DomainError
+
+    settings = _settings(args)
+    try:
+        key = asyncio.run(
+            _in_transaction(
+                settings.database_url,
+                lambda session: revoke_api_key(session, key=args.key, actor=CLI_ACTOR),
+            )
+        )
+    except DomainError as error:
+        print(f"refused: {error.message}", file=sys.stderr)
+        return 1
+    print(f"revoked API key {key.prefix} ({key.name})")
+    return 0
+
+
+def cmd_documents_register(args: argparse.Namespace) -> int:
+    """Registers each file's document (after checking it against the schema)."""
+    from graphql import parse, validate
+
+    from domain.actions.access import save_document
+    from gateway.schema.query import schema
+
+    settings = _settings(args)
+    bodies = []
+    for name in args.files:
+        try:
+            body = Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"{name}: cannot read: {error}", file=sys.stderr)
+            return 1
+        try:
+            errors = validate(schema._schema, parse(body))
+        except GraphQLError as error:
+            errors = [error]
+        if errors:
+            print(f"{name}: not a valid document: {errors[0].message}", file=sys.stderr)
+            return 1
+        bodies.append((name, body))
+
+    async def register(session: Any) -> list[tuple[str, str]]:
+        return [
+            (name, (await save_document(session, body=body, registered=True)).sha256)
+            for name, body in bodies
+        ]
+
+    for name, sha in asyncio.run(_in_transaction(settings.database_url, register)):
+        print(f"{sha}  {name}")
     return 0
 
 
@@ -144,6 +278,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the GraphQL SDL")
     schema.set_defaults(run=cmd_schema)
+
+    apikey = commands.add_parser("apikey", help="API keys of service accounts")
+    apikey_commands = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = apikey_commands.add_parser("create", help="create a key; prints it once")
+    _database_option(create)
+    create.add_argument("--name", required=True, help="what the key is for")
+    create.add_argument("--role", default="staff", help="staff, subscriber or reseller")
+    create.add_argument(
+        "--permission",
+        action="append",
+        help=f"a staff permission, repeatable: {', '.join(p.name for p in Permission)}",
+    )
+    create.add_argument("--customer-id", type=int, help="the customer of a subscriber key")
+    create.add_argument("--reseller-id", type=int, help="the voice reseller of a reseller key")
+    create.set_defaults(run=cmd_apikey_create)
+    listing = apikey_commands.add_parser("list", help="list keys (never their secrets)")
+    _database_option(listing)
+    listing.set_defaults(run=cmd_apikey_list)
+    revoke = apikey_commands.add_parser("revoke", help="revoke a key by id or prefix")
+    _database_option(revoke)
+    revoke.add_argument("key", help="the key's id or prefix (gk_...)")
+    revoke.set_defaults(run=cmd_apikey_revoke)
+
+    documents = commands.add_parser("documents", help="trusted (persisted) documents")
+    documents_commands = documents.add_subparsers(dest="documents_command", required=True)
+    register = documents_commands.add_parser(
+        "register", help="register documents so that they may run by hash or in registered mode"
+    )
+    _database_option(register)
+    register.add_argument("files", nargs="+", help="files holding one GraphQL document each")
+    register.set_defaults(run=cmd_documents_register)
     return parser
 
 

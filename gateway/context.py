@@ -1,4 +1,4 @@
-"""What every resolver receives in `info.context`: the request's database access and loaders."""
+"""What every resolver receives in `info.context`: the caller, its database access and loaders."""
 
 from __future__ import annotations
 
@@ -7,19 +7,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.identity import DEVELOPMENT_STAFF, Identity
+from domain.identity import Identity
 from gateway.loaders import Loaders, RequestDb
 from gateway.settings import Settings
 
 
 @dataclass
 class GraphQLContext:
-    """One request's context; loaders and the session live exactly as long as the request."""
+    """One request's context; loaders and the session live exactly as long as the request.
+
+    `identity` is whoever the request authenticated as (gateway.auth); there is no default, so
+    a context can never act as someone by accident.
+    """
 
     db: RequestDb
     loaders: Loaders
     settings: Settings
-    identity: Identity = DEVELOPMENT_STAFF
+    identity: Identity
     request: Any = None
 
     @classmethod
@@ -28,9 +32,10 @@ class GraphQLContext:
         session: AsyncSession,
         settings: Settings,
         request: Any = None,
-        identity: Identity = DEVELOPMENT_STAFF,
+        *,
+        identity: Identity,
     ) -> GraphQLContext:
-        db = RequestDb(session)
+        db = RequestDb(session, identity)
         return cls(
             db=db, loaders=Loaders(db), settings=settings, identity=identity, request=request
         )

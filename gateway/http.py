@@ -6,28 +6,39 @@ an undeterminable operation), and hands a prepared document to the executor.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationType
 from graphql import execute as graphql_execute
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from domain import access
+from domain.errors import DomainError
+from domain.identity import Identity
+from gateway import idempotency
+from gateway.auth import AuthenticationFailed, Authenticator
 from gateway.execution.compiled import CompiledReads, Fallback
 from gateway.execution.documents import DocumentCache
+from gateway.execution.limits import OperationLimits
+from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
+from gateway.ratelimit import Rate, RateLimiter
 from gateway.runtime import Runtime
+from gateway.settings import parse_rate
 
 log = logging.getLogger("gateway.http")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-EXECUTOR_HEADER = "x-gateway-executor"  # which path answered, and why not the compiled one
+EXECUTOR_HEADER = "x-gateway-executor"  # which read path answered, and why not the compiled one
 JSON = "application/json"
 
 
@@ -43,9 +54,10 @@ class HttpError(Exception):
 
 @dataclass(frozen=True)
 class GraphQLRequest:
-    query: str
+    query: str | None  # None only when extensions.persistedQuery names the document
     variables: dict[str, Any] | None
     operation_name: str | None
+    extensions: dict[str, Any] | None = None
 
 
 def _accept(request: Request) -> str:
@@ -81,7 +93,11 @@ def _parse_request(payload: Any) -> GraphQLRequest:
     if not isinstance(payload, dict):
         raise HttpError(400, "The request body must be a JSON object.")
     query = payload.get("query")
-    if not isinstance(query, str) or not query.strip():
+    extensions = payload.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise HttpError(400, "`extensions` must be an object.")
+    persisted = extensions is not None and "persistedQuery" in extensions
+    if not (query is None and persisted) and (not isinstance(query, str) or not query.strip()):
         raise HttpError(400, "`query` must be a non-empty string.")
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
@@ -89,16 +105,21 @@ def _parse_request(payload: Any) -> GraphQLRequest:
     operation_name = payload.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise HttpError(400, "`operationName` must be a string.")
-    extensions = payload.get("extensions")
-    if extensions is not None and not isinstance(extensions, dict):
-        raise HttpError(400, "`extensions` must be an object.")
-    return GraphQLRequest(query=query, variables=variables, operation_name=operation_name)
+    return GraphQLRequest(
+        query=query, variables=variables, operation_name=operation_name, extensions=extensions
+    )
 
 
 async def _read_post(request: Request, max_bytes: int) -> GraphQLRequest:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != JSON:
+    media, *params = (
+        part.strip().lower() for part in request.headers.get("content-type", "").split(";")
+    )
+    if media != JSON:
         raise HttpError(415, f"Send the request as {JSON}.")
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+            raise HttpError(415, "Send the request body encoded as UTF-8.")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise HttpError(413, f"The request body is larger than {max_bytes} bytes.")
@@ -130,17 +151,56 @@ def _read_get(request: Request) -> GraphQLRequest:
     return _parse_request(payload)
 
 
-def _error_body(message: str) -> bytes:
-    return orjson.dumps({"errors": [{"message": message}]})
+def _error_body(message: str, code: str | None = None) -> bytes:
+    error: dict[str, Any] = {"message": message}
+    if code is not None:
+        error["extensions"] = {"code": code}
+    return orjson.dumps({"errors": [error]})
+
+
+# A machine-readable code for each refusal, in `errors[0].extensions.code`.
+_STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "IDEMPOTENCY_KEY_REUSED",
+    429: "RATE_LIMITED",
+    503: "TIMEOUT",
+}
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 class GraphQLEndpoint:
-    """The `/graphql` ASGI endpoint."""
+    """The `/graphql` ASGI endpoint.
+
+    A request goes through small steps, each of which may refuse it: method and media types,
+    identity (gateway.auth), rate limits (gateway.ratelimit), the body, the document (persisted
+    documents, the document cache, limits), idempotency, then execution under a time limit.
+    """
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.documents = DocumentCache(runtime.schema._schema, runtime.settings.document_cache_size)
-        self.compiled = CompiledReads(runtime.schema) if runtime.settings.compiled_reads else None
+        settings = runtime.settings
+        schema = runtime.schema._schema
+        self.documents = DocumentCache(
+            schema,
+            settings.document_cache_size,
+            max_tokens=settings.max_tokens,
+            rules=() if settings.introspection_enabled else (NoSchemaIntrospectionCustomRule,),
+            hide_suggestions=not settings.field_suggestions_enabled,
+        )
+        self.limits = OperationLimits(schema, settings)
+        self.auth = Authenticator(settings, runtime.sessions)
+        self.rate_limiter = RateLimiter(runtime.counters)
+        self.rate_per_ip = _rate(settings.rate_limit_per_ip)
+        self.rate_per_identity = _rate(settings.rate_limit_per_identity)
+        self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis)
+        self.idempotency = idempotency.Idempotency(settings, runtime.sessions)
+        self.compiled = CompiledReads(runtime.schema) if settings.compiled_reads else None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -149,34 +209,85 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request) -> Response:
         settings = self.runtime.settings
+        # Refusals before the response media type is known use application/json.
+        media = JSON
         try:
-            if request.method == "GET":
-                if _wants_ide(request):
-                    if settings.development:
-                        return HTMLResponse(get_graphql_ide_html())
-                    raise HttpError(400, "`query` is required.")
-                media = _accept(request)
-                graphql_request = _read_get(request)
-            elif request.method == "POST":
-                media = _accept(request)
-                graphql_request = await _read_post(request, settings.max_body_bytes)
-            else:
+            if request.method == "GET" and _wants_ide(request):
+                if settings.development:
+                    return HTMLResponse(get_graphql_ide_html())
+                raise HttpError(400, "`query` is required.")
+            if request.method not in ("GET", "POST"):
                 raise HttpError(405, "Use GET or POST.", {"Allow": "GET, POST"})
-            return await self._execute(request, graphql_request, media)
+            media = _accept(request)
+            await self._limit_rate(f"ip:{_client_ip(request)}", self.rate_per_ip)
+            identity = await self._authenticate(request)
+            await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity)
+            if request.method == "GET":
+                graphql_request = _read_get(request)
+            else:
+                graphql_request = await _read_post(request, settings.max_body_bytes)
+            return await self._execute(request, identity, graphql_request, media)
         except HttpError as error:
             return Response(
-                _error_body(error.message),
+                _error_body(error.message, _STATUS_CODES.get(error.status)),
                 status_code=error.status,
                 headers=error.headers,
-                media_type=JSON,
+                media_type=media,
             )
 
-    async def _execute(self, request: Request, gql: GraphQLRequest, media: str) -> Response:
-        prepared = self.documents.get(gql.query)
+    async def _authenticate(self, request: Request) -> Identity:
+        """The caller; anonymous callers are refused (they get /healthz and /readyz only)."""
+        challenge = {"WWW-Authenticate": 'Bearer realm="gateway"'}
+        try:
+            identity = await self.auth.identify(request)
+        except AuthenticationFailed as error:
+            challenge["WWW-Authenticate"] += ', error="invalid_token"'
+            raise HttpError(401, error.message, challenge) from None
+        if identity is None:
+            raise HttpError(401, "Authenticate with `Authorization: Bearer <token>`.", challenge)
+        return identity
+
+    async def _limit_rate(self, bucket: str, rate: Rate | None) -> None:
+        wait = await self.rate_limiter.hit(bucket, rate)
+        if wait is not None:
+            assert rate is not None
+            raise HttpError(
+                429,
+                f"Too many requests: the limit is {rate.count} per {rate.seconds} s.",
+                {"Retry-After": str(wait)},
+            )
+
+    def _request_error(self, errors: list[dict[str, Any]], media: str) -> Response:
+        """A GraphQL request error: nothing ran. 400 with the new media type, 200 with the old."""
+        if not self.runtime.settings.field_suggestions_enabled:
+            errors = [{**e, "message": _SUGGESTION.sub("", e["message"])} for e in errors]
+        status = 400 if media == GRAPHQL_RESPONSE else 200
+        return self._respond({"errors": errors}, status, media)
+
+    async def _execute(
+        self, request: Request, identity: Identity, gql: GraphQLRequest, media: str
+    ) -> Response:
+        settings = self.runtime.settings
+        try:
+            query = await self.persisted.resolve(gql.query, gql.extensions)
+        except DocumentRefused as error:
+            if error.code == "BAD_REQUEST":
+                raise HttpError(400, error.message) from None
+            return self._request_error(
+                [{"message": error.message, "extensions": {"code": error.code}}], media
+            )
+        if len(query.encode()) > settings.max_document_bytes:
+            message = (
+                f"The document is larger than the limit of {settings.max_document_bytes} bytes."
+            )
+            return self._request_error(
+                [{"message": message, "extensions": {"code": "LIMIT_EXCEEDED", "limit": "size"}}],
+                media,
+            )
+        prepared = self.documents.get(query)
         if prepared.errors:
             # A request error: the document does not parse or validate. Nothing runs.
-            status = 400 if media == GRAPHQL_RESPONSE else 200
-            return self._respond({"errors": [e.formatted for e in prepared.errors]}, status, media)
+            return self._request_error([e.formatted for e in prepared.errors], media)
         operation = prepared.operation(gql.operation_name)
         if operation is None:
             message = (
@@ -184,37 +295,123 @@ class GraphQLEndpoint:
                 if gql.operation_name
                 else "Must provide operation name if query contains multiple operations."
             )
-            status = 400 if media == GRAPHQL_RESPONSE else 200
-            return self._respond({"errors": [{"message": message}]}, status, media)
+            return self._request_error([{"message": message}], media)
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise HttpError(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"})
         if operation.operation is OperationType.SUBSCRIPTION:
             raise HttpError(400, "Subscriptions are not served over this endpoint.")
+        assert prepared.document is not None
+        exceeded = self.limits.check(prepared.document, operation, gql.variables)
+        if exceeded is not None:
+            return self._request_error([exceeded.as_error()], media)
 
-        executor = "standard; reason=compiled reads are off"
-        if self.compiled is not None and request.headers.get(EXECUTOR_HEADER) != "standard":
+        mutation = operation.operation is OperationType.MUTATION
+        key = None
+        if mutation:
             try:
-                plan, variables = self.compiled.prepare(
-                    prepared, operation, gql.query, gql.variables
-                )
-                # A plain connection in one transaction: one snapshot for every statement,
-                # without the ORM session the compiled path does not use.
-                async with self.runtime.engine.connect() as connection:
-                    data = await plan.run(connection, self.runtime.settings, variables)
-                return self._respond({"data": data}, 200, media, "compiled")
-            except (Unplannable, Fallback) as reason:
-                executor = f"standard; reason={reason}"
-            except Exception:
-                log.exception("compiled read path failed; answering on the standard path")
-                executor = "standard; reason=compiled path failed"
-        elif self.compiled is not None:
-            executor = "standard; reason=asked for"
+                key = idempotency.key_of(request)
+                if key is not None:
+                    request_hash = idempotency.fingerprint(query, gql.operation_name, gql.variables)
+                    replayed = await self.idempotency.claim(identity.subject, key, request_hash)
+                    if replayed is not None:
+                        return replayed
+            except idempotency.IdempotencyError as error:
+                raise HttpError(error.status, error.message) from None
 
+        request_id = uuid.uuid4().hex[:16]
+        committed = False
+        try:
+            async with asyncio.timeout(settings.request_timeout_seconds):
+                executor = "standard; reason=a mutation"
+                if not mutation:
+                    compiled, executor = await self._run_compiled(
+                        request, identity, prepared, operation, query, gql, media
+                    )
+                    if compiled is not None:
+                        compiled.headers["X-Request-Id"] = request_id
+                        return compiled
+                response, committed = await self._run(
+                    request,
+                    identity,
+                    prepared.document,
+                    gql,
+                    media,
+                    request_id,
+                    mutation=mutation,
+                    key=key,
+                )
+                response.headers[EXECUTOR_HEADER] = executor
+                return response
+        except TimeoutError:
+            log.warning(
+                "request %s stopped after %s s", request_id, settings.request_timeout_seconds
+            )
+            raise HttpError(
+                503,
+                f"The request took longer than {settings.request_timeout_seconds:g} s "
+                "and was stopped; nothing was changed.",
+                {"Retry-After": "1", "X-Request-Id": request_id},
+            ) from None
+        finally:
+            if key is not None and not committed:
+                # Nothing was committed: a retry must be free to run the mutation.
+                await self.idempotency.release(identity.subject, key)
+
+    async def _run_compiled(
+        self,
+        request: Request,
+        identity: Identity,
+        prepared: Any,
+        operation: Any,
+        query: str,
+        gql: GraphQLRequest,
+        media: str,
+    ) -> tuple[Response | None, str]:
+        """The compiled read path's answer, or None and why the standard path must answer."""
+        if self.compiled is None:
+            return None, "standard; reason=compiled reads are off"
+        if request.headers.get(EXECUTOR_HEADER) == "standard":
+            return None, "standard; reason=asked for"
+        if not access.sees_everything(identity):
+            # Row scoping and read permissions are applied by the ORM session (ADR 0081); the
+            # compiled statements do not carry them yet.
+            return None, "standard; reason=row scoping for this caller"
+        try:
+            plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
+            # A plain connection in one transaction: one snapshot for every statement,
+            # without the ORM session the compiled path does not use.
+            async with self.runtime.engine.connect() as connection:
+                data = await plan.run(connection, self.runtime.settings, variables)
+        except (Unplannable, Fallback) as reason:
+            return None, f"standard; reason={reason}"
+        except Exception:
+            log.exception("compiled read path failed; answering on the standard path")
+            return None, "standard; reason=compiled path failed"
+        response = self._respond({"data": data}, 200, media)
+        response.headers[EXECUTOR_HEADER] = "compiled"
+        return response, "compiled"
+
+    async def _run(
+        self,
+        request: Request,
+        identity: Identity,
+        document: Any,
+        gql: GraphQLRequest,
+        media: str,
+        request_id: str,
+        *,
+        mutation: bool,
+        key: str | None,
+    ) -> tuple[Response, bool]:
+        """Executes the operation in one session; a mutation commits once, at the end.
+
+        Returns the response and whether a mutation's changes were committed.
+        """
         async with self.runtime.sessions() as session:
-            context = self.runtime.context_for(session, request)
+            context = self.runtime.context_for(session, request, identity=identity)
             result = graphql_execute(
                 self.runtime.schema._schema,
-                prepared.document,  # type: ignore[arg-type]
+                document,
                 context_value=context,
                 variable_values=gql.variables,
                 operation_name=gql.operation_name,
@@ -222,46 +419,85 @@ class GraphQLEndpoint:
             )
             if not isinstance(result, dict) and hasattr(result, "__await__"):
                 result = await result
-            if operation.operation is OperationType.MUTATION and not result.errors:
-                await session.commit()
 
-        body: dict[str, Any] = {}
-        request_error = (
-            result.data is None
-            and result.errors
-            and all(error.path is None for error in result.errors)
-        )
-        if result.errors:
-            body["errors"] = [self._format_error(error) for error in result.errors]
-        if not request_error:
+            body: dict[str, Any] = {}
+            request_error = (
+                result.data is None
+                and result.errors
+                and all(error.path is None for error in result.errors)
+            )
+            if result.errors:
+                body["errors"] = [self._format_error(e, request_id) for e in result.errors]
+                if request_error:
+                    return self._request_error(body["errors"], media), False
             body["data"] = result.data
-        status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
-        return self._respond(body, status, media, executor)
+            response = self._respond(body, 200, media)
+            response.headers["X-Request-Id"] = request_id
+            if not mutation or result.errors:
+                return response, False  # after an unexpected error nothing is committed
+            if key is not None:
+                await self.idempotency.complete(
+                    session,
+                    subject=identity.subject,
+                    key=key,
+                    status=response.status_code,
+                    media_type=media,
+                    body=bytes(response.body),
+                )
+            await session.commit()
+            return response, True
 
-    def _format_error(self, error: GraphQLError) -> dict[str, Any]:
+    def _format_error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
             return error.formatted
-        # An unexpected exception: the log keeps the stack, the client gets an id to quote.
+        if isinstance(original, DomainError):
+            # A refusal the domain raised during a read (NotAllowed naming a permission): it
+            # is meant for the client, in production too.
+            formatted = error.formatted
+            extensions = formatted.setdefault("extensions", {})
+            extensions["code"] = _code(type(original).__name__)
+            permission = getattr(original, "permission", None)
+            if permission is not None:
+                extensions["permission"] = permission
+            return formatted
+        # An unexpected exception: the log keeps the stack, the client gets ids to quote.
         error_id = uuid.uuid4().hex[:12]
-        log.error("unexpected error %s at %s", error_id, error.path, exc_info=original)
+        log.error(
+            "unexpected error %s in request %s at %s",
+            error_id,
+            request_id,
+            error.path,
+            exc_info=original,
+        )
         formatted = error.formatted
         if not self.runtime.settings.development:
             formatted["message"] = "Internal error"
-        formatted.setdefault("extensions", {})["errorId"] = error_id
+        extensions = formatted.setdefault("extensions", {})
+        extensions.update({"errorId": error_id, "requestId": request_id})
         return formatted
 
     @staticmethod
-    def _respond(
-        body: dict[str, Any], status: int, media: str, executor: str | None = None
-    ) -> Response:
-        headers = {EXECUTOR_HEADER: executor} if executor else None
+    def _respond(body: dict[str, Any], status: int, media: str) -> Response:
         return Response(
-            orjson.dumps(body, default=_json_default),
-            status_code=status,
-            media_type=media,
-            headers=headers,
+            orjson.dumps(body, default=_json_default), status_code=status, media_type=media
         )
+
+
+def _code(name: str) -> str:
+    """NotAllowed -> NOT_ALLOWED."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
+
+
+def _rate(raw: str) -> Rate | None:
+    parsed = parse_rate(raw)
+    return None if parsed is None else Rate(*parsed)
+
+
+def _client_ip(request: Request) -> str:
+    # Behind a proxy, run uvicorn with --proxy-headers and --forwarded-allow-ips so that
+    # request.client is the real client (docs/security.md).
+    return request.client.host if request.client else "unknown"
 
 
 def _json_default(value: Any) -> Any:

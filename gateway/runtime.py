@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.db import create_engine, session_factory
+from domain.identity import Identity
 from gateway.context import GraphQLContext
 from gateway.settings import Settings
 
@@ -19,22 +20,52 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     schema: strawberry.Schema
+    redis: Any = None  # redis.asyncio.Redis when GATEWAY_REDIS_URL is set
+    counters: Any = None  # rate-limit counters: in Redis, or in this process
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Runtime:
+        from gateway.ratelimit import MemoryCounters, RedisCounters
         from gateway.schema.query import schema
 
         if engine is None:
             engine = create_engine(settings.database_url, **_pool_options(settings))
+        redis = None
+        if settings.redis_url:
+            import redis.asyncio as aioredis
+
+            redis = aioredis.Redis.from_url(
+                settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0
+            )
         return cls(
-            settings=settings, engine=engine, sessions=session_factory(engine), schema=schema
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            schema=schema,
+            redis=redis,
+            counters=RedisCounters(redis) if redis is not None else MemoryCounters(),
         )
 
-    def context_for(self, session: AsyncSession, request: Any = None) -> GraphQLContext:
-        return GraphQLContext.for_session(session, self.settings, request)
+    def context_for(
+        self, session: AsyncSession, request: Any = None, *, identity: Identity
+    ) -> GraphQLContext:
+        return GraphQLContext.for_session(session, self.settings, request, identity=identity)
+
+    async def close(self, *, engine: bool) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        if engine:
+            await self.engine.dispose()
 
 
 def _pool_options(settings: Settings) -> dict[str, Any]:
     if settings.database_url.startswith("sqlite"):
         return {}
-    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size}
+    # PostgreSQL stops any statement that outlives the request's time limit by itself, even
+    # if the client side of the request is gone (ADR 0083).
+    timeout_ms = max(1, int(settings.request_timeout_seconds * 1000))
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_pool_size,
+        "connect_args": {"server_settings": {"statement_timeout": str(timeout_ms)}},
+    }

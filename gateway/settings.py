@@ -24,11 +24,64 @@ class Settings:
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
     compiled_reads: bool = True  # serve plannable queries from compiled plans (issue 7)
+    # Authentication (gateway.auth, ADR 0080). JWTs: HS256 with a shared secret and/or RS256
+    # with a PEM public key or a JWKS file; issuer, audience and expiry are always checked.
+    jwt_secret: str | None = None
+    jwt_public_key_file: str | None = None
+    jwt_jwks_file: str | None = None
+    jwt_issuer: str = "isp-gateway"
+    jwt_audience: str = "isp-gateway"
+    jwt_leeway_seconds: int = 30
+    # Development only: who an anonymous request acts as ("staff", "subscriber:<customer id>",
+    # "reseller:<reseller id>"). Refused in production.
+    dev_identity: str | None = None
+    # Limits on the document before it runs (gateway/execution/limits.py, ADR 0082).
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_directives: int = 50
+    max_tokens: int = 1000
+    max_document_bytes: int = 16_384
+    max_cost: int = 5000
+    # None: on in development, off in production.
+    introspection: bool | None = None
+    field_suggestions: bool | None = None
+    # Overload (ADR 0083): time limit per request, requests in flight per process.
+    request_timeout_seconds: float = 10.0
+    max_in_flight: int = 64
+    # Rate limits (ADR 0083), "N/SECONDS"; "0" switches one off. Counted in Redis when
+    # redis_url is set, else in this process only.
+    redis_url: str | None = None
+    rate_limit_per_ip: str = "600/60"
+    rate_limit_per_identity: str = "300/60"
+    # Trusted documents (ADR 0084): "any" runs any document (and APQ); "registered" runs only
+    # documents registered with `gateway documents register`.
+    documents_mode: str = "any"
+    apq_ttl_seconds: int = 86_400
+    idempotency_ttl_seconds: int = 86_400
+    # CORS: origins allowed to call from a browser; empty means no CORS headers at all.
+    cors_origins: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.development if self.introspection is None else self.introspection
+
+    @property
+    def field_suggestions_enabled(self) -> bool:
+        return self.development if self.field_suggestions is None else self.field_suggestions
+
+    def check(self) -> None:
+        """Refuses settings that must never run together; called when the app is built."""
+        if self.dev_identity and not self.development:
+            raise ValueError("GATEWAY_DEV_IDENTITY is for development only; unset it.")
+        if self.documents_mode not in ("any", "registered"):
+            raise ValueError("GATEWAY_DOCUMENTS must be 'any' or 'registered'.")
+        for name in ("rate_limit_per_ip", "rate_limit_per_identity"):
+            parse_rate(getattr(self, name))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -46,5 +99,62 @@ class Settings:
             "max_body_bytes": int(env.get("GATEWAY_MAX_BODY_BYTES", base.max_body_bytes)),
             "db_pool_size": int(env.get("GATEWAY_DB_POOL_SIZE", base.db_pool_size)),
             "compiled_reads": env.get("GATEWAY_COMPILED_READS", "1") not in ("0", "false", "no"),
+            "jwt_secret": env.get("GATEWAY_JWT_SECRET") or None,
+            "jwt_public_key_file": env.get("GATEWAY_JWT_PUBLIC_KEY_FILE") or None,
+            "jwt_jwks_file": env.get("GATEWAY_JWT_JWKS_FILE") or None,
+            "jwt_issuer": env.get("GATEWAY_JWT_ISSUER", base.jwt_issuer),
+            "jwt_audience": env.get("GATEWAY_JWT_AUDIENCE", base.jwt_audience),
+            "jwt_leeway_seconds": int(env.get("GATEWAY_JWT_LEEWAY", base.jwt_leeway_seconds)),
+            "dev_identity": env.get("GATEWAY_DEV_IDENTITY") or None,
+            "max_depth": int(env.get("GATEWAY_MAX_DEPTH", base.max_depth)),
+            "max_aliases": int(env.get("GATEWAY_MAX_ALIASES", base.max_aliases)),
+            "max_directives": int(env.get("GATEWAY_MAX_DIRECTIVES", base.max_directives)),
+            "max_tokens": int(env.get("GATEWAY_MAX_TOKENS", base.max_tokens)),
+            "max_document_bytes": int(
+                env.get("GATEWAY_MAX_DOCUMENT_BYTES", base.max_document_bytes)
+            ),
+            "max_cost": int(env.get("GATEWAY_MAX_COST", base.max_cost)),
+            "introspection": _flag(env.get("GATEWAY_INTROSPECTION")),
+            "field_suggestions": _flag(env.get("GATEWAY_FIELD_SUGGESTIONS")),
+            "request_timeout_seconds": float(
+                env.get("GATEWAY_REQUEST_TIMEOUT", base.request_timeout_seconds)
+            ),
+            "max_in_flight": int(env.get("GATEWAY_MAX_IN_FLIGHT", base.max_in_flight)),
+            "redis_url": env.get("GATEWAY_REDIS_URL") or None,
+            "rate_limit_per_ip": env.get("GATEWAY_RATE_LIMIT_PER_IP", base.rate_limit_per_ip),
+            "rate_limit_per_identity": env.get(
+                "GATEWAY_RATE_LIMIT_PER_IDENTITY", base.rate_limit_per_identity
+            ),
+            "documents_mode": env.get("GATEWAY_DOCUMENTS", base.documents_mode),
+            "apq_ttl_seconds": int(env.get("GATEWAY_APQ_TTL", base.apq_ttl_seconds)),
+            "idempotency_ttl_seconds": int(
+                env.get("GATEWAY_IDEMPOTENCY_TTL", base.idempotency_ttl_seconds)
+            ),
+            "cors_origins": tuple(
+                origin.strip()
+                for origin in env.get("GATEWAY_CORS_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
         }
         return replace(base, **{**values, **overrides})
+
+
+def _flag(raw: str | None) -> bool | None:
+    if raw is None or not raw.strip():
+        return None
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def parse_rate(raw: str) -> tuple[int, int] | None:
+    """ "N/SECONDS" -> (N, SECONDS); "0" or "" -> None (no limit)."""
+    text = raw.strip()
+    if text in ("", "0"):
+        return None
+    count, _, seconds = text.partition("/")
+    try:
+        parsed = (int(count), int(seconds or "1"))
+    except ValueError:
+        raise ValueError(f"a rate is 'N/SECONDS', e.g. '300/60'; got {raw!r}") from None
+    if parsed[0] <= 0 or parsed[1] <= 0:
+        raise ValueError(f"a rate needs a positive count and window; got {raw!r}")
+    return parsed

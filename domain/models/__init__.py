@@ -1,5 +1,6 @@
 """Every mapped table of the domain; importing this package registers them all on Base.metadata."""
 
+from domain.models.access import ApiKey, IdempotencyRecord, PersistedDocument
 from domain.models.audit import AuditLog
 from domain.models.base import Base
 from domain.models.billing import BillingEvent, Boleto, Invoice, Receivable, SmsCreditPurchase
@@ -53,6 +54,7 @@ __all__ = [
     "SERVICE_CLASSES",
     "Address",
     "AntivirusLicense",
+    "ApiKey",
     "AuditLog",
     "Bank",
     "Base",
@@ -74,12 +76,14 @@ __all__ = [
     "ExtraService",
     "ExtraServiceDefinition",
     "HostedDomain",
+    "IdempotencyRecord",
     "InstallationAppointment",
     "Invoice",
     "IpAssignment",
     "IpPool",
     "Onu",
     "OutboxMessage",
+    "PersistedDocument",
     "Plan",
     "PlanAddressHistory",
     "PlanOffer",

@@ -10,6 +10,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import access
+from domain.identity import Identity
 from domain.models import Base
 from domain.reads import common
 
@@ -18,14 +20,17 @@ ModelT = TypeVar("ModelT", bound=Base)
 
 
 class RequestDb:
-    """The request's one AsyncSession, used by one coroutine at a time.
+    """The request's one AsyncSession, used by one coroutine at a time, scoped to its caller.
 
     graphql-core resolves sibling fields concurrently and an AsyncSession refuses concurrent use,
-    so every read takes the request's lock (ADR 0002).
+    so every read takes the request's lock (ADR 0002). The session is bound to the caller's
+    identity, so every statement it runs sees only the caller's rows (domain.access, ADR 0081).
     """
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, identity: Identity) -> None:
         self.session = session
+        self.identity = identity
+        access.bind(session, identity)
         self._lock = asyncio.Lock()
 
     async def run(self, read: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
@@ -39,9 +44,10 @@ class RequestDb:
         mutation field has run.
         """
         async with self._lock:
-            async with self.session.begin_nested():
-                result = await action(self.session)
-                await self.session.flush()
+            with access.acting(self.session):
+                async with self.session.begin_nested():
+                    result = await action(self.session)
+                    await self.session.flush()
             return result
 
 

@@ -1,26 +1,39 @@
-"""Running operations against the schema directly, as most GraphQL tests do."""
+"""Running operations against the schema directly, as most GraphQL tests do, and calling the
+ASGI app as an authenticated client."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import httpx
+import jwt
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from domain.identity import DEVELOPMENT_STAFF, Identity, Role
+from gateway.app import create_app
 from gateway.context import GraphQLContext
 from gateway.schema.query import schema
 from gateway.settings import Settings
 
 SETTINGS = Settings()
+# HS256 wants a secret of at least 32 bytes.
+JWT_SECRET = "test-secret-for-the-gateway-test-suite-0123456789"
 
 
 async def run(
-    session: AsyncSession, query: str, variables: dict[str, Any] | None = None
+    session: AsyncSession,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    identity: Identity = DEVELOPMENT_STAFF,
 ) -> dict[str, Any]:
     """Executes `query` and returns its data; fails the test on any GraphQL error."""
     result = await schema.execute(
         query,
         variable_values=variables,
-        context_value=GraphQLContext.for_session(session, SETTINGS),
+        context_value=GraphQLContext.for_session(session, SETTINGS, identity=identity),
     )
     assert result.errors is None, result.errors
     assert result.data is not None
@@ -28,10 +41,82 @@ async def run(
 
 
 async def run_with_errors(
-    session: AsyncSession, query: str, variables: dict[str, Any] | None = None
+    session: AsyncSession,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    identity: Identity = DEVELOPMENT_STAFF,
 ) -> Any:
     return await schema.execute(
         query,
         variable_values=variables,
-        context_value=GraphQLContext.for_session(session, SETTINGS),
+        context_value=GraphQLContext.for_session(session, SETTINGS, identity=identity),
     )
+
+
+def test_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for an app under test: JWTs signed with JWT_SECRET, no rate limits."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "jwt_secret": JWT_SECRET,
+        "rate_limit_per_ip": "0",
+        "rate_limit_per_identity": "0",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]  # not a test, despite its name
+
+
+def claims_for(identity: Identity) -> dict[str, Any]:
+    claims: dict[str, Any] = {"sub": identity.subject, "role": identity.role.value.lower()}
+    if identity.role is Role.STAFF:
+        claims["permissions"] = sorted(p.name for p in identity.permissions)
+    if identity.customer_id is not None:
+        claims["customer_id"] = identity.customer_id
+    if identity.reseller_id is not None:
+        claims["reseller_id"] = identity.reseller_id
+    return claims
+
+
+def token(
+    identity: Identity = DEVELOPMENT_STAFF,
+    *,
+    secret: str = JWT_SECRET,
+    lifetime: int = 300,
+    **claims: Any,
+) -> str:
+    """An HS256 JWT for `identity`, as an identity provider would issue it."""
+    now = int(time.time())
+    payload = {
+        "iss": "isp-gateway",
+        "aud": "isp-gateway",
+        "iat": now,
+        "exp": now + lifetime,
+        **claims_for(identity),
+        **claims,
+    }
+    payload = {k: v for k, v in payload.items() if v is not None}
+    return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def bearer(identity: Identity = DEVELOPMENT_STAFF, **claims: Any) -> dict[str, str]:
+    return {"authorization": f"Bearer {token(identity, **claims)}"}
+
+
+@asynccontextmanager
+async def http_client(
+    engine: AsyncEngine | None,
+    settings: Settings,
+    identity: Identity | None = DEVELOPMENT_STAFF,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the ASGI app that sends a token for `identity` (None: no token)."""
+    app = create_app(settings, engine=engine)
+    headers = bearer(identity) if identity is not None else {}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://gateway", headers=headers
+        ) as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client

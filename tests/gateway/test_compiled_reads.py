@@ -16,12 +16,11 @@ from graphql import GraphQLInterfaceType, GraphQLList, GraphQLNonNull, GraphQLOb
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.app import create_app
 from gateway.execution.planner import type_info
 from gateway.schema.query import ROOT_LISTS, schema
 from gateway.schema.relations import COMPUTED, RELATIONS
-from gateway.settings import Settings
 from tests.conftest import SEED_CUSTOMERS, StatementCounter
+from tests.gateway.helpers import http_client, test_settings
 from tests.gateway.query_generator import read_queries
 
 EXECUTORS: Counter[str] = Counter()
@@ -29,10 +28,9 @@ EXECUTORS: Counter[str] = Counter()
 
 @pytest.fixture(scope="module")
 async def client(engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(database_url=database_url), engine=engine)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-    ) as client:
+    # Staff with every permission: the callers the compiled path serves (ADR 0081's scoping
+    # sends everyone else to the standard path).
+    async with http_client(engine, test_settings(database_url)) as client:
         yield client
 
 

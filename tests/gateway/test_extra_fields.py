@@ -11,12 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import models as m
 from domain.identity import Identity
-from gateway.app import create_app
 from gateway.context import GraphQLContext
 from gateway.schema.base import to_global_id
 from gateway.schema.query import schema
 from gateway.settings import Settings
-from tests.gateway.helpers import run
+from tests.gateway.helpers import http_client, run, test_settings
 
 SET = """
 mutation Set($input: SetExtraFieldsInput!) {
@@ -139,10 +138,7 @@ async def test_unknown_owner_and_missing_permission(session: AsyncSession) -> No
 
 @pytest.fixture
 async def client(engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(database_url=database_url), engine=engine)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-    ) as client:
+    async with http_client(engine, test_settings(database_url)) as client:
         yield client
 
 

@@ -1,0 +1,309 @@
+"""Who may read which rows: the scope every ORM statement of a request's session carries.
+
+A request's session is bound to its caller's `Identity` (`bind`). From then on every ORM
+statement it runs (a `select()` in domain/reads, a `session.get()` in an action, a lazy
+relationship load) gets the caller's row filter added, through SQLAlchemy's `do_orm_execute`
+event and `with_loader_criteria`, the documented recipe for row-level scoping. Reads and actions
+therefore cannot forget the scope, and a subscriber asking for someone else's row by id, through
+a connection or through a nested field finds nothing, exactly as if it did not exist.
+
+`POLICIES` says for each table who owns its rows:
+- CUSTOMER: the path from the row to its customer; a subscriber sees its own customer's rows.
+- RESELLER: the path to its voice reseller; a reseller sees its own.
+- CATALOG: the ISP's configuration; every authenticated caller reads it.
+- STAFF: staff only (audit log, outbox, API keys).
+- INTERNAL: the gateway's bookkeeping, read by key by the gateway itself, never by the graph.
+Staff see every row, but some tables need a named permission to read (`Policy.permission`);
+without it the statement raises `NotAllowed` naming the permission.
+
+Sessions that were never bound (CLI commands, the seed, migrations, tests checking state) are
+system sessions and see everything.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, event, false, or_, select, union
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
+
+from domain import models as m
+from domain.errors import NotAllowed
+from domain.identity import Identity, Permission, Role
+from domain.models.enums import ServiceKind
+
+_IDENTITY = "access.identity"
+_ACTING = "access.acting"
+
+
+class Owner(enum.Enum):
+    CUSTOMER = "CUSTOMER"
+    RESELLER = "RESELLER"
+    CATALOG = "CATALOG"
+    STAFF = "STAFF"
+    INTERNAL = "INTERNAL"
+
+
+# A filter builder: (the model class, the owner's key) -> the WHERE criterion for that owner.
+Criterion = Callable[[Any, int], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class Policy:
+    owner: Owner
+    criterion: Criterion | None = None  # for CUSTOMER and RESELLER tables
+    permission: Permission | None = None  # staff need it to read the table
+    # A reseller's rows that sit in a customer table (call records of its lines).
+    reseller_criterion: Criterion | None = None
+
+
+def _plans_of(customer_id: int) -> Select[Any]:
+    return select(m.Plan.id).where(m.Plan.customer_id == customer_id)
+
+
+def _by_customer(cls: Any, customer_id: int) -> ColumnElement[bool]:
+    return cls.customer_id == customer_id
+
+
+def _by_plan(cls: Any, customer_id: int) -> ColumnElement[bool]:
+    return cls.plan_id.in_(_plans_of(customer_id))
+
+
+def _points_of(customer_id: int) -> Select[Any]:
+    return select(m.TvPoint.id).where(m.TvPoint.plan_id.in_(_plans_of(customer_id)))
+
+
+def _equipment(cls: Any, customer_id: int) -> ColumnElement[bool]:
+    points = _points_of(customer_id)
+    history = m.TvPointHistory
+    return cls.id.in_(
+        union(
+            select(m.TvPoint.equipment_id).where(m.TvPoint.plan_id.in_(_plans_of(customer_id))),
+            select(history.from_equipment_id).where(history.tv_point_id.in_(points)),
+            select(history.to_equipment_id).where(history.tv_point_id.in_(points)),
+        )
+    )
+
+
+def _subscribers_of(reseller_id: int) -> Select[Any]:
+    return select(m.VoiceSubscriber.id).where(m.VoiceSubscriber.reseller_id == reseller_id)
+
+
+def _by_voice_subscriber(cls: Any, reseller_id: int) -> ColumnElement[bool]:
+    return cls.subscriber_id.in_(_subscribers_of(reseller_id))
+
+
+def _calls_of_customer(cls: Any, customer_id: int) -> ColumnElement[bool]:
+    terminals = select(m.Service.id).where(
+        m.Service.kind == ServiceKind.VOICE_TERMINAL, m.Service.plan_id.in_(_plans_of(customer_id))
+    )
+    return cls.voice_terminal_id.in_(terminals)
+
+
+def _calls_of_reseller(cls: Any, reseller_id: int) -> ColumnElement[bool]:
+    lines = select(m.VoiceLine.id).where(
+        m.VoiceLine.subscriber_id.in_(_subscribers_of(reseller_id))
+    )
+    return cls.voice_line_id.in_(lines)
+
+
+TV = Permission.TV_PACKAGES
+BILLING = Permission.BILLING
+
+POLICIES: dict[type[Any], Policy] = {
+    m.Customer: Policy(Owner.CUSTOMER, lambda cls, cid: cls.id == cid),
+    m.Address: Policy(Owner.CUSTOMER, _by_customer),
+    m.Contact: Policy(Owner.CUSTOMER, _by_customer),
+    m.ExtraField: Policy(
+        Owner.CUSTOMER,
+        lambda cls, cid: or_(cls.customer_id == cid, cls.plan_id.in_(_plans_of(cid))),
+    ),
+    m.Plan: Policy(Owner.CUSTOMER, _by_customer),
+    m.Contract: Policy(Owner.CUSTOMER, _by_plan),
+    m.PlanAddressHistory: Policy(Owner.CUSTOMER, _by_plan),
+    m.InstallationAppointment: Policy(Owner.CUSTOMER, _by_plan),
+    m.Service: Policy(Owner.CUSTOMER, _by_plan),
+    m.TvPackageSubscription: Policy(Owner.CUSTOMER, _by_plan, TV),
+    m.TvPoint: Policy(Owner.CUSTOMER, _by_plan, TV),
+    m.TvPointHistory: Policy(
+        Owner.CUSTOMER, lambda cls, cid: cls.tv_point_id.in_(_points_of(cid)), TV
+    ),
+    m.Equipment: Policy(Owner.CUSTOMER, _equipment, TV),
+    m.Receivable: Policy(Owner.CUSTOMER, _by_customer, BILLING),
+    m.Invoice: Policy(Owner.CUSTOMER, _by_customer, BILLING),
+    m.Boleto: Policy(
+        Owner.CUSTOMER,
+        lambda cls, cid: cls.receivable_id.in_(
+            select(m.Receivable.id).where(m.Receivable.customer_id == cid)
+        ),
+        BILLING,
+    ),
+    m.BillingEvent: Policy(Owner.CUSTOMER, _by_plan, BILLING),
+    m.SmsCreditPurchase: Policy(Owner.CUSTOMER, _by_plan, BILLING),
+    m.Ticket: Policy(Owner.CUSTOMER, _by_customer),
+    m.TicketContact: Policy(
+        Owner.CUSTOMER,
+        lambda cls, cid: cls.ticket_id.in_(select(m.Ticket.id).where(m.Ticket.customer_id == cid)),
+    ),
+    m.ConnectionSession: Policy(
+        Owner.CUSTOMER,
+        lambda cls, cid: cls.username.in_(
+            select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id.in_(_plans_of(cid)))
+        ),
+    ),
+    m.CallRecord: Policy(Owner.CUSTOMER, _calls_of_customer, reseller_criterion=_calls_of_reseller),
+    m.VoiceReseller: Policy(Owner.RESELLER, lambda cls, rid: cls.id == rid),
+    m.VoiceSalePlan: Policy(Owner.RESELLER, lambda cls, rid: cls.reseller_id == rid),
+    m.VoiceSubscriber: Policy(Owner.RESELLER, lambda cls, rid: cls.reseller_id == rid),
+    m.VoiceLine: Policy(Owner.RESELLER, _by_voice_subscriber),
+    m.VoiceFranchise: Policy(Owner.RESELLER, _by_voice_subscriber),
+    m.VoiceSubscriberPermission: Policy(Owner.RESELLER, _by_voice_subscriber),
+    m.AuditLog: Policy(Owner.STAFF),
+    m.OutboxMessage: Policy(Owner.STAFF),
+    m.ApiKey: Policy(Owner.STAFF),
+    m.IdempotencyRecord: Policy(Owner.INTERNAL),
+    m.PersistedDocument: Policy(Owner.INTERNAL),
+    **{
+        model: Policy(Owner.CATALOG)
+        for model in (
+            m.PlanOffer,
+            m.PlanOfferServiceKind,
+            m.ExtraServiceDefinition,
+            m.TvPackage,
+            m.Channel,
+            m.TvPackageChannel,
+            m.TvPointLocation,
+            m.ContractTemplate,
+            m.BillingForm,
+            m.Bank,
+            m.IpPool,
+            m.Role,
+            m.Technician,
+            m.SystemVariable,
+            m.RegistrationRule,
+            m.SmsCreditValue,
+        )
+    },
+}
+
+
+def policy_of(model: type[Any]) -> Policy:
+    """The policy of a mapped class; a service kind's class follows the `Service` policy."""
+    for cls in model.__mro__:
+        policy = POLICIES.get(cls)
+        if policy is not None:
+            return policy
+    # Fail closed: a table nobody classified is visible to system sessions only.
+    raise LookupError(f"no access policy for {model.__name__}; add it to domain.access.POLICIES")
+
+
+def bind(session: Session | Any, identity: Identity) -> None:
+    """Scopes every later statement of `session` (sync or async) to `identity`."""
+    _sync(session).info[_IDENTITY] = identity
+
+
+def identity_of(session: Session | Any) -> Identity | None:
+    """The identity a session is bound to; None for a system session."""
+    return _sync(session).info.get(_IDENTITY)
+
+
+@contextmanager
+def acting(session: Session | Any) -> Iterator[None]:
+    """While an action runs: rows stay scoped, but read permissions are the action's to check.
+
+    An action checks the permission it needs itself (e.g. CUSTOMER_ADMIN) and may then touch
+    rows that a plain read would need another permission for (cancelling a plan ends its TV).
+    """
+    info = _sync(session).info
+    previous = info.get(_ACTING, False)
+    info[_ACTING] = True
+    try:
+        yield
+    finally:
+        info[_ACTING] = previous
+
+
+def _sync(session: Session | Any) -> Session:
+    return getattr(session, "sync_session", session)
+
+
+def _criterion(policy: Policy, identity: Identity) -> Criterion | None:
+    """The filter for a subscriber or reseller; None when `identity` sees the whole table."""
+    if identity.role is Role.STAFF or policy.owner in (Owner.CATALOG, Owner.INTERNAL):
+        return None
+    if identity.role is Role.SUBSCRIBER and policy.owner is Owner.CUSTOMER:
+        return policy.criterion
+    if identity.role is Role.RESELLER:
+        if policy.owner is Owner.RESELLER:
+            return policy.criterion
+        if policy.reseller_criterion is not None:
+            return policy.reseller_criterion
+    return lambda _cls, _key: false()
+
+
+def _owner_key(identity: Identity) -> int:
+    key = identity.customer_id if identity.role is Role.SUBSCRIBER else identity.reseller_id
+    # An identity of a role without its key (a malformed token) sees nothing: -1 names no row.
+    return -1 if key is None else key
+
+
+_READ_PERMISSIONS = frozenset(p.permission for p in POLICIES.values() if p.permission)
+
+
+def sees_everything(identity: Identity) -> bool:
+    """Whether no row filter and no read permission ever applies to `identity`'s reads."""
+    return identity.role is Role.STAFF and identity.permissions >= _READ_PERMISSIONS
+
+
+_MODEL_OF_TABLE: dict[Any, type[Any]] = {
+    mapper.local_table: mapper.class_ for mapper in m.Base.registry.mappers
+}
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    identity: Identity | None = state.session.info.get(_IDENTITY)
+    if identity is None or not (state.is_select or state.is_update or state.is_delete):
+        return
+    acting_now = state.session.info.get(_ACTING, False)
+    if identity.role is Role.STAFF and (acting_now or identity.permissions >= _READ_PERMISSIONS):
+        return  # nothing to filter and nothing to refuse: skip walking the statement
+    options = []
+    seen: set[type[Any]] = set()
+    # Every table the statement touches, in subqueries and EXISTS too, not only the entities
+    # it returns: `select(func.count()).select_from(Customer)` must be scoped as well.
+    for table in find_tables(state.statement, include_joins=True, include_crud=True):
+        model = _MODEL_OF_TABLE.get(table)
+        if model is None:
+            continue
+        policy = policy_of(model)
+        # The criteria of a base class (Service) cover its subclasses: add them once.
+        base = next(cls for cls in model.__mro__ if cls in POLICIES)
+        if base in seen:
+            continue
+        seen.add(base)
+        if (
+            identity.role is Role.STAFF
+            and policy.permission is not None
+            and not acting_now
+            and not identity.has(policy.permission)
+        ):
+            name = policy.permission.name
+            raise NotAllowed(
+                f"Reading {base.__name__} needs the {name} permission.", permission=name
+            )
+        criterion = _criterion(policy, identity)
+        if criterion is None:
+            continue
+        # A plain expression, not a lambda: its owner key is an ordinary bound parameter, so
+        # the statement cache never keeps one caller's key for another.
+        options.append(
+            with_loader_criteria(base, criterion(base, _owner_key(identity)), include_aliases=True)
+        )
+    if options:
+        state.statement = state.statement.options(*options)

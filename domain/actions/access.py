@@ -1,0 +1,170 @@
+"""Changing the gateway's access records: API keys, persisted documents, idempotency records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.actions import audit
+from domain.errors import NotFound, ValidationFailed
+from domain.identity import Identity, Permission, Role
+from domain.models import ApiKey, IdempotencyRecord, PersistedDocument
+from domain.models.base import utcnow
+
+API_KEY_PREFIX = "gk_"
+PENDING = 0  # the status of an idempotency record whose mutation has not committed yet
+
+
+def secret_hash(secret: str) -> str:
+    """SHA-256 of an API key: the key is 256 random bits, so a fast hash is enough (ADR 0080)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """A key as created: `secret` is shown once and never stored."""
+
+    key: ApiKey
+    secret: str
+
+
+async def create_api_key(
+    session: AsyncSession,
+    *,
+    name: str,
+    role: Role,
+    permissions: Iterable[Permission] = (),
+    customer_id: int | None = None,
+    reseller_id: int | None = None,
+    actor: Identity,
+) -> NewApiKey:
+    """A new API key for a service account; the caller shows `secret` to its owner once."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ValidationFailed.one("name", "must be 1 to 120 characters")
+    permissions = sorted({p.name for p in permissions})
+    if permissions and role is not Role.STAFF:
+        raise ValidationFailed.one("permissions", "only staff keys carry permissions")
+    if (role is Role.SUBSCRIBER) != (customer_id is not None):
+        raise ValidationFailed.one("customerId", "a subscriber key needs exactly its customer")
+    if (role is Role.RESELLER) != (reseller_id is not None):
+        raise ValidationFailed.one("resellerId", "a reseller key needs exactly its reseller")
+    prefix = f"{API_KEY_PREFIX}{secrets.token_hex(4)}"
+    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        name=name,
+        prefix=prefix,
+        secret_sha256=secret_hash(secret),
+        role=role,
+        permissions=permissions,
+        customer_id=customer_id,
+        reseller_id=reseller_id,
+    )
+    session.add(key)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="createApiKey",
+        target_type="ApiKey",
+        target_id=key.id,
+        before=None,
+        after={"name": name, "prefix": prefix, "role": role.name, "permissions": permissions},
+    )
+    return NewApiKey(key=key, secret=secret)
+
+
+async def revoke_api_key(session: AsyncSession, *, key: str, actor: Identity) -> ApiKey:
+    """Revokes the key named by its id or prefix; revoking twice keeps the first date."""
+    condition = ApiKey.prefix == key
+    if key.isdigit():
+        condition = or_(condition, ApiKey.id == int(key))
+    row = await session.scalar(select(ApiKey).where(condition))
+    if row is None:
+        raise NotFound("ApiKey", key)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        await session.flush()
+        await audit.record(
+            session,
+            actor=actor,
+            action="revokeApiKey",
+            target_type="ApiKey",
+            target_id=row.id,
+            before={"revoked": False},
+            after={"revoked": True},
+        )
+    return row
+
+
+def document_hash(body: str) -> str:
+    """The APQ id of a document: SHA-256 of its exact text, as Apollo computes it."""
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def save_document(session: AsyncSession, *, body: str, registered: bool) -> PersistedDocument:
+    """Stores a document under its hash; registering an already known document trusts it."""
+    sha = document_hash(body)
+    row = await session.get(PersistedDocument, sha)
+    if row is None:
+        row = PersistedDocument(sha256=sha, body=body, registered=registered)
+        session.add(row)
+    elif registered and not row.registered:
+        row.registered = True
+    await session.flush()
+    return row
+
+
+async def claim_idempotency_key(
+    session: AsyncSession, *, subject: str, key: str, request_sha256: str
+) -> None:
+    """Inserts a pending record (status 0) for (subject, key); a twin's insert fails on the
+    primary key (IntegrityError), so only one request runs the mutation."""
+    session.add(
+        IdempotencyRecord(
+            subject=subject,
+            key=key,
+            request_sha256=request_sha256,
+            status=PENDING,
+            media_type="",
+            body=b"",
+        )
+    )
+    await session.flush()
+
+
+async def complete_idempotency_record(
+    session: AsyncSession, *, subject: str, key: str, status: int, media_type: str, body: bytes
+) -> None:
+    """Keeps the answer, in the mutation's own transaction: it is there exactly when the
+    change is."""
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key)
+        .values(status=status, media_type=media_type, body=body)
+    )
+
+
+async def release_idempotency_key(session: AsyncSession, *, subject: str, key: str) -> None:
+    """Drops a pending claim whose mutation did not commit, so that a retry may run it."""
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.subject == subject,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.status == PENDING,
+        )
+    )
+
+
+async def forget_idempotency_records(session: AsyncSession, *, older_than: dt.datetime) -> int:
+    """Deletes answers kept longer than their time to live; returns how many."""
+    result = await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < older_than)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,365 @@
+"""Who sees what: every role against every root field and mutation, over HTTP.
+
+A subscriber finds only its own customer and what hangs below it (by id, by node, through the
+connection, nested), as if nothing else existed; a reseller finds no ISP customer at all; staff
+see everything but need the named permission for TV and billing rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from domain import models as m
+from domain.identity import DEVELOPMENT_STAFF, Identity, Role
+from gateway.schema.base import to_global_id
+from tests.gateway.helpers import bearer, http_client, run, test_settings
+
+
+@dataclass(frozen=True)
+class World:
+    """Two customers of the seeded data: `mine` has TV points and receivables, `other` plans."""
+
+    mine: int
+    mine_plan: int
+    other: int
+    other_plan: int
+    other_tv_point: int
+    customers: int
+    reseller: int
+
+
+@pytest.fixture(scope="module")
+async def world(engine: AsyncEngine) -> World:
+    async with engine.connect() as c:
+        mine = await c.scalar(
+            select(m.Plan.customer_id)
+            .join(m.TvPoint, m.TvPoint.plan_id == m.Plan.id)
+            .join(m.Receivable, m.Receivable.customer_id == m.Plan.customer_id)
+            .order_by(m.Plan.customer_id)
+            .limit(1)
+        )
+        mine_plan = await c.scalar(select(m.Plan.id).where(m.Plan.customer_id == mine).limit(1))
+        other_point = await c.execute(
+            select(m.Plan.customer_id, m.Plan.id, m.TvPoint.id)
+            .join(m.TvPoint, m.TvPoint.plan_id == m.Plan.id)
+            .where(m.Plan.customer_id != mine)
+            .order_by(m.Plan.customer_id.desc())
+            .limit(1)
+        )
+        other, other_plan, other_tv_point = other_point.one()
+        customers = await c.scalar(select(func.count()).select_from(m.Customer))
+        reseller = await c.scalar(select(m.VoiceReseller.id).limit(1))
+    assert mine and other and reseller
+    return World(mine, mine_plan, other, other_plan, other_tv_point, customers, reseller)
+
+
+def subscriber(world: World) -> Identity:
+    return Identity(subject="portal-user", role=Role.SUBSCRIBER, customer_id=world.mine)
+
+
+def reseller(world: World) -> Identity:
+    return Identity(subject="reseller-user", role=Role.RESELLER, reseller_id=world.reseller)
+
+
+ROLES: dict[str, Callable[[World], Identity]] = {
+    "staff": lambda _w: DEVELOPMENT_STAFF,
+    "clerk": lambda _w: Identity.staff("clerk"),  # staff without any permission
+    "subscriber": subscriber,
+    "reseller": reseller,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    query: str
+    variables: Callable[[World], dict[str, Any]]
+    # role -> check(body, world); the check asserts what that role must get.
+    expect: dict[str, Callable[[dict[str, Any], World], None]]
+
+
+def _gid(kind: str, pk: int) -> str:
+    return to_global_id(kind, pk)
+
+
+def _data(body: dict[str, Any]) -> dict[str, Any]:
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def _found(field: str) -> Callable[[dict[str, Any], World], None]:
+    def check(body: dict[str, Any], _w: World) -> None:
+        assert _data(body)[field] is not None
+
+    return check
+
+
+def _absent(field: str) -> Callable[[dict[str, Any], World], None]:
+    def check(body: dict[str, Any], _w: World) -> None:
+        assert _data(body)[field] is None
+
+    return check
+
+
+def _not_allowed(permission: str) -> Callable[[dict[str, Any], World], None]:
+    def check(body: dict[str, Any], _w: World) -> None:
+        errors = body["errors"]
+        assert {e["extensions"]["code"] for e in errors} == {"NOT_ALLOWED"}
+        assert {e["extensions"]["permission"] for e in errors} == {permission}
+        assert all(permission in e["message"] for e in errors)
+
+    return check
+
+
+def _non_empty_list(field: str) -> Callable[[dict[str, Any], World], None]:
+    def check(body: dict[str, Any], _w: World) -> None:
+        assert len(_data(body)[field]) > 0
+
+    return check
+
+
+def _has_rows(*path: str) -> Callable[[dict[str, Any], World], None]:
+    """The customer's rows at `path` (lists flattened on the way) are not all empty."""
+
+    def check(body: dict[str, Any], _w: World) -> None:
+        level: list[Any] = [_data(body)["customer"]]
+        for key in path:
+            level = [item for parent in level for item in parent[key]]
+        assert level, path
+
+    return check
+
+
+def _customers_total(expected: Callable[[World], int]) -> Callable[[dict[str, Any], World], None]:
+    def check(body: dict[str, Any], w: World) -> None:
+        connection = _data(body)["customers"]
+        assert connection["totalCount"] == expected(w)
+        ids = {edge["node"]["databaseId"] for edge in connection["edges"]}
+        if expected(w) == 1:
+            assert ids == {w.mine}
+
+    return check
+
+
+def _catalog(field: str, selection: str = "databaseId") -> Case:
+    check = _non_empty_list(field)
+    return Case(f"{{ {field} {{ {selection} }} }}", lambda _w: {}, dict.fromkeys(ROLES, check))
+
+
+CUSTOMER = "query ($id: ID!) { customer(id: $id) { databaseId name plans { databaseId } } }"
+NODE = "query ($id: ID!) { node(id: $id) { id } }"
+TV = "query ($id: ID!) { customer(id: $id) { plans { tvPoints { databaseId } } } }"
+MONEY = "query ($id: ID!) { customer(id: $id) { receivables { amount } } }"
+
+CASES: dict[str, Case] = {
+    "customer(own)": Case(
+        CUSTOMER,
+        lambda w: {"id": _gid("Customer", w.mine)},
+        {
+            "staff": _found("customer"),
+            "clerk": _found("customer"),
+            "subscriber": _found("customer"),
+            "reseller": _absent("customer"),
+        },
+    ),
+    "customer(other)": Case(
+        CUSTOMER,
+        lambda w: {"id": str(w.other)},
+        {
+            "staff": _found("customer"),
+            "clerk": _found("customer"),
+            "subscriber": _absent("customer"),
+            "reseller": _absent("customer"),
+        },
+    ),
+    "customers": Case(
+        "{ customers(first: 100) { totalCount edges { node { databaseId } } } }",
+        lambda _w: {},
+        {
+            "staff": _customers_total(lambda w: w.customers),
+            "clerk": _customers_total(lambda w: w.customers),
+            "subscriber": _customers_total(lambda _w: 1),
+            "reseller": _customers_total(lambda _w: 0),
+        },
+    ),
+    "node(other customer)": Case(
+        NODE,
+        lambda w: {"id": _gid("Customer", w.other)},
+        {
+            "staff": _found("node"),
+            "clerk": _found("node"),
+            "subscriber": _absent("node"),
+            "reseller": _absent("node"),
+        },
+    ),
+    "node(other plan)": Case(
+        NODE,
+        lambda w: {"id": _gid("Plan", w.other_plan)},
+        {
+            "staff": _found("node"),
+            "clerk": _found("node"),
+            "subscriber": _absent("node"),
+            "reseller": _absent("node"),
+        },
+    ),
+    "node(own plan)": Case(
+        NODE,
+        lambda w: {"id": _gid("Plan", w.mine_plan)},
+        {
+            "staff": _found("node"),
+            "clerk": _found("node"),
+            "subscriber": _found("node"),
+            "reseller": _absent("node"),
+        },
+    ),
+    "node(other TV point)": Case(
+        NODE,
+        lambda w: {"id": _gid("TvPoint", w.other_tv_point)},
+        {
+            "staff": _found("node"),
+            "clerk": _not_allowed("TV_PACKAGES"),
+            "subscriber": _absent("node"),
+            "reseller": _absent("node"),
+        },
+    ),
+    "customer.plans.tvPoints": Case(
+        TV,
+        lambda w: {"id": str(w.mine)},
+        {
+            "staff": _has_rows("plans", "tvPoints"),
+            "clerk": _not_allowed("TV_PACKAGES"),
+            "subscriber": _has_rows("plans", "tvPoints"),
+            "reseller": _absent("customer"),
+        },
+    ),
+    "customer.receivables": Case(
+        MONEY,
+        lambda w: {"id": str(w.mine)},
+        {
+            "staff": _has_rows("receivables"),
+            "clerk": _not_allowed("BILLING"),
+            "subscriber": _has_rows("receivables"),
+            "reseller": _absent("customer"),
+        },
+    ),
+    "planOffers": _catalog("planOffers"),
+    "tvPackages": _catalog("tvPackages", "name channels { name }"),
+    "extraServiceDefinitions": _catalog("extraServiceDefinitions"),
+    "tvPointLocations": _catalog("tvPointLocations"),
+    "contractTemplates": _catalog("contractTemplates"),
+    "billingForms": _catalog("billingForms"),
+    "banks": _catalog("banks"),
+    "technicians": _catalog("technicians", "name role { name }"),
+}
+
+
+@pytest.fixture(scope="module")
+async def client(engine: AsyncEngine, database_url: str) -> Any:
+    # No default token: each request carries its role's own.
+    async with http_client(engine, test_settings(database_url), identity=None) as client:
+        yield client
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize("case", list(CASES))
+async def test_every_role_against_every_root_field(
+    client: httpx.AsyncClient, world: World, role: str, case: str
+) -> None:
+    spec = CASES[case]
+    response = await client.post(
+        "/graphql",
+        json={"query": spec.query, "variables": spec.variables(world)},
+        headers=bearer(ROLES[role](world)),
+    )
+    assert response.status_code == 200, response.text
+    spec.expect[role](response.json(), world)
+
+
+async def test_every_root_field_is_in_the_matrix() -> None:
+    from gateway.schema.query import schema
+
+    root = schema._schema.query_type
+    assert root is not None
+    covered = {case.split("(")[0].split(".")[0] for case in CASES}
+    assert set(root.fields) <= covered, set(root.fields) - covered
+
+
+async def test_anonymous_callers_get_only_health(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ planOffers { name } }"})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert (await client.get("/healthz")).status_code == 200
+    assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_a_subscriber_sees_only_its_own_tree(
+    client: httpx.AsyncClient, world: World, engine: AsyncEngine
+) -> None:
+    """Nested all the way down, every row belongs to the subscriber's customer."""
+    query = """{ customers(first: 100) { edges { node { databaseId
+        addresses { databaseId } contacts { databaseId }
+        plans { databaseId customer { databaseId } services { databaseId }
+                tvPoints { databaseId equipment { casn } history { event } }
+                tvPackages { databaseId } receivables { databaseId } }
+        receivables { databaseId } } } } }"""
+    response = await client.post(
+        "/graphql", json={"query": query}, headers=bearer(subscriber(world))
+    )
+    nodes = [edge["node"] for edge in _data(response.json())["customers"]["edges"]]
+    assert [node["databaseId"] for node in nodes] == [world.mine]
+    node = nodes[0]
+    async with engine.connect() as c:
+        plans = set(await c.scalars(select(m.Plan.id).where(m.Plan.customer_id == world.mine)))
+        services = set(await c.scalars(select(m.Service.id).where(m.Service.plan_id.in_(plans))))
+        receivables = set(
+            await c.scalars(select(m.Receivable.id).where(m.Receivable.customer_id == world.mine))
+        )
+    assert {p["databaseId"] for p in node["plans"]} == plans
+    assert {p["customer"]["databaseId"] for p in node["plans"]} == {world.mine}
+    assert {s["databaseId"] for p in node["plans"] for s in p["services"]} == services
+    assert {r["databaseId"] for r in node["receivables"]} == receivables
+    assert any(p["tvPoints"] for p in node["plans"])
+
+
+async def test_a_forged_subscriber_token_without_customer_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ planOffers { name } }"},
+        headers=bearer(Identity(subject="x", role=Role.SUBSCRIBER), customer_id=None),
+    )
+    assert response.status_code == 401
+    assert "customer_id" in response.json()["errors"][0]["message"]
+
+
+SET = """mutation ($input: SetExtraFieldsInput!) { setExtraFields(input: $input) {
+  __typename ... on NotAllowed { permission } ... on NotFound { entity } } }"""
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("staff", {"__typename": "SetExtraFieldsSuccess"}),
+        ("clerk", {"__typename": "NotAllowed", "permission": "CUSTOMER_ADMIN"}),
+        ("subscriber", {"__typename": "NotAllowed", "permission": "CUSTOMER_ADMIN"}),
+        ("reseller", {"__typename": "NotAllowed", "permission": "CUSTOMER_ADMIN"}),
+    ],
+)
+async def test_every_role_against_every_mutation(
+    session: AsyncSession, world: World, role: str, expected: dict[str, Any]
+) -> None:
+    variables = {
+        "input": {
+            "customerId": str(world.mine),
+            "fields": [{"name": "matrix", "type": "STRING", "value": "x"}],
+        }
+    }
+    data = await run(session, SET, variables, identity=ROLES[role](world))
+    assert data["setExtraFields"] == expected
