@@ -23,6 +23,8 @@ class Settings:
     default_page_size: int = 20
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
+    # The domain registry's API (domain/ports/registry.py); None: registering is unavailable.
+    registry_base_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -44,5 +46,6 @@ class Settings:
             "max_page_size": int(env.get("GATEWAY_MAX_PAGE_SIZE", base.max_page_size)),
             "max_body_bytes": int(env.get("GATEWAY_MAX_BODY_BYTES", base.max_body_bytes)),
             "db_pool_size": int(env.get("GATEWAY_DB_POOL_SIZE", base.db_pool_size)),
+            "registry_base_url": env.get("GATEWAY_REGISTRY_URL") or base.registry_base_url,
         }
         return replace(base, **{**values, **overrides})
