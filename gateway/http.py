@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from domain.db import writer_bind
 from gateway.execution.documents import DocumentCache
 from gateway.runtime import Runtime
 
@@ -187,7 +188,9 @@ class GraphQLEndpoint:
         if operation.operation is OperationType.SUBSCRIPTION:
             raise HttpError(400, "Subscriptions are not served over this endpoint.")
 
-        async with self.runtime.sessions() as session:
+        writes = operation.operation is OperationType.MUTATION
+        bind = writer_bind(self.runtime.engine) if writes else self.runtime.engine
+        async with self.runtime.sessions(bind=bind) as session:
             context = self.runtime.context_for(session, request)
             result = graphql_execute(
                 self.runtime.schema._schema,
