@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, with_polymorphic
 
@@ -177,12 +177,3 @@ async def extra_service_receivables(
         .order_by(Receivable.installment_number, Receivable.id)
     )
     return list(await session.scalars(statement))
-
-
-async def count_services(session: AsyncSession, plan_id: int, kind: ServiceKind) -> int:
-    statement = (
-        select(func.count())
-        .select_from(Service)
-        .where(Service.plan_id == plan_id, Service.kind == kind)
-    )
-    return int(await session.scalar(statement) or 0)
