@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import credentials
 from domain import models as m
 from domain.actions.extra_services import today
-from domain.identity import Identity, Permission
+from domain.identity import Identity, Permission, Role
 from domain.models.enums import PlanStatus, ServiceKind, ServiceStatus
 from domain.rules import services as service_rules
 from domain.rules.extra_services import next_due_date
@@ -403,6 +403,18 @@ async def test_mailbox_alias_and_their_shared_address_space(session: AsyncSessio
     )
     assert "equals the login or e-mail" in weak["fields"][0]["message"]
 
+    await session.execute(delete(m.SystemVariable).where(m.SystemVariable.key == "email_domain"))
+    no_domain = _only(
+        await execute(
+            session,
+            ADD_EMAIL,
+            {"input": {"planId": plan_gid(plan), "login": "sem.dominio", "password": PASSWORD}},
+        )
+    )
+    assert no_domain["fields"] == [
+        {"path": ["domain"], "message": "is required: no default e-mail domain is set"}
+    ]
+
     # Removing the mailbox ends its alias too.
     removed = _only(
         await execute(session, REMOVE, {"input": {"serviceId": mailbox["service"]["id"]}})
@@ -474,10 +486,25 @@ async def test_staff_without_plan_admin_may_not(session: AsyncSession) -> None:
     plan = await plan_of(session, FIBER_300)
     clerk = Identity.staff("clerk", Permission.CUSTOMER_ADMIN)
     before = await session.scalar(select(func.count()).select_from(m.Service))
+    on_plan = {"planId": plan_gid(plan)}
     cases = [
-        (ADD_EMAIL, {"planId": plan_gid(plan), "login": "x1", "password": PASSWORD}),
-        (ADD_RADIUS, {"planId": plan_gid(plan), "password": PASSWORD}),
-        (ADD_VOICE, {"planId": plan_gid(plan), "phoneNumber": "+551133334444"}),
+        (ADD_EMAIL, {**on_plan, "login": "x1", "password": PASSWORD}),
+        (ADD_ALIAS, {"emailId": "1", "login": "x1"}),
+        (ADD_RADIUS, {**on_plan, "password": PASSWORD}),
+        (ADD_IP, on_plan),
+        (ADD_VOICE, {**on_plan, "phoneNumber": "+551133334444"}),
+        (ADD_ONU, {**on_plan, "serial": "FHTT0000AAAA", "olt": "OLT-1", "ponPort": 1}),
+        (ADD_DOMAIN, {**on_plan, "name": "a-b.com.br"}),
+        (REGISTER_DOMAIN, {**on_plan, "name": "a-b.com.br", "years": 1}),
+        (
+            ADD_CIRCUIT,
+            {**on_plan, "identifier": "C", "bandwidthKbps": 1, "endpointA": "a", "endpointB": "b"},
+        ),
+        (ADD_EXTRA, {**on_plan, "definitionId": "1", "firstDueDate": today().isoformat()}),
+        (ADD_ANTIVIRUS, on_plan),
+        (ACTIVATE, {"serviceId": "1"}),
+        (SUSPEND, {"serviceId": "1"}),
+        (DELETE_ANTIVIRUS, {"serviceId": "1"}),
         (REMOVE, {"serviceId": "1"}),
         (CHANGE_PASSWORD, {"serviceId": "1", "password": PASSWORD}),
         (CANCEL_EXTRA, {"serviceId": "1"}),
@@ -485,7 +512,12 @@ async def test_staff_without_plan_admin_may_not(session: AsyncSession) -> None:
     for document, payload in cases:
         result = _only(await execute(session, document, {"input": payload}, identity=clerk))
         assert (result["__typename"], result["permission"]) == ("NotAllowed", "PLAN_ADMIN")
+    result = _only(await execute(session, AVAILABILITY, {"name": "a-b.com.br"}, identity=clerk))
+    assert (result["__typename"], result["permission"]) == ("NotAllowed", "PLAN_ADMIN")
     assert await session.scalar(select(func.count()).select_from(m.Service)) == before
+    subscriber = Identity(subject="portal", role=Role.SUBSCRIBER, customer_id=plan.customer_id)
+    result = _only(await execute(session, ADD_IP, {"input": on_plan}, identity=subscriber))
+    assert result["__typename"] == "NotAllowed"
 
 
 # --- IP addresses ---------------------------------------------------------------------------
@@ -722,6 +754,31 @@ async def test_domains_hosted_checked_and_registered(
     )
     assert years["fields"][0]["path"] == ["years"]
 
+    other_plan = await plan_of(session, BUSINESS, skip=1)
+    elsewhere = await run(
+        REGISTER_DOMAIN,
+        {"input": {"planId": plan_gid(other_plan), "name": "minha-loja.com.br", "years": 1}},
+    )
+    assert elsewhere["fields"] == [
+        {"path": ["name"], "message": "minha-loja.com.br is already registered"}
+    ]
+    await run(ADD_DOMAIN, {"input": {"planId": plan_gid(other_plan), "name": "so-aqui.com.br"}})
+    elsewhere = await run(
+        REGISTER_DOMAIN, {"input": {"planId": plan_gid(plan), "name": "so-aqui.com.br", "years": 1}}
+    )
+    assert elsewhere["fields"] == [
+        {"path": ["name"], "message": "so-aqui.com.br is hosted elsewhere"}
+    ]
+    down = _only(
+        await execute(
+            session,
+            REGISTER_DOMAIN,
+            {"input": {"planId": plan_gid(plan), "name": "fora-do-ar.com.br", "years": 1}},
+            settings=Settings(registry_base_url="http://127.0.0.1:9"),
+        )
+    )
+    assert (down["__typename"], down["rule"]) == ("RuleViolation", "DOMAIN_REGISTRY_UNAVAILABLE")
+
     unconfigured = _only(
         await execute(
             session,
@@ -833,6 +890,8 @@ async def test_extra_service_with_installments_then_cancelled(session: AsyncSess
     )
     assert left == {receivables[0]["databaseId"]}
 
+    missing = _only(await execute(session, CANCEL_EXTRA, {"input": {"serviceId": str(10**8)}}))
+    assert (missing["__typename"], missing["entity"]) == ("NotFound", "ExtraService")
     again = _only(await execute(session, CANCEL_EXTRA, {"input": {"serviceId": service["id"]}}))
     assert (again["__typename"], again["fromState"], again["toState"]) == (
         "InvalidTransition",
