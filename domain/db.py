@@ -40,8 +40,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option naming how a SQLite transaction begins ("IMMEDIATE" for writers).
+SQLITE_BEGIN = "sqlite_begin"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A deferred transaction that read first cannot take the write lock once another writer
+    # has committed (SQLITE_BUSY, with no wait); writers begin IMMEDIATE and queue instead.
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -55,3 +62,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def writer_bind(engine: AsyncEngine) -> AsyncEngine:
+    """`engine` for a session that will write: on SQLite its transactions begin IMMEDIATE."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})

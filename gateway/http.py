@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from domain import access
+from domain.db import writer_bind
 from domain.errors import DomainError
 from domain.identity import Identity
 from gateway import idempotency
@@ -407,7 +408,9 @@ class GraphQLEndpoint:
 
         Returns the response and whether a mutation's changes were committed.
         """
-        async with self.runtime.sessions() as session:
+        # A mutation takes SQLite's write lock up front (domain.db.writer_bind).
+        bind = writer_bind(self.runtime.engine) if mutation else self.runtime.engine
+        async with self.runtime.sessions(bind=bind) as session:
             context = self.runtime.context_for(session, request, identity=identity)
             result = graphql_execute(
                 self.runtime.schema._schema,

@@ -60,6 +60,8 @@ class Settings:
     idempotency_ttl_seconds: int = 86_400
     # CORS: origins allowed to call from a browser; empty means no CORS headers at all.
     cors_origins: tuple[str, ...] = ()
+    # The domain registry's API (domain/ports/registry.py); None: registering is unavailable.
+    registry_base_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -135,6 +137,7 @@ class Settings:
                 for origin in env.get("GATEWAY_CORS_ORIGINS", "").split(",")
                 if origin.strip()
             ),
+            "registry_base_url": env.get("GATEWAY_REGISTRY_URL") or base.registry_base_url,
         }
         return replace(base, **{**values, **overrides})
 

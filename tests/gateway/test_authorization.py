@@ -157,7 +157,38 @@ NODE = "query ($id: ID!) { node(id: $id) { id } }"
 TV = "query ($id: ID!) { customer(id: $id) { plans { tvPoints { databaseId } } } }"
 MONEY = "query ($id: ID!) { customer(id: $id) { receivables { amount } } }"
 
+
+def _typename(field: str, expected: str) -> Callable[[dict[str, Any], World], None]:
+    def check(body: dict[str, Any], _w: World) -> None:
+        assert _data(body)[field]["__typename"] == expected, body
+
+    return check
+
+
+_PLAN_ADMIN_ONLY = {
+    "staff": _typename("domainAvailability", "RuleViolation"),  # no registry configured here
+    "clerk": _typename("domainAvailability", "NotAllowed"),
+    "subscriber": _typename("domainAvailability", "NotAllowed"),
+    "reseller": _typename("domainAvailability", "NotAllowed"),
+}
+
 CASES: dict[str, Case] = {
+    # Pure helpers every authenticated caller may use (a subscriber choosing a password).
+    "generatePassword": Case(
+        "{ generatePassword { __typename } }",
+        lambda _w: {},
+        dict.fromkeys(ROLES, _typename("generatePassword", "GeneratedPassword")),
+    ),
+    "passwordStrength": Case(
+        '{ passwordStrength(password: "Tr0ub4dor&3") { __typename } }',
+        lambda _w: {},
+        dict.fromkeys(ROLES, _typename("passwordStrength", "PasswordStrength")),
+    ),
+    "domainAvailability": Case(
+        '{ domainAvailability(name: "exemplo-livre.com.br") { __typename } }',
+        lambda _w: {},
+        _PLAN_ADMIN_ONLY,
+    ),
     "customer(own)": Case(
         CUSTOMER,
         lambda w: {"id": _gid("Customer", w.mine)},

@@ -1,0 +1,1 @@
+"""Ports: interfaces to external systems, each with its real async HTTP client."""
