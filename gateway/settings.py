@@ -23,6 +23,8 @@ class Settings:
     default_page_size: int = 20
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
+    # A ViaCEP-style CEP lookup service (`gateway simulate cep` serves one on port 8001).
+    cep_base_url: str = "http://127.0.0.1:8001"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -44,5 +46,6 @@ class Settings:
             "max_page_size": int(env.get("GATEWAY_MAX_PAGE_SIZE", base.max_page_size)),
             "max_body_bytes": int(env.get("GATEWAY_MAX_BODY_BYTES", base.max_body_bytes)),
             "db_pool_size": int(env.get("GATEWAY_DB_POOL_SIZE", base.db_pool_size)),
+            "cep_base_url": env.get("GATEWAY_CEP_URL", base.cep_base_url),
         }
         return replace(base, **{**values, **overrides})

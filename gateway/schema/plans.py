@@ -34,6 +34,7 @@ from gateway.schema.customers import AddressType, ContactType, ExtraFieldEntry
 if TYPE_CHECKING:
     from gateway.schema.billing import ReceivableType
     from gateway.schema.customers import CustomerType
+    from gateway.schema.plan_lifecycle import DueDateChangeType
     from gateway.schema.services import ServiceInterface
     from gateway.schema.tv import TvPackageSubscriptionType, TvPointType
 
@@ -112,6 +113,12 @@ class PlanType(FromModel, Node):
     payment_method: PaymentMethod
     due_day: int
     speed_state: SpeedState
+    speed_restored_until: dt.datetime | None
+    last_speed_restoration_at: dt.datetime | None
+    enabled_until: dt.datetime | None = strawberry.field(
+        description="A plan suspended for debt works until then (temporary enablement)."
+    )
+    last_enabled_at: dt.datetime | None
     bank_branch: str | None
     bank_account: str | None
     bank_debit_authorized_at: dt.datetime | None
@@ -173,6 +180,16 @@ class PlanType(FromModel, Node):
         return ContractType.maybe(
             await info.context.loaders.contract_by_plan.load(self.database_id)
         )
+
+    @strawberry.field(description="Confirmed due-date changes, oldest first.")
+    async def due_date_changes(
+        self, info: Info
+    ) -> list[Annotated[DueDateChangeType, strawberry.lazy("gateway.schema.plan_lifecycle")]]:
+        from gateway.loaders.plan_lifecycle import DueDateChangesByPlanIdLoader
+        from gateway.schema.plan_lifecycle import DueDateChangeType
+
+        rows = await info.context.loaders.get(DueDateChangesByPlanIdLoader).load(self.database_id)
+        return [DueDateChangeType.build(row) for row in rows]
 
     @strawberry.field
     async def appointments(self, info: Info) -> list[InstallationAppointmentType]:

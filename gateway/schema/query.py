@@ -23,6 +23,7 @@ from gateway.schema.catalog import (
 from gateway.schema.connections import CustomerConnection, CustomerFilter, CustomerOrder
 from gateway.schema.customers import CustomerType
 from gateway.schema.extra_fields import ExtraFieldMutations
+from gateway.schema.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
 from gateway.schema.services import SERVICE_TYPES
 
 
@@ -95,7 +96,7 @@ class CoreQuery:
 
 
 # Each aggregate contributes its own root fields: add its class to these tuples.
-Query = merge_types("Query", (CoreQuery,))
-Mutation = merge_types("Mutation", (ExtraFieldMutations,))
+Query = merge_types("Query", (CoreQuery, PlanLifecycleQuery))
+Mutation = merge_types("Mutation", (ExtraFieldMutations, PlanLifecycleMutation))
 
 schema = strawberry.Schema(query=Query, mutation=Mutation, types=list(SERVICE_TYPES.values()))

@@ -1,0 +1,1 @@
+"""Interfaces to external systems, each with an HTTP client (simulators/ stands in for tests)."""
