@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.documents import contract_document
 from gateway.http import GraphQLEndpoint
 from gateway.runtime import Runtime
 from gateway.settings import Settings
@@ -47,6 +48,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Route("/graphql", graphql, methods=None),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.db import create_engine, session_factory
+from domain.identity import DEVELOPMENT_STAFF, Identity
 from gateway.context import GraphQLContext
 from gateway.settings import Settings
 
@@ -30,8 +31,17 @@ class Runtime:
             settings=settings, engine=engine, sessions=session_factory(engine), schema=schema
         )
 
+    def identity_for(self, request: Any) -> Identity:
+        """Who the request acts as; every HTTP entry point asks here.
+
+        Until authentication lands (issue 8) every request is the development staff user.
+        """
+        return DEVELOPMENT_STAFF
+
     def context_for(self, session: AsyncSession, request: Any = None) -> GraphQLContext:
-        return GraphQLContext.for_session(session, self.settings, request)
+        return GraphQLContext.for_session(
+            session, self.settings, request, identity=self.identity_for(request)
+        )
 
 
 def _pool_options(settings: Settings) -> dict[str, Any]:

@@ -101,6 +101,7 @@ def token(plan_id: int, version: int, new_due_day: int, result: DueDateFigures) 
             new_due_day,
             result.current_due_date.isoformat(),
             result.new_due_date.isoformat(),
+            result.generated_on.isoformat(),
             result.days_moved,
             result.kind.name,
             result.amount,
