@@ -523,15 +523,20 @@ async def check_appointment(
         problems.append(FieldProblem((*path, "notes"), "must be at most 2000 characters"))
 
 
-async def check_slot_free(session: AsyncSession, appointment: AppointmentInput) -> None:
+async def check_slot_free(
+    session: AsyncSession, appointment: AppointmentInput, *, lock: bool = True
+) -> None:
     """Refuses a slot that overlaps another scheduled installation of the same technician."""
     if appointment.technician_id is None:
         return
-    # On PostgreSQL the technician's row lock serializes two schedulers of one technician, so
-    # both cannot see the slot free; SQLite serializes writers anyway.
-    await session.execute(
-        select(Technician.id).where(Technician.id == appointment.technician_id).with_for_update()
-    )
+    if lock:
+        # On PostgreSQL the technician's row lock serializes two schedulers of one technician,
+        # so both cannot see the slot free; SQLite serializes writers anyway.
+        await session.execute(
+            select(Technician.id)
+            .where(Technician.id == appointment.technician_id)
+            .with_for_update()
+        )
     clash = await reads.overlapping_appointment(
         session,
         technician_id=appointment.technician_id,

@@ -9,6 +9,7 @@ from domain import models as m
 from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
+from gateway.schema.add_plan import AddPlanMutation, AddPlanQuery
 from gateway.schema.base import Info, Node
 from gateway.schema.catalog import (
     BankType,
@@ -96,7 +97,7 @@ class CoreQuery:
 
 
 # Each aggregate contributes its own root fields: add its class to these tuples.
-Query = merge_types("Query", (CoreQuery, PlanLifecycleQuery))
-Mutation = merge_types("Mutation", (ExtraFieldMutations, PlanLifecycleMutation))
+Query = merge_types("Query", (CoreQuery, PlanLifecycleQuery, AddPlanQuery))
+Mutation = merge_types("Mutation", (ExtraFieldMutations, PlanLifecycleMutation, AddPlanMutation))
 
 schema = strawberry.Schema(query=Query, mutation=Mutation, types=list(SERVICE_TYPES.values()))
