@@ -42,14 +42,7 @@ class DueDatePreview:
     token: str
 
 
-async def _preview(
-    session: AsyncSession, plan: Plan, new_due_day: int, today: dt.date
-) -> DueDatePreview:
-    if not 1 <= new_due_day <= 28:
-        raise ValidationFailed.one("newDueDay", "must be a day from 1 to 28")
-    if new_due_day == plan.due_day:
-        raise ValidationFailed.one("newDueDay", "is already the plan's due day")
-    ensure_not_cancelled(plan)
+async def _refuse_pending(session: AsyncSession, plan: Plan) -> None:
     pending = await reads.pending_due_date_change(session, plan.id)
     if pending is not None:
         raise RuleViolation(
@@ -58,6 +51,16 @@ async def _preview(
             f"for the receivable due on {pending.new_due_date:%Y-%m-%d} to be generated.",
             next_allowed_at=dt.datetime.combine(pending.new_due_date, dt.time(), tzinfo=dt.UTC),
         )
+
+
+async def _preview(
+    session: AsyncSession, plan: Plan, new_due_day: int, today: dt.date
+) -> DueDatePreview:
+    if not 1 <= new_due_day <= 28:
+        raise ValidationFailed.one("newDueDay", "must be a day from 1 to 28")
+    if new_due_day == plan.due_day:
+        raise ValidationFailed.one("newDueDay", "is already the plan's due day")
+    ensure_not_cancelled(plan)
     offer = await session.get(PlanOffer, plan.offer_id)
     assert offer is not None  # a foreign key guarantees it
     form = await session.get(BillingForm, plan.billing_form_id) if plan.billing_form_id else None
@@ -89,7 +92,9 @@ async def preview_due_date_change(
     """What changing the due day would do; changes nothing."""
     require(actor, Permission.BILLING)
     plan = await load_plan(session, plan_id)
-    return await _preview(session, plan, new_due_day, today or now().date())
+    preview = await _preview(session, plan, new_due_day, today or now().date())
+    await _refuse_pending(session, plan)
+    return preview
 
 
 async def change_due_date(
@@ -103,12 +108,18 @@ async def change_due_date(
 ) -> tuple[Plan, DueDateChange]:
     """Applies exactly the previewed figures, or Conflict when anything changed since."""
     require(actor, Permission.BILLING)
-    plan = await load_plan(session, plan_id)
+    # Locked: a confirmation racing another must see the plan and its pending change as of
+    # one moment, so the loser always learns that the plan changed (Conflict).
+    plan = await load_plan(session, plan_id, lock=True)
+    stale = Conflict("The plan or its figures changed since the preview; preview the change again.")
+    # Before any other check: whatever changed the plan meanwhile (a confirmed change too)
+    # bumped its version, and the caller must see that, not a consequence of it.
+    if due_date.token_version(token) != plan.version:
+        raise stale
     preview = await _preview(session, plan, new_due_day, today or now().date())
     if preview.token != token:
-        raise Conflict(
-            "The plan or its figures changed since the preview; preview the change again."
-        )
+        raise stale
+    await _refuse_pending(session, plan)
     before = snapshot(plan, "due_day")
     figures = preview.figures
     change = DueDateChange(

@@ -42,9 +42,13 @@ def require_for_plan(actor: Identity, plan: Plan, permission: Permission) -> Non
     require(actor, permission)
 
 
-async def load_plan(session: AsyncSession, plan_id: int) -> Plan:
-    """The plan as stored now (a write checks this version), or NotFound."""
-    plan = await reads.plan_for_update(session, plan_id)
+async def load_plan(session: AsyncSession, plan_id: int, *, lock: bool = False) -> Plan:
+    """The plan as stored now (a write checks this version), or NotFound.
+
+    Most actions rely on the version column alone (optimistic). `lock` is for an action whose
+    checks read several rows and must see them as of one moment (changeDueDate).
+    """
+    plan = await reads.plan_for_update(session, plan_id, lock=lock)
     if plan is None:
         raise NotFound("Plan", plan_id)
     return plan

@@ -37,9 +37,15 @@ from domain.models.enums import (
 _ANY_SERVICE = with_polymorphic(Service, "*")
 
 
-async def plan_for_update(session: AsyncSession, plan_id: int) -> Plan | None:
-    """The plan, read afresh from the database (its version is what a write will check)."""
+async def plan_for_update(
+    session: AsyncSession, plan_id: int, *, lock: bool = False
+) -> Plan | None:
+    """The plan, read afresh from the database (its version is what a write will check);
+    with `lock`, its row is locked until the transaction ends (PostgreSQL; SQLite has one
+    writer at a time anyway)."""
     statement = select(Plan).where(Plan.id == plan_id).execution_options(populate_existing=True)
+    if lock:
+        statement = statement.with_for_update()
     return (await session.scalars(statement)).one_or_none()
 
 

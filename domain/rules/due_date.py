@@ -91,7 +91,7 @@ def token(plan_id: int, version: int, new_due_day: int, result: DueDateFigures) 
     """A digest of everything the preview showed; the confirmation must present it unchanged.
 
     It needs no secret: the server recomputes the figures on confirmation and applies them only
-    when their digest equals the token, so a made-up token can never change what is applied.
+    when their digest equals the token's, so a made-up token can never change what is applied.
     """
     text = "|".join(
         str(part)
@@ -107,4 +107,11 @@ def token(plan_id: int, version: int, new_due_day: int, result: DueDateFigures) 
             result.amount,
         )
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    # The version also travels in clear, so a confirmation can tell "the plan changed" first.
+    return f"{version}.{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+
+
+def token_version(value: str) -> int | None:
+    """The plan version a token was made for, or None if it is not a token."""
+    head, _, _ = value.partition(".")
+    return int(head) if head.isdigit() else None
