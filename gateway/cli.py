@@ -1,4 +1,4 @@
-"""The `gateway` command: serve | migrate | seed | schema."""
+"""The `gateway` command: serve | migrate | seed | schema | simulate."""
 
 from __future__ import annotations
 
@@ -112,6 +112,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+SIMULATORS = {"cep": "simulators.cep:app"}
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Serves a stand-in for an external system (tests and demos), e.g. the CEP lookup."""
+    import uvicorn
+
+    print(f"{args.name} simulator: http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(SIMULATORS[args.name], host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 def _display(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -144,6 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the GraphQL SDL")
     schema.set_defaults(run=cmd_schema)
+
+    simulate = commands.add_parser(
+        "simulate", help="serve a simulator of an external system (cep: GATEWAY_CEP_URL)"
+    )
+    simulate.add_argument("name", choices=sorted(SIMULATORS))
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=8001)
+    simulate.set_defaults(run=cmd_simulate)
     return parser
 
 
