@@ -151,7 +151,9 @@ async def check_new_address(
         if found is None:
             problems.append(FieldProblem((*path, "cep"), f"CEP {cep} was not found"))
             return None
-        for name in ("street", "district", "city", "state", "complement"):
+        # Not the complement: ViaCEP's "complemento" describes the CEP's range ("lado ímpar"),
+        # the address's complement is by hand.
+        for name in ("street", "district", "city", "state"):
             if not (fields[name] or "").strip():
                 fields[name] = getattr(found, name)
     number = new.number.strip()
