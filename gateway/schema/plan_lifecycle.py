@@ -11,6 +11,7 @@ import strawberry
 
 from domain.actions import plan_billing, plans
 from domain.actions.plan_common import AddressChoice, NewAddress, NewContact
+from domain.models import Plan
 from domain.models import enums as domain_enums
 from domain.ports.cep import CepUnavailable, HttpCepLookup, normalize_cep
 from gateway.resolvers.ids import database_id
@@ -352,7 +353,7 @@ class PlanIdInput:
 
 
 def _plan_success(result: Any) -> Any:
-    if isinstance(result, plans.Plan):
+    if isinstance(result, Plan):
         return PlanChangeSuccess(plan=PlanType.from_model(result))
     return result
 
