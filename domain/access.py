@@ -135,6 +135,7 @@ POLICIES: dict[type[Any], Policy] = {
     ),
     m.Equipment: Policy(Owner.CUSTOMER, _equipment, TV),
     m.Receivable: Policy(Owner.CUSTOMER, _by_customer, BILLING),
+    m.DueDateChange: Policy(Owner.CUSTOMER, _by_plan, BILLING),
     m.Invoice: Policy(Owner.CUSTOMER, _by_customer, BILLING),
     m.Boleto: Policy(
         Owner.CUSTOMER,
@@ -205,6 +206,11 @@ def policy_of(model: type[Any]) -> Policy:
 def bind(session: Session | Any, identity: Identity) -> None:
     """Scopes every later statement of `session` (sync or async) to `identity`."""
     _sync(session).info[_IDENTITY] = identity
+
+
+def unbind(session: Session | Any) -> None:
+    """Makes `session` a system session again (tests that check state after a request)."""
+    _sync(session).info.pop(_IDENTITY, None)
 
 
 def identity_of(session: Session | Any) -> Identity | None:

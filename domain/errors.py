@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -55,9 +56,14 @@ class InvalidTransition(DomainError):
 
 
 class RuleViolation(DomainError):
-    def __init__(self, rule: str, message: str) -> None:
+    """A business rule refused the action; `next_allowed_at` says when it may succeed, if known."""
+
+    def __init__(
+        self, rule: str, message: str, *, next_allowed_at: dt.datetime | None = None
+    ) -> None:
         super().__init__(message)
         self.rule = rule
+        self.next_allowed_at = next_allowed_at
 
 
 class Conflict(DomainError):

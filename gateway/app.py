@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.documents import contract_document
 from gateway.http import GraphQLEndpoint
 from gateway.overload import InFlightLimit
 from gateway.runtime import Runtime
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Route("/graphql", in_flight, methods=None),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

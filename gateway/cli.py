@@ -1,4 +1,4 @@
-"""The `gateway` command: serve | migrate | seed | schema | apikey | documents."""
+"""The `gateway` command: serve | migrate | seed | schema | apikey | documents | simulate."""
 
 from __future__ import annotations
 
@@ -246,6 +246,18 @@ def cmd_documents_register(args: argparse.Namespace) -> int:
     return 0
 
 
+SIMULATORS = {"cep": "simulators.cep:app"}
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Serves a stand-in for an external system (tests and demos), e.g. the CEP lookup."""
+    import uvicorn
+
+    print(f"{args.name} simulator: http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(SIMULATORS[args.name], host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 def _display(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -309,6 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
     _database_option(register)
     register.add_argument("files", nargs="+", help="files holding one GraphQL document each")
     register.set_defaults(run=cmd_documents_register)
+    simulate = commands.add_parser(
+        "simulate", help="serve a simulator of an external system (cep: GATEWAY_CEP_URL)"
+    )
+    simulate.add_argument("name", choices=sorted(SIMULATORS))
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=8001)
+    simulate.set_defaults(run=cmd_simulate)
     return parser
 
 

@@ -62,6 +62,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # The domain registry's API (domain/ports/registry.py); None: registering is unavailable.
     registry_base_url: str | None = None
+    # A ViaCEP-style CEP lookup service (`gateway simulate cep` serves one on port 8001).
+    cep_base_url: str = "http://127.0.0.1:8001"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -138,6 +140,7 @@ class Settings:
                 if origin.strip()
             ),
             "registry_base_url": env.get("GATEWAY_REGISTRY_URL") or base.registry_base_url,
+            "cep_base_url": env.get("GATEWAY_CEP_URL", base.cep_base_url),
         }
         return replace(base, **{**values, **overrides})
 

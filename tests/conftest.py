@@ -104,3 +104,13 @@ class StatementCounter:
 @pytest.fixture
 def count_statements(engine: AsyncEngine) -> StatementCounter:
     return StatementCounter(engine)
+
+
+@pytest.fixture(scope="session")
+def cep_url() -> Iterator[str]:
+    """The CEP simulator, served for the whole run."""
+    from simulators.cep import create_app
+    from tests.simulators import serving
+
+    with serving(create_app()) as url:
+        yield url

@@ -24,7 +24,13 @@ from domain.models.catalog import (
 )
 from domain.models.customers import Address, Contact, Customer, ExtraField
 from domain.models.outbox import OutboxMessage
-from domain.models.plans import Contract, InstallationAppointment, Plan, PlanAddressHistory
+from domain.models.plans import (
+    Contract,
+    DueDateChange,
+    InstallationAppointment,
+    Plan,
+    PlanAddressHistory,
+)
 from domain.models.portal import CallRecord, ConnectionSession, Ticket, TicketContact
 from domain.models.services import (
     SERVICE_CLASSES,
@@ -69,6 +75,7 @@ __all__ = [
     "Contract",
     "ContractTemplate",
     "Customer",
+    "DueDateChange",
     "EmailAccount",
     "EmailAlias",
     "Equipment",

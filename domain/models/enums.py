@@ -43,6 +43,11 @@ class SpeedState(enum.Enum):
     TEMPORARILY_RESTORED = "TEMPORARILY_RESTORED"
 
 
+class DueDateAdjustmentKind(enum.Enum):
+    SURCHARGE = "SURCHARGE"  # acréscimo: the due date moves later
+    DISCOUNT = "DISCOUNT"  # desconto: the due date moves earlier
+
+
 class AddressRole(enum.Enum):
     INSTALLATION = "INSTALLATION"
     BILLING = "BILLING"

@@ -24,6 +24,7 @@ from domain.models.base import Base, IdMixin, UtcDateTime, created_at, fk, money
 from domain.models.enums import (
     AddressRole,
     AppointmentStatus,
+    DueDateAdjustmentKind,
     InactiveReason,
     PaymentMethod,
     PlanStatus,
@@ -73,6 +74,8 @@ class Plan(IdMixin, Base):
     speed_restored_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     last_speed_restoration_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     enabled_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # When the last temporary enablement started: its minimum interval counts from here.
+    last_enabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     bank_id: Mapped[int | None] = fk("bank.id", nullable=True, ondelete="RESTRICT")
     bank_branch: Mapped[str | None] = mapped_column(String(10))
     bank_account: Mapped[str | None] = mapped_column(String(20))
@@ -146,3 +149,32 @@ class InstallationAppointment(IdMixin, Base):
         str_enum(AppointmentStatus, "appointment_status"), default=AppointmentStatus.SCHEDULED
     )
     notes: Mapped[str | None] = mapped_column(Text)
+
+
+class DueDateChange(IdMixin, Base):
+    """A confirmed due-date change and the figures it applies to the next receivable.
+
+    The receivable is not generated yet when the change is made; the billing run adds `amount`
+    (a surcharge) to, or takes it (a discount) from, the plan's receivable due on
+    `new_due_date`, and links it in `receivable_id`.
+    """
+
+    __tablename__ = "due_date_change"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint("from_due_day <> to_due_day", name="day_changes"),
+    )
+
+    plan_id: Mapped[int] = fk("plan.id")
+    from_due_day: Mapped[int] = mapped_column(Integer)
+    to_due_day: Mapped[int] = mapped_column(Integer)
+    current_due_date: Mapped[dt.date] = mapped_column(Date)
+    new_due_date: Mapped[dt.date] = mapped_column(Date)
+    days_moved: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[DueDateAdjustmentKind] = mapped_column(
+        str_enum(DueDateAdjustmentKind, "due_date_adjustment_kind")
+    )
+    amount: Mapped[Decimal] = money()
+    receivable_id: Mapped[int | None] = fk("receivable.id", nullable=True, ondelete="SET NULL")
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = created_at()

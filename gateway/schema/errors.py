@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import strawberry
 
 from domain import errors as domain_errors
@@ -44,6 +46,9 @@ class InvalidTransition(UserError):
 @strawberry.type(description="A configured business rule refused the action.")
 class RuleViolation(UserError):
     rule: str
+    next_allowed_at: datetime.datetime | None = strawberry.field(
+        default=None, description="When the action may be tried again, when the rule knows."
+    )
 
 
 @strawberry.type(description="Something changed since the caller read it; read again and retry.")
@@ -71,7 +76,9 @@ def user_error(error: domain_errors.DomainError) -> UserError:
                 to_state=error.to_state,
             )
         case domain_errors.RuleViolation():
-            return RuleViolation(message=error.message, rule=error.rule)
+            return RuleViolation(
+                message=error.message, rule=error.rule, next_allowed_at=error.next_allowed_at
+            )
         case domain_errors.Conflict():
             return Conflict(message=error.message)
     raise TypeError(f"no GraphQL error type for {type(error).__name__}")

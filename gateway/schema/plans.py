@@ -10,6 +10,7 @@ import strawberry
 
 from domain import models as m
 from gateway.loaders import container as loaders
+from gateway.loaders.plan_lifecycle import DueDateChangesByPlanIdLoader
 from gateway.schema.base import (
     AddressRole,
     AppointmentStatus,
@@ -37,6 +38,7 @@ from gateway.schema.relations import Relation
 if TYPE_CHECKING:
     from gateway.schema.billing import ReceivableType
     from gateway.schema.customers import CustomerType
+    from gateway.schema.plan_lifecycle import DueDateChangeType
     from gateway.schema.services import ServiceInterface
     from gateway.schema.tv import TvPackageSubscriptionType, TvPointType
 
@@ -93,6 +95,9 @@ PLAN_TV_PACKAGES = Relation(
     many=True,
 )  # fmt: skip
 PLAN_TV_POINTS = Relation("Plan", "tvPoints", L.TvPointsByPlanIdLoader, "id", "TvPoint", True)
+PLAN_DUE_DATE_CHANGES = Relation(
+    "Plan", "dueDateChanges", DueDateChangesByPlanIdLoader, "id", "DueDateChange", many=True
+)
 PLAN_RECEIVABLES = Relation(
     "Plan", "receivables", L.ReceivablesByPlanIdLoader, "id", "Receivable", many=True,
     filters=(("status", "status"),), sort=("due_date", "id"),
@@ -167,6 +172,12 @@ class PlanType(FromModel, Node):
     payment_method: PaymentMethod
     due_day: int
     speed_state: SpeedState
+    speed_restored_until: dt.datetime | None
+    last_speed_restoration_at: dt.datetime | None
+    enabled_until: dt.datetime | None = strawberry.field(
+        description="A plan suspended for debt works until then (temporary enablement)."
+    )
+    last_enabled_at: dt.datetime | None
     bank_branch: str | None
     bank_account: str | None
     bank_debit_authorized_at: dt.datetime | None
@@ -214,6 +225,12 @@ class PlanType(FromModel, Node):
     @strawberry.field
     async def contract(self, info: Info) -> ContractType | None:
         return await PLAN_CONTRACT.resolve(self, info)
+
+    @strawberry.field(description="Confirmed due-date changes, oldest first.")
+    async def due_date_changes(
+        self, info: Info
+    ) -> list[Annotated[DueDateChangeType, strawberry.lazy("gateway.schema.plan_lifecycle")]]:
+        return await PLAN_DUE_DATE_CHANGES.resolve(self, info)
 
     @strawberry.field
     async def appointments(self, info: Info) -> list[InstallationAppointmentType]:

@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
+from gateway.schema.add_plan import AddPlanMutation, AddPlanQuery
 from gateway.schema.base import Info, Node, model_type
 from gateway.schema.catalog import (
     BankType,
@@ -25,6 +26,7 @@ from gateway.schema.catalog import (
 from gateway.schema.connections import CustomerConnection, CustomerFilter, CustomerOrder
 from gateway.schema.customers import CustomerType
 from gateway.schema.extra_fields import ExtraFieldMutations
+from gateway.schema.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
 from gateway.schema.service_actions import ServiceMutations, ServiceQuery
 from gateway.schema.services import SERVICE_TYPES
 
@@ -119,7 +121,10 @@ class CoreQuery:
 
 
 # Each aggregate contributes its own root fields: add its class to these tuples.
-Query = merge_types("Query", (CoreQuery, ServiceQuery))
-Mutation = merge_types("Mutation", (ExtraFieldMutations, ServiceMutations))
+Query = merge_types("Query", (CoreQuery, ServiceQuery, PlanLifecycleQuery, AddPlanQuery))
+Mutation = merge_types(
+    "Mutation",
+    (ExtraFieldMutations, ServiceMutations, PlanLifecycleMutation, AddPlanMutation),
+)
 
 schema = strawberry.Schema(query=Query, mutation=Mutation, types=list(SERVICE_TYPES.values()))

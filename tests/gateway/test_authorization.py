@@ -172,7 +172,49 @@ _PLAN_ADMIN_ONLY = {
     "reseller": _typename("domainAvailability", "NotAllowed"),
 }
 
+
+def _typename_in(field: str, *expected: str) -> Callable[[dict[str, Any], World], None]:
+    def check(body: dict[str, Any], _w: World) -> None:
+        assert _data(body)[field]["__typename"] in expected, body
+
+    return check
+
+
+PREVIEW = "query ($id: ID!) { dueDateChangePreview(planId: $id, newDueDay: 12) { __typename } }"
+VALIDATE = "query ($id: ID!) { validateAddPlan(input: {customerId: $id}) { __typename } }"
+
 CASES: dict[str, Case] = {
+    # Staff with BILLING preview any plan's due date; nobody else may.
+    "dueDateChangePreview": Case(
+        PREVIEW,
+        lambda w: {"id": _gid("Plan", w.other_plan)},
+        {
+            "staff": _typename_in("dueDateChangePreview", "DueDateChangePreview", "RuleViolation"),
+            "clerk": _typename("dueDateChangePreview", "NotAllowed"),
+            "subscriber": _typename_in("dueDateChangePreview", "NotAllowed", "NotFound"),
+            "reseller": _typename_in("dueDateChangePreview", "NotAllowed", "NotFound"),
+        },
+    ),
+    # The wizard's step check needs PLAN_ADMIN, like addPlan itself.
+    "validateAddPlan": Case(
+        VALIDATE,
+        lambda w: {"id": _gid("Customer", w.other)},
+        {
+            "staff": _typename_in(
+                "validateAddPlan", "AddPlanValid", "ValidationError", "RuleViolation"
+            ),
+            "clerk": _typename("validateAddPlan", "NotAllowed"),
+            "subscriber": _typename("validateAddPlan", "NotAllowed"),
+            "reseller": _typename("validateAddPlan", "NotAllowed"),
+        },
+    ),
+    # A CEP names a street, not anyone's data: every authenticated caller may look one up
+    # (no lookup service is configured here, so the answer is that it is unavailable).
+    "addressByCep": Case(
+        '{ addressByCep(cep: "01310-100") { __typename } }',
+        lambda _w: {},
+        dict.fromkeys(ROLES, _typename("addressByCep", "RuleViolation")),
+    ),
     # Pure helpers every authenticated caller may use (a subscriber choosing a password).
     "generatePassword": Case(
         "{ generatePassword { __typename } }",

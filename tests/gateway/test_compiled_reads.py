@@ -77,6 +77,9 @@ EXCEPTIONS: dict[str, str] = {
     "Query.generatePassword": "no rows: a pure function of its arguments",
     "Query.passwordStrength": "no rows: a pure function of its arguments",
     "Query.domainAvailability": "asks the external domain registry, not the database",
+    "Query.addressByCep": "asks the external CEP lookup service, not the database",
+    "Query.dueDateChangePreview": "computes figures (and a token) in a domain action",
+    "Query.validateAddPlan": "runs the addPlan checks of a domain action",
 }
 SPECIAL = {  # answered by the planner's own root and connection code
     "Query.customers", "Query.customer", "Query.node", "CustomerConnection.edges",

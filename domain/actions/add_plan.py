@@ -1,0 +1,519 @@
+"""Adding a plan (manual 001: the "Novo Plano Cliente" wizard) as one action.
+
+Installation address -> offer -> e-mail and/or RADIUS login -> billing information -> contract
+-> optionally the installation appointment. `check_add_plan` is the whole validation and is
+shared by `add_plan` (which then writes) and the validateAddPlan query (which only checks, and
+may check an incomplete wizard: missing steps are then reported, not refused).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.actions import audit
+from domain.actions.plan_common import (
+    AddressChoice,
+    NewAddress,
+    check_address_choice,
+    materialize_address,
+    now,
+    require,
+    snapshot,
+)
+from domain.actions.plans import (
+    AppointmentInput,
+    BankDetails,
+    ContractInput,
+    check_appointment,
+    check_bank_details,
+    check_contract,
+    check_slot_free,
+    create_appointment,
+)
+from domain.errors import FieldProblem, NotFound, RuleViolation, ValidationFailed
+from domain.identity import Identity, Permission
+from domain.models import (
+    Address,
+    BillingForm,
+    Contract,
+    Customer,
+    EmailAccount,
+    Plan,
+    PlanAddressHistory,
+    PlanOffer,
+    PlanOfferServiceKind,
+    RadiusLogin,
+    TvPackage,
+    TvPackageSubscription,
+)
+from domain.models.enums import (
+    AddressRole,
+    CustomerKind,
+    InactiveReason,
+    PaymentMethod,
+    RegistrationCondition,
+    ServiceKind,
+    SpeedState,
+)
+from domain.ports.cep import CepLookup
+from domain.reads import common
+from domain.reads import plans as reads
+from domain.rules.documents import is_valid_cnpj, is_valid_cpf
+from domain.rules.password_hash import hash_password
+
+AUTO_LOGIN = "auto_generate_radius_login"
+LOGIN_PATTERN = "radius_login_pattern"
+EMAIL_DOMAIN = "email_domain"
+_RADIUS_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
+_EMAIL_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_PHONE_ACCOUNT = re.compile(r"^[0-9]{8,30}$")
+MAX_PASSWORD = 128
+
+
+@dataclass(frozen=True)
+class EmailLogin:
+    login: str
+    password: str
+    domain: str | None = None  # the ISP's own domain (system variable) when not given
+
+
+@dataclass(frozen=True)
+class RadiusLoginInput:
+    password: str
+    login: str | None = None  # generated from the configured pattern when not given
+    domain: str | None = None  # required when the offer requires a domain
+
+
+@dataclass(frozen=True)
+class BillingInput:
+    payment_method: PaymentMethod
+    due_day: int
+    billing_address: AddressChoice | None = None  # the installation address when not given
+    billing_form_id: int | None = None  # the method's default form when not given
+    bank_account: BankDetails | None = None  # bank debit
+    phone_bill_account: str | None = None  # phone-bill debit
+
+
+@dataclass(frozen=True)
+class NewPlan:
+    """Everything the wizard collects; a step not reached yet is None."""
+
+    customer_id: int
+    offer_id: int | None = None
+    installation_address: AddressChoice | None = None
+    email: EmailLogin | None = None
+    radius_login: RadiusLoginInput | None = None
+    billing: BillingInput | None = None
+    contract: ContractInput | None = None
+    installation: AppointmentInput | None = None
+
+
+@dataclass
+class CheckedPlan:
+    """What the checks found, ready to be written."""
+
+    customer: Customer
+    offer: PlanOffer | None = None
+    installation_address: Address | NewAddress | None = None
+    billing_address: Address | NewAddress | None = None
+    billing_form: BillingForm | None = None
+    email_domain: str | None = None
+    auto_login: bool = False
+    missing_steps: list[str] = field(default_factory=list)
+
+
+def _normalize(text: str) -> str:
+    return text.strip().lower()
+
+
+def _check_password(
+    password: str, login: str, path: tuple[str, ...], problems: list[FieldProblem]
+) -> None:
+    if not password or len(password) > MAX_PASSWORD:
+        problems.append(FieldProblem((*path, "password"), f"must be 1 to {MAX_PASSWORD} long"))
+    elif password.lower() == login.lower():
+        problems.append(FieldProblem((*path, "password"), "must not be the login itself"))
+
+
+async def _check_radius(
+    session: AsyncSession,
+    radius: RadiusLoginInput,
+    offer: PlanOffer,
+    checked: CheckedPlan,
+    problems: list[FieldProblem],
+) -> None:
+    path = ("radiusLogin",)
+    if radius.login is None or not radius.login.strip():
+        if await reads.system_variable(session, AUTO_LOGIN) != "true":
+            problems.append(
+                FieldProblem((*path, "login"), "is required (automatic logins are off)")
+            )
+        checked.auto_login = True
+    else:
+        login = _normalize(radius.login)
+        if not _RADIUS_LOGIN.match(login):
+            problems.append(
+                FieldProblem((*path, "login"), "must be 3 to 64 of a-z, 0-9, '.', '_', '-', '@'")
+            )
+        elif await reads.radius_login_taken(session, login):
+            problems.append(FieldProblem((*path, "login"), "is taken"))
+        _check_password(radius.password, login, path, problems)
+    if checked.auto_login:
+        _check_password(radius.password, "", path, problems)
+    if radius.domain is not None and not _DOMAIN.match(_normalize(radius.domain)):
+        problems.append(
+            FieldProblem((*path, "domain"), "must be a domain name, e.g. empresa.com.br")
+        )
+    elif radius.domain is None and offer.requires_domain:
+        problems.append(FieldProblem((*path, "domain"), "is required by the offer"))
+
+
+async def _check_email(
+    session: AsyncSession,
+    email: EmailLogin,
+    checked: CheckedPlan,
+    problems: list[FieldProblem],
+) -> None:
+    path = ("email",)
+    login = _normalize(email.login)
+    domain = (
+        _normalize(email.domain)
+        if email.domain
+        else await reads.system_variable(session, EMAIL_DOMAIN)
+    )
+    if not _EMAIL_LOGIN.match(login):
+        problems.append(
+            FieldProblem((*path, "login"), "must be 1 to 64 of a-z, 0-9, '.', '_', '-'")
+        )
+    if domain is None or not _DOMAIN.match(domain):
+        problems.append(
+            FieldProblem((*path, "domain"), "must be a domain name, e.g. provedor.net.br")
+        )
+    elif _EMAIL_LOGIN.match(login) and await reads.email_taken(session, login, domain):
+        problems.append(FieldProblem((*path, "login"), f"{login}@{domain} is taken"))
+    _check_password(email.password, login, path, problems)
+    checked.email_domain = domain
+
+
+async def _check_billing(
+    session: AsyncSession,
+    billing: BillingInput,
+    new: NewPlan,
+    checked: CheckedPlan,
+    cep_lookup: CepLookup | None,
+    problems: list[FieldProblem],
+) -> None:
+    path = ("billing",)
+    if not 1 <= billing.due_day <= 28:
+        problems.append(FieldProblem((*path, "dueDay"), "must be a day from 1 to 28"))
+    method = billing.payment_method
+    if method is PaymentMethod.BANK_DEBIT:
+        if billing.bank_account is None:
+            problems.append(FieldProblem((*path, "bankAccount"), "is required for bank debit"))
+        else:
+            await check_bank_details(
+                session, billing.bank_account, path=(*path, "bankAccount"), problems=problems
+            )
+    elif billing.bank_account is not None:
+        problems.append(FieldProblem((*path, "bankAccount"), "is only for bank debit"))
+    if method is PaymentMethod.PHONE_BILL_DEBIT:
+        account = (billing.phone_bill_account or "").strip()
+        if not _PHONE_ACCOUNT.match(account):
+            problems.append(
+                FieldProblem(
+                    (*path, "phoneBillAccount"), "is required for phone-bill debit: 8 to 30 digits"
+                )
+            )
+    elif billing.phone_bill_account is not None:
+        problems.append(FieldProblem((*path, "phoneBillAccount"), "is only for phone-bill debit"))
+    if billing.billing_form_id is not None:
+        form = await session.get(BillingForm, billing.billing_form_id)
+        if form is None:
+            problems.append(FieldProblem((*path, "billingFormId"), "is not a billing form"))
+        elif form.payment_method is not method:
+            problems.append(
+                FieldProblem((*path, "billingFormId"), f"is a form for {form.payment_method.name}")
+            )
+        checked.billing_form = form
+    else:
+        checked.billing_form = await reads.default_billing_form(session, method)
+    if billing.billing_address is not None:
+        checked.billing_address = await check_address_choice(
+            session,
+            billing.billing_address,
+            customer_id=new.customer_id,
+            path=(*path, "billingAddress"),
+            cep_lookup=cep_lookup,
+            problems=problems,
+        )
+
+
+async def _registration_rules(session: AsyncSession, customer: Customer, today: dt.date) -> None:
+    """Refuses with the first registration rule (regra de cadastro) the customer fails."""
+    for rule in await reads.active_registration_rules(session):
+        condition = rule.condition
+        if condition is RegistrationCondition.CUSTOMER_HAS_CPF:
+            # A rule about CPFs says nothing about companies, which have a CNPJ instead.
+            ok = customer.kind is not CustomerKind.PERSON or is_valid_cpf(customer.document)
+        elif condition is RegistrationCondition.CUSTOMER_HAS_CNPJ:
+            ok = customer.kind is not CustomerKind.COMPANY or is_valid_cnpj(customer.document)
+        elif condition is RegistrationCondition.CUSTOMER_HAS_EMAIL:
+            ok = bool((customer.email or "").strip())
+        elif condition is RegistrationCondition.CUSTOMER_HAS_PHONE:
+            ok = bool((customer.phone or "").strip() or (customer.mobile_phone or "").strip())
+        elif condition is RegistrationCondition.CUSTOMER_HAS_CONTACT:
+            ok = await reads.contact_count(session, customer.id) > 0
+        elif condition is RegistrationCondition.NO_OVERDUE_RECEIVABLES:
+            ok = not await reads.customer_has_overdue(session, customer.id, today)
+        else:  # a condition this gateway does not know yet refuses, rather than passes
+            ok = False
+        if not ok:
+            raise RuleViolation(condition.name, f"{rule.name}: {rule.message}")
+
+
+async def check_add_plan(
+    session: AsyncSession,
+    new: NewPlan,
+    *,
+    actor: Identity,
+    cep_lookup: CepLookup | None,
+    complete: bool = True,
+    lock_slot: bool = True,
+) -> CheckedPlan:
+    """Every check of adding the plan, in the order a refusal reports them: permission, the
+    customer, every field (one ValidationFailed with all problems), the technician's slot,
+    then the registration rules. With `complete` false, steps not given yet are listed in
+    `missing_steps` instead of refused."""
+    require(actor, Permission.PLAN_ADMIN)
+    customer = await session.get(Customer, new.customer_id)
+    if customer is None:
+        raise NotFound("Customer", new.customer_id)
+    checked = CheckedPlan(customer=customer)
+    problems: list[FieldProblem] = []
+    today = now().date()
+
+    def missing(step: str, path: str) -> None:
+        checked.missing_steps.append(step)
+        if complete:
+            problems.append(FieldProblem((path,), "is required"))
+
+    if new.offer_id is None:
+        missing("offer", "offerId")
+    else:
+        offer = await session.get(PlanOffer, new.offer_id)
+        if offer is None or not offer.active:
+            problems.append(FieldProblem(("offerId",), "is not an offer on sale"))
+        else:
+            checked.offer = offer
+    if new.installation_address is None:
+        missing("installationAddress", "installationAddress")
+    else:
+        checked.installation_address = await check_address_choice(
+            session,
+            new.installation_address,
+            customer_id=customer.id,
+            path=("installationAddress",),
+            cep_lookup=cep_lookup,
+            problems=problems,
+        )
+
+    if checked.offer is not None:
+        allowed = await common.by_keys(
+            session, PlanOfferServiceKind, "offer_id", [checked.offer.id]
+        )
+        kinds = {row.kind for row in allowed}
+        enables = kinds & {ServiceKind.EMAIL, ServiceKind.RADIUS_LOGIN}
+        if new.email is not None and ServiceKind.EMAIL not in kinds:
+            problems.append(FieldProblem(("email",), "the offer does not include e-mail"))
+        elif new.email is not None:
+            await _check_email(session, new.email, checked, problems)
+        if new.radius_login is not None and ServiceKind.RADIUS_LOGIN not in kinds:
+            problems.append(FieldProblem(("radiusLogin",), "the offer does not include a login"))
+        elif new.radius_login is not None:
+            await _check_radius(session, new.radius_login, checked.offer, checked, problems)
+        if enables and new.email is None and new.radius_login is None:
+            # Manual 001, 2.2: the e-mail and/or RADIUS login the offer enables must be added.
+            missing("login", "radiusLogin" if ServiceKind.RADIUS_LOGIN in enables else "email")
+
+    if new.billing is None:
+        missing("billing", "billing")
+    else:
+        await _check_billing(session, new.billing, new, checked, cep_lookup, problems)
+    if new.contract is not None:
+        await check_contract(
+            session, new.contract, plan_id=None, today=today, path=("contract",), problems=problems
+        )
+    if new.installation is not None:
+        await check_appointment(
+            session,
+            new.installation,
+            customer_id=customer.id,
+            today=today,
+            path=("installation",),
+            problems=problems,
+        )
+    if problems:
+        raise ValidationFailed(problems)
+    if new.installation is not None:
+        await check_slot_free(session, new.installation, lock=lock_slot)
+    await _registration_rules(session, customer, today)
+    return checked
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in ascii_text.lower() if ch.isalnum())
+
+
+async def _generated_login(session: AsyncSession, customer: Customer, plan: Plan) -> str:
+    pattern = await reads.system_variable(session, LOGIN_PATTERN) or "{first_name}.{plan_id}"
+    values = {"first_name": _slug(customer.name.split()[0]) or "cliente", "plan_id": str(plan.id)}
+    base = re.sub(r"\{([a-z_]+)\}", lambda m: values.get(m.group(1), ""), pattern).lower()
+    base = re.sub(r"[^a-z0-9._@-]", "", base)[:60] or f"plano.{plan.id}"
+    login, suffix = base, 1
+    while await reads.radius_login_taken(session, login):
+        suffix += 1
+        login = f"{base}-{suffix}"
+    return login
+
+
+PLAN_FIELDS = ("customer_id", "offer_id", "status", "inactive_reason", "payment_method", "due_day")
+
+
+@dataclass
+class AddedPlan:
+    plan: Plan
+    radius_login: str | None
+    email_address: str | None
+
+
+async def add_plan(
+    session: AsyncSession, *, new: NewPlan, cep_lookup: CepLookup | None, actor: Identity
+) -> AddedPlan:
+    """Checks the whole wizard (check_add_plan) and writes the plan, its addresses, logins,
+    default TV package, contract and installation appointment; nothing when any check fails."""
+    checked = await check_add_plan(session, new, actor=actor, cep_lookup=cep_lookup)
+    assert checked.offer is not None and new.billing is not None
+    assert checked.installation_address is not None
+    offer, billing, customer = checked.offer, new.billing, checked.customer
+    installation = await materialize_address(
+        session,
+        customer.id,
+        checked.installation_address,  # type: ignore[arg-type]
+    )
+    billing_address = (
+        await materialize_address(session, customer.id, checked.billing_address)  # type: ignore[arg-type]
+        if checked.billing_address is not None
+        else installation
+    )
+    bank = billing.bank_account
+    plan = Plan(
+        customer_id=customer.id,
+        offer_id=offer.id,
+        status=offer.initial_status,
+        inactive_reason=offer.initial_inactive_reason,
+        installation_address_id=installation.id,
+        billing_address_id=billing_address.id,
+        billing_form_id=checked.billing_form.id if checked.billing_form else None,
+        payment_method=billing.payment_method,
+        due_day=billing.due_day,
+        speed_state=SpeedState.REDUCED
+        if offer.initial_inactive_reason is InactiveReason.SUSPENDED
+        else SpeedState.NORMAL,
+        bank_id=bank.bank_id if bank else None,
+        bank_branch=bank.branch.strip() if bank else None,
+        bank_account=bank.account.strip() if bank else None,
+        phone_bill_account=(billing.phone_bill_account or "").strip() or None,
+    )
+    session.add(plan)
+    await session.flush()
+    at = now()
+    for role, address in (
+        (AddressRole.INSTALLATION, installation),
+        (AddressRole.BILLING, billing_address),
+    ):
+        session.add(
+            PlanAddressHistory(plan_id=plan.id, address_id=address.id, role=role, valid_from=at)
+        )
+
+    radius_login = email_address = None
+    if new.radius_login is not None:
+        radius = new.radius_login
+        radius_login = (
+            await _generated_login(session, customer, plan)
+            if checked.auto_login
+            else _normalize(radius.login or "")
+        )
+        session.add(
+            RadiusLogin(
+                plan_id=plan.id,
+                kind=ServiceKind.RADIUS_LOGIN,
+                login=radius_login,
+                domain=_normalize(radius.domain) if radius.domain else None,
+                password_hash=hash_password(radius.password),
+            )
+        )
+    if new.email is not None:
+        login = _normalize(new.email.login)
+        email_address = f"{login}@{checked.email_domain}"
+        session.add(
+            EmailAccount(
+                plan_id=plan.id,
+                kind=ServiceKind.EMAIL,
+                login=login,
+                domain=checked.email_domain,
+                password_hash=hash_password(new.email.password),
+            )
+        )
+    if offer.is_tv_offer and offer.default_tv_package_id is not None:
+        package = await session.get(TvPackage, offer.default_tv_package_id)
+        assert package is not None
+        # The TV platform learns of it through issue 6's sync of pending subscriptions.
+        session.add(
+            TvPackageSubscription(
+                plan_id=plan.id,
+                package_id=package.id,
+                value=package.value,
+                start_date=at.date(),
+                is_default=True,
+            )
+        )
+    if new.contract is not None:
+        contract = new.contract
+        session.add(
+            Contract(
+                plan_id=plan.id,
+                number=contract.number.strip(),
+                sale_date=contract.sale_date,
+                installation_fee=contract.installation_fee,
+                installation_installments=contract.installation_installments,
+                validity_months=contract.validity_months,
+                template_id=contract.template_id,
+            )
+        )
+    appointment_id = None
+    if new.installation is not None:
+        appointment_id = (await create_appointment(session, plan, new.installation)).id
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="addPlan",
+        target_type="Plan",
+        target_id=plan.id,
+        before=None,
+        after={
+            **snapshot(plan, *PLAN_FIELDS),
+            "radius_login": radius_login,
+            "email": email_address,
+            "contract": new.contract.number.strip() if new.contract else None,
+            "appointment_id": appointment_id,
+        },
+    )
+    return AddedPlan(plan=plan, radius_login=radius_login, email_address=email_address)

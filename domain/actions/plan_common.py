@@ -1,0 +1,263 @@
+"""What every plan action shares: who may act, loading the plan, addresses, audit snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.errors import FieldProblem, NotAllowed, NotFound, RuleViolation
+from domain.identity import Identity, Permission, Role
+from domain.models import Address, Contact, Plan
+from domain.models.base import utcnow
+from domain.models.enums import PlanStatus
+from domain.ports.cep import CepLookup, CepUnavailable, normalize_cep
+from domain.reads import plans as reads
+
+STATES = frozenset(
+    "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()
+)
+
+
+def now() -> dt.datetime:
+    return utcnow()
+
+
+def require(actor: Identity, permission: Permission) -> None:
+    """Refuses anyone but staff holding `permission`."""
+    if not actor.has(permission):
+        raise NotAllowed(
+            f"This action needs the {permission.name} permission.", permission=permission.name
+        )
+
+
+def require_for_plan(actor: Identity, plan: Plan, permission: Permission) -> None:
+    """Staff holding `permission`, or the subscriber whose plan it is."""
+    if actor.role is Role.SUBSCRIBER and actor.customer_id == plan.customer_id:
+        return
+    require(actor, permission)
+
+
+async def load_plan(session: AsyncSession, plan_id: int, *, lock: bool = False) -> Plan:
+    """The plan as stored now (a write checks this version), or NotFound.
+
+    Most actions rely on the version column alone (optimistic). `lock` is for an action whose
+    checks read several rows and must see them as of one moment (changeDueDate).
+    """
+    plan = await reads.plan_for_update(session, plan_id, lock=lock)
+    if plan is None:
+        raise NotFound("Plan", plan_id)
+    return plan
+
+
+def ensure_not_cancelled(plan: Plan) -> None:
+    if plan.status is PlanStatus.CANCELLED:
+        raise RuleViolation(
+            "PLAN_CANCELLED", f"Plan {plan.id} is cancelled, and a cancelled plan is final."
+        )
+
+
+def touch(plan: Plan) -> None:
+    """Bumps the plan's version although no column of it changes.
+
+    Actions that change only rows around the plan (contract, appointment) still take part in
+    its optimistic lock, so two concurrent actions on one plan never both win.
+    """
+    plan.version = plan.version + 1
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "name") and hasattr(value, "value"):  # an enum member
+        return value.name
+    return value
+
+
+def snapshot(row: Any, *names: str) -> dict[str, Any]:
+    """The named attributes of `row` as JSON values, for the audit log."""
+    return {name: _json(getattr(row, name)) for name in names}
+
+
+# ---- addresses (found by CEP, completed by hand) ----
+
+
+@dataclass(frozen=True)
+class NewAddress:
+    """An address to create: the CEP and number at least; the rest comes from the CEP lookup
+    when not given."""
+
+    cep: str
+    number: str
+    complement: str | None = None
+    street: str | None = None
+    district: str | None = None
+    city: str | None = None
+    state: str | None = None
+
+
+@dataclass(frozen=True)
+class AddressChoice:
+    """One of the customer's addresses, or a new one."""
+
+    address_id: int | None = None
+    new: NewAddress | None = None
+
+
+_LIMITS = {"street": 200, "number": 20, "complement": 100, "district": 100, "city": 100}
+_NUMBER = re.compile(r"^[0-9A-Za-z /.-]+$")
+
+
+async def check_new_address(
+    new: NewAddress,
+    *,
+    path: tuple[str, ...],
+    cep_lookup: CepLookup | None,
+    problems: list[FieldProblem],
+) -> NewAddress | None:
+    """The address with the CEP's fields filled in and every field checked; None if invalid."""
+    before = len(problems)
+    cep = normalize_cep(new.cep)
+    if cep is None:
+        problems.append(FieldProblem((*path, "cep"), "must be 8 digits, e.g. 01310-100"))
+        return None
+    fields = {
+        "street": new.street,
+        "district": new.district,
+        "city": new.city,
+        "state": new.state,
+        "complement": new.complement,
+    }
+    if any(not (fields[name] or "").strip() for name in ("street", "district", "city", "state")):
+        if cep_lookup is None:
+            problems.append(FieldProblem((*path, "cep"), "give street, district, city and state"))
+            return None
+        try:
+            found = await cep_lookup.lookup(cep)
+        except CepUnavailable as error:
+            problems.append(
+                FieldProblem(
+                    (*path, "cep"),
+                    f"could not be looked up ({error}); give street, district, city and state",
+                )
+            )
+            return None
+        if found is None:
+            problems.append(FieldProblem((*path, "cep"), f"CEP {cep} was not found"))
+            return None
+        # Not the complement: ViaCEP's "complemento" describes the CEP's range ("lado ímpar"),
+        # the address's complement is by hand.
+        for name in ("street", "district", "city", "state"):
+            if not (fields[name] or "").strip():
+                fields[name] = getattr(found, name)
+    number = new.number.strip()
+    if not number or len(number) > _LIMITS["number"] or not _NUMBER.match(number):
+        problems.append(FieldProblem((*path, "number"), "must be 1 to 20 letters or digits"))
+    for name in ("street", "district", "city", "complement"):
+        value = (fields[name] or "").strip()
+        if len(value) > _LIMITS[name]:
+            problems.append(FieldProblem((*path, name), f"must be at most {_LIMITS[name]} long"))
+        fields[name] = value
+    state = (fields["state"] or "").upper()
+    if state not in STATES:
+        problems.append(FieldProblem((*path, "state"), "must be a Brazilian state, e.g. SP"))
+    if len(problems) > before:
+        return None
+    return NewAddress(
+        cep=cep,
+        number=number,
+        complement=fields["complement"] or None,
+        street=fields["street"],
+        district=fields["district"],
+        city=fields["city"],
+        state=state,
+    )
+
+
+async def check_address_choice(
+    session: AsyncSession,
+    choice: AddressChoice,
+    *,
+    customer_id: int,
+    path: tuple[str, ...],
+    cep_lookup: CepLookup | None,
+    problems: list[FieldProblem],
+) -> Address | NewAddress | None:
+    """The chosen existing address (the customer's own) or the checked new one."""
+    if (choice.address_id is None) == (choice.new is None):
+        problems.append(FieldProblem(path, "give exactly one of addressId and newAddress"))
+        return None
+    if choice.address_id is not None:
+        address = await session.get(Address, choice.address_id)
+        if address is None or address.customer_id != customer_id:
+            problems.append(
+                FieldProblem((*path, "addressId"), "is not one of the customer's addresses")
+            )
+            return None
+        return address
+    assert choice.new is not None
+    return await check_new_address(
+        choice.new, path=(*path, "newAddress"), cep_lookup=cep_lookup, problems=problems
+    )
+
+
+async def materialize_address(
+    session: AsyncSession, customer_id: int, checked: Address | NewAddress
+) -> Address:
+    """The existing address, or the new one inserted for the customer."""
+    if isinstance(checked, Address):
+        return checked
+    address = Address(
+        customer_id=customer_id,
+        cep=checked.cep,
+        street=checked.street,
+        number=checked.number,
+        complement=checked.complement,
+        district=checked.district,
+        city=checked.city,
+        state=checked.state,
+    )
+    session.add(address)
+    await session.flush()
+    return address
+
+
+# ---- contacts ----
+
+
+@dataclass(frozen=True)
+class NewContact:
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    role: str | None = None
+
+
+def check_new_contact(
+    contact: NewContact, *, path: tuple[str, ...], problems: list[FieldProblem]
+) -> None:
+    if not contact.name.strip() or len(contact.name) > 200:
+        problems.append(FieldProblem((*path, "name"), "must be 1 to 200 characters"))
+    if contact.phone is not None and not re.fullmatch(r"\+?[0-9 ()-]{8,20}", contact.phone):
+        problems.append(FieldProblem((*path, "phone"), "must be a phone number"))
+    if contact.email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact.email):
+        problems.append(FieldProblem((*path, "email"), "must be an e-mail address"))
+
+
+async def check_contact_id(
+    session: AsyncSession,
+    contact_id: int,
+    *,
+    customer_id: int,
+    path: tuple[str, ...],
+    problems: list[FieldProblem],
+) -> None:
+    contact = await session.get(Contact, contact_id)
+    if contact is None or contact.customer_id != customer_id:
+        problems.append(FieldProblem(path, "is not one of the customer's contacts"))

@@ -1,0 +1,628 @@
+"""Plan lifecycle actions (manual 001 §5.4; DOMAIN.md §1, §3): status, cancellation, address
+transfer, contract, bank-debit authorization, installation scheduling.
+
+Every action takes the session first and keyword-only arguments, raises domain.errors types,
+writes its audit row and never commits (ADR 0005).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.actions import audit
+from domain.actions.plan_common import (
+    AddressChoice,
+    NewContact,
+    check_address_choice,
+    check_contact_id,
+    check_new_contact,
+    ensure_not_cancelled,
+    load_plan,
+    materialize_address,
+    now,
+    require,
+    snapshot,
+    touch,
+)
+from domain.errors import FieldProblem, InvalidTransition, RuleViolation, ValidationFailed
+from domain.identity import Identity, Permission
+from domain.models import (
+    Bank,
+    Contact,
+    Contract,
+    ContractTemplate,
+    ExtraService,
+    InstallationAppointment,
+    IpAssignment,
+    Plan,
+    PlanAddressHistory,
+    Role,
+    Service,
+    Technician,
+    TvPoint,
+    TvPointHistory,
+)
+from domain.models.enums import (
+    AddressRole,
+    AntivirusStatus,
+    AppointmentStatus,
+    InactiveReason,
+    PaymentMethod,
+    PlanStatus,
+    ServiceKind,
+    ServiceStatus,
+    SpeedState,
+    TvPointEvent,
+    TvPointStatus,
+)
+from domain.ports.cep import CepLookup
+from domain.reads import plans as reads
+from domain.rules.plan_status import state_name, transition_allowed
+
+PLAN_FIELDS = (
+    "status",
+    "inactive_reason",
+    "speed_state",
+    "due_day",
+    "payment_method",
+    "installation_address_id",
+    "billing_address_id",
+    "cancel_reason",
+)
+# Services that end as CANCELLED when their plan is cancelled; every other kind is DISABLED.
+CANCELLED_KINDS = frozenset({ServiceKind.EXTRA_SERVICE, ServiceKind.ANTIVIRUS})
+MAX_REASON = 500
+
+
+# ---- status ----
+
+
+def _apply_status(plan: Plan, status: PlanStatus, reason: InactiveReason | None) -> None:
+    plan.status, plan.inactive_reason = status, reason
+    if status is PlanStatus.ACTIVE:
+        # Back to normal: a temporary restoration or enablement has nothing left to do.
+        plan.speed_state = SpeedState.NORMAL
+        plan.speed_restored_until = None
+        plan.enabled_until = None
+    elif reason is InactiveReason.SUSPENDED:
+        plan.speed_state = SpeedState.REDUCED
+
+
+async def change_plan_status(
+    session: AsyncSession,
+    *,
+    plan_id: int,
+    status: PlanStatus,
+    inactive_reason: InactiveReason | None = None,
+    cancel_reason: str | None = None,
+    actor: Identity,
+) -> Plan:
+    """Moves the plan to `status`; only the transitions of plan_status.ALLOWED.
+
+    Going to CANCELLED is `cancel_plan` (it ends every service), so it needs `cancel_reason`.
+    """
+    require(actor, Permission.PLAN_ADMIN)
+    if status is PlanStatus.INACTIVE and inactive_reason is None:
+        raise ValidationFailed.one("inactiveReason", "an inactive plan needs a reason")
+    if status is not PlanStatus.INACTIVE and inactive_reason is not None:
+        raise ValidationFailed.one("inactiveReason", "only an inactive plan has a reason")
+    if status is PlanStatus.CANCELLED:
+        return (
+            await cancel_plan(session, plan_id=plan_id, reason=cancel_reason or "", actor=actor)
+        ).plan
+    plan = await load_plan(session, plan_id)
+    if not transition_allowed(plan.status, plan.inactive_reason, status, inactive_reason):
+        raise InvalidTransition(
+            "Plan",
+            state_name(plan.status, plan.inactive_reason),
+            state_name(status, inactive_reason),
+        )
+    before = snapshot(plan, *PLAN_FIELDS)
+    _apply_status(plan, status, inactive_reason)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="changePlanStatus",
+        target_type="Plan",
+        target_id=plan.id,
+        before=before,
+        after=snapshot(plan, *PLAN_FIELDS),
+    )
+    return plan
+
+
+# ---- cancellation ----
+
+
+@dataclass
+class Cancellation:
+    """A cancelled plan and everything its cancellation ended."""
+
+    plan: Plan
+    ended_services: list[Service] = field(default_factory=list)
+    removed_tv_points: list[TvPoint] = field(default_factory=list)
+    dropped_installments: int = 0
+    ended_tv_packages: int = 0
+    cancelled_appointments: int = 0
+
+
+async def cancel_plan(
+    session: AsyncSession, *, plan_id: int, reason: str, actor: Identity
+) -> Cancellation:
+    """Cancels the plan and ends everything on it in the same transaction.
+
+    Logins, e-mails and every other service are disabled (an IP goes back to its pool); extra
+    services and antivirus licences are cancelled, and the extra services' installments not
+    billed yet are dropped; TV points are removed (with a history row) and TV packages end;
+    scheduled installations are cancelled. CANCELLED is final.
+    """
+    require(actor, Permission.PLAN_ADMIN)
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise ValidationFailed.one("reason", f"must be 1 to {MAX_REASON} characters")
+    plan = await load_plan(session, plan_id)
+    if plan.status is PlanStatus.CANCELLED:
+        raise InvalidTransition("Plan", PlanStatus.CANCELLED.name, PlanStatus.CANCELLED.name)
+    before = snapshot(plan, *PLAN_FIELDS)
+    at = now()
+    result = Cancellation(plan=plan)
+
+    services = await reads.live_services(session, plan.id)
+    for service in services:
+        service.status = (
+            ServiceStatus.CANCELLED if service.kind in CANCELLED_KINDS else ServiceStatus.DISABLED
+        )
+        service.ended_at = at
+        if isinstance(service, IpAssignment) and service.released_at is None:
+            service.released_at = at
+        if service.kind is ServiceKind.ANTIVIRUS:
+            service.license_status = AntivirusStatus.SUSPENDED  # type: ignore[attr-defined]
+    result.ended_services = services
+    extra_ids = [s.id for s in services if isinstance(s, ExtraService)]
+    for receivable in await reads.unbilled_installments(session, extra_ids):
+        await session.delete(receivable)
+        result.dropped_installments += 1
+
+    for point in await reads.active_tv_points(session, plan.id):
+        point.status, point.removed_at = TvPointStatus.REMOVED, at
+        session.add(
+            TvPointHistory(
+                tv_point_id=point.id,
+                event=TvPointEvent.REMOVED,
+                from_location_id=point.location_id,
+                from_equipment_id=point.equipment_id,
+                detail=f"Plano cancelado: {reason}",
+                actor=actor.subject,
+                at=at,
+            )
+        )
+        result.removed_tv_points.append(point)
+    for subscription in await reads.current_tv_packages(session, plan.id):
+        subscription.end_date = max(at.date(), subscription.start_date)
+        result.ended_tv_packages += 1
+    for appointment in await reads.scheduled_appointments(session, plan.id):
+        appointment.status = AppointmentStatus.CANCELLED
+        result.cancelled_appointments += 1
+
+    plan.status, plan.inactive_reason = PlanStatus.CANCELLED, None
+    plan.cancelled_at, plan.cancel_reason = at, reason
+    plan.speed_restored_until = plan.enabled_until = None
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="cancelPlan",
+        target_type="Plan",
+        target_id=plan.id,
+        before=before,
+        after={
+            **snapshot(plan, *PLAN_FIELDS),
+            "ended_service_ids": [s.id for s in services],
+            "removed_tv_point_ids": [p.id for p in result.removed_tv_points],
+            "dropped_installments": result.dropped_installments,
+            "ended_tv_packages": result.ended_tv_packages,
+            "cancelled_appointments": result.cancelled_appointments,
+        },
+    )
+    return result
+
+
+# ---- address transfer ----
+
+
+async def transfer_address(
+    session: AsyncSession,
+    *,
+    plan_id: int,
+    address: AddressChoice,
+    role: AddressRole = AddressRole.INSTALLATION,
+    cep_lookup: CepLookup | None,
+    actor: Identity,
+) -> Plan:
+    """Moves the plan's installation (or billing) address to a new or existing one; the old
+    one stays in the plan's address history with the time it stopped being valid."""
+    require(actor, Permission.PLAN_ADMIN)
+    plan = await load_plan(session, plan_id)
+    ensure_not_cancelled(plan)
+    problems: list[FieldProblem] = []
+    checked = await check_address_choice(
+        session,
+        address,
+        customer_id=plan.customer_id,
+        path=("address",),
+        cep_lookup=cep_lookup,
+        problems=problems,
+    )
+    if problems or checked is None:
+        raise ValidationFailed(problems)
+    column = "installation_address_id" if role is AddressRole.INSTALLATION else "billing_address_id"
+    current_id = getattr(plan, column)
+    if getattr(checked, "id", None) == current_id:
+        raise ValidationFailed.one("address.addressId", "is already the plan's address")
+    before = snapshot(plan, *PLAN_FIELDS)
+    target = await materialize_address(session, plan.customer_id, checked)
+    at = now()
+    for row in await _open_history(session, plan.id, role):
+        row.valid_to = at
+    session.add(PlanAddressHistory(plan_id=plan.id, address_id=target.id, role=role, valid_from=at))
+    setattr(plan, column, target.id)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="transferAddress",
+        target_type="Plan",
+        target_id=plan.id,
+        before=before,
+        after=snapshot(plan, *PLAN_FIELDS),
+    )
+    return plan
+
+
+async def _open_history(
+    session: AsyncSession, plan_id: int, role: AddressRole
+) -> list[PlanAddressHistory]:
+    statement = select(PlanAddressHistory).where(
+        PlanAddressHistory.plan_id == plan_id,
+        PlanAddressHistory.role == role,
+        PlanAddressHistory.valid_to.is_(None),
+    )
+    return list(await session.scalars(statement))
+
+
+# ---- contract ----
+
+
+@dataclass(frozen=True)
+class ContractInput:
+    number: str
+    sale_date: dt.date
+    installation_fee: Decimal
+    installation_installments: int
+    validity_months: int
+    template_id: int | None
+
+
+async def check_contract(
+    session: AsyncSession,
+    contract: ContractInput,
+    *,
+    plan_id: int | None,
+    today: dt.date,
+    path: tuple[str, ...],
+    problems: list[FieldProblem],
+) -> None:
+    """Appends what is wrong with the contract details (the number is unique across plans)."""
+    number = contract.number.strip()
+    if not number or len(number) > 40:
+        problems.append(FieldProblem((*path, "number"), "must be 1 to 40 characters"))
+    else:
+        owner = await reads.contract_number_owner(session, number)
+        if owner is not None and owner != plan_id:
+            problems.append(FieldProblem((*path, "number"), "is another plan's contract number"))
+    if contract.sale_date > today:
+        problems.append(FieldProblem((*path, "saleDate"), "cannot be in the future"))
+    fee = contract.installation_fee
+    if not fee.is_finite() or fee < 0 or fee != fee.quantize(Decimal("0.01")) or fee >= 10**10:
+        problems.append(
+            FieldProblem((*path, "installationFee"), "must be an amount of at least 0.00")
+        )
+    if not 1 <= contract.installation_installments <= 24:
+        problems.append(FieldProblem((*path, "installationInstallments"), "must be 1 to 24"))
+    if not 1 <= contract.validity_months <= 120:
+        problems.append(FieldProblem((*path, "validityMonths"), "must be 1 to 120 months"))
+    if contract.template_id is not None:
+        template = await session.get(ContractTemplate, contract.template_id)
+        if template is None or not template.active:
+            problems.append(FieldProblem((*path, "templateId"), "is not an active template"))
+
+
+def _contract_values(contract: ContractInput) -> dict[str, object]:
+    return {
+        "number": contract.number.strip(),
+        "sale_date": contract.sale_date,
+        "installation_fee": contract.installation_fee,
+        "installation_installments": contract.installation_installments,
+        "validity_months": contract.validity_months,
+        "template_id": contract.template_id,
+    }
+
+
+CONTRACT_FIELDS = (
+    "number",
+    "sale_date",
+    "installation_fee",
+    "installation_installments",
+    "validity_months",
+    "template_id",
+)
+
+
+async def set_contract(
+    session: AsyncSession, *, plan_id: int, contract: ContractInput, actor: Identity
+) -> tuple[Plan, Contract]:
+    """Adds the plan's service contract, or changes it (manual 001, 5.4.1.1.1.1)."""
+    require(actor, Permission.PLAN_ADMIN)
+    plan = await load_plan(session, plan_id)
+    ensure_not_cancelled(plan)
+    problems: list[FieldProblem] = []
+    await check_contract(
+        session,
+        contract,
+        plan_id=plan.id,
+        today=now().date(),
+        path=("contract",),
+        problems=problems,
+    )
+    if problems:
+        raise ValidationFailed(problems)
+    row = await reads.contract_of_plan(session, plan.id)
+    before = None if row is None else snapshot(row, *CONTRACT_FIELDS)
+    if row is None:
+        row = Contract(plan_id=plan.id, **_contract_values(contract))
+        session.add(row)
+    else:
+        for name, value in _contract_values(contract).items():
+            setattr(row, name, value)
+    touch(plan)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="setContract",
+        target_type="Plan",
+        target_id=plan.id,
+        before=before,
+        after=snapshot(row, *CONTRACT_FIELDS),
+    )
+    return plan, row
+
+
+# ---- bank debit ----
+
+_BRANCH = re.compile(r"^[0-9]{1,5}(-[0-9Xx])?$")
+_ACCOUNT = re.compile(r"^[0-9]{1,18}(-[0-9Xx])?$")
+
+
+@dataclass(frozen=True)
+class BankDetails:
+    bank_id: int
+    branch: str
+    account: str
+
+
+async def check_bank_details(
+    session: AsyncSession,
+    details: BankDetails,
+    *,
+    path: tuple[str, ...],
+    problems: list[FieldProblem],
+) -> None:
+    if await session.get(Bank, details.bank_id) is None:
+        problems.append(FieldProblem((*path, "bankId"), "is not a known bank"))
+    if not _BRANCH.match(details.branch.strip()):
+        problems.append(FieldProblem((*path, "branch"), "must be a branch number, e.g. 1234-5"))
+    if not _ACCOUNT.match(details.account.strip()):
+        problems.append(FieldProblem((*path, "account"), "must be an account number, e.g. 12345-6"))
+
+
+async def authorize_bank_debit(
+    session: AsyncSession, *, plan_id: int, details: BankDetails, actor: Identity
+) -> Plan:
+    """Records the customer's authorization to debit the bank account (manual 001, 5.4.1.1.4).
+
+    The plan's payment method becomes bank debit, with the catalog's bank-debit billing form
+    when its current form is for another method (ADR 0040).
+    """
+    require(actor, Permission.BILLING)
+    plan = await load_plan(session, plan_id)
+    ensure_not_cancelled(plan)
+    problems: list[FieldProblem] = []
+    await check_bank_details(session, details, path=(), problems=problems)
+    if problems:
+        raise ValidationFailed(problems)
+    fields = (*PLAN_FIELDS, "bank_id", "bank_branch", "bank_account", "billing_form_id")
+    before = snapshot(plan, *fields)
+    plan.bank_id = details.bank_id
+    plan.bank_branch, plan.bank_account = details.branch.strip(), details.account.strip()
+    plan.bank_debit_authorized_at = now()
+    if plan.payment_method is not PaymentMethod.BANK_DEBIT:
+        plan.payment_method = PaymentMethod.BANK_DEBIT
+        form = await reads.default_billing_form(session, PaymentMethod.BANK_DEBIT)
+        plan.billing_form_id = form.id if form is not None else None
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="authorizeBankDebit",
+        target_type="Plan",
+        target_id=plan.id,
+        before=before,
+        after=snapshot(plan, *fields, "bank_debit_authorized_at"),
+    )
+    return plan
+
+
+# ---- installation appointment ----
+
+
+@dataclass(frozen=True)
+class AppointmentInput:
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    technician_id: int | None = None
+    role_id: int | None = None
+    contact_id: int | None = None
+    new_contact: NewContact | None = None
+    notes: str | None = None
+
+
+async def check_appointment(
+    session: AsyncSession,
+    appointment: AppointmentInput,
+    *,
+    customer_id: int,
+    today: dt.date,
+    path: tuple[str, ...],
+    problems: list[FieldProblem],
+) -> None:
+    """Appends what is wrong with the appointment's fields (the slot is checked apart)."""
+    if (appointment.technician_id is None) == (appointment.role_id is None):
+        problems.append(FieldProblem(path, "give exactly one of technicianId and roleId"))
+    elif appointment.technician_id is not None:
+        technician = await session.get(Technician, appointment.technician_id)
+        if technician is None or not technician.active:
+            problems.append(FieldProblem((*path, "technicianId"), "is not an active technician"))
+    elif await session.get(Role, appointment.role_id) is None:
+        problems.append(FieldProblem((*path, "roleId"), "is not a known role"))
+    if appointment.date < today:
+        problems.append(FieldProblem((*path, "date"), "cannot be in the past"))
+    if appointment.start_time >= appointment.end_time:
+        problems.append(FieldProblem((*path, "endTime"), "must be after the start time"))
+    if appointment.contact_id is not None and appointment.new_contact is not None:
+        problems.append(FieldProblem(path, "give at most one of contactId and newContact"))
+    elif appointment.contact_id is not None:
+        await check_contact_id(
+            session,
+            appointment.contact_id,
+            customer_id=customer_id,
+            path=(*path, "contactId"),
+            problems=problems,
+        )
+    elif appointment.new_contact is not None:
+        check_new_contact(appointment.new_contact, path=(*path, "newContact"), problems=problems)
+    if appointment.notes is not None and len(appointment.notes) > 2000:
+        problems.append(FieldProblem((*path, "notes"), "must be at most 2000 characters"))
+
+
+async def check_slot_free(
+    session: AsyncSession, appointment: AppointmentInput, *, lock: bool = True
+) -> None:
+    """Refuses a slot that overlaps another scheduled installation of the same technician."""
+    if appointment.technician_id is None:
+        return
+    if lock:
+        # On PostgreSQL the technician's row lock serializes two schedulers of one technician,
+        # so both cannot see the slot free; SQLite serializes writers anyway.
+        await session.execute(
+            select(Technician.id)
+            .where(Technician.id == appointment.technician_id)
+            .with_for_update()
+        )
+    clash = await reads.overlapping_appointment(
+        session,
+        technician_id=appointment.technician_id,
+        date=appointment.date,
+        start=appointment.start_time,
+        end=appointment.end_time,
+    )
+    if clash is not None:
+        raise RuleViolation(
+            "TECHNICIAN_SLOT_TAKEN",
+            f"The technician already has an installation on {clash.date:%Y-%m-%d} from "
+            f"{clash.start_time:%H:%M} to {clash.end_time:%H:%M}; slots never overlap.",
+        )
+
+
+async def create_appointment(
+    session: AsyncSession, plan: Plan, appointment: AppointmentInput
+) -> InstallationAppointment:
+    contact_id = appointment.contact_id
+    if appointment.new_contact is not None:
+        contact = Contact(
+            customer_id=plan.customer_id,
+            name=appointment.new_contact.name.strip(),
+            phone=appointment.new_contact.phone,
+            email=appointment.new_contact.email,
+            role=appointment.new_contact.role,
+        )
+        session.add(contact)
+        await session.flush()
+        contact_id = contact.id
+    row = InstallationAppointment(
+        plan_id=plan.id,
+        technician_id=appointment.technician_id,
+        role_id=appointment.role_id,
+        contact_id=contact_id,
+        date=appointment.date,
+        start_time=appointment.start_time,
+        end_time=appointment.end_time,
+        status=AppointmentStatus.SCHEDULED,
+        notes=appointment.notes,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+APPOINTMENT_FIELDS = (
+    "technician_id",
+    "role_id",
+    "contact_id",
+    "date",
+    "start_time",
+    "end_time",
+    "status",
+)
+
+
+async def schedule_installation(
+    session: AsyncSession, *, plan_id: int, appointment: AppointmentInput, actor: Identity
+) -> tuple[Plan, InstallationAppointment]:
+    """Schedules the plan's installation for a technician or a role (manual 001, §5)."""
+    require(actor, Permission.PLAN_ADMIN)
+    plan = await load_plan(session, plan_id)
+    ensure_not_cancelled(plan)
+    problems: list[FieldProblem] = []
+    await check_appointment(
+        session,
+        appointment,
+        customer_id=plan.customer_id,
+        today=now().date(),
+        path=("appointment",),
+        problems=problems,
+    )
+    if problems:
+        raise ValidationFailed(problems)
+    await check_slot_free(session, appointment)
+    row = await create_appointment(session, plan, appointment)
+    touch(plan)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="scheduleInstallation",
+        target_type="Plan",
+        target_id=plan.id,
+        before=None,
+        after={"appointment_id": row.id, **snapshot(row, *APPOINTMENT_FIELDS)},
+    )
+    return plan, row

@@ -1,0 +1,220 @@
+"""Reads the plan lifecycle actions need: a plan's live parts, limits, catalog look-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import with_polymorphic
+
+from domain.models import (
+    BillingForm,
+    Contact,
+    Contract,
+    DueDateChange,
+    EmailAccount,
+    InstallationAppointment,
+    Plan,
+    RadiusLogin,
+    Receivable,
+    RegistrationRule,
+    Service,
+    SystemVariable,
+    TvPackageSubscription,
+    TvPoint,
+)
+from domain.models.enums import (
+    AppointmentStatus,
+    PaymentMethod,
+    ReceivableOrigin,
+    ReceivableStatus,
+    ServiceStatus,
+    TvPointStatus,
+)
+
+_ANY_SERVICE = with_polymorphic(Service, "*")
+
+
+async def plan_for_update(
+    session: AsyncSession, plan_id: int, *, lock: bool = False
+) -> Plan | None:
+    """The plan, read afresh from the database (its version is what a write will check);
+    with `lock`, its row is locked until the transaction ends (PostgreSQL; SQLite has one
+    writer at a time anyway)."""
+    statement = select(Plan).where(Plan.id == plan_id).execution_options(populate_existing=True)
+    if lock:
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def live_services(session: AsyncSession, plan_id: int) -> list[Service]:
+    """The plan's services that are not ended yet, each as its kind's class."""
+    statement = (
+        select(_ANY_SERVICE)
+        .where(
+            _ANY_SERVICE.plan_id == plan_id,
+            _ANY_SERVICE.status.in_([ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED]),
+        )
+        .order_by(_ANY_SERVICE.id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def unbilled_installments(
+    session: AsyncSession, extra_service_ids: Sequence[int]
+) -> list[Receivable]:
+    """Open installments of these extra services that no boleto or invoice carried yet."""
+    if not extra_service_ids:
+        return []
+    statement = select(Receivable).where(
+        Receivable.extra_service_id.in_(list(extra_service_ids)),
+        Receivable.billed_at.is_(None),
+        Receivable.status == ReceivableStatus.OPEN,
+    )
+    return list(await session.scalars(statement))
+
+
+async def active_tv_points(session: AsyncSession, plan_id: int) -> list[TvPoint]:
+    statement = (
+        select(TvPoint)
+        .where(TvPoint.plan_id == plan_id, TvPoint.status == TvPointStatus.ACTIVE)
+        .order_by(TvPoint.id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def current_tv_packages(session: AsyncSession, plan_id: int) -> list[TvPackageSubscription]:
+    statement = select(TvPackageSubscription).where(
+        TvPackageSubscription.plan_id == plan_id, TvPackageSubscription.end_date.is_(None)
+    )
+    return list(await session.scalars(statement))
+
+
+async def scheduled_appointments(
+    session: AsyncSession, plan_id: int
+) -> list[InstallationAppointment]:
+    statement = select(InstallationAppointment).where(
+        InstallationAppointment.plan_id == plan_id,
+        InstallationAppointment.status == AppointmentStatus.SCHEDULED,
+    )
+    return list(await session.scalars(statement))
+
+
+async def overlapping_appointment(
+    session: AsyncSession,
+    *,
+    technician_id: int,
+    date: dt.date,
+    start: dt.time,
+    end: dt.time,
+) -> InstallationAppointment | None:
+    """A scheduled appointment of the technician on `date` whose slot overlaps [start, end)."""
+    statement = (
+        select(InstallationAppointment)
+        .where(
+            InstallationAppointment.technician_id == technician_id,
+            InstallationAppointment.date == date,
+            InstallationAppointment.status == AppointmentStatus.SCHEDULED,
+            InstallationAppointment.start_time < end,
+            InstallationAppointment.end_time > start,
+        )
+        .order_by(InstallationAppointment.start_time)
+        .limit(1)
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def oldest_overdue_due_date(
+    session: AsyncSession, plan_id: int, today: dt.date
+) -> dt.date | None:
+    """The due date of the plan's oldest open receivable that is past due, if any."""
+    statement = select(func.min(Receivable.due_date)).where(
+        Receivable.plan_id == plan_id,
+        Receivable.status == ReceivableStatus.OPEN,
+        Receivable.due_date < today,
+    )
+    return await session.scalar(statement)
+
+
+async def customer_has_overdue(session: AsyncSession, customer_id: int, today: dt.date) -> bool:
+    statement = select(
+        exists().where(
+            Receivable.customer_id == customer_id,
+            Receivable.status == ReceivableStatus.OPEN,
+            Receivable.due_date < today,
+        )
+    )
+    return bool(await session.scalar(statement))
+
+
+async def generated_cycle_due_dates(
+    session: AsyncSession, plan_id: int, since: dt.date
+) -> set[dt.date]:
+    """Due dates of the plan's cycle receivables from `since` on (generated already)."""
+    cycles = select(Receivable.due_date).where(
+        Receivable.plan_id == plan_id,
+        Receivable.origin == ReceivableOrigin.PLAN_CYCLE,
+        Receivable.due_date >= since,
+    )
+    return set(await session.scalars(cycles))
+
+
+async def pending_due_date_change(session: AsyncSession, plan_id: int) -> DueDateChange | None:
+    """A confirmed change whose figures the billing run has not applied yet."""
+    statement = (
+        select(DueDateChange)
+        .where(DueDateChange.plan_id == plan_id, DueDateChange.receivable_id.is_(None))
+        .order_by(DueDateChange.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def system_variable(session: AsyncSession, key: str) -> str | None:
+    return await session.scalar(select(SystemVariable.value).where(SystemVariable.key == key))
+
+
+async def default_billing_form(session: AsyncSession, method: PaymentMethod) -> BillingForm | None:
+    statement = (
+        select(BillingForm)
+        .where(BillingForm.payment_method == method)
+        .order_by(BillingForm.id)
+        .limit(1)
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def contract_number_owner(session: AsyncSession, number: str) -> int | None:
+    """The plan whose contract has this number, if any."""
+    return await session.scalar(select(Contract.plan_id).where(Contract.number == number))
+
+
+async def contract_of_plan(session: AsyncSession, plan_id: int) -> Contract | None:
+    return (await session.scalars(select(Contract).where(Contract.plan_id == plan_id))).first()
+
+
+async def radius_login_taken(session: AsyncSession, login: str) -> bool:
+    return bool(await session.scalar(select(exists().where(RadiusLogin.login == login))))
+
+
+async def email_taken(session: AsyncSession, login: str, domain: str) -> bool:
+    statement = select(
+        exists().where(and_(EmailAccount.login == login, EmailAccount.domain == domain))
+    )
+    return bool(await session.scalar(statement))
+
+
+async def active_registration_rules(session: AsyncSession) -> list[RegistrationRule]:
+    statement = (
+        select(RegistrationRule)
+        .where(RegistrationRule.active.is_(True))
+        .order_by(RegistrationRule.id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def contact_count(session: AsyncSession, customer_id: int) -> int:
+    statement = select(func.count()).select_from(Contact).where(Contact.customer_id == customer_id)
+    return int(await session.scalar(statement) or 0)

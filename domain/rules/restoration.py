@@ -1,0 +1,52 @@
+"""Limits of a temporary speed restoration or a temporary enablement (pure functions).
+
+DOMAIN.md §3: allowed only if the offer allows it (restoration); it lasts N days (a system
+setting); a new one only after the billing form's minimum interval; refused once the overdue
+receivable is more than the billing form's maximum days past due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Which limit refused, why, and when the next attempt may succeed (None: not by waiting)."""
+
+    rule: str
+    message: str
+    next_allowed_at: dt.datetime | None = None
+
+
+def check_limits(
+    *,
+    what: str,
+    now: dt.datetime,
+    last_at: dt.datetime | None,
+    min_interval_days: int,
+    oldest_overdue: dt.date | None,
+    max_days_overdue: int,
+) -> Refusal | None:
+    """The first limit that refuses `what` now, or None when every limit allows it."""
+    if last_at is not None:
+        next_at = last_at + dt.timedelta(days=min_interval_days)
+        if now < next_at:
+            return Refusal(
+                "MIN_INTERVAL",
+                f"A {what} was done on {last_at:%Y-%m-%d %H:%M} UTC; the billing form allows "
+                f"one every {min_interval_days} days, so the next is allowed from "
+                f"{next_at:%Y-%m-%d %H:%M} UTC.",
+                next_at,
+            )
+    if oldest_overdue is not None:
+        days = (now.date() - oldest_overdue).days
+        if days > max_days_overdue:
+            return Refusal(
+                "MAX_DAYS_OVERDUE",
+                f"The oldest open receivable fell due on {oldest_overdue:%Y-%m-%d}, {days} days "
+                f"ago; the billing form allows a {what} up to {max_days_overdue} days past due. "
+                "It is allowed again once that receivable is paid.",
+            )
+    return None
