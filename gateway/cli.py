@@ -1,4 +1,4 @@
-"""The `gateway` command: serve | migrate | seed | schema."""
+"""The `gateway` command: serve | migrate | seed | schema | simulate | worker | billing."""
 
 from __future__ import annotations
 
@@ -144,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the GraphQL SDL")
     schema.set_defaults(run=cmd_schema)
+
+    from gateway import tv_cli
+
+    tv_cli.register(commands)
     return parser
 
 

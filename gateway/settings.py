@@ -23,6 +23,13 @@ class Settings:
     default_page_size: int = 20
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
+    # The TV platform (Beenius-style REST API); `gateway simulate tv` serves a stand-in here.
+    tv_platform_url: str = "http://127.0.0.1:8100"
+    tv_platform_api_key: str | None = None
+    tv_platform_timeout: float = 5.0
+    # "in-process": the app delivers outbox messages itself; "off": run `gateway worker`.
+    outbox_worker: str = "in-process"
+    outbox_poll_seconds: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -44,5 +51,14 @@ class Settings:
             "max_page_size": int(env.get("GATEWAY_MAX_PAGE_SIZE", base.max_page_size)),
             "max_body_bytes": int(env.get("GATEWAY_MAX_BODY_BYTES", base.max_body_bytes)),
             "db_pool_size": int(env.get("GATEWAY_DB_POOL_SIZE", base.db_pool_size)),
+            "tv_platform_url": env.get("GATEWAY_TV_PLATFORM_URL", base.tv_platform_url),
+            "tv_platform_api_key": env.get("GATEWAY_TV_PLATFORM_API_KEY") or None,
+            "tv_platform_timeout": float(
+                env.get("GATEWAY_TV_PLATFORM_TIMEOUT", base.tv_platform_timeout)
+            ),
+            "outbox_worker": env.get("GATEWAY_OUTBOX_WORKER", base.outbox_worker),
+            "outbox_poll_seconds": float(
+                env.get("GATEWAY_OUTBOX_POLL_SECONDS", base.outbox_poll_seconds)
+            ),
         }
         return replace(base, **{**values, **overrides})

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.schema.base import (
+    BillingEventStatus,
     CustomerKind,
     ExtraFieldType,
     FromModel,
@@ -19,6 +20,7 @@ from gateway.schema.base import (
 
 if TYPE_CHECKING:
     from gateway.schema.billing import ReceivableType
+    from gateway.schema.billing_events import BillingEventType
     from gateway.schema.plans import PlanType
 
 
@@ -103,3 +105,15 @@ class CustomerType(FromModel, Node):
         if status is not None:
             rows = [row for row in rows if row.status in status]
         return ReceivableType.from_models(sorted(rows, key=lambda r: (r.due_date, r.id)))
+
+    @strawberry.field(
+        description="Charges of the customer's plans waiting for, or made by, billing."
+    )
+    async def billing_events(
+        self,
+        info: Info,
+        status: list[BillingEventStatus] | None = None,
+    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
+        from gateway.schema.billing_events import customer_billing_events
+
+        return await customer_billing_events(info, self.database_id, status)

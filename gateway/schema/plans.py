@@ -11,6 +11,7 @@ import strawberry
 from gateway.schema.base import (
     AddressRole,
     AppointmentStatus,
+    BillingEventStatus,
     FromModel,
     InactiveReason,
     Info,
@@ -33,6 +34,7 @@ from gateway.schema.customers import AddressType, ContactType, ExtraFieldEntry
 
 if TYPE_CHECKING:
     from gateway.schema.billing import ReceivableType
+    from gateway.schema.billing_events import BillingEventType
     from gateway.schema.customers import CustomerType
     from gateway.schema.services import ServiceInterface
     from gateway.schema.tv import TvPackageSubscriptionType, TvPointType
@@ -223,3 +225,13 @@ class PlanType(FromModel, Node):
         if status is not None:
             rows = [row for row in rows if row.status in status]
         return ReceivableType.from_models(sorted(rows, key=lambda r: (r.due_date, r.id)))
+
+    @strawberry.field(description="Charges waiting for, or made by, the billing run.")
+    async def billing_events(
+        self,
+        info: Info,
+        status: list[BillingEventStatus] | None = None,
+    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
+        from gateway.schema.billing_events import plan_billing_events
+
+        return await plan_billing_events(info, self.database_id, status)

@@ -10,6 +10,7 @@ from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
 from gateway.schema.base import Info, Node
+from gateway.schema.billing_events import BillingRunMutations
 from gateway.schema.catalog import (
     BankType,
     BillingFormType,
@@ -24,6 +25,7 @@ from gateway.schema.connections import CustomerConnection, CustomerFilter, Custo
 from gateway.schema.customers import CustomerType
 from gateway.schema.extra_fields import ExtraFieldMutations
 from gateway.schema.services import SERVICE_TYPES
+from gateway.schema.tv_actions import TvMutations, TvQuery
 
 
 @strawberry.type
@@ -95,7 +97,7 @@ class CoreQuery:
 
 
 # Each aggregate contributes its own root fields: add its class to these tuples.
-Query = merge_types("Query", (CoreQuery,))
-Mutation = merge_types("Mutation", (ExtraFieldMutations,))
+Query = merge_types("Query", (CoreQuery, TvQuery))
+Mutation = merge_types("Mutation", (ExtraFieldMutations, TvMutations, BillingRunMutations))
 
 schema = strawberry.Schema(query=Query, mutation=Mutation, types=list(SERVICE_TYPES.values()))

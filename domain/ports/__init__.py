@@ -1,0 +1,1 @@
+"""Interfaces of external systems, and the HTTP clients that implement them."""

@@ -1,0 +1,1 @@
+"""Small servers that stand in for external systems in tests and demos."""
