@@ -223,6 +223,9 @@ _ACTIVE: weakref.WeakSet[OutboxWorker] = weakref.WeakSet()
 
 @event.listens_for(Session, "after_commit")
 def _wake_workers(session: Session) -> None:
+    # SQLAlchemy signals a released savepoint too; only the outer commit makes a message real.
+    if session.in_nested_transaction():
+        return
     if session.info.pop(outbox_actions.ENQUEUED_FLAG, False):
         for worker in list(_ACTIVE):
             worker.nudge()

@@ -76,7 +76,7 @@ async def claim_due(
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
     messages = list(await session.scalars(statement))
     for message in messages:
