@@ -109,13 +109,13 @@ class OutboxWorker:
             async with self.sessions() as session:
                 delivery = await tv_sync.prepare(session, message)
         except TvPlatformError as error:
-            await self._fail_unprepared(message.id, error.message, report)
+            await self._fail_unprepared(message, error.message, report)
             return "rejected"
         try:
             delivered = await tv_sync.deliver(self.platform, delivery)
         except TvPlatformError as error:
             async with self.sessions() as session, session.begin():
-                stored = await tv_sync.record_failure(
+                status = await tv_sync.record_failure(
                     session,
                     delivery,
                     error=error.message,
@@ -123,7 +123,7 @@ class OutboxWorker:
                     now=self.clock(),
                     policy=self.policy,
                 )
-            gave_up = stored.status is OutboxStatus.FAILED
+            gave_up = status is OutboxStatus.FAILED
             if gave_up:
                 report.failed += 1
             else:
@@ -143,11 +143,12 @@ class OutboxWorker:
         report.delivered += 1
         return "delivered"
 
-    async def _fail_unprepared(self, message_id: int, error: str, report: DeliveryReport) -> None:
+    async def _fail_unprepared(self, message: Any, error: str, report: DeliveryReport) -> None:
         async with self.sessions() as session, session.begin():
             await outbox_actions.mark_failed_attempt(
                 session,
-                message_id,
+                message.id,
+                attempts=message.attempts,
                 error=error,
                 retryable=False,
                 now=self.clock(),

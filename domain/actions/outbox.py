@@ -56,8 +56,11 @@ async def claim_due(
 ) -> list[OutboxMessage]:
     """Pending messages due by `now`, first of their partition; leased to the caller.
 
-    On PostgreSQL, FOR UPDATE SKIP LOCKED lets several workers claim at once without taking the
-    same message; the lease then keeps the message theirs after this transaction commits.
+    One UPDATE ... RETURNING: on PostgreSQL its subquery takes the rows FOR UPDATE SKIP LOCKED,
+    so several workers claim at once without taking the same message; on SQLite the statement
+    takes the write lock before it reads, so it never works from a stale snapshot. The lease
+    (`next_attempt_at` moved past the delivery's longest duration) keeps the messages the
+    caller's after this transaction commits.
     """
     earlier = aliased(OutboxMessage)
     held_back = exists().where(
@@ -65,8 +68,8 @@ async def claim_due(
         earlier.status == OutboxStatus.PENDING,
         earlier.id < OutboxMessage.id,
     )
-    statement = (
-        select(OutboxMessage)
+    due = (
+        select(OutboxMessage.id)
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.topic.startswith(topic_prefix, autoescape=True),
@@ -77,13 +80,16 @@ async def claim_due(
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
     messages = list(await session.scalars(statement))
-    for message in messages:
-        message.attempts += 1
-        message.next_attempt_at = now + lease
-    await session.flush()
-    return messages
+    return sorted(messages, key=lambda message: message.id)
 
 
 async def mark_delivered(session: AsyncSession, message_id: int, *, now: dt.datetime) -> None:
@@ -98,21 +104,24 @@ async def mark_failed_attempt(
     session: AsyncSession,
     message_id: int,
     *,
+    attempts: int,
     error: str,
     retryable: bool,
     now: dt.datetime,
     policy: RetryPolicy,
-) -> OutboxMessage:
-    """Records a failed try: schedules the next one, or gives up (FAILED) when it is pointless."""
-    message = await session.get_one(OutboxMessage, message_id, populate_existing=True)
-    message.last_error = error[:2000]
-    if not retryable or policy.gives_up(message.attempts):
-        message.status = OutboxStatus.FAILED
-        message.next_attempt_at = now
+) -> tuple[OutboxStatus, dt.datetime]:
+    """Records the `attempts`-th try as failed: schedules the next one, or gives up (FAILED)
+    when retrying is pointless. Returns the message's status and next attempt time."""
+    if not retryable or policy.gives_up(attempts):
+        status, next_attempt = OutboxStatus.FAILED, now
     else:
-        message.next_attempt_at = now + policy.delay(message.attempts)
-    await session.flush()
-    return message
+        status, next_attempt = OutboxStatus.PENDING, now + policy.delay(attempts)
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=status, next_attempt_at=next_attempt, last_error=error[:2000])
+    )
+    return status, next_attempt
 
 
 async def pending_in_partition(

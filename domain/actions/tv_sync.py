@@ -229,6 +229,8 @@ async def _store_subscriber(
 async def record_success(
     session: AsyncSession, delivery: Delivery, delivered: Delivered, *, now: dt.datetime
 ) -> None:
+    # Written first: on SQLite the transaction then holds the write lock for what follows.
+    await outbox_actions.mark_delivered(session, delivery.message_id, now=now)
     if delivered.subscriber is not None:
         await _store_subscriber(session, delivery.customer_id, delivered.subscriber)
     target = await _target(session, delivery.payload)
@@ -239,7 +241,6 @@ async def record_success(
             target.platform_data, target.platform_data_at = delivered.device.data, now
         if not await _target_has_later_changes(session, delivery):
             target.sync_state, target.sync_error = SyncState.SYNCED, None
-    await outbox_actions.mark_delivered(session, delivery.message_id, now=now)
     await session.flush()
 
 
@@ -251,11 +252,12 @@ async def record_failure(
     retryable: bool,
     now: dt.datetime,
     policy: RetryPolicy,
-) -> OutboxMessage:
+) -> OutboxStatus:
     """Schedules the next try (the target stays PENDING, with the error) or gives up (FAILED)."""
-    message = await outbox_actions.mark_failed_attempt(
+    status, next_attempt = await outbox_actions.mark_failed_attempt(
         session,
         delivery.message_id,
+        attempts=delivery.attempt,
         error=error,
         retryable=retryable,
         now=now,
@@ -263,16 +265,16 @@ async def record_failure(
     )
     target = await _target(session, delivery.payload)
     if target is not None:
-        if message.status is OutboxStatus.FAILED:
+        if status is OutboxStatus.FAILED:
             target.sync_state = SyncState.FAILED
-            target.sync_error = f"{error} (gave up after {message.attempts} attempts)"[:MAX_ERROR]
+            target.sync_error = f"{error} (gave up after {delivery.attempt} attempts)"[:MAX_ERROR]
         else:
-            next_try = message.next_attempt_at.astimezone(dt.UTC).strftime("%H:%M:%S UTC")
-            target.sync_error = f"{error} (attempt {message.attempts}, next try at {next_try})"[
+            next_try = next_attempt.astimezone(dt.UTC).strftime("%H:%M:%S UTC")
+            target.sync_error = f"{error} (attempt {delivery.attempt}, next try at {next_try})"[
                 :MAX_ERROR
             ]
     await session.flush()
-    return message
+    return status
 
 
 __all__ = [

@@ -354,3 +354,98 @@ def test_the_cli_worker_and_billing_runs(
     with pytest.raises(SystemExit):
         main(["billing", "tv", "--due-date", "31/03/2031", *common])
     assert "not a date" in capsys.readouterr().err
+
+
+def test_two_workers_share_the_queue_and_keep_each_customers_order(
+    tv_database_url: str, simulator: SimulatorServer
+) -> None:
+    from sqlalchemy import exists, select
+
+    from domain import models as m
+    from domain.actions import tv as actions
+    from domain.db import session_factory
+    from domain.models.enums import OutboxStatus, PlanStatus, SetTopBoxCommand
+    from domain.ports.tv_platform import HttpTvPlatform
+    from gateway.worker import OutboxWorker
+    from tests.gateway.tv_support import TV_STAFF
+
+    async def scenario() -> tuple[list[str], set[OutboxStatus], list[int], set[str]]:
+        engine = create_engine(tv_database_url)
+        sessions = session_factory(engine)
+        try:
+            async with sessions() as session, session.begin():
+                plans = list(
+                    await session.scalars(
+                        select(m.Plan.id)
+                        .join(m.PlanOffer, m.PlanOffer.id == m.Plan.offer_id)
+                        .where(
+                            m.PlanOffer.is_tv_offer.is_(True), m.Plan.status == PlanStatus.ACTIVE
+                        )
+                        .order_by(m.Plan.id)
+                    )
+                )
+                spares = list(
+                    await session.scalars(
+                        select(m.Equipment.casn)
+                        .where(~exists().where(m.TvPoint.equipment_id == m.Equipment.id))
+                        .order_by(m.Equipment.id)
+                    )
+                )
+                here, there = list(await session.scalars(select(m.TvPointLocation.id)))[:2]
+                point_ids = set()
+                for plan_id, casn in zip(plans, spares, strict=False):
+                    point = await actions.add_tv_point(
+                        session, plan_id=plan_id, location_id=here, casn=casn, actor=TV_STAFF
+                    )
+                    point_ids.add(str(point.id))
+                    await actions.change_tv_point_location(
+                        session, point_id=point.id, location_id=there, actor=TV_STAFF
+                    )
+                    await actions.send_set_top_box_command(
+                        session, point_id=point.id, command=SetTopBoxCommand.REFRESH,
+                        actor=TV_STAFF,
+                    )  # fmt: skip
+                keys = list(
+                    await session.scalars(
+                        select(m.OutboxMessage.idempotency_key).where(
+                            m.OutboxMessage.status == OutboxStatus.PENDING
+                        )
+                    )
+                )
+            assert len(keys) == 3 * len(plans) >= 9
+            claimed = [0, 0]
+            async with (
+                HttpTvPlatform(simulator.url, timeout=2.0) as first,
+                HttpTvPlatform(simulator.url, timeout=2.0) as second,
+            ):
+                workers = [OutboxWorker(sessions, p, batch_size=2) for p in (first, second)]
+                for _ in range(40):
+                    reports = await asyncio.gather(*(worker.run_once() for worker in workers))
+                    for index, report in enumerate(reports):
+                        claimed[index] += report.claimed
+                    if not any(report.claimed for report in reports):
+                        break
+            async with sessions() as session:
+                statuses = set(
+                    await session.scalars(
+                        select(m.OutboxMessage.status).where(
+                            m.OutboxMessage.idempotency_key.in_(keys)
+                        )
+                    )
+                )
+            return keys, statuses, claimed, point_ids
+        finally:
+            await engine.dispose()
+
+    keys, statuses, claimed, point_ids = asyncio.run(scenario())
+    assert statuses == {OutboxStatus.DELIVERED}
+    assert all(claimed), claimed  # both workers took a share
+    journal = [entry for entry in simulator.state.journal if entry["key"] in keys]
+    assert sorted(entry["key"] for entry in journal) == sorted(keys)  # each exactly once
+    # Each device was created (else the move is refused), then moved, then sent its command.
+    devices = [d for d in simulator.state.devices.values() if d["externalId"] in point_ids]
+    assert len(devices) == len(point_ids)
+    for device in devices:
+        path = f"/api/v1/devices/{device['id']}"
+        steps = [e["method"] for e in journal if e["path"].startswith(path)]
+        assert steps == ["PATCH", "POST"], steps
