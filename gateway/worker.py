@@ -111,15 +111,27 @@ class OutboxWorker:
         except TvPlatformError as error:
             await self._fail_unprepared(message, error.message, report)
             return "rejected"
+        except Exception as error:
+            # A message we cannot even read (a bug, a malformed payload) must not come back
+            # every lease period forever: it fails, and the log keeps the stack.
+            log.exception("TV message %s cannot be prepared", message.id)
+            await self._fail_unprepared(message, f"{type(error).__name__}: {error}", report)
+            return "rejected"
         try:
             delivered = await tv_sync.deliver(self.platform, delivery)
-        except TvPlatformError as error:
+        except Exception as error:
+            if isinstance(error, TvPlatformError):
+                retryable, text = error.retryable, error.message
+            else:
+                # Unexpected (a client bug?): retried like an outage, so the attempt cap applies.
+                log.exception("TV message %s delivery raised", delivery.message_id)
+                retryable, text = True, f"{type(error).__name__}: {error}"
             async with self.sessions() as session, session.begin():
                 status = await tv_sync.record_failure(
                     session,
                     delivery,
-                    error=error.message,
-                    retryable=error.retryable,
+                    error=text,
+                    retryable=retryable,
                     now=self.clock(),
                     policy=self.policy,
                 )
@@ -128,16 +140,16 @@ class OutboxWorker:
                 report.failed += 1
             else:
                 report.retrying += 1
-            report.errors.append(error.message)
+            report.errors.append(text)
             log.warning(
                 "TV message %s (%s) attempt %s failed%s: %s",
                 delivery.message_id,
                 delivery.topic,
                 delivery.attempt,
                 ", giving up" if gave_up else "",
-                error.message,
+                text,
             )
-            return "unavailable" if error.retryable else "rejected"
+            return "unavailable" if retryable else "rejected"
         async with self.sessions() as session, session.begin():
             await tv_sync.record_success(session, delivery, delivered, now=self.clock())
         report.delivered += 1
@@ -158,16 +170,8 @@ class OutboxWorker:
         report.errors.append(error)
 
     async def _release(self, ids: list[int]) -> None:
-        from sqlalchemy import update
-
-        from domain.models import OutboxMessage
-
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
-                .values(attempts=OutboxMessage.attempts - 1, next_attempt_at=self.clock())
-            )
+            await outbox_actions.release(session, ids, now=self.clock())
 
     async def drain(self, *, max_rounds: int = 100) -> DeliveryReport:
         """Rounds until nothing is due (or a round hits an unavailable platform)."""

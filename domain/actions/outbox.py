@@ -124,6 +124,15 @@ async def mark_failed_attempt(
     return status, next_attempt
 
 
+async def release(session: AsyncSession, ids: Sequence[int], *, now: dt.datetime) -> None:
+    """Gives claimed messages back untried: due now, and the claim's attempt not counted."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(attempts=OutboxMessage.attempts - 1, next_attempt_at=now)
+    )
+
+
 async def pending_in_partition(
     session: AsyncSession, partition_key: str, *, excluding: int
 ) -> list[OutboxMessage]:

@@ -287,6 +287,8 @@ async def test_outage_then_recovery_delivers_every_change_exactly_once(
         assert sum(r.delivered for r in rounds) == 0
         assert all(r.retrying == 1 for r in rounds)
         assert "unreachable" in rounds[0].errors[0]
+        # The other customer's message went back untried when the platform proved down.
+        assert [r.released for r in rounds] == [1, 1, 1]
         pending = await _plan_tv(session, first.plan_id)
         point = next(p for p in pending["tvPoints"] if p["databaseId"] == point_a)
         assert point["syncState"] == "PENDING"
@@ -451,3 +453,17 @@ async def test_retries_back_off_and_give_up_after_the_last_attempt(
     assert subscription.sync_state is SyncState.FAILED
     assert "HTTP 503" in (subscription.sync_error or "")
     simulator.state.faults = Faults()
+
+
+async def test_a_message_that_cannot_be_read_fails_instead_of_coming_back(
+    session: AsyncSession, worker: OutboxWorker
+) -> None:
+    from domain.actions.outbox import enqueue
+
+    broken = enqueue(session, topic="tv.point.move", partition_key="tv:customer:0", payload={})
+    await session.flush()
+    report = await worker.drain()
+    assert (report.failed, report.delivered) == (1, 0)
+    assert "KeyError" in report.errors[0]
+    await session.refresh(broken)
+    assert (broken.status, broken.attempts) == (OutboxStatus.FAILED, 1)
