@@ -514,3 +514,53 @@ async def refresh_tv_point_platform_data(
     point.platform_data, point.platform_data_at = device.data, utcnow()
     await session.flush()
     return point
+
+
+async def end_plan_tv(
+    session: AsyncSession,
+    *,
+    plan_id: int,
+    actor: Identity,
+    reason: str = "Plano cancelado",
+    today: dt.date | None = None,
+) -> tuple[list[TvPackageSubscription], list[TvPoint]]:
+    """Ends every running package (the default one too) and removes every active point of a
+    plan, each with its platform message: what cancelling a plan does to its TV (DOMAIN §3).
+
+    For the plan-cancelling action to call in its transaction; it checks no TV permission of
+    its own, because cancelling a plan is authorised by that action.
+    """
+    plan = await session.get_one(Plan, plan_id)
+    ended_on = today or dt.date.today()
+    subscriptions = await reads.running_subscriptions(session, plan_id)
+    for subscription in subscriptions:
+        package = await session.get_one(TvPackage, subscription.package_id)
+        subscription.end_date = max(ended_on, subscription.start_date)
+        subscription.sync_state, subscription.sync_error = SyncState.PENDING, None
+        enqueue(
+            session,
+            topic=TOPIC_PACKAGE_REMOVE,
+            partition_key=partition_key(plan.customer_id),
+            payload={
+                "target": TARGET_PACKAGE,
+                "target_id": subscription.id,
+                "customer_id": plan.customer_id,
+                "package_code": package.platform_code,
+            },
+        )
+    points = await reads.active_points(session, plan_id)
+    for point in points:
+        session.add(
+            _history(
+                point,
+                TvPointEvent.REMOVED,
+                actor,
+                from_location_id=point.location_id,
+                from_equipment_id=point.equipment_id,
+                detail=reason,
+            )
+        )
+        point.status, point.removed_at = TvPointStatus.REMOVED, utcnow()
+        _enqueue_point(session, point, plan, TOPIC_POINT_REMOVE)
+    await session.flush()
+    return subscriptions, points

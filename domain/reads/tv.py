@@ -52,6 +52,28 @@ async def current_subscription(
     )
 
 
+async def running_subscriptions(session: AsyncSession, plan_id: int) -> list[TvPackageSubscription]:
+    """The plan's packages not yet ended, locked for the caller's change."""
+    statement = (
+        select(TvPackageSubscription)
+        .where(TvPackageSubscription.plan_id == plan_id, TvPackageSubscription.end_date.is_(None))
+        .order_by(TvPackageSubscription.id)
+        .with_for_update()
+    )
+    return list(await session.scalars(statement))
+
+
+async def active_points(session: AsyncSession, plan_id: int) -> list[TvPoint]:
+    """The plan's active TV points, locked for the caller's change."""
+    statement = (
+        select(TvPoint)
+        .where(TvPoint.plan_id == plan_id, TvPoint.status == TvPointStatus.ACTIVE)
+        .order_by(TvPoint.id)
+        .with_for_update()
+    )
+    return list(await session.scalars(statement))
+
+
 async def subscriber_fields(session: AsyncSession, customer_id: int) -> dict[str, ExtraField]:
     """The customer's TV platform extra fields (subscriber id, auth PIN) that exist, by name."""
     rows = await session.scalars(

@@ -467,3 +467,35 @@ async def test_the_database_backs_one_active_point_per_equipment(session: AsyncS
                 )
             )
             await session.flush()
+
+
+async def test_ending_a_plans_tv_removes_points_and_ends_packages(session: AsyncSession) -> None:
+    from domain.actions.tv import end_plan_tv
+    from tests.gateway.tv_support import TV_STAFF
+
+    plan_id = await session.scalar(
+        select(m.TvPoint.plan_id).where(m.TvPoint.status == TvPointStatus.ACTIVE).limit(1)
+    )
+    assert plan_id is not None
+    running = set(
+        await session.scalars(
+            select(m.TvPackageSubscription.id).where(
+                m.TvPackageSubscription.plan_id == plan_id,
+                m.TvPackageSubscription.end_date.is_(None),
+            )
+        )
+    )
+    messages = await _count(session, m.OutboxMessage)
+    subscriptions, points = await end_plan_tv(
+        session, plan_id=plan_id, actor=TV_STAFF, today=dt.date(2031, 1, 1)
+    )
+    assert {s.id for s in subscriptions} == running and points
+    assert all(s.end_date is not None and s.sync_state.name == "PENDING" for s in subscriptions)
+    assert all(p.status is TvPointStatus.REMOVED for p in points)
+    assert await _count(session, m.OutboxMessage) == messages + len(running) + len(points)
+    left = await session.scalar(
+        select(func.count())
+        .select_from(m.TvPoint)
+        .where(m.TvPoint.plan_id == plan_id, m.TvPoint.status == TvPointStatus.ACTIVE)
+    )
+    assert left == 0
