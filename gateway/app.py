@@ -42,7 +42,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        from gateway.worker import start_embedded_worker
+
+        worker = start_embedded_worker(runtime)
         yield
+        if worker is not None:
+            await worker.stop()
         await runtime.close(engine=owns_engine)
 
     graphql = GraphQLEndpoint(runtime)

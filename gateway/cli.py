@@ -1,4 +1,5 @@
-"""The `gateway` command: serve | migrate | seed | schema | apikey | documents | simulate."""
+"""The `gateway` command: serve | migrate | seed | schema | apikey | documents | simulate |
+worker | billing."""
 
 from __future__ import annotations
 
@@ -321,13 +322,15 @@ def build_parser() -> argparse.ArgumentParser:
     _database_option(register)
     register.add_argument("files", nargs="+", help="files holding one GraphQL document each")
     register.set_defaults(run=cmd_documents_register)
-    simulate = commands.add_parser(
-        "simulate", help="serve a simulator of an external system (cep: GATEWAY_CEP_URL)"
-    )
-    simulate.add_argument("name", choices=sorted(SIMULATORS))
-    simulate.add_argument("--host", default="127.0.0.1")
-    simulate.add_argument("--port", type=int, default=8001)
-    simulate.set_defaults(run=cmd_simulate)
+    simulate = commands.add_parser("simulate", help="serve a simulator of an external system")
+    systems = simulate.add_subparsers(dest="system", required=True)
+    cep = systems.add_parser("cep", help="the CEP lookup (ViaCEP-style; GATEWAY_CEP_URL)")
+    cep.add_argument("--host", default="127.0.0.1")
+    cep.add_argument("--port", type=int, default=8001)
+    cep.set_defaults(run=cmd_simulate, name="cep")
+    from gateway import tv_cli
+
+    tv_cli.register(commands, systems)
     return parser
 
 

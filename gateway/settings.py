@@ -64,6 +64,13 @@ class Settings:
     registry_base_url: str | None = None
     # A ViaCEP-style CEP lookup service (`gateway simulate cep` serves one on port 8001).
     cep_base_url: str = "http://127.0.0.1:8001"
+    # The TV platform (Beenius-style REST API); `gateway simulate tv` serves a stand-in here.
+    tv_platform_url: str = "http://127.0.0.1:8100"
+    tv_platform_api_key: str | None = None
+    tv_platform_timeout: float = 5.0
+    # "in-process": the app delivers outbox messages itself; "off": run `gateway worker`.
+    outbox_worker: str = "in-process"
+    outbox_poll_seconds: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -141,6 +148,15 @@ class Settings:
             ),
             "registry_base_url": env.get("GATEWAY_REGISTRY_URL") or base.registry_base_url,
             "cep_base_url": env.get("GATEWAY_CEP_URL", base.cep_base_url),
+            "tv_platform_url": env.get("GATEWAY_TV_PLATFORM_URL", base.tv_platform_url),
+            "tv_platform_api_key": env.get("GATEWAY_TV_PLATFORM_API_KEY") or None,
+            "tv_platform_timeout": float(
+                env.get("GATEWAY_TV_PLATFORM_TIMEOUT", base.tv_platform_timeout)
+            ),
+            "outbox_worker": env.get("GATEWAY_OUTBOX_WORKER", base.outbox_worker),
+            "outbox_poll_seconds": float(
+                env.get("GATEWAY_OUTBOX_POLL_SECONDS", base.outbox_poll_seconds)
+            ),
         }
         return replace(base, **{**values, **overrides})
 

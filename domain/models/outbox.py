@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.models.base import Base, IdMixin, UtcDateTime, created_at, str_enum
@@ -19,9 +19,13 @@ class OutboxMessage(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        Index("ix_outbox_message_partition", "partition_key", "status", "id"),
     )
 
     topic: Mapped[str] = mapped_column(String(80))
+    # Messages with the same key are delivered one at a time, in id order (e.g. one customer's
+    # TV changes: a point must exist on the platform before it can be moved).
+    partition_key: Mapped[str] = mapped_column(String(80), server_default=text("''"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Index, String, Text, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.models.base import Base, IdMixin, UtcDateTime, created_at, fk, money, str_enum
@@ -78,6 +79,9 @@ class TvPoint(IdMixin, Base):
         str_enum(TvPointStatus, "tv_point_status"), default=TvPointStatus.ACTIVE
     )
     platform_device_id: Mapped[str | None] = mapped_column(String(64))
+    # The platform's last answer about the device (Dados na Plataforma), and when it came.
+    platform_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    platform_data_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     sync_state: Mapped[SyncState] = mapped_column(
         str_enum(SyncState, "sync_state"), default=SyncState.PENDING
     )

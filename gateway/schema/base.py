@@ -34,6 +34,8 @@ TvPointStatus = strawberry.enum(domain_enums.TvPointStatus)
 TvPointEvent = strawberry.enum(domain_enums.TvPointEvent)
 ReceivableOrigin = strawberry.enum(domain_enums.ReceivableOrigin)
 ReceivableStatus = strawberry.enum(domain_enums.ReceivableStatus)
+BillingEventKind = strawberry.enum(domain_enums.BillingEventKind)
+BillingEventStatus = strawberry.enum(domain_enums.BillingEventStatus)
 
 
 @strawberry.enum

@@ -10,6 +10,7 @@ import strawberry
 from domain import models as m
 from gateway.loaders import container as loaders
 from gateway.schema.base import (
+    BillingEventStatus,
     CustomerKind,
     ExtraFieldType,
     FromModel,
@@ -22,6 +23,7 @@ from gateway.schema.relations import Relation
 
 if TYPE_CHECKING:
     from gateway.schema.billing import ReceivableType
+    from gateway.schema.billing_events import BillingEventType
     from gateway.schema.plans import PlanType
 
 CUSTOMER_ADDRESSES = Relation(
@@ -116,3 +118,15 @@ class CustomerType(FromModel, Node):
         self, info: Info, status: list[ReceivableStatus] | None = None
     ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]]:
         return await CUSTOMER_RECEIVABLES.resolve(self, info, status=status)
+
+    @strawberry.field(
+        description="Charges of the customer's plans waiting for, or made by, billing."
+    )
+    async def billing_events(
+        self,
+        info: Info,
+        status: list[BillingEventStatus] | None = None,
+    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
+        from gateway.schema.billing_events import customer_billing_events
+
+        return await customer_billing_events(info, self.database_id, status)

@@ -14,6 +14,7 @@ from gateway.loaders.plan_lifecycle import DueDateChangesByPlanIdLoader
 from gateway.schema.base import (
     AddressRole,
     AppointmentStatus,
+    BillingEventStatus,
     FromModel,
     InactiveReason,
     Info,
@@ -37,6 +38,7 @@ from gateway.schema.relations import Relation
 
 if TYPE_CHECKING:
     from gateway.schema.billing import ReceivableType
+    from gateway.schema.billing_events import BillingEventType
     from gateway.schema.customers import CustomerType
     from gateway.schema.plan_lifecycle import DueDateChangeType
     from gateway.schema.services import ServiceInterface
@@ -263,3 +265,13 @@ class PlanType(FromModel, Node):
         self, info: Info, status: list[ReceivableStatus] | None = None
     ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]]:
         return await PLAN_RECEIVABLES.resolve(self, info, status=status)
+
+    @strawberry.field(description="Charges waiting for, or made by, the billing run.")
+    async def billing_events(
+        self,
+        info: Info,
+        status: list[BillingEventStatus] | None = None,
+    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
+        from gateway.schema.billing_events import PLAN_BILLING_EVENTS
+
+        return await PLAN_BILLING_EVENTS.resolve(self, info, status=status)

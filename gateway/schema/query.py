@@ -13,6 +13,7 @@ from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
 from gateway.schema.add_plan import AddPlanMutation, AddPlanQuery
 from gateway.schema.base import Info, Node, model_type
+from gateway.schema.billing_events import BillingRunMutations
 from gateway.schema.catalog import (
     BankType,
     BillingFormType,
@@ -29,6 +30,7 @@ from gateway.schema.extra_fields import ExtraFieldMutations
 from gateway.schema.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
 from gateway.schema.service_actions import ServiceMutations, ServiceQuery
 from gateway.schema.services import SERVICE_TYPES
+from gateway.schema.tv_actions import TvMutations, TvQuery
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,17 @@ class CoreQuery:
 
 
 # Each aggregate contributes its own root fields: add its class to these tuples.
-Query = merge_types("Query", (CoreQuery, ServiceQuery, PlanLifecycleQuery, AddPlanQuery))
+Query = merge_types("Query", (CoreQuery, ServiceQuery, PlanLifecycleQuery, AddPlanQuery, TvQuery))
 Mutation = merge_types(
     "Mutation",
-    (ExtraFieldMutations, ServiceMutations, PlanLifecycleMutation, AddPlanMutation),
+    (
+        ExtraFieldMutations,
+        ServiceMutations,
+        PlanLifecycleMutation,
+        AddPlanMutation,
+        TvMutations,
+        BillingRunMutations,
+    ),
 )
 
 schema = strawberry.Schema(query=Query, mutation=Mutation, types=list(SERVICE_TYPES.values()))

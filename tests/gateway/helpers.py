@@ -4,14 +4,15 @@ ASGI app as an authenticated client."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
 import jwt
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from domain import access
 from domain.identity import DEVELOPMENT_STAFF, Identity, Role
 from gateway.app import create_app
 from gateway.context import GraphQLContext
@@ -23,6 +24,23 @@ SETTINGS = Settings()
 JWT_SECRET = "test-secret-for-the-gateway-test-suite-0123456789"
 
 
+@contextmanager
+def request_scope(session: AsyncSession) -> Iterator[None]:
+    """Runs a request on the test's own session, then makes it the test's again.
+
+    A request binds its session to the caller (ADR 0081); the test's later checks must read
+    every row, as the unbound (system) session they started with.
+    """
+    previous = access.identity_of(session)
+    try:
+        yield
+    finally:
+        if previous is None:
+            access.unbind(session)
+        else:
+            access.bind(session, previous)
+
+
 async def run(
     session: AsyncSession,
     query: str,
@@ -30,11 +48,12 @@ async def run(
     identity: Identity = DEVELOPMENT_STAFF,
 ) -> dict[str, Any]:
     """Executes `query` and returns its data; fails the test on any GraphQL error."""
-    result = await schema.execute(
-        query,
-        variable_values=variables,
-        context_value=GraphQLContext.for_session(session, SETTINGS, identity=identity),
-    )
+    with request_scope(session):
+        result = await schema.execute(
+            query,
+            variable_values=variables,
+            context_value=GraphQLContext.for_session(session, SETTINGS, identity=identity),
+        )
     assert result.errors is None, result.errors
     assert result.data is not None
     return result.data
@@ -46,11 +65,12 @@ async def run_with_errors(
     variables: dict[str, Any] | None = None,
     identity: Identity = DEVELOPMENT_STAFF,
 ) -> Any:
-    return await schema.execute(
-        query,
-        variable_values=variables,
-        context_value=GraphQLContext.for_session(session, SETTINGS, identity=identity),
-    )
+    with request_scope(session):
+        return await schema.execute(
+            query,
+            variable_values=variables,
+            context_value=GraphQLContext.for_session(session, SETTINGS, identity=identity),
+        )
 
 
 def test_settings(database_url: str, **overrides: Any) -> Settings:

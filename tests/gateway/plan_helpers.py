@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import access
 from domain import models as m
 from domain.identity import DEVELOPMENT_STAFF, Identity
 from domain.models.enums import PlanStatus, ReceivableStatus
@@ -16,6 +15,7 @@ from gateway.context import GraphQLContext
 from gateway.schema.base import to_global_id
 from gateway.schema.query import schema
 from gateway.settings import Settings
+from tests.gateway.helpers import request_scope
 
 
 async def run_as(
@@ -27,8 +27,7 @@ async def run_as(
     settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Executes `query` as `identity`; fails the test on any GraphQL error."""
-    previous = access.identity_of(session)
-    try:
+    with request_scope(session):
         result = await schema.execute(
             query,
             variable_values=variables,
@@ -36,12 +35,6 @@ async def run_as(
                 session, settings or Settings(), identity=identity
             ),
         )
-    finally:
-        # The test's own session goes back to what it was: later checks read every row.
-        if previous is None:
-            access.unbind(session)
-        else:
-            access.bind(session, previous)
     assert result.errors is None, result.errors
     assert result.data is not None
     return result.data

@@ -183,7 +183,33 @@ def _typename_in(field: str, *expected: str) -> Callable[[dict[str, Any], World]
 PREVIEW = "query ($id: ID!) { dueDateChangePreview(planId: $id, newDueDay: 12) { __typename } }"
 VALIDATE = "query ($id: ID!) { validateAddPlan(input: {customerId: $id}) { __typename } }"
 
+CASN = (
+    'query ($loc: ID!) { equipmentByCasn(locationId: $loc, casn: "000000000000") { __typename } }'
+)
+PLATFORM = "query ($id: ID!) { tvPointPlatformData(tvPointId: $id) { __typename } }"
+
 CASES: dict[str, Case] = {
+    # TV lookups need TV_PACKAGES; a subscriber never sees another customer's point.
+    "equipmentByCasn": Case(
+        CASN,
+        lambda _w: {"loc": _gid("TvPointLocation", 1)},
+        {
+            "staff": _typename("equipmentByCasn", "NotFound"),  # no such CASN
+            "clerk": _typename("equipmentByCasn", "NotAllowed"),
+            "subscriber": _typename("equipmentByCasn", "NotAllowed"),
+            "reseller": _typename("equipmentByCasn", "NotAllowed"),
+        },
+    ),
+    "tvPointPlatformData": Case(
+        PLATFORM,
+        lambda w: {"id": _gid("TvPoint", w.other_tv_point)},
+        {
+            "staff": _typename_in("tvPointPlatformData", "TvPointPlatformData"),
+            "clerk": _typename("tvPointPlatformData", "NotAllowed"),
+            "subscriber": _typename_in("tvPointPlatformData", "NotAllowed", "NotFound"),
+            "reseller": _typename_in("tvPointPlatformData", "NotAllowed", "NotFound"),
+        },
+    ),
     # Staff with BILLING preview any plan's due date; nobody else may.
     "dueDateChangePreview": Case(
         PREVIEW,

@@ -1,0 +1,166 @@
+"""Billing events (evento de faturamento), the TV billing run and the regular billing run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain import models as m
+from domain.actions.tv_billing import BillingRun, TvBillingRun, run_billing, run_tv_billing
+from domain.models import BillingEvent
+from domain.models import enums as domain_enums
+from gateway.loaders import container as loaders
+from gateway.loaders.tv import BillingEventsByCustomerIdLoader, BillingEventsByPlanIdLoader
+from gateway.resolvers.mutations import perform
+from gateway.schema.base import BillingEventKind, BillingEventStatus, FromModel, Info
+from gateway.schema.billing import ReceivableType
+from gateway.schema.errors import Conflict, NotAllowed, ValidationError
+from gateway.schema.relations import Relation
+from gateway.schema.tv import TvPackageSubscriptionType
+
+if TYPE_CHECKING:
+    from gateway.schema.plans import PlanType
+
+
+@strawberry.type(
+    name="BillingEvent",
+    description="A charge waiting for the regular billing run (PENDING), or turned into a "
+    "receivable by it (PROCESSED).",
+)
+class BillingEventType(FromModel):
+    graphql_name = "BillingEvent"
+    model = m.BillingEvent
+    database_id: int
+    kind: BillingEventKind
+    due_date: dt.date
+    amount: Decimal
+    status: BillingEventStatus
+    created_at: dt.datetime
+    plan_id: strawberry.Private[int]
+    tv_package_subscription_id: strawberry.Private[int | None]
+    receivable_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def plan(
+        self, info: Info
+    ) -> Annotated[PlanType, strawberry.lazy("gateway.schema.plans")]:
+        return await EVENT_PLAN.resolve(self, info)
+
+    @strawberry.field(description="The extra TV package charged, for TV events.")
+    async def tv_package(self, info: Info) -> TvPackageSubscriptionType | None:
+        return await EVENT_TV_PACKAGE.resolve(self, info)
+
+    @strawberry.field(description="The receivable the billing run made of it, once PROCESSED.")
+    async def receivable(self, info: Info) -> ReceivableType | None:
+        return await EVENT_RECEIVABLE.resolve(self, info)
+
+
+def _sorted(rows: list[BillingEvent]) -> list[BillingEvent]:
+    return sorted(rows, key=lambda row: (row.due_date, row.id))
+
+
+PLAN_BILLING_EVENTS = Relation(
+    "Plan", "billingEvents", BillingEventsByPlanIdLoader, "id", "BillingEvent", many=True,
+    filters=(("status", "status"),), sort=("due_date", "id"),
+)  # fmt: skip
+EVENT_PLAN = Relation("BillingEvent", "plan", loaders.PlanByIdLoader, "plan_id", "Plan", False)
+EVENT_TV_PACKAGE = Relation(
+    "BillingEvent", "tvPackage", loaders.TvPackageSubscriptionByIdLoader,
+    "tv_package_subscription_id", "TvPackageSubscription", many=False,
+)  # fmt: skip
+EVENT_RECEIVABLE = Relation(
+    "BillingEvent", "receivable", loaders.ReceivableByIdLoader, "receivable_id", "Receivable",
+    many=False,
+)  # fmt: skip
+
+
+async def customer_billing_events(
+    info: Info, customer_id: int, status: list[domain_enums.BillingEventStatus] | None
+) -> list[BillingEventType]:
+    """Customer.billingEvents: every event of the customer's plans by due date."""
+    rows = await info.context.loaders.get(BillingEventsByCustomerIdLoader).load(customer_id)
+    if status is not None:
+        rows = [row for row in rows if row.status in status]
+    return BillingEventType.from_models(_sorted(rows))
+
+
+@strawberry.input(description="The due date (vencimento) to bill.")
+class RunTvBillingInput:
+    due_date: dt.date
+
+
+@strawberry.type(description="What the TV billing run created for the due date.")
+class RunTvBillingSuccess:
+    due_date: dt.date
+    created: list[BillingEventType] = strawberry.field(
+        description="One PENDING event per plan and charged extra package, new in this run."
+    )
+    already_billed: int = strawberry.field(
+        description="Packages that already had an event for this due date (left as they were)."
+    )
+
+
+@strawberry.input(description="The due date whose pending billing events become receivables.")
+class RunBillingInput:
+    due_date: dt.date
+
+
+@strawberry.type(description="The events the run processed and the receivables it created.")
+class RunBillingSuccess:
+    due_date: dt.date
+    processed: list[BillingEventType]
+    receivables: list[ReceivableType]
+
+
+RunTvBillingResult = Annotated[
+    RunTvBillingSuccess | ValidationError | NotAllowed | Conflict,
+    strawberry.union("RunTvBillingResult"),
+]
+RunBillingResult = Annotated[
+    RunBillingSuccess | ValidationError | NotAllowed | Conflict,
+    strawberry.union("RunBillingResult"),
+]
+
+
+@strawberry.type
+class BillingRunMutations:
+    @strawberry.mutation(
+        description="Faturamento TV: one PENDING billing event per plan due that day and "
+        "charged extra package. Running it again for the same date creates nothing twice."
+    )
+    async def run_tv_billing(self, info: Info, input: RunTvBillingInput) -> RunTvBillingResult:
+        result = await perform(
+            info,
+            lambda session: run_tv_billing(
+                session, due_date=input.due_date, actor=info.context.identity
+            ),
+        )
+        if isinstance(result, TvBillingRun):
+            return RunTvBillingSuccess(
+                due_date=result.due_date,
+                created=BillingEventType.from_models(result.created),
+                already_billed=result.already_billed,
+            )
+        return result  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="The regular billing run, for billing events: turns the due date's "
+        "PENDING events into open receivables and marks them PROCESSED."
+    )
+    async def run_billing(self, info: Info, input: RunBillingInput) -> RunBillingResult:
+        result = await perform(
+            info,
+            lambda session: run_billing(
+                session, due_date=input.due_date, actor=info.context.identity
+            ),
+        )
+        if isinstance(result, BillingRun):
+            return RunBillingSuccess(
+                due_date=result.due_date,
+                processed=BillingEventType.from_models(result.processed),
+                receivables=ReceivableType.from_models(result.receivables),
+            )
+        return result  # type: ignore[return-value]
