@@ -35,6 +35,21 @@ PYTHON = sys.executable
 QUERY = (ROOT / "bench" / "query.graphql").read_text()
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE = "gw_bench_10000_42"
+JWT_SECRET = "benchmark-only-secret-0123456789abcdef"
+
+
+def staff_token() -> str:
+    """A staff token holding every permission: the caller the compiled path serves."""
+    import jwt
+
+    from domain.identity import Permission
+
+    now = int(time.time())
+    claims = {
+        "iss": "isp-gateway", "aud": "isp-gateway", "iat": now, "exp": now + 3600,
+        "sub": "benchmark", "role": "staff", "permissions": sorted(p.name for p in Permission),
+    }  # fmt: skip
+    return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
 
 
 def free_port() -> int:
@@ -84,6 +99,7 @@ class Target:
     process: subprocess.Popen[bytes] | None = None
     results: list[dict[str, float]] = field(default_factory=list)
     statements: int | None = None
+    rss: float = 0.0
 
     @property
     def url(self) -> str:
@@ -203,7 +219,9 @@ def count_statements(url: str) -> dict[str, int]:
     async def gateway_counts() -> dict[str, int]:
         counts: dict[str, int] = {}
         for name, compiled in (("compiled", True), ("standard", False)):
-            app = create_app(Settings(database_url=url, compiled_reads=compiled))
+            app = create_app(
+                Settings(database_url=url, compiled_reads=compiled, jwt_secret=JWT_SECRET)
+            )
             engine = app.state.runtime.engine
             seen: list[str] = []
 
@@ -214,7 +232,10 @@ def count_statements(url: str) -> dict[str, int]:
             CompiledBatch.observers.append(seen.append)
             try:
                 transport = httpx.ASGITransport(app=app)
-                async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+                headers = {"Authorization": f"Bearer {staff_token()}"}
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://x", headers=headers
+                ) as client:
                     await client.post("/graphql", json={"query": QUERY})  # warm-up
                     seen.clear()
                     await client.post("/graphql", json={"query": QUERY})
@@ -274,12 +295,21 @@ def main() -> None:
     url = database_url()
     gateway = [PYTHON, "-m", "uvicorn", "gateway.asgi:app", "--host", "127.0.0.1",
                "--log-level", "warning", "--no-access-log", "--port", "{port}"]  # fmt: skip
-    base_env = {"GATEWAY_DATABASE_URL": url, "GATEWAY_ENV": "production"}
+    base_env = {
+        "GATEWAY_DATABASE_URL": url,
+        "GATEWAY_ENV": "production",
+        "GATEWAY_JWT_SECRET": JWT_SECRET,
+        # The load comes from one address and one identity: no rate limit applies here.
+        "GATEWAY_RATE_LIMIT_PER_IP": "0",
+        "GATEWAY_RATE_LIMIT_PER_IDENTITY": "0",
+        "GATEWAY_OUTBOX_WORKER": "off",
+    }
+    auth = {"Authorization": f"Bearer {staff_token()}"}
     targets = [
         Target("floor", [PYTHON, "bench/floor.py", url, "{port}"], {}),
-        Target("compiled", gateway, base_env),
-        Target("standard", gateway, {**base_env, "GATEWAY_COMPILED_READS": "0"}),
-        Target("compiled x2 workers", [*gateway, "--workers", "2"], base_env),
+        Target("compiled", gateway, base_env, auth),
+        Target("standard", gateway, {**base_env, "GATEWAY_COMPILED_READS": "0"}, auth),
+        Target("compiled x2 workers", [*gateway, "--workers", "2"], base_env, auth),
     ]
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "post.lua"
@@ -312,6 +342,8 @@ def main() -> None:
                 for target in targets:
                     target.results.append(wrk(target, args.seconds, args.connections, script))
                 print(f"round {round_number + 1}/{args.rounds} done", flush=True)
+            for target in targets:
+                target.rss = target.peak_rss_mb()
         finally:
             for target in targets:
                 target.stop()
@@ -327,7 +359,7 @@ def main() -> None:
         median = {k: statistics.median(r[k] for r in target.results) for k in target.results[0]}
         print(
             f"| {target.name} | {median['rps']:.0f} | {median['p50']:.2f} | {median['p99']:.2f} | "
-            f"{median['cpu_ms']:.2f} | {target.statements} | {target.peak_rss_mb():.0f} | "
+            f"{median['cpu_ms']:.2f} | {target.statements} | {target.rss:.0f} | "
             f"{median['rps'] / floor_rps:.2f} | {median['p99'] / floor_p99:.2f} |"
         )
     print(f"\n{args.rounds} interleaved rounds of {args.seconds} s, wrk -t1 -c{args.connections}, "
