@@ -71,6 +71,11 @@ async def ensure_database() -> None:
             await admin.execute(f'CREATE DATABASE "{DATABASE}"')
     finally:
         await admin.close()
+    # An existing database from an earlier run is brought to the current schema first.
+    subprocess.run(  # noqa: ASYNC221 - runs alone, before any server
+        [PYTHON, "-m", "gateway.cli", "migrate", "--database-url", database_url()],
+        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     conn = await asyncpg.connect(database_url())
     try:
         seeded = await conn.fetchval("SELECT to_regclass('customer') IS NOT NULL")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
@@ -45,6 +46,10 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         from gateway.worker import start_embedded_worker
 
         worker = start_embedded_worker(runtime)
+        # Everything loaded at start-up lives as long as the process: moving it out of the
+        # collector's generations keeps full collections (and p99 latency) short.
+        gc.collect()
+        gc.freeze()
         yield
         if worker is not None:
             await worker.stop()

@@ -12,6 +12,7 @@ JWT claims: `sub` (required), `role` (`staff`, `subscriber` or `reseller`), `per
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -91,10 +92,15 @@ def parse_dev_identity(raw: str | None) -> Identity | None:
     )
 
 
+# How many verified tokens each process remembers (oldest forgotten first).
+_VERIFIED_TOKENS = 4096
+
+
 class Authenticator:
     """Turns a request's Authorization header into an Identity (None: anonymous)."""
 
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._verified: dict[str, tuple[Identity, float]] = {}
         self.settings = settings
         self.sessions = sessions
         self.development_identity = parse_dev_identity(settings.dev_identity)
@@ -122,6 +128,21 @@ class Authenticator:
         return self._jwt(token)
 
     def _jwt(self, token: str) -> Identity:
+        # A client sends the same token on every request until it expires: verifying its
+        # signature once is enough. The expiry is still checked on every use.
+        cached = self._verified.get(token)
+        if cached is not None:
+            identity, expires = cached
+            if time.time() <= expires + self.settings.jwt_leeway_seconds:
+                return identity
+            del self._verified[token]
+        identity, expires = self._verify_jwt(token)
+        if len(self._verified) >= _VERIFIED_TOKENS:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = (identity, expires)
+        return identity
+
+    def _verify_jwt(self, token: str) -> tuple[Identity, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -161,7 +182,7 @@ class Authenticator:
             raise AuthenticationFailed(f"The token lacks the `{error.claim}` claim.") from None
         except jwt.PyJWTError:
             raise AuthenticationFailed("The token's signature or format is invalid.") from None
-        return identity_from_claims(claims)
+        return identity_from_claims(claims), float(claims["exp"])
 
     def _only_jwk(self) -> Any:
         assert self._jwks is not None

@@ -103,6 +103,7 @@ async def resolve_pending(
                 groups[row[0]].append(row)
             wanted = _filters(out_field, variables)
             make = builder_of(batch.shape)
+            poly = isinstance(batch.shape, PolyShape)
             for key, out in items:
                 children = groups.get(key, ()) if key is not None else ()
                 if wanted:
@@ -115,7 +116,10 @@ async def resolve_pending(
                     out[out_field.key] = [row[batch.scalar_position] for row in children]
                 elif batch.many:
                     built = [make(row, pending) for row in children]
-                    out[out_field.key] = [item for item in built if item is not None]
+                    # Only an interface's rows can be of a kind the selection leaves out.
+                    out[out_field.key] = (
+                        [item for item in built if item is not None] if poly else built
+                    )
                 else:
                     out[out_field.key] = make(children[0], pending) if children else None
 

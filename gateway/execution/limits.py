@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -71,12 +72,17 @@ class _Measure:
     page_size: int = 0
 
 
+_SORTED = orjson.OPT_SORT_KEYS
+_CHECKED_SIZE = 1024  # remembered (document, variables) measurements per process
+
+
 class OperationLimits:
     """Measures operations against the configured limits."""
 
     def __init__(self, schema: GraphQLSchema, settings: Settings) -> None:
         self.schema = schema
         self.settings = settings
+        self._checked: dict[tuple[int, int, bytes], tuple[DocumentNode, Any]] = {}
 
     def check(
         self,
@@ -85,6 +91,23 @@ class OperationLimits:
         variables: Mapping[str, Any] | None,
     ) -> LimitExceeded | None:
         """The first limit the operation exceeds, or None when it may run."""
+        # The same document with the same variables measures the same: remember the answer.
+        key = (id(document), id(operation), orjson.dumps(variables or {}, option=_SORTED))
+        cached = self._checked.get(key)
+        if cached is not None and cached[0] is document:
+            return cached[1]
+        result = self._check(document, operation, variables)
+        if len(self._checked) >= _CHECKED_SIZE:
+            self._checked.pop(next(iter(self._checked)))
+        self._checked[key] = (document, result)
+        return result
+
+    def _check(
+        self,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any] | None,
+    ) -> LimitExceeded | None:
         settings = self.settings
         measure = _Walk(self.schema, document, operation, variables or {}, settings).run()
         for limit, maximum, actual in (
