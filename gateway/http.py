@@ -422,6 +422,7 @@ class GraphQLEndpoint:
             )
             if not isinstance(result, dict) and hasattr(result, "__await__"):
                 result = await result
+            await context.db.finish()  # no read may outlive the answer, or use the closed session
 
             body: dict[str, Any] = {}
             request_error = (

@@ -19,6 +19,10 @@ T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=Base)
 
 
+class RequestFinished(Exception):
+    """A read or write arrived after its request's answer was sent."""
+
+
 class RequestDb:
     """The request's one AsyncSession, used by one coroutine at a time, scoped to its caller.
 
@@ -32,10 +36,26 @@ class RequestDb:
         self.identity = identity
         access.bind(session, identity)
         self._lock = asyncio.Lock()
+        self._finished = False
 
     async def run(self, read: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         async with self._lock:
+            self._check_open()
             return await read(self.session, *args, **kwargs)
+
+    async def finish(self) -> None:
+        """Waits for the read in progress, then refuses any later one.
+
+        When a root field fails with a non-null error, graphql-core answers at once and leaves
+        sibling fields' loaders running; the session must not be closed under them (asyncpg
+        would find "another operation in progress") nor be used by them after.
+        """
+        async with self._lock:
+            self._finished = True
+
+    def _check_open(self) -> None:
+        if self._finished:
+            raise RequestFinished("The request has already been answered.")
 
     async def write(self, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Runs `action` in a savepoint: if it raises, everything it did is undone.
@@ -44,6 +64,7 @@ class RequestDb:
         mutation field has run.
         """
         async with self._lock:
+            self._check_open()
             with access.acting(self.session):
                 async with self.session.begin_nested():
                     result = await action(self.session)

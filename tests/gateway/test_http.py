@@ -140,3 +140,21 @@ async def test_readiness_fails_without_a_database(tmp_path) -> None:  # type: ig
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
+
+
+async def test_a_failing_root_field_leaves_no_read_behind(client: httpx.AsyncClient) -> None:
+    """A non-null root field failing answers at once while a sibling's loader still reads;
+    the session must outlive that read (asyncpg: "another operation is in progress")."""
+    query = """query {
+      customers(last: 30, after: "bad", filter: {search: "a"}) { totalCount nodes { name } }
+      node(id: "Q3VzdG9tZXI6MQ==") { __typename ... on Customer { plans { status } } }
+    }"""
+    for _ in range(25):
+        response = await client.post(
+            "/graphql", json={"query": query}, headers={"x-gateway-executor": "standard"}
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["data"] is None and body["errors"][0]["path"] == ["customers"]
+    healthy = await client.post("/graphql", json={"query": "{ banks { code } }"})
+    assert healthy.status_code == 200 and healthy.json()["data"]["banks"]
