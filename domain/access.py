@@ -266,6 +266,33 @@ def sees_everything(identity: Identity) -> bool:
     return identity.role is Role.STAFF and identity.permissions >= _READ_PERMISSIONS
 
 
+def owner_key(identity: Identity) -> int:
+    """The key a subscriber's or reseller's rows hang from (its customer or reseller)."""
+    return _owner_key(identity)
+
+
+def row_filter(model: type[Any], identity: Identity, owner: Any) -> ColumnElement[bool] | None:
+    """The WHERE criterion of `model`'s own table for `identity`, for statements built outside
+    the ORM session (the compiled read path); None when the table is not filtered for it.
+
+    `owner` stands for the owner's key: an int, or a bound parameter so that one statement
+    serves every subscriber. A subclass table (a service kind's) is covered by its base's row
+    and gets None. Staff lacking the table's read permission raise NotAllowed, as in a session.
+    """
+    if model not in POLICIES:
+        return None
+    policy = POLICIES[model]
+    if identity.role is Role.STAFF:
+        if policy.permission is not None and not identity.has(policy.permission):
+            name = policy.permission.name
+            raise NotAllowed(
+                f"Reading {model.__name__} needs the {name} permission.", permission=name
+            )
+        return None
+    criterion = _criterion(policy, identity)
+    return None if criterion is None else criterion(model, owner)
+
+
 _MODEL_OF_TABLE: dict[Any, type[Any]] = {
     mapper.local_table: mapper.class_ for mapper in m.Base.registry.mappers
 }

@@ -14,11 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Integer, Select, any_, bindparam, select
+from sqlalchemy import Integer, Select, and_, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.sql.util import ClauseAdapter
+
+from domain import access
+from domain.identity import Identity, Role
 
 _PG_DIALECT = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
 
@@ -44,7 +48,12 @@ class BatchSpec:
 
 
 class CompiledBatch:
-    """A BatchSpec turned into a statement once, runnable for any keys."""
+    """A BatchSpec turned into a statement once per kind of caller, runnable for any keys.
+
+    Staff who see every row share one statement; subscribers and resellers each get one that
+    carries their row filters (domain.access) with their owner's key as a parameter, on the
+    base table's WHERE and on each folded table's join, exactly as their ORM session would.
+    """
 
     # Called with each statement run on the driver directly (SQLAlchemy's events do not see
     # those): tests and the benchmark count statements with it.
@@ -52,21 +61,88 @@ class CompiledBatch:
 
     def __init__(self, spec: BatchSpec) -> None:
         self.spec = spec
+        self.key_offset = 0 if spec.key is None and spec.through is None else 1
+        self._statements: dict[Role | None, _Statement] = {}
+        columns = self._statement(None).columns
+        self.enum_positions = tuple(
+            position + self.key_offset
+            for position, column in enumerate(columns)
+            if getattr(column.type, "enum_class", None) is not None
+        )
+
+    def _statement(self, role: Role | None) -> _Statement:
+        statement = self._statements.get(role)
+        if statement is None:
+            statement = self._statements[role] = _Statement(self.spec, role)
+        return statement
+
+    async def fetch(
+        self,
+        session: AsyncSession | AsyncConnection,
+        keys: Sequence[int] | None,
+        identity: Identity | None = None,
+    ) -> list[Sequence[Any]]:
+        """Rows for `keys` (every row when the spec has no key), ordered by key then `order`,
+        that `identity` may see (every row when None or when it sees everything).
+
+        Each row is a tuple: the matched key first (when there is one), then the columns.
+        Enum columns hold the member's name on both databases.
+        """
+        if keys is not None and not keys:
+            return []
+        role = None
+        owner = None
+        if identity is not None and not access.sees_everything(identity):
+            if identity.role is Role.STAFF:
+                raise ValueError("staff lacking a read permission are answered by the session")
+            role, owner = identity.role, access.owner_key(identity)
+        statement = self._statement(role)
+        connection = session if isinstance(session, AsyncConnection) else await session.connection()
+        values: dict[str, Any] = {"keys": list(keys or ()), "owner": owner}
+        if connection.dialect.name == "postgresql":
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            sql, names = statement.postgresql()
+            for observer in self.observers:
+                observer(sql)
+            return await driver.fetch(sql, *(values[name] for name in names))  # type: ignore[union-attr]
+        params = {name: values[name] for name in statement.parameters}
+        result = await connection.execute(statement.portable(), params)
+        rows = [tuple(row) for row in result]
+        if self.enum_positions:
+            rows = [_enum_names(row, self.enum_positions) for row in rows]
+        return rows
+
+
+class _Statement:
+    """One BatchSpec's statement for one kind of caller (None: sees every row)."""
+
+    def __init__(self, spec: BatchSpec, role: Role | None) -> None:
+        # Row filters are written for one owner; the owner's key is this parameter.
+        owner = bindparam("owner", type_=Integer)
+        scope = None if role is None else Identity(subject="compiled", role=role)
         aliases: list[FromClause] = []
         from_clause: FromClause | None = None
+        filters: list[ColumnElement[bool]] = []
         for index, ref in enumerate(spec.tables):
             # A service kind's model maps its own table; `service` is the base TableRef.
             alias = ref.model.__table__.alias(f"t{index}")
+            criterion = _adapted(ref.model, scope, owner, alias, base=ref.parent is None)
             if from_clause is None:
                 from_clause = alias
+                if criterion is not None:
+                    filters.append(criterion)
             else:
                 assert ref.parent is not None
-                on = aliases[ref.parent].c[ref.via or "id"]
-                from_clause = from_clause.outerjoin(alias, alias.c.id == on)
+                on = alias.c.id == aliases[ref.parent].c[ref.via or "id"]
+                # A row the caller may not see reads as a missing to-one (null), not as a
+                # missing parent: its filter goes into the join.
+                on = on if criterion is None else and_(on, criterion)
+                from_clause = from_clause.outerjoin(alias, on)
             aliases.append(alias)
         assert from_clause is not None
         base = aliases[0]
-        columns = [aliases[index].c[attribute] for index, attribute in spec.columns]
+        self.columns = [aliases[index].c[attribute] for index, attribute in spec.columns]
         order = [base.c[attribute] for attribute in spec.order]
         key_column: ColumnElement[Any] | None = None
         if spec.through is not None:
@@ -74,62 +150,51 @@ class CompiledBatch:
             link = link_model.__table__.alias("link")
             from_clause = from_clause.join(link, link.c[link_target] == base.c.id)
             key_column = link.c[link_key]
+            criterion = _adapted(link_model, scope, owner, link, base=True)
+            if criterion is not None:
+                filters.append(criterion)
         elif spec.key is not None:
             key_column = base.c[spec.key]
-        statement: Select[Any] = select(
-            *(columns if key_column is None else [key_column, *columns])
-        )
-        self._core = statement.select_from(from_clause)
+        selected = self.columns if key_column is None else [key_column, *self.columns]
+        self._core: Select[Any] = select(*selected).select_from(from_clause).where(*filters)
         self._key_column = key_column
-        self.key_offset = 0 if key_column is None else 1
         self._order = ([key_column] if key_column is not None else []) + order
-        self._pg_sql: str | None = None
-        self.enum_positions = tuple(
-            position + self.key_offset
-            for position, column in enumerate(columns)
-            if getattr(column.type, "enum_class", None) is not None
+        self.parameters = (("keys",) if key_column is not None else ()) + (
+            ("owner",) if scope is not None else ()
         )
+        self._pg: tuple[str, tuple[str, ...]] | None = None
 
-    def _keyed(self, keys_clause: ColumnElement[bool] | None) -> Select[Any]:
-        statement = self._core if keys_clause is None else self._core.where(keys_clause)
+    def portable(self) -> Select[Any]:
+        statement = self._core
+        if self._key_column is not None:
+            statement = statement.where(self._key_column.in_(bindparam("keys", expanding=True)))
         return statement.order_by(*self._order)
 
-    def _postgresql_sql(self) -> str:
-        if self._pg_sql is None:
-            clause = None
+    def postgresql(self) -> tuple[str, tuple[str, ...]]:
+        """The SQL for asyncpg (`= ANY($1)`), compiled once, and its parameters' order."""
+        if self._pg is None:
+            statement = self._core
             if self._key_column is not None:
-                clause = self._key_column == any_(bindparam("keys", type_=ARRAY(Integer)))
-            self._pg_sql = str(self._keyed(clause).compile(dialect=_PG_DIALECT))
-        return self._pg_sql
+                keys = bindparam("keys", type_=ARRAY(Integer))
+                statement = statement.where(self._key_column == any_(keys))
+            compiled = statement.order_by(*self._order).compile(dialect=_PG_DIALECT)
+            self._pg = (str(compiled), tuple(compiled.positiontup or ()))
+        return self._pg
 
-    async def fetch(
-        self, session: AsyncSession | AsyncConnection, keys: Sequence[int] | None
-    ) -> list[Sequence[Any]]:
-        """Rows for `keys` (every row when the spec has no key), ordered by key then `order`.
 
-        Each row is a tuple: the matched key first (when there is one), then the columns.
-        Enum columns hold the member's name on both databases.
-        """
-        if keys is not None and not keys:
-            return []
-        connection = session if isinstance(session, AsyncConnection) else await session.connection()
-        if connection.dialect.name == "postgresql":
-            raw = await connection.get_raw_connection()
-            driver = raw.driver_connection
-            args = [] if self._key_column is None else [list(keys or ())]
-            sql = self._postgresql_sql()
-            for observer in self.observers:
-                observer(sql)
-            return await driver.fetch(sql, *args)  # type: ignore[union-attr]
-        clause = None
-        if self._key_column is not None:
-            clause = self._key_column.in_(bindparam("keys", expanding=True))
-        params = {} if self._key_column is None else {"keys": list(keys or ())}
-        result = await connection.execute(self._keyed(clause), params)
-        rows = [tuple(row) for row in result]
-        if self.enum_positions:
-            rows = [_enum_names(row, self.enum_positions) for row in rows]
-        return rows
+def _adapted(
+    model: Any, scope: Identity | None, owner: Any, alias: FromClause, *, base: bool
+) -> ColumnElement[bool] | None:
+    """`model`'s row filter for `scope`, rewritten onto `alias`."""
+    if scope is None:
+        return None
+    if base and model not in access.POLICIES:
+        # A table without its own policy is only safe under its base's filtered row.
+        raise ValueError(f"{model.__name__} has no policy of its own to filter it by")
+    criterion = access.row_filter(model, scope, owner)
+    if criterion is None:
+        return None
+    return ClauseAdapter(alias).traverse(criterion)  # type: ignore[no-any-return]
 
 
 def _enum_names(row: tuple[Any, ...], positions: tuple[int, ...]) -> tuple[Any, ...]:

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from domain import access
+from domain.identity import Identity
 from domain.models import Address, Customer, Plan
 from domain.models.enums import PlanStatus
 
@@ -81,8 +83,21 @@ def _filtered(statement: Select, criteria: CustomerFilter) -> Select:  # type: i
     return statement
 
 
-async def count_customers(session: AsyncSession | AsyncConnection, criteria: CustomerFilter) -> int:
-    statement = _filtered(select(func.count()).select_from(Customer), criteria)
+def _visible(statement: Select, identity: Identity | None) -> Select:  # type: ignore[type-arg]
+    """Scopes a statement run outside the ORM session (the compiled path) to `identity`."""
+    if identity is None or access.sees_everything(identity):
+        return statement
+    criterion = access.row_filter(Customer, identity, access.owner_key(identity))
+    return statement if criterion is None else statement.where(criterion)
+
+
+async def count_customers(
+    session: AsyncSession | AsyncConnection,
+    criteria: CustomerFilter,
+    identity: Identity | None = None,
+) -> int:
+    """How many customers match; `identity` scopes a plain connection (a session scopes itself)."""
+    statement = _visible(_filtered(select(func.count()).select_from(Customer), criteria), identity)
     return int(await session.scalar(statement) or 0)
 
 
@@ -124,12 +139,14 @@ async def customer_page_rows(
     offset: int,
     limit: int,
     columns: Sequence[str],
+    identity: Identity | None = None,
 ) -> list[tuple[Any, ...]]:
     """The same page as `customer_page`, as tuples of the named columns (enums by name)."""
     if limit <= 0:
         return []
     table = Customer.__table__
-    statement = _page(select(*(table.c[name] for name in columns)), criteria, order, offset, limit)
+    selected = _visible(select(*(table.c[name] for name in columns)), identity)
+    statement = _page(selected, criteria, order, offset, limit)
     rows = await session.execute(statement)
     return [
         tuple(value.name if isinstance(value, enum.Enum) else value for value in row)

@@ -30,6 +30,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain import models as m
+from domain.identity import Identity
 from domain.reads import customers as customer_reads
 from domain.reads.batched import BatchSpec, CompiledBatch
 from gateway.execution.documents import PreparedDocument
@@ -83,7 +84,10 @@ def build(shape: Shape | PolyShape, row: Sequence[Any], pending: Pending) -> dic
 
 
 async def resolve_pending(
-    session: AsyncSession | AsyncConnection, pending: Pending, variables: VariableValues
+    session: AsyncSession | AsyncConnection,
+    pending: Pending,
+    variables: VariableValues,
+    identity: Identity | None,
 ) -> None:
     """Runs each batched relation once for all its parents, level by level."""
     while pending:
@@ -97,7 +101,7 @@ async def resolve_pending(
         for out_field, items in by_field.values():
             batch = out_field.batch
             keys = list(dict.fromkeys(key for key, _ in items if key is not None))
-            rows = await batch.compiled.fetch(session, keys)
+            rows = await batch.compiled.fetch(session, keys, identity)
             groups: dict[Any, list[Sequence[Any]]] = defaultdict(list)
             for row in rows:
                 groups[row[0]].append(row)
@@ -161,7 +165,7 @@ class ListRoot(RootField):
     async def run(self, run: _Run) -> Any:
         assert self.batch is not None
         arguments = get_argument_values(self.field_def, self.node, run.variables)
-        rows = await self.batch.compiled.fetch(run.session, None)
+        rows = await self.batch.compiled.fetch(run.session, None, run.identity)
         for argument, position in self.filters:
             if arguments.get(argument) is not None:
                 rows = [row for row in rows if row[position] == arguments[argument]]
@@ -208,7 +212,7 @@ class ByIdRoot(RootField):
         if pk is None:
             return None
         batch = self._batch(type_name)
-        rows = await batch.compiled.fetch(run.session, [pk])
+        rows = await batch.compiled.fetch(run.session, [pk], run.identity)
         if not rows:
             return None
         return build(batch.shape, rows[0], run.pending)
@@ -244,7 +248,7 @@ class ConnectionRoot(RootField):
         )
         # Without totalCount, pageInfo, last or before, the page is offset + first: no count.
         total = (
-            await customer_reads.count_customers(run.session, matching)
+            await customer_reads.count_customers(run.session, matching, run.identity)
             if needs_total
             else UNCOUNTED
         )
@@ -259,6 +263,7 @@ class ConnectionRoot(RootField):
             offset=page.start,
             limit=page.limit,
             columns=self.columns,
+            identity=run.identity,
         )
         cursors = [offset_cursor(page.start + index) for index in range(len(rows))]
         out: dict[str, Any] = {}
@@ -299,6 +304,7 @@ class _Run:
     session: AsyncSession | AsyncConnection
     settings: Settings
     variables: VariableValues
+    identity: Identity | None  # None: every row (system use); else the caller's rows only
     pending: Pending = field(default_factory=list)
 
 
@@ -310,16 +316,20 @@ class CompiledOperation:
     roots: list[RootField]
 
     async def run(
-        self, session: AsyncSession | AsyncConnection, settings: Settings, variables: VariableValues
+        self,
+        session: AsyncSession | AsyncConnection,
+        settings: Settings,
+        variables: VariableValues,
+        identity: Identity | None,
     ) -> dict[str, Any]:
-        run = _Run(session, settings, variables)
+        run = _Run(session, settings, variables, identity)
         data: dict[str, Any] = {}
         for root in self.roots:
             if root.name == "__typename":
                 data[root.key] = "Query"
             else:
                 data[root.key] = await root.run(run)  # type: ignore[attr-defined]
-        await resolve_pending(session, run.pending, variables)
+        await resolve_pending(session, run.pending, variables, identity)
         return data
 
 

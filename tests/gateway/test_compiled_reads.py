@@ -14,8 +14,11 @@ import httpx
 import pytest
 from graphql import GraphQLInterfaceType, GraphQLList, GraphQLNonNull, GraphQLObjectType
 from hypothesis import HealthCheck, given, settings
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain import models as m
+from domain.identity import Identity, Role
 from gateway.execution.planner import type_info
 from gateway.schema.query import ROOT_LISTS, schema
 from gateway.schema.relations import COMPUTED, RELATIONS
@@ -43,13 +46,63 @@ async def _both(client: httpx.AsyncClient, query: str, variables: dict) -> tuple
     return compiled, standard
 
 
-@settings(
+@pytest.fixture(scope="module")
+async def subscriber_client(
+    engine: AsyncEngine, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A subscriber whose customer has TV points: its rows reach every branch of the graph."""
+    async with engine.connect() as connection:
+        customer_id = await connection.scalar(
+            select(m.Plan.customer_id)
+            .join(m.TvPoint, m.TvPoint.plan_id == m.Plan.id)
+            .order_by(m.Plan.customer_id)
+            .limit(1)
+        )
+    identity = Identity(subject="portal", role=Role.SUBSCRIBER, customer_id=customer_id)
+    async with http_client(engine, test_settings(database_url), identity) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def reseller_client(
+    engine: AsyncEngine, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    identity = Identity(subject="reseller", role=Role.RESELLER, reseller_id=1)
+    async with http_client(engine, test_settings(database_url), identity) as client:
+        yield client
+
+
+SETTINGS = settings(
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@SETTINGS
 @given(drawn=read_queries(schema._schema, SEED_CUSTOMERS))
 async def test_both_paths_answer_the_same_bytes(client: httpx.AsyncClient, drawn) -> None:  # type: ignore[no-untyped-def]
+    await _same_answer(client, drawn)
+
+
+@SETTINGS
+@given(drawn=read_queries(schema._schema, SEED_CUSTOMERS))
+async def test_both_paths_answer_a_subscriber_the_same_bytes(  # type: ignore[no-untyped-def]
+    subscriber_client: httpx.AsyncClient, drawn
+) -> None:
+    """The compiled statements carry the subscriber's row filters: same rows, same bytes."""
+    await _same_answer(subscriber_client, drawn)
+
+
+@settings(SETTINGS, max_examples=60)
+@given(drawn=read_queries(schema._schema, SEED_CUSTOMERS))
+async def test_both_paths_answer_a_reseller_the_same_bytes(  # type: ignore[no-untyped-def]
+    reseller_client: httpx.AsyncClient, drawn
+) -> None:
+    await _same_answer(reseller_client, drawn)
+
+
+async def _same_answer(client: httpx.AsyncClient, drawn) -> None:  # type: ignore[no-untyped-def]
     compiled, standard = await _both(client, drawn.text, drawn.variables)
     # Documents that do not validate never reach an executor, so they carry no header.
     executor = compiled.headers.get("x-gateway-executor", "none (request error)")
