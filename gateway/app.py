@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gateway.documents import contract_document
+from gateway.documents import boleto_document, contract_document, invoice_document
 from gateway.http import GraphQLEndpoint
 from gateway.overload import InFlightLimit
 from gateway.runtime import Runtime
@@ -76,6 +76,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),
+            Route("/receivables/{receivable_id}/boleto.pdf", boleto_document, methods=["GET"]),
+            Route("/invoices/{invoice_id}.xml", invoice_document, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -1,23 +1,42 @@
-"""Printable documents served over HTTP: `GET /plans/{planId}/contract.pdf`.
+"""Printable documents served over HTTP: `GET /plans/{planId}/contract.pdf`,
+`GET /receivables/{receivableId}/boleto.pdf` (second copy) and `GET /invoices/{invoiceId}.xml`.
 
 The caller is authenticated exactly as a GraphQL request is (the `/graphql` endpoint's
-Authenticator); the domain decides whether that identity may read the plan's contract (ADR 0041).
+Authenticator); the domain decides whether that identity may read the document (ADR 0041), on a
+session scoped to the caller, where another customer's row does not exist.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from domain import access
+from domain.actions import portal
+from domain.boleto_document import boleto_pdf
 from domain.contract_document import contract_pdf
-from domain.errors import NotAllowed, NotFound
+from domain.errors import NotAllowed, NotFound, RuleViolation
+from domain.identity import Identity
 from gateway.auth import AuthenticationFailed
 from gateway.resolvers.ids import database_id
 from gateway.runtime import Runtime
 
+# A document carries personal data: no shared cache may keep it.
+PRIVATE = "private, no-store"
 
-async def contract_document(request: Request) -> Response:
+
+async def _serve(
+    request: Request,
+    type_name: str,
+    parameter: str,
+    produce: Callable[[AsyncSession, int, Identity], Awaitable[tuple[bytes, str, str]]],
+) -> Response:
+    """Authenticates, finds the row's key and answers with what `produce` makes of it:
+    (body, media type, file name); a refusal becomes 401, 403, 404 or 409 with a JSON message."""
     runtime: Runtime = request.app.state.runtime
     try:
         identity = await request.app.state.graphql.auth.identify(request)
@@ -29,25 +48,50 @@ async def contract_document(request: Request) -> Response:
         return JSONResponse(
             {"error": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
         )
-    plan_id = database_id(request.path_params["plan_id"], "Plan")
-    if plan_id is None:
-        return JSONResponse({"error": "Plan not found."}, status_code=404)
+    key = database_id(request.path_params[parameter], type_name)
+    if key is None:
+        return JSONResponse({"error": f"{type_name} not found."}, status_code=404)
     async with runtime.sessions() as session:
-        access.bind(session, identity)  # another customer's plan does not exist for them
+        access.bind(session, identity)  # another customer's row does not exist for them
         try:
-            pdf = await contract_pdf(session, plan_id=plan_id, actor=identity)
+            body, media_type, filename = await produce(session, key, identity)
         except NotFound as error:
             return JSONResponse({"error": error.message}, status_code=404)
         except NotAllowed as error:
             return JSONResponse(
                 {"error": error.message, "permission": error.permission}, status_code=403
             )
+        except RuleViolation as error:
+            return JSONResponse({"error": error.message, "rule": error.rule}, status_code=409)
     return Response(
-        pdf,
-        media_type="application/pdf",
+        body,
+        media_type=media_type,
         headers={
-            "content-disposition": f'inline; filename="contrato-plano-{plan_id}.pdf"',
-            # A contract carries personal data: no shared cache may keep it.
-            "cache-control": "private, no-store",
+            "content-disposition": f'inline; filename="{filename}"',
+            "cache-control": PRIVATE,
         },
     )
+
+
+async def contract_document(request: Request) -> Response:
+    async def produce(session: AsyncSession, plan_id: int, identity: Identity) -> Any:
+        pdf = await contract_pdf(session, plan_id=plan_id, actor=identity)
+        return pdf, "application/pdf", f"contrato-plano-{plan_id}.pdf"
+
+    return await _serve(request, "Plan", "plan_id", produce)
+
+
+async def boleto_document(request: Request) -> Response:
+    async def produce(session: AsyncSession, receivable_id: int, identity: Identity) -> Any:
+        copy = await portal.boleto_second_copy(session, receivable_id=receivable_id, actor=identity)
+        return boleto_pdf(copy), "application/pdf", f"boleto-{receivable_id}.pdf"
+
+    return await _serve(request, "Receivable", "receivable_id", produce)
+
+
+async def invoice_document(request: Request) -> Response:
+    async def produce(session: AsyncSession, invoice_id: int, identity: Identity) -> Any:
+        invoice = await portal.invoice_xml(session, invoice_id=invoice_id, actor=identity)
+        return invoice.xml_document.encode(), "application/xml", f"nota-{invoice.number}.xml"
+
+    return await _serve(request, "Invoice", "invoice_id", produce)

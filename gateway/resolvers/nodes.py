@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gateway.loaders import portal as portal_loaders
 from gateway.resolvers.ids import MAX_KEY
-from gateway.schema import billing, catalog, customers, plans, services, tv
+from gateway.schema import billing, catalog, customers, plans, portal, services, tv, voice
 from gateway.schema.base import FromModel, Info, Node, from_global_id
 
-# GraphQL type name -> (name of its by-id loader in `Loaders`, how to build the type).
-_NODE_SOURCES: dict[str, tuple[str, Callable[[Any], Any]]] = {
+# GraphQL type name -> (its by-id loader: a name in `Loaders` or a class, how to build the type).
+_NODE_SOURCES: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "Customer": ("customer", customers.CustomerType.from_model),
     "Address": ("address", customers.AddressType.from_model),
     "Contact": ("contact", customers.ContactType.from_model),
@@ -36,6 +37,14 @@ _NODE_SOURCES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "TvPoint": ("tv_point", tv.TvPointType.from_model),
     "Equipment": ("equipment", tv.EquipmentType.from_model),
     "Receivable": ("receivable", billing.ReceivableType.from_model),
+    "Invoice": (portal_loaders.InvoiceByIdLoader, portal.InvoiceType.from_model),
+    "Ticket": (portal_loaders.TicketByIdLoader, portal.TicketType.from_model),
+    "VoiceReseller": (portal_loaders.VoiceResellerByIdLoader, voice.VoiceResellerType.from_model),
+    "VoiceSubscriber": (
+        portal_loaders.VoiceSubscriberByIdLoader,
+        voice.VoiceSubscriberType.from_model,
+    ),
+    "VoiceLine": (portal_loaders.VoiceLineByIdLoader, voice.VoiceLineType.from_model),
 }
 _SERVICE_TYPE_NAMES = {cls.graphql_name: kind for kind, cls in services.SERVICE_TYPES.items()}
 
@@ -54,8 +63,9 @@ async def node(info: Info, id: str) -> Node | None:
     source = _NODE_SOURCES.get(type_name)
     if source is None:
         return None
-    loader_name, build = source
-    row = await getattr(loaders, loader_name).load(pk)
+    loader, build = source
+    by_id = getattr(loaders, loader) if isinstance(loader, str) else loaders.get(loader)
+    row = await by_id.load(pk)
     return None if row is None else build(row)
 
 

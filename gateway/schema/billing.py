@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from domain import models as m
-from gateway.schema.base import FromModel, Node, ReceivableOrigin, ReceivableStatus
+from gateway.schema.base import FromModel, Info, Node, ReceivableOrigin, ReceivableStatus
+
+if TYPE_CHECKING:
+    from gateway.schema.portal import BoletoType
 
 
 @strawberry.type(name="Receivable", description="An amount owed on a due date, open or paid.")
@@ -25,3 +29,14 @@ class ReceivableType(FromModel, Node):
     billed_at: dt.datetime | None
     paid_at: dt.datetime | None
     paid_amount: Decimal | None
+
+    @strawberry.field(
+        description="Boletos issued for it; its second copy is GET "
+        "/receivables/{id}/boleto.pdf while it is open and not yet due."
+    )
+    async def boletos(
+        self, info: Info
+    ) -> list[Annotated[BoletoType, strawberry.lazy("gateway.schema.portal")]]:
+        from gateway.schema.portal import RECEIVABLE_BOLETOS
+
+        return await RECEIVABLE_BOLETOS.resolve(self, info)

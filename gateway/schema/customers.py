@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from gateway.schema.billing import ReceivableType
     from gateway.schema.billing_events import BillingEventType
     from gateway.schema.plans import PlanType
+    from gateway.schema.portal import InvoiceType, TicketStatus, TicketType
 
 CUSTOMER_ADDRESSES = Relation(
     "Customer", "addresses", loaders.AddressesByCustomerIdLoader, "id", "Address", many=True
@@ -130,3 +131,22 @@ class CustomerType(FromModel, Node):
         from gateway.schema.billing_events import customer_billing_events
 
         return await customer_billing_events(info, self.database_id, status)
+
+    @strawberry.field(description="The customer's invoices (notas fiscais).")
+    async def invoices(
+        self, info: Info
+    ) -> list[Annotated[InvoiceType, strawberry.lazy("gateway.schema.portal")]]:
+        from gateway.schema.portal import CUSTOMER_INVOICES
+
+        return await CUSTOMER_INVOICES.resolve(self, info)
+
+    @strawberry.field(description="The customer's support tickets, optionally in some statuses.")
+    async def tickets(
+        self,
+        info: Info,
+        status: list[Annotated[TicketStatus, strawberry.lazy("gateway.schema.portal")]]
+        | None = None,
+    ) -> list[Annotated[TicketType, strawberry.lazy("gateway.schema.portal")]]:
+        from gateway.schema.portal import CUSTOMER_TICKETS
+
+        return await CUSTOMER_TICKETS.resolve(self, info, status=status)

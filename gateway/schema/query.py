@@ -28,9 +28,11 @@ from gateway.schema.connections import CustomerConnection, CustomerFilter, Custo
 from gateway.schema.customers import CustomerType
 from gateway.schema.extra_fields import ExtraFieldMutations
 from gateway.schema.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
+from gateway.schema.portal import PortalMutations, PortalQuery, SmsCreditValueType
 from gateway.schema.service_actions import ServiceMutations, ServiceQuery
 from gateway.schema.services import SERVICE_TYPES
 from gateway.schema.tv_actions import TvMutations, TvQuery
+from gateway.schema.voice import MeQuery, VoiceMutations
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ ROOT_LISTS = {
     "billingForms": RootList("BillingForm"),
     "banks": RootList("Bank"),
     "technicians": RootList("Technician"),
+    "smsCreditValues": RootList("SmsCreditValue"),
 }
 
 
@@ -121,9 +124,16 @@ class CoreQuery:
     async def technicians(self, info: Info) -> list[TechnicianType]:
         return await ROOT_LISTS["technicians"].resolve(info)
 
+    @strawberry.field(description="SMS credit packages the subscriber portal sells.")
+    async def sms_credit_values(self, info: Info) -> list[SmsCreditValueType]:
+        return await ROOT_LISTS["smsCreditValues"].resolve(info)
+
 
 # Each aggregate contributes its own root fields: add its class to these tuples.
-Query = merge_types("Query", (CoreQuery, ServiceQuery, PlanLifecycleQuery, AddPlanQuery, TvQuery))
+Query = merge_types(
+    "Query",
+    (CoreQuery, ServiceQuery, PlanLifecycleQuery, AddPlanQuery, TvQuery, PortalQuery, MeQuery),
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -133,6 +143,8 @@ Mutation = merge_types(
         AddPlanMutation,
         TvMutations,
         BillingRunMutations,
+        PortalMutations,
+        VoiceMutations,
     ),
 )
 

@@ -33,6 +33,7 @@ class World:
     other_tv_point: int
     customers: int
     reseller: int
+    mine_tickets: tuple[int, ...]
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +57,9 @@ async def world(engine: AsyncEngine) -> World:
         other, other_plan, other_tv_point = other_point.one()
         customers = await c.scalar(select(func.count()).select_from(m.Customer))
         reseller = await c.scalar(select(m.VoiceReseller.id).limit(1))
+        tickets = tuple(await c.scalars(select(m.Ticket.id).where(m.Ticket.customer_id == mine)))
     assert mine and other and reseller
-    return World(mine, mine_plan, other, other_plan, other_tv_point, customers, reseller)
+    return World(mine, mine_plan, other, other_plan, other_tv_point, customers, reseller, tickets)
 
 
 def subscriber(world: World) -> Identity:
@@ -178,6 +180,24 @@ def _typename_in(field: str, *expected: str) -> Callable[[dict[str, Any], World]
         assert _data(body)[field]["__typename"] in expected, body
 
     return check
+
+
+STATEMENT = (
+    "query ($id: ID!) {{ {field}(planId: $id, period: "
+    '{{start: "2000-01-01T00:00:00Z", end: "2000-12-31T00:00:00Z"}}) {{ __typename }} }}'
+)
+
+
+def _check_me(body: dict[str, Any], typename: str, key: int) -> None:
+    assert _data(body)["me"] == {"__typename": typename, "databaseId": key}
+
+
+def _check_empty(body: dict[str, Any], field: str) -> None:
+    assert _data(body)[field] == []
+
+
+def _own_tickets(body: dict[str, Any], w: World) -> None:
+    assert {t["databaseId"] for t in _data(body)["tickets"]} == set(w.mine_tickets)
 
 
 PREVIEW = "query ($id: ID!) { dueDateChangePreview(planId: $id, newDueDay: 12) { __typename } }"
@@ -347,6 +367,49 @@ CASES: dict[str, Case] = {
             "reseller": _absent("customer"),
         },
     ),
+    # The caller's own root: its customer, its reseller, nothing for staff.
+    "me": Case(
+        "{ me { __typename ... on Customer { databaseId } ... on VoiceReseller { databaseId } } }",
+        lambda _w: {},
+        {
+            "staff": _absent("me"),
+            "clerk": _absent("me"),
+            "subscriber": lambda b, w: _check_me(b, "Customer", w.mine),
+            "reseller": lambda b, w: _check_me(b, "VoiceReseller", w.reseller),
+        },
+    ),
+    # Another customer's plan has no statement for a subscriber (it does not exist for them).
+    "connectionStatement(other)": Case(
+        STATEMENT.format(field="connectionStatement"),
+        lambda w: {"id": _gid("Plan", w.other_plan)},
+        {
+            "staff": _typename("connectionStatement", "ConnectionStatement"),
+            "clerk": _typename("connectionStatement", "ConnectionStatement"),
+            "subscriber": _typename("connectionStatement", "NotFound"),
+            "reseller": _typename("connectionStatement", "NotFound"),
+        },
+    ),
+    "callStatement(other)": Case(
+        STATEMENT.format(field="callStatement"),
+        lambda w: {"id": _gid("Plan", w.other_plan)},
+        {
+            "staff": _typename("callStatement", "CallStatement"),
+            "clerk": _typename("callStatement", "CallStatement"),
+            "subscriber": _typename("callStatement", "NotFound"),
+            "reseller": _typename("callStatement", "NotFound"),
+        },
+    ),
+    "tickets": Case(
+        "{ tickets { databaseId } }",
+        lambda _w: {},
+        {
+            "staff": _non_empty_list("tickets"),
+            "clerk": _non_empty_list("tickets"),
+            "subscriber": _own_tickets,
+            "reseller": lambda b, _w: _check_empty(b, "tickets"),
+        },
+    ),
+    "smsCreditValues": _catalog("smsCreditValues"),
     "planOffers": _catalog("planOffers"),
     "tvPackages": _catalog("tvPackages", "name channels { name }"),
     "extraServiceDefinitions": _catalog("extraServiceDefinitions"),

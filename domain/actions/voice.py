@@ -1,0 +1,407 @@
+"""The voice reseller's panel (PABX virtual, manual 004): subscribers, lines, franchises,
+permissions and panel credentials.
+
+A reseller acts on its own subscribers (its session sees no other); staff holding CUSTOMER_ADMIN
+may act for any reseller. A subscriber of the ISP may not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain import credentials
+from domain import models as m
+from domain.actions import audit
+from domain.actions.plan_common import STATES, require, snapshot
+from domain.errors import FieldProblem, NotAllowed, NotFound, ValidationFailed
+from domain.identity import Identity, Permission, Role
+from domain.models.enums import CustomerKind, FranchiseCategory, VoiceLineStatus, VoicePermission
+from domain.reads import voice as reads
+from domain.rules import passwords
+from domain.rules.documents import is_valid_cnpj, is_valid_cpf, normalize_document
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+PHONE_NUMBER = re.compile(r"^\+?[0-9]{8,19}$")
+EXTENSION = re.compile(r"^[0-9]{2,10}$")
+SUBSCRIBER_FIELDS = (
+    "kind", "name", "document", "email", "phone", "cep", "street", "number", "complement",
+    "district", "city", "state", "credit_limit", "monthly_limit", "sale_plan_id",
+    "panel_username",
+)  # fmt: skip
+
+
+def _reseller_of(actor: Identity, reseller_id: int | None) -> int:
+    """The reseller acted for: the caller's own, or the one staff name."""
+    if actor.role is Role.RESELLER:
+        if reseller_id is not None and reseller_id != actor.reseller_id:
+            raise NotFound("VoiceReseller", reseller_id)
+        return actor.reseller_id or -1
+    if actor.role is Role.SUBSCRIBER:
+        raise NotAllowed("Only a voice reseller (or staff) manages voice subscribers.")
+    require(actor, Permission.CUSTOMER_ADMIN)
+    if reseller_id is None:
+        raise ValidationFailed.one("resellerId", "Staff must name the reseller.")
+    return reseller_id
+
+
+async def _subscriber(
+    session: AsyncSession, subscriber_id: int, actor: Identity
+) -> m.VoiceSubscriber:
+    if actor.role is Role.SUBSCRIBER:
+        raise NotAllowed("Only a voice reseller (or staff) manages voice subscribers.")
+    if actor.role is Role.STAFF:
+        require(actor, Permission.CUSTOMER_ADMIN)
+    subscriber = await session.get(m.VoiceSubscriber, subscriber_id)
+    if subscriber is None:
+        raise NotFound("VoiceSubscriber", subscriber_id)
+    return subscriber
+
+
+@dataclass
+class SubscriberData:
+    """A voice subscriber's registration; on update, None leaves a field as it is."""
+
+    kind: CustomerKind | None = None
+    name: str | None = None
+    document: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    cep: str | None = None
+    street: str | None = None
+    number: str | None = None
+    complement: str | None = None
+    district: str | None = None
+    city: str | None = None
+    state: str | None = None
+    credit_limit: Decimal | None = None
+    monthly_limit: Decimal | None = None
+    sale_plan_id: int | None = None
+
+
+REQUIRED = ("kind", "name", "document", "cep", "street", "number", "district", "city", "state")
+
+
+async def _check(
+    session: AsyncSession, data: SubscriberData, reseller_id: int, *, creating: bool
+) -> SubscriberData:
+    """The data normalized, or every problem at once."""
+    problems: list[FieldProblem] = []
+
+    def bad(path: str, message: str) -> None:
+        problems.append(FieldProblem((path,), message))
+
+    if creating:
+        for name in REQUIRED:
+            if getattr(data, name) in (None, ""):
+                bad(_camel(name), "is required")
+    for name in ("name", "street", "number", "district", "city"):
+        value = getattr(data, name)
+        if value is not None and not value.strip():
+            bad(_camel(name), "must not be blank")
+    if data.document is not None:
+        data.document = normalize_document(data.document)
+        valid = is_valid_cnpj if data.kind is CustomerKind.COMPANY else is_valid_cpf
+        if data.kind is None:
+            bad("kind", "give the kind with the document")
+        elif not valid(data.document):
+            bad(
+                "document",
+                f"is not a valid {'CNPJ' if data.kind is CustomerKind.COMPANY else 'CPF'}",
+            )
+    if data.cep is not None:
+        data.cep = re.sub(r"\D", "", data.cep)
+        if len(data.cep) != 8:
+            bad("cep", "must have 8 digits")
+    if data.state is not None:
+        data.state = data.state.upper()
+        if data.state not in STATES:
+            bad("state", "is not a Brazilian state")
+    if data.phone is not None and not PHONE_NUMBER.match(re.sub(r"[\s()-]", "", data.phone)):
+        bad("phone", "is not a phone number")
+    if data.email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", data.email):
+        bad("email", "is not an e-mail address")
+    for name in ("credit_limit", "monthly_limit"):
+        value = getattr(data, name)
+        if value is not None and (value < 0 or value >= Decimal("1e10")):
+            bad(_camel(name), "must be between 0 and 9999999999.99")
+    if creating:
+        for name in ("credit_limit", "monthly_limit"):
+            if getattr(data, name) is None:
+                setattr(data, name, Decimal("0"))
+    if data.sale_plan_id is not None:
+        plan = await session.get(m.VoiceSalePlan, data.sale_plan_id)
+        if plan is None or plan.reseller_id != reseller_id:
+            bad("salePlanId", "is not one of the reseller's sale plans")
+    if problems:
+        raise ValidationFailed(problems)
+    return data
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+async def _check_credentials(
+    session: AsyncSession,
+    username: str,
+    password: str | None,
+    *,
+    email: str | None,
+    but: int | None,
+) -> tuple[str, str, str | None]:
+    """(username, hash, the generated password if none was chosen)."""
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise ValidationFailed.one(
+            "panelUsername", "use 3 to 64 lowercase letters, digits, dots, dashes or underscores"
+        )
+    if await reads.username_taken(session, username, but):
+        raise ValidationFailed.one("panelUsername", "is taken")
+    generated = None
+    if password is None:
+        password = generated = passwords.generate()
+    strength = passwords.strength(password, login=username, email=email)
+    if len(password) > passwords.MAX_LENGTH or strength.band is passwords.Band.VERY_WEAK:
+        raise ValidationFailed.one(
+            "panelPassword", f"is too weak (scores {strength.score} of 100) or too long"
+        )
+    return username, await credentials.hash_password_async(password), generated
+
+
+@dataclass(frozen=True)
+class CreatedSubscriber:
+    subscriber: m.VoiceSubscriber
+    generated_password: str | None
+
+
+async def create_voice_subscriber(
+    session: AsyncSession,
+    *,
+    data: SubscriberData,
+    panel_username: str,
+    panel_password: str | None,
+    reseller_id: int | None,
+    actor: Identity,
+) -> CreatedSubscriber:
+    owner = _reseller_of(actor, reseller_id)
+    if await session.get(m.VoiceReseller, owner) is None:
+        raise NotFound("VoiceReseller", owner)
+    data = await _check(session, data, owner, creating=True)
+    username, password_hash, generated = await _check_credentials(
+        session, panel_username, panel_password, email=data.email, but=None
+    )
+    values = {f.name: getattr(data, f.name) for f in fields(data)}
+    subscriber = m.VoiceSubscriber(
+        reseller_id=owner,
+        panel_username=username,
+        panel_password_hash=password_hash,
+        **values,
+    )
+    session.add(subscriber)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="createVoiceSubscriber",
+        target_type="VoiceSubscriber",
+        target_id=subscriber.id,
+        before=None,
+        after=snapshot(subscriber, *SUBSCRIBER_FIELDS),
+    )
+    return CreatedSubscriber(subscriber, generated)
+
+
+async def update_voice_subscriber(
+    session: AsyncSession, *, subscriber_id: int, data: SubscriberData, actor: Identity
+) -> m.VoiceSubscriber:
+    subscriber = await _subscriber(session, subscriber_id, actor)
+    if data.document is not None and data.kind is None:
+        data.kind = subscriber.kind
+    if data.kind is not None and data.document is None and data.kind is not subscriber.kind:
+        raise ValidationFailed.one("document", "give the document when the kind changes")
+    data = await _check(session, data, subscriber.reseller_id, creating=False)
+    before = snapshot(subscriber, *SUBSCRIBER_FIELDS)
+    for f in fields(data):
+        value = getattr(data, f.name)
+        if value is not None:
+            setattr(subscriber, f.name, value)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="updateVoiceSubscriber",
+        target_type="VoiceSubscriber",
+        target_id=subscriber.id,
+        before=before,
+        after=snapshot(subscriber, *SUBSCRIBER_FIELDS),
+    )
+    return subscriber
+
+
+async def set_panel_credentials(
+    session: AsyncSession,
+    *,
+    subscriber_id: int,
+    username: str,
+    password: str | None,
+    actor: Identity,
+) -> CreatedSubscriber:
+    """Sets the subscriber's panel username and password (generated when not chosen)."""
+    subscriber = await _subscriber(session, subscriber_id, actor)
+    name, password_hash, generated = await _check_credentials(
+        session, username, password, email=subscriber.email, but=subscriber.id
+    )
+    before = {"panel_username": subscriber.panel_username}
+    subscriber.panel_username, subscriber.panel_password_hash = name, password_hash
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="setVoicePanelCredentials",
+        target_type="VoiceSubscriber",
+        target_id=subscriber.id,
+        before=before,
+        after={"panel_username": name, "password_changed": True},
+    )
+    return CreatedSubscriber(subscriber, generated)
+
+
+async def add_voice_line(
+    session: AsyncSession,
+    *,
+    subscriber_id: int,
+    number: str,
+    extension: str,
+    simultaneous_ip_lines: int,
+    actor: Identity,
+) -> m.VoiceLine:
+    """Adds a line (or extension) to a subscriber."""
+    subscriber = await _subscriber(session, subscriber_id, actor)
+    problems = []
+    number = re.sub(r"[\s()-]", "", number)
+    if not PHONE_NUMBER.match(number):
+        problems.append(FieldProblem(("number",), "is not a phone number"))
+    if not EXTENSION.match(extension):
+        problems.append(FieldProblem(("extension",), "must be 2 to 10 digits"))
+    if not 1 <= simultaneous_ip_lines <= 100:
+        problems.append(FieldProblem(("simultaneousIpLines",), "must be between 1 and 100"))
+    if problems:
+        raise ValidationFailed(problems)
+    line = m.VoiceLine(
+        subscriber_id=subscriber.id,
+        number=number,
+        extension=extension,
+        simultaneous_ip_lines=simultaneous_ip_lines,
+        status=VoiceLineStatus.ACTIVE,
+    )
+    session.add(line)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="addVoiceLine",
+        target_type="VoiceLine",
+        target_id=line.id,
+        before=None,
+        after=snapshot(line, "subscriber_id", "number", "extension", "simultaneous_ip_lines"),
+    )
+    return line
+
+
+@dataclass(frozen=True)
+class FranchiseData:
+    category: FranchiseCategory
+    minutes: int
+    consumes_local: bool = False
+
+
+async def set_voice_franchises(
+    session: AsyncSession,
+    *,
+    subscriber_id: int,
+    franchises: Sequence[FranchiseData],
+    actor: Identity,
+) -> list[m.VoiceFranchise]:
+    """Replaces the subscriber's minute franchises (one per category at most)."""
+    subscriber = await _subscriber(session, subscriber_id, actor)
+    problems = []
+    seen: set[FranchiseCategory] = set()
+    for index, item in enumerate(franchises):
+        path = ("franchises", str(index))
+        if item.category in seen:
+            problems.append(FieldProblem((*path, "category"), "appears twice"))
+        seen.add(item.category)
+        if not 0 <= item.minutes <= 1_000_000:
+            problems.append(FieldProblem((*path, "minutes"), "must be between 0 and 1000000"))
+        if item.consumes_local and item.category not in (
+            FranchiseCategory.FIXED_LDN,
+            FranchiseCategory.MOBILE_LDN,
+        ):
+            problems.append(
+                FieldProblem((*path, "consumesLocal"), "only an LDN category consumes local")
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    existing = await reads.franchises(session, subscriber.id)
+    before = {f.category.value: [f.minutes, f.consumes_local] for f in existing}
+    for row in existing:
+        await session.delete(row)
+    await session.flush()
+    rows = [
+        m.VoiceFranchise(
+            subscriber_id=subscriber.id,
+            category=item.category,
+            minutes=item.minutes,
+            consumes_local=item.consumes_local,
+        )
+        for item in franchises
+    ]
+    session.add_all(rows)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="setVoiceFranchises",
+        target_type="VoiceSubscriber",
+        target_id=subscriber.id,
+        before=before,
+        after={f.category.value: [f.minutes, f.consumes_local] for f in rows},
+    )
+    return rows
+
+
+async def set_voice_permissions(
+    session: AsyncSession,
+    *,
+    subscriber_id: int,
+    permissions: Sequence[VoicePermission],
+    actor: Identity,
+) -> list[VoicePermission]:
+    """Replaces what the subscriber may do in its own panel."""
+    subscriber = await _subscriber(session, subscriber_id, actor)
+    existing = await reads.permissions(session, subscriber.id)
+    before = sorted(p.permission.value for p in existing)
+    for row in existing:
+        await session.delete(row)
+    await session.flush()
+    wanted = sorted(set(permissions), key=lambda p: p.value)
+    session.add_all(
+        m.VoiceSubscriberPermission(subscriber_id=subscriber.id, permission=p) for p in wanted
+    )
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="setVoicePermissions",
+        target_type="VoiceSubscriber",
+        target_id=subscriber.id,
+        before={"permissions": before},
+        after={"permissions": [p.value for p in wanted]},
+    )
+    return wanted

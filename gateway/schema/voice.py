@@ -1,0 +1,473 @@
+"""The voice reseller's panel (manual 004): its subscribers, lines, franchises and permissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+
+from domain import models as m
+from domain.actions import voice as actions
+from domain.errors import ValidationFailed
+from domain.identity import Role
+from domain.models import enums as domain_enums
+from domain.reads import voice as reads
+from domain.rules import franchise as rules
+from gateway.loaders import portal as loaders
+from gateway.resolvers.ids import database_id
+from gateway.resolvers.mutations import perform
+from gateway.schema.base import CustomerKind, FromModel, Info, Node
+from gateway.schema.customers import CustomerType
+from gateway.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, user_error
+from gateway.schema.portal import PeriodInput, check_period
+from gateway.schema.relations import Relation
+
+FranchiseCategory = strawberry.enum(domain_enums.FranchiseCategory)
+VoicePermission = strawberry.enum(domain_enums.VoicePermission)
+VoiceLineStatus = strawberry.enum(domain_enums.VoiceLineStatus)
+
+RESELLER_SUBSCRIBERS = Relation(
+    "VoiceReseller", "subscribers", loaders.VoiceSubscribersByResellerIdLoader, "id",
+    "VoiceSubscriber", many=True,
+)  # fmt: skip
+RESELLER_SALE_PLANS = Relation(
+    "VoiceReseller", "salePlans", loaders.VoiceSalePlansByResellerIdLoader, "id",
+    "VoiceSalePlan", many=True,
+)  # fmt: skip
+SUBSCRIBER_SALE_PLAN = Relation(
+    "VoiceSubscriber", "salePlan", loaders.VoiceSalePlanByIdLoader, "sale_plan_id",
+    "VoiceSalePlan", many=False,
+)  # fmt: skip
+SUBSCRIBER_LINES = Relation(
+    "VoiceSubscriber", "lines", loaders.VoiceLinesBySubscriberIdLoader, "id", "VoiceLine", True
+)
+SUBSCRIBER_FRANCHISES = Relation(
+    "VoiceSubscriber", "franchises", loaders.VoiceFranchisesBySubscriberIdLoader, "id",
+    "VoiceFranchise", many=True,
+)  # fmt: skip
+SUBSCRIBER_PERMISSIONS = Relation(
+    "VoiceSubscriber", "permissions", loaders.VoicePermissionsBySubscriberIdLoader, "id",
+    "VoicePermissionGrant", many=True, scalar="permission",
+)  # fmt: skip
+
+
+@strawberry.type(name="VoiceSalePlan", description="A sale plan the reseller assigns.")
+class VoiceSalePlanType(FromModel, Node):
+    graphql_name = "VoiceSalePlan"
+    model = m.VoiceSalePlan
+    database_id: int
+    name: str
+    monthly_price: Decimal
+
+
+@strawberry.type(name="VoiceLine", description="A line or extension of a voice subscriber.")
+class VoiceLineType(FromModel, Node):
+    graphql_name = "VoiceLine"
+    model = m.VoiceLine
+    database_id: int
+    number: str
+    extension: str
+    simultaneous_ip_lines: int
+    status: VoiceLineStatus
+
+
+@strawberry.type(name="VoiceFranchise", description="Minutes a month for one call category.")
+class VoiceFranchiseType(FromModel):
+    graphql_name = "VoiceFranchise"
+    model = m.VoiceFranchise
+    category: FranchiseCategory
+    minutes: int
+    consumes_local: bool = strawberry.field(
+        description="An LDN category also uses the local franchise once its own runs out."
+    )
+
+
+@strawberry.type(description="A category's franchise after a period's calls.")
+class FranchiseBalance:
+    category: FranchiseCategory
+    granted_minutes: int
+    used_minutes: int
+    from_local_minutes: int = strawberry.field(description="LDN minutes the local one covered.")
+    taken_by_ldn_minutes: int = strawberry.field(description="Local minutes LDN calls used.")
+    remaining_minutes: int
+    exceeding_minutes: int = strawberry.field(description="Minutes no franchise covered.")
+
+
+@strawberry.type(description="Each category's balance for the period.")
+class FranchiseBalances:
+    balances: list[FranchiseBalance]
+
+
+FranchiseBalanceResult = Annotated[
+    FranchiseBalances | ValidationError, strawberry.union("FranchiseBalanceResult")
+]
+
+
+@strawberry.type(name="VoiceSubscriber", description="A reseller's voice subscriber.")
+class VoiceSubscriberType(FromModel, Node):
+    graphql_name = "VoiceSubscriber"
+    model = m.VoiceSubscriber
+    database_id: int
+    kind: CustomerKind
+    name: str
+    document: str
+    email: str | None
+    phone: str | None
+    cep: str
+    street: str
+    number: str
+    complement: str | None
+    district: str
+    city: str
+    state: str
+    credit_limit: Decimal
+    monthly_limit: Decimal
+    panel_username: str
+    created_at: dt.datetime
+    sale_plan_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def sale_plan(self, info: Info) -> VoiceSalePlanType | None:
+        return await SUBSCRIBER_SALE_PLAN.resolve(self, info)
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[VoiceLineType]:
+        return await SUBSCRIBER_LINES.resolve(self, info)
+
+    @strawberry.field
+    async def franchises(self, info: Info) -> list[VoiceFranchiseType]:
+        return await SUBSCRIBER_FRANCHISES.resolve(self, info)
+
+    @strawberry.field(description="What the subscriber may do in its own panel.")
+    async def permissions(self, info: Info) -> list[VoicePermission]:
+        return await SUBSCRIBER_PERMISSIONS.resolve(self, info)
+
+    @strawberry.field(description="Remaining minutes per category after the period's calls.")
+    async def franchise_balance(self, info: Info, period: PeriodInput) -> FranchiseBalanceResult:
+        try:
+            check_period(period)
+        except ValidationFailed as error:
+            return user_error(error)  # type: ignore[return-value]
+        rows = await SUBSCRIBER_FRANCHISES.resolve(self, info)
+        grants = {r.category: rules.Grant(r.minutes, r.consumes_local) for r in rows}
+        usage = await info.context.db.run(
+            reads.call_usage, self.database_id, period.start, period.end
+        )
+        return FranchiseBalances(
+            balances=[
+                FranchiseBalance(
+                    category=b.category,
+                    granted_minutes=b.granted,
+                    used_minutes=b.used,
+                    from_local_minutes=b.from_local,
+                    taken_by_ldn_minutes=b.taken_by_ldn,
+                    remaining_minutes=b.remaining,
+                    exceeding_minutes=b.exceeding,
+                )
+                for b in rules.balances(grants, rules.used_minutes(usage))
+            ]
+        )
+
+
+@strawberry.type(name="VoiceReseller", description="A reseller of voice service (PABX virtual).")
+class VoiceResellerType(FromModel, Node):
+    graphql_name = "VoiceReseller"
+    model = m.VoiceReseller
+    database_id: int
+    name: str
+    document: str
+    created_at: dt.datetime
+
+    @strawberry.field
+    async def subscribers(self, info: Info) -> list[VoiceSubscriberType]:
+        return await RESELLER_SUBSCRIBERS.resolve(self, info)
+
+    @strawberry.field
+    async def sale_plans(self, info: Info) -> list[VoiceSalePlanType]:
+        return await RESELLER_SALE_PLANS.resolve(self, info)
+
+
+Me = Annotated[CustomerType | VoiceResellerType, strawberry.union("Me")]
+
+
+@strawberry.type
+class MeQuery:
+    @strawberry.field(
+        description="The caller's own customer (a subscriber) or reseller (a voice reseller); "
+        "null for staff."
+    )
+    async def me(self, info: Info) -> Me | None:
+        identity = info.context.identity
+        if identity.role is Role.SUBSCRIBER and identity.customer_id is not None:
+            row = await info.context.loaders.customer.load(identity.customer_id)
+            return None if row is None else CustomerType.from_model(row)
+        if identity.role is Role.RESELLER and identity.reseller_id is not None:
+            reseller = await info.context.loaders.get(loaders.VoiceResellerByIdLoader).load(
+                identity.reseller_id
+            )
+            return None if reseller is None else VoiceResellerType.from_model(reseller)
+        return None
+
+
+@strawberry.input(description="A voice subscriber's registration; on update, null keeps a field.")
+class VoiceSubscriberFields:
+    kind: CustomerKind | None = None
+    name: str | None = None
+    document: str | None = strawberry.field(default=None, description="CPF or CNPJ.")
+    email: str | None = None
+    phone: str | None = None
+    cep: str | None = None
+    street: str | None = None
+    number: str | None = None
+    complement: str | None = None
+    district: str | None = None
+    city: str | None = None
+    state: str | None = None
+    credit_limit: Decimal | None = None
+    monthly_limit: Decimal | None = None
+    sale_plan_id: strawberry.ID | None = None
+
+
+def _data(fields: VoiceSubscriberFields) -> actions.SubscriberData:
+    return actions.SubscriberData(
+        kind=fields.kind,
+        name=fields.name,
+        document=fields.document,
+        email=fields.email,
+        phone=fields.phone,
+        cep=fields.cep,
+        street=fields.street,
+        number=fields.number,
+        complement=fields.complement,
+        district=fields.district,
+        city=fields.city,
+        state=fields.state,
+        credit_limit=fields.credit_limit,
+        monthly_limit=fields.monthly_limit,
+        sale_plan_id=None
+        if fields.sale_plan_id is None
+        else database_id(fields.sale_plan_id, "VoiceSalePlan") or -1,
+    )
+
+
+def _key(raw: strawberry.ID, type_name: str) -> int:
+    return database_id(raw, type_name) or -1
+
+
+@strawberry.input
+class CreateVoiceSubscriberInput:
+    subscriber: VoiceSubscriberFields
+    panel_username: str
+    panel_password: str | None = strawberry.field(
+        default=None, description="Chosen password; one is generated (and returned) if null."
+    )
+    reseller_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Staff only: whose subscriber."
+    )
+
+
+@strawberry.type
+class VoiceSubscriberSuccess:
+    subscriber: VoiceSubscriberType
+    generated_password: str | None = strawberry.field(
+        default=None, description="Shown once: the password generated for the panel."
+    )
+
+
+VoiceSubscriberResult = Annotated[
+    VoiceSubscriberSuccess | ValidationError | NotFound | NotAllowed | Conflict,
+    strawberry.union("VoiceSubscriberResult"),
+]
+
+
+@strawberry.input
+class UpdateVoiceSubscriberInput:
+    subscriber_id: strawberry.ID
+    subscriber: VoiceSubscriberFields
+
+
+@strawberry.input
+class SetVoicePanelCredentialsInput:
+    subscriber_id: strawberry.ID
+    username: str
+    password: str | None = None
+
+
+@strawberry.input
+class AddVoiceLineInput:
+    subscriber_id: strawberry.ID
+    number: str
+    extension: str
+    simultaneous_ip_lines: int = 1
+
+
+@strawberry.type
+class AddVoiceLineSuccess:
+    line: VoiceLineType
+
+
+AddVoiceLineResult = Annotated[
+    AddVoiceLineSuccess | ValidationError | NotFound | NotAllowed | Conflict,
+    strawberry.union("AddVoiceLineResult"),
+]
+
+
+@strawberry.input
+class VoiceFranchiseInput:
+    category: FranchiseCategory
+    minutes: int
+    consumes_local: bool = False
+
+
+@strawberry.input
+class SetVoiceFranchisesInput:
+    subscriber_id: strawberry.ID
+    franchises: list[VoiceFranchiseInput]
+
+
+@strawberry.type
+class SetVoiceFranchisesSuccess:
+    franchises: list[VoiceFranchiseType]
+
+
+SetVoiceFranchisesResult = Annotated[
+    SetVoiceFranchisesSuccess | ValidationError | NotFound | NotAllowed,
+    strawberry.union("SetVoiceFranchisesResult"),
+]
+
+
+@strawberry.input
+class SetVoicePermissionsInput:
+    subscriber_id: strawberry.ID
+    permissions: list[VoicePermission]
+
+
+@strawberry.type
+class SetVoicePermissionsSuccess:
+    permissions: list[VoicePermission]
+
+
+SetVoicePermissionsResult = Annotated[
+    SetVoicePermissionsSuccess | NotFound | NotAllowed,
+    strawberry.union("SetVoicePermissionsResult"),
+]
+
+
+def _subscriber_success(result: object) -> object:
+    if isinstance(result, actions.CreatedSubscriber):
+        return VoiceSubscriberSuccess(
+            subscriber=VoiceSubscriberType.from_model(result.subscriber),
+            generated_password=result.generated_password,
+        )
+    if isinstance(result, m.VoiceSubscriber):
+        return VoiceSubscriberSuccess(subscriber=VoiceSubscriberType.from_model(result))
+    return result
+
+
+@strawberry.type
+class VoiceMutations:
+    @strawberry.mutation(description="Registers a voice subscriber with its panel credentials.")
+    async def create_voice_subscriber(
+        self, info: Info, input: CreateVoiceSubscriberInput
+    ) -> VoiceSubscriberResult:
+        result = await perform(
+            info,
+            lambda session: actions.create_voice_subscriber(
+                session,
+                data=_data(input.subscriber),
+                panel_username=input.panel_username,
+                panel_password=input.panel_password,
+                reseller_id=None
+                if input.reseller_id is None
+                else _key(input.reseller_id, "VoiceReseller"),
+                actor=info.context.identity,
+            ),
+        )
+        return _subscriber_success(result)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Changes a voice subscriber's registration.")
+    async def update_voice_subscriber(
+        self, info: Info, input: UpdateVoiceSubscriberInput
+    ) -> VoiceSubscriberResult:
+        result = await perform(
+            info,
+            lambda session: actions.update_voice_subscriber(
+                session,
+                subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
+                data=_data(input.subscriber),
+                actor=info.context.identity,
+            ),
+        )
+        return _subscriber_success(result)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Sets the panel username and password (generated if null).")
+    async def set_voice_panel_credentials(
+        self, info: Info, input: SetVoicePanelCredentialsInput
+    ) -> VoiceSubscriberResult:
+        result = await perform(
+            info,
+            lambda session: actions.set_panel_credentials(
+                session,
+                subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
+                username=input.username,
+                password=input.password,
+                actor=info.context.identity,
+            ),
+        )
+        return _subscriber_success(result)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Adds a line or extension to a voice subscriber.")
+    async def add_voice_line(self, info: Info, input: AddVoiceLineInput) -> AddVoiceLineResult:
+        result = await perform(
+            info,
+            lambda session: actions.add_voice_line(
+                session,
+                subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
+                number=input.number,
+                extension=input.extension,
+                simultaneous_ip_lines=input.simultaneous_ip_lines,
+                actor=info.context.identity,
+            ),
+        )
+        if isinstance(result, m.VoiceLine):
+            return AddVoiceLineSuccess(line=VoiceLineType.from_model(result))
+        return result  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Replaces a voice subscriber's minute franchises.")
+    async def set_voice_franchises(
+        self, info: Info, input: SetVoiceFranchisesInput
+    ) -> SetVoiceFranchisesResult:
+        items = [
+            actions.FranchiseData(f.category, f.minutes, f.consumes_local) for f in input.franchises
+        ]
+        result = await perform(
+            info,
+            lambda session: actions.set_voice_franchises(
+                session,
+                subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
+                franchises=items,
+                actor=info.context.identity,
+            ),
+        )
+        if isinstance(result, list):
+            return SetVoiceFranchisesSuccess(franchises=VoiceFranchiseType.from_models(result))
+        return result  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Replaces what a voice subscriber may do in its panel.")
+    async def set_voice_permissions(
+        self, info: Info, input: SetVoicePermissionsInput
+    ) -> SetVoicePermissionsResult:
+        result = await perform(
+            info,
+            lambda session: actions.set_voice_permissions(
+                session,
+                subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
+                permissions=input.permissions,
+                actor=info.context.identity,
+            ),
+        )
+        if isinstance(result, list):
+            return SetVoicePermissionsSuccess(permissions=result)
+        return result  # type: ignore[return-value]
