@@ -38,8 +38,10 @@ TicketStatus = strawberry.enum(domain_enums.TicketStatus)
 CallTermination = strawberry.enum(domain_enums.CallTermination)
 
 # Octet counters outgrow GraphQL's 32-bit Int; JSON numbers hold them exactly up to 2^53.
-BigInt = strawberry.scalar(
-    NewType("BigInt", int),
+# Its scalar definition is in the schema's config (SCALARS, gateway/schema/query.py).
+BigInt = NewType("BigInt", int)
+BIG_INT_SCALAR = strawberry.scalar(
+    name="BigInt",
     description="An integer beyond 32 bits (byte counters), up to 2^53.",
     serialize=int,
     parse_value=int,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from domain.reads import common
@@ -28,7 +29,13 @@ from gateway.schema.connections import CustomerConnection, CustomerFilter, Custo
 from gateway.schema.customers import CustomerType
 from gateway.schema.extra_fields import ExtraFieldMutations
 from gateway.schema.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
-from gateway.schema.portal import PortalMutations, PortalQuery, SmsCreditValueType
+from gateway.schema.portal import (
+    BIG_INT_SCALAR,
+    BigInt,
+    PortalMutations,
+    PortalQuery,
+    SmsCreditValueType,
+)
 from gateway.schema.service_actions import ServiceMutations, ServiceQuery
 from gateway.schema.services import SERVICE_TYPES
 from gateway.schema.tv_actions import TvMutations, TvQuery
@@ -148,4 +155,9 @@ Mutation = merge_types(
     ),
 )
 
-schema = strawberry.Schema(query=Query, mutation=Mutation, types=list(SERVICE_TYPES.values()))
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    types=list(SERVICE_TYPES.values()),
+    config=StrawberryConfig(scalar_map={BigInt: BIG_INT_SCALAR}),
+)
