@@ -35,6 +35,7 @@ from domain.actions.plans import (
     check_slot_free,
     create_appointment,
 )
+from domain.credentials import hash_password_async
 from domain.errors import FieldProblem, NotFound, RuleViolation, ValidationFailed
 from domain.identity import Identity, Permission
 from domain.models import (
@@ -64,7 +65,6 @@ from domain.ports.cep import CepLookup
 from domain.reads import common
 from domain.reads import plans as reads
 from domain.rules.documents import is_valid_cnpj, is_valid_cpf
-from domain.rules.password_hash import hash_password
 
 AUTO_LOGIN = "auto_generate_radius_login"
 LOGIN_PATTERN = "radius_login_pattern"
@@ -456,7 +456,7 @@ async def add_plan(
                 kind=ServiceKind.RADIUS_LOGIN,
                 login=radius_login,
                 domain=_normalize(radius.domain) if radius.domain else None,
-                password_hash=hash_password(radius.password),
+                password_hash=await hash_password_async(radius.password),
             )
         )
     if new.email is not None:
@@ -468,7 +468,7 @@ async def add_plan(
                 kind=ServiceKind.EMAIL,
                 login=login,
                 domain=checked.email_domain,
-                password_hash=hash_password(new.email.password),
+                password_hash=await hash_password_async(new.email.password),
             )
         )
     if offer.is_tv_offer and offer.default_tv_package_id is not None:
