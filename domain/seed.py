@@ -46,6 +46,7 @@ from domain.models.enums import (
     VoiceLineStatus,
     VoicePermission,
 )
+from domain.rules import boleto as boleto_rules
 from domain.rules.documents import generate_cnpj, generate_cpf
 
 BASE_TIME = dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.UTC)
@@ -835,16 +836,16 @@ class _Generator:
             if paid:
                 paid_ids.append(receivable_id)
             elif rng.random() < 0.5:
+                # A real slip (FEBRABAN check digits) from the catalog's first bank, "001".
+                our_number = boleto_rules.our_number_of(receivable_id, 1)
+                computed = boleto_rules.slip(cat.BANKS[0][0], due, price, our_number)
                 self.rows.add(
                     m.Boleto,
                     receivable_id=receivable_id,
                     bank_id=self.catalog.bank_ids[0],
-                    our_number=f"{self._next('boleto'):017d}",
-                    digitable_line=(
-                        f"00190.00009 0{receivable_id:010d} 00000.000000 1 "
-                        f"{self._next('line'):014d}"
-                    ),
-                    barcode=f"0019{self._next('barcode'):040d}",
+                    our_number=our_number,
+                    digitable_line=computed.digitable_line,
+                    barcode=computed.barcode,
                     due_date=due,
                     amount=price,
                     issued_at=BASE_TIME,

@@ -109,14 +109,6 @@ async def open_ticket(
     return ticket
 
 
-def our_number_of(receivable_id: int, sequence: int) -> str:
-    """The nosso número of a receivable's n-th boleto: "9", the receivable, the sequence.
-
-    The leading 9 keeps it apart from numbers issued before (a plain sequence).
-    """
-    return f"9{receivable_id:014d}{sequence % 100:02d}"
-
-
 async def issue_boleto(
     session: AsyncSession, receivable: m.Receivable, bank: m.Bank | None = None
 ) -> m.Boleto:
@@ -125,7 +117,7 @@ async def issue_boleto(
     if bank is None:
         raise RuleViolation("NO_BANK", "No bank is configured to issue boletos.")
     count = await reads.boleto_count(session, receivable.id)
-    our_number = our_number_of(receivable.id, count + 1)
+    our_number = boleto_rules.our_number_of(receivable.id, count + 1)
     computed = boleto_rules.slip(bank.code, receivable.due_date, receivable.amount, our_number)
     boleto = m.Boleto(
         receivable_id=receivable.id,
@@ -230,7 +222,7 @@ async def boleto_second_copy(
     bank = bank or await reads.default_bank(session)
     if bank is None:
         raise RuleViolation("NO_BANK", "No bank is configured to issue boletos.")
-    our_number = existing.our_number if existing else our_number_of(receivable.id, 1)
+    our_number = existing.our_number if existing else boleto_rules.our_number_of(receivable.id, 1)
     customer = await session.get(m.Customer, receivable.customer_id)
     assert customer is not None  # a receivable's customer is visible with the receivable
     computed = boleto_rules.slip(bank.code, receivable.due_date, receivable.amount, our_number)

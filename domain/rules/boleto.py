@@ -54,6 +54,14 @@ def free_field(our_number: str) -> str:
     return digits.zfill(25)
 
 
+def our_number_of(receivable_id: int, sequence: int) -> str:
+    """The nosso número of a receivable's n-th boleto: "9", the receivable, the sequence.
+
+    The leading 9 keeps it apart from numbers issued before (a plain sequence).
+    """
+    return f"9{receivable_id:014d}{sequence % 100:02d}"
+
+
 @dataclass(frozen=True)
 class Slip:
     barcode: str

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from domain import models as m
 from domain.db import create_engine
 from domain.models.enums import CustomerKind, InactiveReason, PlanStatus, ServiceKind
+from domain.rules.boleto import barcode_of_line
 from domain.rules.documents import is_valid_cnpj, is_valid_cpf
 from domain.seed import build_rows, seed_database
 from tests.databases import fresh_database
@@ -112,6 +113,13 @@ async def test_seeded_data_respects_the_domain(session: AsyncSession) -> None:
         m.InstallationAppointment,
     ):
         assert await session.scalar(select(model).limit(1)) is not None, model.__name__
+
+
+async def test_seeded_boletos_carry_valid_febraban_lines(session: AsyncSession) -> None:
+    boletos = list(await session.scalars(select(m.Boleto)))
+    assert boletos
+    for boleto in boletos:
+        assert barcode_of_line(boleto.digitable_line) == boleto.barcode
 
 
 async def test_inserts_after_the_seed_get_fresh_ids(
