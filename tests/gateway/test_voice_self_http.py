@@ -373,3 +373,13 @@ async def test_a_voice_subscriber_sees_only_its_own_rows(
             )
         )
     assert after == permissions
+
+
+async def test_a_voice_subscriber_token_needs_its_subscriber(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ planOffers { name } }"},
+        headers=bearer(Identity(subject="v", role=Role.VOICE_SUBSCRIBER)),
+    )
+    assert response.status_code == 401
+    assert "voice_subscriber_id" in response.json()["errors"][0]["message"]
