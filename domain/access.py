@@ -9,7 +9,9 @@ a connection or through a nested field finds nothing, exactly as if it did not e
 
 `POLICIES` says for each table who owns its rows:
 - CUSTOMER: the path from the row to its customer; a subscriber sees its own customer's rows.
-- RESELLER: the path to its voice reseller; a reseller sees its own.
+- RESELLER: the path to its voice reseller; a reseller sees its own. A voice subscriber sees
+  the few of them that are its own (`Policy.voice_subscriber_criterion`: its row, lines,
+  franchises, permissions, its sale plan, its lines' call records) and nothing else (ADR 0094).
 - CATALOG: the ISP's configuration; every authenticated caller reads it.
 - STAFF: staff only (audit log, outbox, API keys).
 - INTERNAL: the gateway's bookkeeping, read by key by the gateway itself, never by the graph.
@@ -60,6 +62,8 @@ class Policy:
     permission: Permission | None = None  # staff need it to read the table
     # A reseller's rows that sit in a customer table (call records of its lines).
     reseller_criterion: Criterion | None = None
+    # A voice subscriber's own rows (keyed by its voice_subscriber id); None: none of them.
+    voice_subscriber_criterion: Criterion | None = None
 
 
 def _plans_of(customer_id: int) -> Select[Any]:
@@ -112,6 +116,20 @@ def _calls_of_reseller(cls: Any, reseller_id: int) -> ColumnElement[bool]:
     return cls.voice_line_id.in_(lines)
 
 
+def _own_voice_rows(cls: Any, subscriber_id: int) -> ColumnElement[bool]:
+    return cls.subscriber_id == subscriber_id
+
+
+def _calls_of_voice_subscriber(cls: Any, subscriber_id: int) -> ColumnElement[bool]:
+    lines = select(m.VoiceLine.id).where(m.VoiceLine.subscriber_id == subscriber_id)
+    return cls.voice_line_id.in_(lines)
+
+
+def _sale_plan_of_voice_subscriber(cls: Any, subscriber_id: int) -> ColumnElement[bool]:
+    plan = select(m.VoiceSubscriber.sale_plan_id).where(m.VoiceSubscriber.id == subscriber_id)
+    return cls.id.in_(plan)
+
+
 TV = Permission.TV_PACKAGES
 BILLING = Permission.BILLING
 
@@ -157,13 +175,32 @@ POLICIES: dict[type[Any], Policy] = {
             select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id.in_(_plans_of(cid)))
         ),
     ),
-    m.CallRecord: Policy(Owner.CUSTOMER, _calls_of_customer, reseller_criterion=_calls_of_reseller),
+    m.CallRecord: Policy(
+        Owner.CUSTOMER,
+        _calls_of_customer,
+        reseller_criterion=_calls_of_reseller,
+        voice_subscriber_criterion=_calls_of_voice_subscriber,
+    ),
     m.VoiceReseller: Policy(Owner.RESELLER, lambda cls, rid: cls.id == rid),
-    m.VoiceSalePlan: Policy(Owner.RESELLER, lambda cls, rid: cls.reseller_id == rid),
-    m.VoiceSubscriber: Policy(Owner.RESELLER, lambda cls, rid: cls.reseller_id == rid),
-    m.VoiceLine: Policy(Owner.RESELLER, _by_voice_subscriber),
-    m.VoiceFranchise: Policy(Owner.RESELLER, _by_voice_subscriber),
-    m.VoiceSubscriberPermission: Policy(Owner.RESELLER, _by_voice_subscriber),
+    m.VoiceSalePlan: Policy(
+        Owner.RESELLER,
+        lambda cls, rid: cls.reseller_id == rid,
+        voice_subscriber_criterion=_sale_plan_of_voice_subscriber,
+    ),
+    m.VoiceSubscriber: Policy(
+        Owner.RESELLER,
+        lambda cls, rid: cls.reseller_id == rid,
+        voice_subscriber_criterion=lambda cls, sid: cls.id == sid,
+    ),
+    m.VoiceLine: Policy(
+        Owner.RESELLER, _by_voice_subscriber, voice_subscriber_criterion=_own_voice_rows
+    ),
+    m.VoiceFranchise: Policy(
+        Owner.RESELLER, _by_voice_subscriber, voice_subscriber_criterion=_own_voice_rows
+    ),
+    m.VoiceSubscriberPermission: Policy(
+        Owner.RESELLER, _by_voice_subscriber, voice_subscriber_criterion=_own_voice_rows
+    ),
     m.AuditLog: Policy(Owner.STAFF),
     m.OutboxMessage: Policy(Owner.STAFF),
     m.ApiKey: Policy(Owner.STAFF),
@@ -239,9 +276,14 @@ def _sync(session: Session | Any) -> Session:
 
 
 def _criterion(policy: Policy, identity: Identity) -> Criterion | None:
-    """The filter for a subscriber or reseller; None when `identity` sees the whole table."""
+    """The filter for a subscriber, reseller or voice subscriber; None when `identity` sees
+    the whole table."""
     if identity.role is Role.STAFF or policy.owner in (Owner.CATALOG, Owner.INTERNAL):
         return None
+    if identity.role is Role.VOICE_SUBSCRIBER:
+        if policy.voice_subscriber_criterion is not None:
+            return policy.voice_subscriber_criterion
+        return lambda _cls, _key: false()
     if identity.role is Role.SUBSCRIBER and policy.owner is Owner.CUSTOMER:
         return policy.criterion
     if identity.role is Role.RESELLER:
@@ -253,7 +295,12 @@ def _criterion(policy: Policy, identity: Identity) -> Criterion | None:
 
 
 def _owner_key(identity: Identity) -> int:
-    key = identity.customer_id if identity.role is Role.SUBSCRIBER else identity.reseller_id
+    if identity.role is Role.SUBSCRIBER:
+        key = identity.customer_id
+    elif identity.role is Role.VOICE_SUBSCRIBER:
+        key = identity.voice_subscriber_id
+    else:
+        key = identity.reseller_id
     # An identity of a role without its key (a malformed token) sees nothing: -1 names no row.
     return -1 if key is None else key
 
@@ -267,7 +314,7 @@ def sees_everything(identity: Identity) -> bool:
 
 
 def owner_key(identity: Identity) -> int:
-    """The key a subscriber's or reseller's rows hang from (its customer or reseller)."""
+    """The key a caller's rows hang from (its customer, reseller or voice subscriber)."""
     return _owner_key(identity)
 
 

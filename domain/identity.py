@@ -10,6 +10,8 @@ class Role(enum.Enum):
     STAFF = "STAFF"
     SUBSCRIBER = "SUBSCRIBER"
     RESELLER = "RESELLER"
+    # A voice reseller's own subscriber, acting in its panel within what the reseller granted.
+    VOICE_SUBSCRIBER = "VOICE_SUBSCRIBER"
 
 
 class Permission(enum.Enum):
@@ -30,6 +32,7 @@ class Identity:
     permissions: frozenset[Permission] = field(default_factory=frozenset)
     customer_id: int | None = None  # set for subscribers
     reseller_id: int | None = None  # set for resellers
+    voice_subscriber_id: int | None = None  # set for voice subscribers
 
     def has(self, permission: Permission) -> bool:
         return self.role is Role.STAFF and permission in self.permissions

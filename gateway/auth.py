@@ -4,9 +4,9 @@
 SHA-256), anything else is a JWT, verified with the configured HS256 secret or RS256 public
 key / JWKS file, with issuer, audience and expiry checked.
 
-JWT claims: `sub` (required), `role` (`staff`, `subscriber` or `reseller`), `permissions`
-(staff: a list of Permission names; unknown names grant nothing), `customer_id` (subscriber),
-`reseller_id` (reseller).
+JWT claims: `sub` (required), `role` (`staff`, `subscriber`, `reseller` or `voice_subscriber`),
+`permissions` (staff: a list of Permission names; unknown names grant nothing), `customer_id`
+(subscriber), `reseller_id` (reseller), `voice_subscriber_id` (voice subscriber, ADR 0094).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def identity_from_claims(claims: Mapping[str, Any], *, subject_prefix: str = "")
         role = Role(str(raw_role).upper())
     except ValueError:
         raise AuthenticationFailed(
-            "The token's `role` must be staff, subscriber or reseller."
+            "The token's `role` must be staff, subscriber, reseller or voice_subscriber."
         ) from None
     names = claims.get("permissions") or []
     if not isinstance(names, list):
@@ -58,12 +58,16 @@ def identity_from_claims(claims: Mapping[str, Any], *, subject_prefix: str = "")
     permissions = frozenset(Permission[n] for n in names if isinstance(n, str) and n in known)
     customer_id = _key(claims, "customer_id") if role is Role.SUBSCRIBER else None
     reseller_id = _key(claims, "reseller_id") if role is Role.RESELLER else None
+    voice_subscriber_id = (
+        _key(claims, "voice_subscriber_id") if role is Role.VOICE_SUBSCRIBER else None
+    )
     return Identity(
         subject=f"{subject_prefix}{subject}",
         role=role,
         permissions=permissions if role is Role.STAFF else frozenset(),
         customer_id=customer_id,
         reseller_id=reseller_id,
+        voice_subscriber_id=voice_subscriber_id,
     )
 
 
@@ -77,18 +81,25 @@ def _key(claims: Mapping[str, Any], name: str) -> int:
 
 
 def parse_dev_identity(raw: str | None) -> Identity | None:
-    """GATEWAY_DEV_IDENTITY: "staff", "subscriber:<customer id>" or "reseller:<reseller id>"."""
+    """GATEWAY_DEV_IDENTITY: "staff", "subscriber:<customer id>", "reseller:<reseller id>" or
+    "voice_subscriber:<voice subscriber id>"."""
     if not raw:
         return None
     role, _, key = raw.partition(":")
     role = role.strip().lower()
     if role == "staff" and not key:
         return DEVELOPMENT_STAFF
-    if role in ("subscriber", "reseller") and key.strip().isdigit():
-        claim = "customer_id" if role == "subscriber" else "reseller_id"
+    claims = {
+        "subscriber": "customer_id",
+        "reseller": "reseller_id",
+        "voice_subscriber": "voice_subscriber_id",
+    }
+    if role in claims and key.strip().isdigit():
+        claim = claims[role]
         return identity_from_claims({"sub": f"development-{role}", "role": role, claim: key})
     raise ValueError(
-        "GATEWAY_DEV_IDENTITY must be staff, subscriber:<customer id> or reseller:<reseller id>"
+        "GATEWAY_DEV_IDENTITY must be staff, subscriber:<customer id>, reseller:<reseller id> "
+        "or voice_subscriber:<voice subscriber id>"
     )
 
 

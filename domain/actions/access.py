@@ -48,6 +48,9 @@ async def create_api_key(
     name = name.strip()
     if not name or len(name) > 120:
         raise ValidationFailed.one("name", "must be 1 to 120 characters")
+    if role is Role.VOICE_SUBSCRIBER:
+        # A voice subscriber is a person in its panel, signing in with a JWT (ADR 0094).
+        raise ValidationFailed.one("role", "voice subscribers authenticate with tokens, not keys")
     permissions = sorted({p.name for p in permissions})
     if permissions and role is not Role.STAFF:
         raise ValidationFailed.one("permissions", "only staff keys carry permissions")

@@ -2,7 +2,8 @@
 permissions and panel credentials.
 
 A reseller acts on its own subscribers (its session sees no other); staff holding CUSTOMER_ADMIN
-may act for any reseller. A subscriber of the ISP may not.
+may act for any reseller. A subscriber of the ISP may not, nor may a voice subscriber manage its
+own registration (what it may do itself is in domain/actions/voice_self.py).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _reseller_of(actor: Identity, reseller_id: int | None) -> int:
         if reseller_id is not None and reseller_id != actor.reseller_id:
             raise NotFound("VoiceReseller", reseller_id)
         return actor.reseller_id or -1
-    if actor.role is Role.SUBSCRIBER:
+    if actor.role in (Role.SUBSCRIBER, Role.VOICE_SUBSCRIBER):
         raise NotAllowed("Only a voice reseller (or staff) manages voice subscribers.")
     require(actor, Permission.CUSTOMER_ADMIN)
     if reseller_id is None:
@@ -52,7 +53,7 @@ def _reseller_of(actor: Identity, reseller_id: int | None) -> int:
 async def _subscriber(
     session: AsyncSession, subscriber_id: int, actor: Identity
 ) -> m.VoiceSubscriber:
-    if actor.role is Role.SUBSCRIBER:
+    if actor.role in (Role.SUBSCRIBER, Role.VOICE_SUBSCRIBER):
         raise NotAllowed("Only a voice reseller (or staff) manages voice subscribers.")
     if actor.role is Role.STAFF:
         require(actor, Permission.CUSTOMER_ADMIN)
@@ -147,7 +148,7 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-async def _check_credentials(
+async def check_credentials(
     session: AsyncSession,
     username: str,
     password: str | None,
@@ -193,7 +194,7 @@ async def create_voice_subscriber(
     if await session.get(m.VoiceReseller, owner) is None:
         raise NotFound("VoiceReseller", owner)
     data = await _check(session, data, owner, creating=True)
-    username, password_hash, generated = await _check_credentials(
+    username, password_hash, generated = await check_credentials(
         session, panel_username, panel_password, email=data.email, but=None
     )
     values = {f.name: getattr(data, f.name) for f in fields(data)}
@@ -254,7 +255,7 @@ async def set_panel_credentials(
 ) -> CreatedSubscriber:
     """Sets the subscriber's panel username and password (generated when not chosen)."""
     subscriber = await _subscriber(session, subscriber_id, actor)
-    name, password_hash, generated = await _check_credentials(
+    name, password_hash, generated = await check_credentials(
         session, username, password, email=subscriber.email, but=subscriber.id
     )
     before = {"panel_username": subscriber.panel_username}

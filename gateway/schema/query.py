@@ -40,6 +40,7 @@ from gateway.schema.service_actions import ServiceMutations, ServiceQuery
 from gateway.schema.services import SERVICE_TYPES
 from gateway.schema.tv_actions import TvMutations, TvQuery
 from gateway.schema.voice import MeQuery, VoiceMutations
+from gateway.schema.voice_self import VoiceSelfMutations
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ Mutation = merge_types(
         BillingRunMutations,
         PortalMutations,
         VoiceMutations,
+        VoiceSelfMutations,
     ),
 )
 

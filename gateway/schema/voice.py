@@ -189,14 +189,14 @@ class VoiceResellerType(FromModel, Node):
         return await RESELLER_SALE_PLANS.resolve(self, info)
 
 
-Me = Annotated[CustomerType | VoiceResellerType, strawberry.union("Me")]
+Me = Annotated[CustomerType | VoiceResellerType | VoiceSubscriberType, strawberry.union("Me")]
 
 
 @strawberry.type
 class MeQuery:
     @strawberry.field(
-        description="The caller's own customer (a subscriber) or reseller (a voice reseller); "
-        "null for staff."
+        description="The caller's own customer (a subscriber), reseller (a voice reseller) or "
+        "voice subscriber (a voice subscriber in its panel); null for staff."
     )
     async def me(self, info: Info) -> Me | None:
         identity = info.context.identity
@@ -208,6 +208,11 @@ class MeQuery:
                 identity.reseller_id
             )
             return None if reseller is None else VoiceResellerType.from_model(reseller)
+        if identity.role is Role.VOICE_SUBSCRIBER and identity.voice_subscriber_id is not None:
+            own = await info.context.loaders.get(loaders.VoiceSubscriberByIdLoader).load(
+                identity.voice_subscriber_id
+            )
+            return None if own is None else VoiceSubscriberType.from_model(own)
         return None
 
 

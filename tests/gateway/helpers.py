@@ -96,6 +96,8 @@ def claims_for(identity: Identity) -> dict[str, Any]:
         claims["customer_id"] = identity.customer_id
     if identity.reseller_id is not None:
         claims["reseller_id"] = identity.reseller_id
+    if identity.voice_subscriber_id is not None:
+        claims["voice_subscriber_id"] = identity.voice_subscriber_id
     return claims
 
 

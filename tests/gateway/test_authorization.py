@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import models as m
@@ -34,6 +34,8 @@ class World:
     customers: int
     reseller: int
     mine_tickets: tuple[int, ...]
+    voice_subscriber: int  # one of the reseller's voice subscribers, with a line
+    voice_line: int
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +60,28 @@ async def world(engine: AsyncEngine) -> World:
         customers = await c.scalar(select(func.count()).select_from(m.Customer))
         reseller = await c.scalar(select(m.VoiceReseller.id).limit(1))
         tickets = tuple(await c.scalars(select(m.Ticket.id).where(m.Ticket.customer_id == mine)))
+        voice_subscriber, voice_line = (
+            await c.execute(
+                select(m.VoiceSubscriber.id, m.VoiceLine.id)
+                .join(m.VoiceLine, m.VoiceLine.subscriber_id == m.VoiceSubscriber.id)
+                .where(m.VoiceSubscriber.reseller_id == reseller)
+                .order_by(m.VoiceSubscriber.id, m.VoiceLine.id)
+                .limit(1)
+            )
+        ).one()
     assert mine and other and reseller
-    return World(mine, mine_plan, other, other_plan, other_tv_point, customers, reseller, tickets)
+    return World(
+        mine,
+        mine_plan,
+        other,
+        other_plan,
+        other_tv_point,
+        customers,
+        reseller,
+        tickets,
+        voice_subscriber,
+        voice_line,
+    )
 
 
 def subscriber(world: World) -> Identity:
@@ -70,11 +92,18 @@ def reseller(world: World) -> Identity:
     return Identity(subject="reseller-user", role=Role.RESELLER, reseller_id=world.reseller)
 
 
+def voice_subscriber(world: World) -> Identity:
+    return Identity(
+        subject="voice-user", role=Role.VOICE_SUBSCRIBER, voice_subscriber_id=world.voice_subscriber
+    )
+
+
 ROLES: dict[str, Callable[[World], Identity]] = {
     "staff": lambda _w: DEVELOPMENT_STAFF,
     "clerk": lambda _w: Identity.staff("clerk"),  # staff without any permission
     "subscriber": subscriber,
     "reseller": reseller,
+    "voice_subscriber": voice_subscriber,  # one of the reseller's subscribers (ADR 0094)
 }
 
 
@@ -172,6 +201,7 @@ _PLAN_ADMIN_ONLY = {
     "clerk": _typename("domainAvailability", "NotAllowed"),
     "subscriber": _typename("domainAvailability", "NotAllowed"),
     "reseller": _typename("domainAvailability", "NotAllowed"),
+    "voice_subscriber": _typename("domainAvailability", "NotAllowed"),
 }
 
 
@@ -218,6 +248,7 @@ CASES: dict[str, Case] = {
             "clerk": _typename("equipmentByCasn", "NotAllowed"),
             "subscriber": _typename("equipmentByCasn", "NotAllowed"),
             "reseller": _typename("equipmentByCasn", "NotAllowed"),
+            "voice_subscriber": _typename("equipmentByCasn", "NotAllowed"),
         },
     ),
     "tvPointPlatformData": Case(
@@ -228,6 +259,7 @@ CASES: dict[str, Case] = {
             "clerk": _typename("tvPointPlatformData", "NotAllowed"),
             "subscriber": _typename_in("tvPointPlatformData", "NotAllowed", "NotFound"),
             "reseller": _typename_in("tvPointPlatformData", "NotAllowed", "NotFound"),
+            "voice_subscriber": _typename_in("tvPointPlatformData", "NotAllowed", "NotFound"),
         },
     ),
     # Staff with BILLING preview any plan's due date; nobody else may.
@@ -239,6 +271,7 @@ CASES: dict[str, Case] = {
             "clerk": _typename("dueDateChangePreview", "NotAllowed"),
             "subscriber": _typename_in("dueDateChangePreview", "NotAllowed", "NotFound"),
             "reseller": _typename_in("dueDateChangePreview", "NotAllowed", "NotFound"),
+            "voice_subscriber": _typename_in("dueDateChangePreview", "NotAllowed", "NotFound"),
         },
     ),
     # The wizard's step check needs PLAN_ADMIN, like addPlan itself.
@@ -252,6 +285,7 @@ CASES: dict[str, Case] = {
             "clerk": _typename("validateAddPlan", "NotAllowed"),
             "subscriber": _typename("validateAddPlan", "NotAllowed"),
             "reseller": _typename("validateAddPlan", "NotAllowed"),
+            "voice_subscriber": _typename("validateAddPlan", "NotAllowed"),
         },
     ),
     # A CEP names a street, not anyone's data: every authenticated caller may look one up
@@ -285,6 +319,7 @@ CASES: dict[str, Case] = {
             "clerk": _found("customer"),
             "subscriber": _found("customer"),
             "reseller": _absent("customer"),
+            "voice_subscriber": _absent("customer"),
         },
     ),
     "customer(other)": Case(
@@ -295,6 +330,7 @@ CASES: dict[str, Case] = {
             "clerk": _found("customer"),
             "subscriber": _absent("customer"),
             "reseller": _absent("customer"),
+            "voice_subscriber": _absent("customer"),
         },
     ),
     "customers": Case(
@@ -305,6 +341,7 @@ CASES: dict[str, Case] = {
             "clerk": _customers_total(lambda w: w.customers),
             "subscriber": _customers_total(lambda _w: 1),
             "reseller": _customers_total(lambda _w: 0),
+            "voice_subscriber": _customers_total(lambda _w: 0),
         },
     ),
     "node(other customer)": Case(
@@ -315,6 +352,7 @@ CASES: dict[str, Case] = {
             "clerk": _found("node"),
             "subscriber": _absent("node"),
             "reseller": _absent("node"),
+            "voice_subscriber": _absent("node"),
         },
     ),
     "node(other plan)": Case(
@@ -325,6 +363,7 @@ CASES: dict[str, Case] = {
             "clerk": _found("node"),
             "subscriber": _absent("node"),
             "reseller": _absent("node"),
+            "voice_subscriber": _absent("node"),
         },
     ),
     "node(own plan)": Case(
@@ -335,6 +374,7 @@ CASES: dict[str, Case] = {
             "clerk": _found("node"),
             "subscriber": _found("node"),
             "reseller": _absent("node"),
+            "voice_subscriber": _absent("node"),
         },
     ),
     "node(other TV point)": Case(
@@ -345,6 +385,7 @@ CASES: dict[str, Case] = {
             "clerk": _not_allowed("TV_PACKAGES"),
             "subscriber": _absent("node"),
             "reseller": _absent("node"),
+            "voice_subscriber": _absent("node"),
         },
     ),
     "customer.plans.tvPoints": Case(
@@ -355,6 +396,7 @@ CASES: dict[str, Case] = {
             "clerk": _not_allowed("TV_PACKAGES"),
             "subscriber": _has_rows("plans", "tvPoints"),
             "reseller": _absent("customer"),
+            "voice_subscriber": _absent("customer"),
         },
     ),
     "customer.receivables": Case(
@@ -365,17 +407,20 @@ CASES: dict[str, Case] = {
             "clerk": _not_allowed("BILLING"),
             "subscriber": _has_rows("receivables"),
             "reseller": _absent("customer"),
+            "voice_subscriber": _absent("customer"),
         },
     ),
     # The caller's own root: its customer, its reseller, nothing for staff.
     "me": Case(
-        "{ me { __typename ... on Customer { databaseId } ... on VoiceReseller { databaseId } } }",
+        "{ me { __typename ... on Customer { databaseId } ... on VoiceReseller { databaseId } "
+        "... on VoiceSubscriber { databaseId } } }",
         lambda _w: {},
         {
             "staff": _absent("me"),
             "clerk": _absent("me"),
             "subscriber": lambda b, w: _check_me(b, "Customer", w.mine),
             "reseller": lambda b, w: _check_me(b, "VoiceReseller", w.reseller),
+            "voice_subscriber": lambda b, w: _check_me(b, "VoiceSubscriber", w.voice_subscriber),
         },
     ),
     # Another customer's plan has no statement for a subscriber (it does not exist for them).
@@ -387,6 +432,7 @@ CASES: dict[str, Case] = {
             "clerk": _typename("connectionStatement", "ConnectionStatement"),
             "subscriber": _typename("connectionStatement", "NotFound"),
             "reseller": _typename("connectionStatement", "NotFound"),
+            "voice_subscriber": _typename("connectionStatement", "NotFound"),
         },
     ),
     "callStatement(other)": Case(
@@ -397,6 +443,7 @@ CASES: dict[str, Case] = {
             "clerk": _typename("callStatement", "CallStatement"),
             "subscriber": _typename("callStatement", "NotFound"),
             "reseller": _typename("callStatement", "NotFound"),
+            "voice_subscriber": _typename("callStatement", "NotFound"),
         },
     ),
     "tickets": Case(
@@ -407,6 +454,7 @@ CASES: dict[str, Case] = {
             "clerk": _non_empty_list("tickets"),
             "subscriber": _own_tickets,
             "reseller": lambda b, _w: _check_empty(b, "tickets"),
+            "voice_subscriber": lambda b, _w: _check_empty(b, "tickets"),
         },
     ),
     "smsCreditValues": _catalog("smsCreditValues"),
@@ -512,6 +560,7 @@ SET = """mutation ($input: SetExtraFieldsInput!) { setExtraFields(input: $input)
         ("clerk", {"__typename": "NotAllowed", "permission": "CUSTOMER_ADMIN"}),
         ("subscriber", {"__typename": "NotAllowed", "permission": "CUSTOMER_ADMIN"}),
         ("reseller", {"__typename": "NotAllowed", "permission": "CUSTOMER_ADMIN"}),
+        ("voice_subscriber", {"__typename": "NotAllowed", "permission": "CUSTOMER_ADMIN"}),
     ],
 )
 async def test_every_role_against_every_mutation(
@@ -525,3 +574,52 @@ async def test_every_role_against_every_mutation(
     }
     data = await run(session, SET, variables, identity=ROLES[role](world))
     assert data["setExtraFields"] == expected
+
+
+IP_LINES = """mutation ($input: SetSimultaneousIpLinesInput!) {
+  setSimultaneousIpLines(input: $input) { __typename
+  ... on NotAllowed { permission } ... on NotFound { entity }
+  ... on SetSimultaneousIpLinesSuccess { line { simultaneousIpLines } } } }"""
+PANEL_PASSWORD = """mutation ($input: ChangeVoicePanelPasswordInput!) {
+  changeVoicePanelPassword(input: $input) { __typename ... on NotAllowed { permission } } }"""
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (
+            "staff",
+            {"__typename": "SetSimultaneousIpLinesSuccess", "line": {"simultaneousIpLines": 9}},
+        ),
+        ("clerk", {"__typename": "NotAllowed", "permission": "CUSTOMER_ADMIN"}),
+        ("subscriber", {"__typename": "NotAllowed", "permission": None}),
+        (
+            "reseller",
+            {"__typename": "SetSimultaneousIpLinesSuccess", "line": {"simultaneousIpLines": 9}},
+        ),
+        # Its own line, but its reseller granted it nothing (the test revokes every permission).
+        (
+            "voice_subscriber",
+            {"__typename": "NotAllowed", "permission": "CHANGE_SIMULTANEOUS_IP_LINES"},
+        ),
+    ],
+)
+async def test_every_role_against_the_voice_subscriber_mutations(
+    session: AsyncSession, world: World, role: str, expected: dict[str, Any]
+) -> None:
+    await session.execute(
+        delete(m.VoiceSubscriberPermission).where(
+            m.VoiceSubscriberPermission.subscriber_id == world.voice_subscriber
+        )
+    )
+    identity = ROLES[role](world)
+    variables = {"input": {"lineId": _gid("VoiceLine", world.voice_line), "lines": 9}}
+    data = await run(session, IP_LINES, variables, identity=identity)
+    assert data["setSimultaneousIpLines"] == expected
+    variables = {"input": {"currentPassword": "x", "newPassword": "Tr0ub4dor&3-horse"}}
+    data = await run(session, PANEL_PASSWORD, variables, identity=identity)
+    permission = "CHANGE_PANEL_PASSWORD" if role == "voice_subscriber" else None
+    assert data["changeVoicePanelPassword"] == {
+        "__typename": "NotAllowed",
+        "permission": permission,
+    }

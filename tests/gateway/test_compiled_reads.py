@@ -72,6 +72,15 @@ async def reseller_client(
         yield client
 
 
+@pytest.fixture(scope="module")
+async def voice_subscriber_client(
+    engine: AsyncEngine, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    identity = Identity(subject="voice", role=Role.VOICE_SUBSCRIBER, voice_subscriber_id=1)
+    async with http_client(engine, test_settings(database_url), identity) as client:
+        yield client
+
+
 SETTINGS = settings(
     max_examples=150,
     deadline=None,
@@ -100,6 +109,14 @@ async def test_both_paths_answer_a_reseller_the_same_bytes(  # type: ignore[no-u
     reseller_client: httpx.AsyncClient, drawn
 ) -> None:
     await _same_answer(reseller_client, drawn)
+
+
+@settings(SETTINGS, max_examples=40)
+@given(drawn=read_queries(schema._schema, SEED_CUSTOMERS))
+async def test_both_paths_answer_a_voice_subscriber_the_same_bytes(  # type: ignore[no-untyped-def]
+    voice_subscriber_client: httpx.AsyncClient, drawn
+) -> None:
+    await _same_answer(voice_subscriber_client, drawn)
 
 
 async def _same_answer(client: httpx.AsyncClient, drawn) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,114 @@
+"""What a voice subscriber does in its own panel, within what its reseller granted (ADR 0095).
+
+The reseller chooses, per subscriber, which of its panel's actions the subscriber may take
+(`VoicePermission`, set with setVoicePermissions). Each action here is also open to the
+subscriber's reseller (and to staff holding CUSTOMER_ADMIN); the voice subscriber may take it
+on its own rows only, and only while the permission is granted. The session already hides
+every other subscriber's rows, so someone else's line is simply not found.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain import credentials
+from domain import models as m
+from domain.actions import audit
+from domain.actions.plan_common import require
+from domain.actions.voice import check_credentials
+from domain.errors import NotAllowed, NotFound, ValidationFailed
+from domain.identity import Identity, Permission, Role
+from domain.models.enums import VoicePermission
+from domain.reads import voice as reads
+
+MIN_IP_LINES, MAX_IP_LINES = 1, 100
+
+
+def _may_act_for_subscribers(actor: Identity) -> None:
+    """Refuses callers who never act on voice subscribers' rows (the ISP's own subscribers)."""
+    if actor.role is Role.SUBSCRIBER:
+        raise NotAllowed("Only a voice reseller, its subscriber or staff acts on voice lines.")
+    if actor.role is Role.STAFF:
+        require(actor, Permission.CUSTOMER_ADMIN)
+
+
+async def require_granted(
+    session: AsyncSession, actor: Identity, subscriber_id: int, permission: VoicePermission
+) -> None:
+    """A voice subscriber acting on `subscriber_id`'s rows: they must be its own, and its
+    reseller must have granted it `permission`. Other roles pass (their checks are elsewhere)."""
+    if actor.role is not Role.VOICE_SUBSCRIBER:
+        return
+    if actor.voice_subscriber_id != subscriber_id:
+        # Unreachable through a scoped session (it sees no other subscriber's rows).
+        raise NotFound("VoiceSubscriber", subscriber_id)
+    granted = {row.permission for row in await reads.permissions(session, subscriber_id)}
+    if permission not in granted:
+        raise NotAllowed(
+            f"Your reseller has not granted you the {permission.name} permission.",
+            permission=permission.name,
+        )
+
+
+async def set_simultaneous_ip_lines(
+    session: AsyncSession, *, line_id: int, lines: int, actor: Identity
+) -> m.VoiceLine:
+    """Sets how many simultaneous IP calls a line carries (manual 004: "linhas simultâneas")."""
+    _may_act_for_subscribers(actor)
+    line = await session.get(m.VoiceLine, line_id)
+    if line is None:
+        raise NotFound("VoiceLine", line_id)
+    await require_granted(
+        session, actor, line.subscriber_id, VoicePermission.CHANGE_SIMULTANEOUS_IP_LINES
+    )
+    if not MIN_IP_LINES <= lines <= MAX_IP_LINES:
+        raise ValidationFailed.one("lines", f"must be between {MIN_IP_LINES} and {MAX_IP_LINES}")
+    before = line.simultaneous_ip_lines
+    line.simultaneous_ip_lines = lines
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="setSimultaneousIpLines",
+        target_type="VoiceLine",
+        target_id=line.id,
+        before={"simultaneous_ip_lines": before},
+        after={"simultaneous_ip_lines": lines},
+    )
+    return line
+
+
+async def change_own_panel_password(
+    session: AsyncSession, *, current_password: str, new_password: str, actor: Identity
+) -> m.VoiceSubscriber:
+    """A voice subscriber changes its own panel password, proving it knows the current one.
+
+    Its reseller sets passwords with setVoicePanelCredentials; this is the subscriber's own
+    action, allowed while the reseller grants CHANGE_PANEL_PASSWORD.
+    """
+    if actor.role is not Role.VOICE_SUBSCRIBER:
+        raise NotAllowed("Only a voice subscriber changes its own panel password.")
+    subscriber_id = actor.voice_subscriber_id or -1
+    subscriber = await session.get(m.VoiceSubscriber, subscriber_id)
+    if subscriber is None:
+        raise NotFound("VoiceSubscriber", subscriber_id)
+    await require_granted(session, actor, subscriber.id, VoicePermission.CHANGE_PANEL_PASSWORD)
+    if not await credentials.verify_password_async(
+        subscriber.panel_password_hash, current_password
+    ):
+        raise ValidationFailed.one("currentPassword", "is not the panel's current password")
+    _, password_hash, _ = await check_credentials(
+        session, subscriber.panel_username, new_password, email=subscriber.email, but=subscriber.id
+    )
+    subscriber.panel_password_hash = password_hash
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="changeVoicePanelPassword",
+        target_type="VoiceSubscriber",
+        target_id=subscriber.id,
+        before=None,
+        after={"password_changed": True},
+    )
+    return subscriber
