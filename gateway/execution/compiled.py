@@ -48,15 +48,11 @@ from gateway.execution.planner import (
 )
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers.ids import MAX_KEY, database_id
-from gateway.resolvers.nodes import NODE_TYPE_NAMES
+from gateway.resolvers.nodes import NODE_TYPE_NAMES, SERVICE_TYPE_KINDS
 from gateway.resolvers.pagination import offset_cursor
 from gateway.schema.base import from_global_id
 from gateway.schema.query import ROOT_LISTS
-from gateway.schema.services import SERVICE_TYPES
 from gateway.settings import Settings
-
-_SERVICE_KINDS = {cls.graphql_name: kind.name for kind, cls in SERVICE_TYPES.items()}
-
 
 UNCOUNTED = 2**62  # a total larger than any table, when the page does not need the real one
 
@@ -185,7 +181,7 @@ class ByIdRoot(RootField):
             assert self.planner is not None
             graphql_type = self.planner.context.graphql_schema.get_type(type_name)
             assert isinstance(graphql_type, GraphQLObjectType)
-            if type_name in _SERVICE_KINDS:
+            if type_name in SERVICE_TYPE_KINDS:
                 builder = _StatementBuilder(m.Service, key_offset=1)
                 builder.position(0, "id")
                 shape = self.planner.poly_shape(graphql_type, self.details, builder)

@@ -2,51 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
+from gateway.loaders import container as loaders
 from gateway.loaders import portal as portal_loaders
+from gateway.loaders.base import RequestLoader
 from gateway.resolvers.ids import MAX_KEY
-from gateway.schema import billing, catalog, customers, plans, portal, services, tv, voice
-from gateway.schema.base import FromModel, Info, Node, from_global_id
+from gateway.schema import services
+from gateway.schema.base import Info, Node, from_global_id, model_type
 
-# GraphQL type name -> (its by-id loader: a name in `Loaders` or a class, how to build the type).
-_NODE_SOURCES: dict[str, tuple[Any, Callable[[Any], Any]]] = {
-    "Customer": ("customer", customers.CustomerType.from_model),
-    "Address": ("address", customers.AddressType.from_model),
-    "Contact": ("contact", customers.ContactType.from_model),
-    "Plan": ("plan", plans.PlanType.from_model),
-    "PlanOffer": ("plan_offer", catalog.PlanOfferType.from_model),
-    "TvPackage": ("tv_package", catalog.TvPackageType.from_model),
-    "Channel": ("channel", catalog.ChannelType.from_model),
-    "ExtraServiceDefinition": (
-        "extra_service_definition",
-        catalog.ExtraServiceDefinitionType.from_model,
-    ),
-    "TvPointLocation": ("tv_point_location", catalog.TvPointLocationType.from_model),
-    "ContractTemplate": ("contract_template", catalog.ContractTemplateType.from_model),
-    "BillingForm": ("billing_form", catalog.BillingFormType.from_model),
-    "Bank": ("bank", catalog.BankType.from_model),
-    "IpPool": ("ip_pool", catalog.IpPoolType.from_model),
-    "Role": ("role", catalog.RoleType.from_model),
-    "Technician": ("technician", catalog.TechnicianType.from_model),
-    "TvPackageSubscription": (
-        "tv_package_subscription",
-        tv.TvPackageSubscriptionType.from_model,
-    ),
-    "TvPoint": ("tv_point", tv.TvPointType.from_model),
-    "Equipment": ("equipment", tv.EquipmentType.from_model),
-    "Receivable": ("receivable", billing.ReceivableType.from_model),
-    "Invoice": (portal_loaders.InvoiceByIdLoader, portal.InvoiceType.from_model),
-    "Ticket": (portal_loaders.TicketByIdLoader, portal.TicketType.from_model),
-    "VoiceReseller": (portal_loaders.VoiceResellerByIdLoader, voice.VoiceResellerType.from_model),
-    "VoiceSubscriber": (
-        portal_loaders.VoiceSubscriberByIdLoader,
-        voice.VoiceSubscriberType.from_model,
-    ),
-    "VoiceLine": (portal_loaders.VoiceLineByIdLoader, voice.VoiceLineType.from_model),
+# GraphQL type name -> its by-id loader; the type itself is built by its `from_model`.
+_NODE_LOADERS: dict[str, type[RequestLoader]] = {  # type: ignore[type-arg]
+    "Customer": loaders.CustomerByIdLoader,
+    "Address": loaders.AddressByIdLoader,
+    "Contact": loaders.ContactByIdLoader,
+    "Plan": loaders.PlanByIdLoader,
+    "PlanOffer": loaders.PlanOfferByIdLoader,
+    "TvPackage": loaders.TvPackageByIdLoader,
+    "Channel": loaders.ChannelByIdLoader,
+    "ExtraServiceDefinition": loaders.ExtraServiceDefinitionByIdLoader,
+    "TvPointLocation": loaders.TvPointLocationByIdLoader,
+    "ContractTemplate": loaders.ContractTemplateByIdLoader,
+    "BillingForm": loaders.BillingFormByIdLoader,
+    "Bank": loaders.BankByIdLoader,
+    "IpPool": loaders.IpPoolByIdLoader,
+    "Role": loaders.RoleByIdLoader,
+    "Technician": loaders.TechnicianByIdLoader,
+    "TvPackageSubscription": loaders.TvPackageSubscriptionByIdLoader,
+    "TvPoint": loaders.TvPointByIdLoader,
+    "Equipment": loaders.EquipmentByIdLoader,
+    "Receivable": loaders.ReceivableByIdLoader,
+    "Invoice": portal_loaders.InvoiceByIdLoader,
+    "Ticket": portal_loaders.TicketByIdLoader,
+    "VoiceReseller": portal_loaders.VoiceResellerByIdLoader,
+    "VoiceSubscriber": portal_loaders.VoiceSubscriberByIdLoader,
+    "VoiceLine": portal_loaders.VoiceLineByIdLoader,
 }
-_SERVICE_TYPE_NAMES = {cls.graphql_name: kind for kind, cls in services.SERVICE_TYPES.items()}
+# A service type's name -> its kind: services are read by the polymorphic loader.
+SERVICE_TYPE_KINDS = {cls.graphql_name: kind for kind, cls in services.SERVICE_TYPES.items()}
 
 
 async def node(info: Info, id: str) -> Node | None:
@@ -54,25 +45,17 @@ async def node(info: Info, id: str) -> Node | None:
     if decoded is None or not 0 < decoded[1] <= MAX_KEY:
         return None
     type_name, pk = decoded
-    loaders = info.context.loaders
-    if type_name in _SERVICE_TYPE_NAMES:
-        row = await loaders.service.load(pk)
-        if row is None or row.kind is not _SERVICE_TYPE_NAMES[type_name]:
+    if type_name in SERVICE_TYPE_KINDS:
+        row = await info.context.loaders.service.load(pk)
+        if row is None or row.kind is not SERVICE_TYPE_KINDS[type_name]:
             return None
         return services.service_from_model(row)
-    source = _NODE_SOURCES.get(type_name)
-    if source is None:
+    loader = _NODE_LOADERS.get(type_name)
+    if loader is None:
         return None
-    loader, build = source
-    by_id = getattr(loaders, loader) if isinstance(loader, str) else loaders.get(loader)
-    row = await by_id.load(pk)
-    return None if row is None else build(row)
-
-
-def node_types() -> list[type[FromModel]]:
-    """Every concrete type reachable only through `node`, so the schema knows them all."""
-    return [services.SERVICE_TYPES[kind] for kind in services.SERVICE_TYPES]
+    row = await info.context.loaders.get(loader).load(pk)
+    return None if row is None else model_type(type_name).from_model(row)
 
 
 # Every type `node(id:)` can return, for the compiled read path to answer the same ids.
-NODE_TYPE_NAMES = frozenset(_NODE_SOURCES) | frozenset(_SERVICE_TYPE_NAMES)
+NODE_TYPE_NAMES = frozenset(_NODE_LOADERS) | frozenset(SERVICE_TYPE_KINDS)
