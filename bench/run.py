@@ -214,7 +214,7 @@ def count_statements(url: str) -> dict[str, int]:
     """Statements one benchmark request runs on each path, counted in-process."""
     from sqlalchemy import event
 
-    from domain.reads.batched import CompiledBatch
+    from domain.reads.batched import Reader
     from gateway.app import create_app
     from gateway.settings import Settings
 
@@ -234,7 +234,7 @@ def count_statements(url: str) -> dict[str, int]:
                 seen.append(args[2])
 
             event.listen(engine.sync_engine, "before_cursor_execute", record)
-            CompiledBatch.observers.append(seen.append)
+            Reader.observers.append(seen.append)
             try:
                 transport = httpx.ASGITransport(app=app)
                 headers = {"Authorization": f"Bearer {staff_token()}"}
@@ -245,7 +245,7 @@ def count_statements(url: str) -> dict[str, int]:
                     seen.clear()
                     await client.post("/graphql", json={"query": QUERY})
             finally:
-                CompiledBatch.observers.remove(seen.append)
+                Reader.observers.remove(seen.append)
                 await engine.dispose()
             counts[name] = len(seen)
         return counts

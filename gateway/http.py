@@ -25,6 +25,7 @@ from domain import access
 from domain.db import writer_bind
 from domain.errors import DomainError
 from domain.identity import Identity, Role
+from domain.reads.batched import Reader
 from gateway import idempotency
 from gateway.auth import AuthenticationFailed, Authenticator
 from gateway.execution.compiled import CompiledReads, Fallback
@@ -380,10 +381,10 @@ class GraphQLEndpoint:
             return None, "standard; reason=staff without every read permission"
         try:
             plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
-            # A plain connection in one transaction: one snapshot for every statement,
-            # without the ORM session the compiled path does not use.
+            # A plain connection, without the ORM session the compiled path does not use.
             async with self.runtime.engine.connect() as connection:
-                data = await plan.run(connection, self.runtime.settings, variables, identity)
+                reader = await Reader.open(connection)
+                data = await plan.run(reader, self.runtime.settings, variables, identity)
         except (Unplannable, Fallback) as reason:
             return None, f"standard; reason={reason}"
         except Exception:

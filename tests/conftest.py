@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from domain.db import create_engine
-from domain.reads.batched import CompiledBatch
+from domain.reads.batched import Reader
 from domain.seed import seed_database
 from tests.databases import fresh_database
 
@@ -89,12 +89,12 @@ class StatementCounter:
 
     def __enter__(self) -> StatementCounter:
         event.listen(self.engine, "before_cursor_execute", self._record)
-        CompiledBatch.observers.append(self._record_raw)
+        Reader.observers.append(self._record_raw)
         return self
 
     def __exit__(self, *_exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self._record)
-        CompiledBatch.observers.remove(self._record_raw)
+        Reader.observers.remove(self._record_raw)
 
     @property
     def count(self) -> int:

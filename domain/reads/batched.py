@@ -10,6 +10,7 @@ on SQLite it runs through SQLAlchemy Core, whose type processing gives the same 
 from __future__ import annotations
 
 import enum
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -17,14 +18,75 @@ from typing import Any, ClassVar
 from sqlalchemy import Integer, Select, and_, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement, Executable, FromClause
 from sqlalchemy.sql.util import ClauseAdapter
 
 from domain import access
 from domain.identity import Identity, Role
 
 _PG_DIALECT = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
+
+
+class Reader:
+    """Where the compiled read path runs one request's statements.
+
+    On PostgreSQL: the asyncpg connection under a pooled SQLAlchemy connection, with no
+    transaction around the statements. At READ COMMITTED each statement reads its own snapshot,
+    inside a transaction or not, so BEGIN and ROLLBACK would add two round trips and change no
+    answer (ADR 0006). Every statement's SQL is compiled once per shape (SQLAlchemy's cache
+    key) and run with its parameters, skipping SQLAlchemy's per-execution work.
+    On SQLite: the SQLAlchemy connection, whose deferred transaction is the snapshot.
+    """
+
+    # Called with each statement run on the driver directly (SQLAlchemy's events do not see
+    # those): tests and the benchmark count statements with it.
+    observers: ClassVar[list[Callable[[str], None]]] = []
+    _compiled: ClassVar[OrderedDict[Any, Any]] = OrderedDict()
+    max_compiled: ClassVar[int] = 512
+
+    def __init__(self, connection: AsyncConnection, driver: Any | None = None) -> None:
+        self.connection = connection
+        self.driver = driver  # the asyncpg connection, on PostgreSQL
+
+    @classmethod
+    async def open(cls, connection: AsyncConnection) -> Reader:
+        if connection.dialect.name != "postgresql":
+            return cls(connection)
+        raw = await connection.get_raw_connection()
+        return cls(connection, raw.driver_connection)
+
+    async def fetch_sql(self, sql: str, arguments: Sequence[Any]) -> list[Sequence[Any]]:
+        """Rows of SQL written for asyncpg, on the driver (PostgreSQL only)."""
+        for observer in self.observers:
+            observer(sql)
+        return await self.driver.fetch(sql, *arguments)  # type: ignore[union-attr, no-any-return]
+
+    async def rows(self, statement: Executable) -> list[Sequence[Any]]:
+        """Rows of a Core statement; enum columns hold the member's name on both databases."""
+        if self.driver is None:
+            result = await self.connection.execute(statement)
+            return [tuple(_name(value) for value in row) for row in result]
+        cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]
+        compiled = self._compiled.get(cache_key.key)
+        if compiled is None:
+            compiled = statement.compile(dialect=_PG_DIALECT, cache_key=cache_key)
+            self._compiled[cache_key.key] = compiled
+            if len(self._compiled) > self.max_compiled:
+                self._compiled.popitem(last=False)
+        parameters = compiled.construct_params(extracted_parameters=cache_key.bindparams)
+        # Expands IN lists, whose length varies per request, into one parameter each.
+        expanded = compiled.construct_expanded_state(parameters)
+        processors, names = expanded.processors, expanded.positiontup or ()
+        arguments = [
+            processors[name](value) if name in processors else value
+            for name, value in zip(names, expanded.positional_parameters, strict=True)
+        ]
+        return await self.fetch_sql(expanded.statement, arguments)
+
+    async def scalar(self, statement: Executable) -> Any:
+        rows = await self.rows(statement)
+        return rows[0][0] if rows else None
 
 
 @dataclass(frozen=True)
@@ -55,10 +117,6 @@ class CompiledBatch:
     base table's WHERE and on each folded table's join, exactly as their ORM session would.
     """
 
-    # Called with each statement run on the driver directly (SQLAlchemy's events do not see
-    # those): tests and the benchmark count statements with it.
-    observers: ClassVar[list[Callable[[str], None]]] = []
-
     def __init__(self, spec: BatchSpec) -> None:
         self.spec = spec
         self.key_offset = 0 if spec.key is None and spec.through is None else 1
@@ -78,7 +136,7 @@ class CompiledBatch:
 
     async def fetch(
         self,
-        session: AsyncSession | AsyncConnection,
+        reader: Reader,
         keys: Sequence[int] | None,
         identity: Identity | None = None,
     ) -> list[Sequence[Any]]:
@@ -97,17 +155,12 @@ class CompiledBatch:
                 raise ValueError("staff lacking a read permission are answered by the session")
             role, owner = identity.role, access.owner_key(identity)
         statement = self._statement(role)
-        connection = session if isinstance(session, AsyncConnection) else await session.connection()
         values: dict[str, Any] = {"keys": list(keys or ()), "owner": owner}
-        if connection.dialect.name == "postgresql":
-            raw = await connection.get_raw_connection()
-            driver = raw.driver_connection
+        if reader.driver is not None:
             sql, names = statement.postgresql()
-            for observer in self.observers:
-                observer(sql)
-            return await driver.fetch(sql, *(values[name] for name in names))  # type: ignore[union-attr]
+            return await reader.fetch_sql(sql, [values[name] for name in names])
         params = {name: values[name] for name in statement.parameters}
-        result = await connection.execute(statement.portable(), params)
+        result = await reader.connection.execute(statement.portable(), params)
         rows = [tuple(row) for row in result]
         if self.enum_positions:
             rows = [_enum_names(row, self.enum_positions) for row in rows]
@@ -197,10 +250,12 @@ def _adapted(
     return ClauseAdapter(alias).traverse(criterion)  # type: ignore[no-any-return]
 
 
+def _name(value: Any) -> Any:
+    return value.name if isinstance(value, enum.Enum) else value
+
+
 def _enum_names(row: tuple[Any, ...], positions: tuple[int, ...]) -> tuple[Any, ...]:
     values = list(row)
     for position in positions:
-        value = values[position]
-        if isinstance(value, enum.Enum):
-            values[position] = value.name
+        values[position] = _name(values[position])
     return tuple(values)

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import access
 from domain.identity import Identity
 from domain.models import Address, Customer, Plan
 from domain.models.enums import PlanStatus
+from domain.reads.batched import Reader
 
 
 class CustomerOrderField(enum.Enum):
@@ -92,11 +93,11 @@ def _visible(statement: Select, identity: Identity | None) -> Select:  # type: i
 
 
 async def count_customers(
-    session: AsyncSession | AsyncConnection,
+    session: AsyncSession | Reader,
     criteria: CustomerFilter,
     identity: Identity | None = None,
 ) -> int:
-    """How many customers match; `identity` scopes a plain connection (a session scopes itself)."""
+    """How many customers match; `identity` scopes a Reader (a session scopes itself)."""
     statement = _visible(_filtered(select(func.count()).select_from(Customer), criteria), identity)
     return int(await session.scalar(statement) or 0)
 
@@ -118,7 +119,7 @@ def _page(
 
 
 async def customer_page(
-    session: AsyncSession | AsyncConnection,
+    session: AsyncSession,
     criteria: CustomerFilter,
     order: Sequence[CustomerOrder],
     *,
@@ -132,7 +133,7 @@ async def customer_page(
 
 
 async def customer_page_rows(
-    session: AsyncSession | AsyncConnection,
+    reader: Reader,
     criteria: CustomerFilter,
     order: Sequence[CustomerOrder],
     *,
@@ -140,15 +141,10 @@ async def customer_page_rows(
     limit: int,
     columns: Sequence[str],
     identity: Identity | None = None,
-) -> list[tuple[Any, ...]]:
+) -> list[Sequence[Any]]:
     """The same page as `customer_page`, as tuples of the named columns (enums by name)."""
     if limit <= 0:
         return []
     table = Customer.__table__
     selected = _visible(select(*(table.c[name] for name in columns)), identity)
-    statement = _page(selected, criteria, order, offset, limit)
-    rows = await session.execute(statement)
-    return [
-        tuple(value.name if isinstance(value, enum.Enum) else value for value in row)
-        for row in rows
-    ]
+    return await reader.rows(_page(selected, criteria, order, offset, limit))

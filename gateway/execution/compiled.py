@@ -9,7 +9,7 @@ errors included).
 from __future__ import annotations
 
 import enum
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,12 +27,11 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain import models as m
 from domain.identity import Identity
 from domain.reads import customers as customer_reads
-from domain.reads.batched import BatchSpec, CompiledBatch
+from domain.reads.batched import BatchSpec, CompiledBatch, Reader
 from gateway.execution.documents import PreparedDocument
 from gateway.execution.planner import (
     BatchedOut,
@@ -44,6 +43,7 @@ from gateway.execution.planner import (
     Unplannable,
     _StatementBuilder,
     compile_builder,
+    compile_grouper,
     type_info,
 )
 from gateway.resolvers import customers as customer_resolvers
@@ -79,8 +79,16 @@ def build(shape: Shape | PolyShape, row: Sequence[Any], pending: Pending) -> dic
     return builder_of(shape)(row, pending)  # type: ignore[no-any-return]
 
 
+def grouper_of(batch: BatchNode) -> Any:
+    """The batch's generated grouping function, made on first use."""
+    grouper = batch.__dict__.get("_grouper")
+    if grouper is None:
+        grouper = batch.__dict__["_grouper"] = compile_grouper(batch)
+    return grouper
+
+
 async def resolve_pending(
-    session: AsyncSession | AsyncConnection,
+    reader: Reader,
     pending: Pending,
     variables: VariableValues,
     identity: Identity | None,
@@ -97,31 +105,24 @@ async def resolve_pending(
         for out_field, items in by_field.values():
             batch = out_field.batch
             keys = list(dict.fromkeys(key for key, _ in items if key is not None))
-            rows = await batch.compiled.fetch(session, keys, identity)
-            groups: dict[Any, list[Sequence[Any]]] = defaultdict(list)
-            for row in rows:
-                groups[row[0]].append(row)
+            rows = await batch.compiled.fetch(reader, keys, identity)
             wanted = _filters(out_field, variables)
-            make = builder_of(batch.shape)
-            poly = isinstance(batch.shape, PolyShape)
-            for key, out in items:
-                children = groups.get(key, ()) if key is not None else ()
-                if wanted:
-                    children = [
-                        row
-                        for row in children
-                        if all(row[position] in allowed for position, allowed in wanted)
-                    ]
-                if batch.scalar_position is not None:
-                    out[out_field.key] = [row[batch.scalar_position] for row in children]
-                elif batch.many:
-                    built = [make(row, pending) for row in children]
-                    # Only an interface's rows can be of a kind the selection leaves out.
-                    out[out_field.key] = (
-                        [item for item in built if item is not None] if poly else built
-                    )
-                else:
-                    out[out_field.key] = make(children[0], pending) if children else None
+            if wanted:
+                rows = [
+                    row
+                    for row in rows
+                    if all(row[position] in allowed for position, allowed in wanted)
+                ]
+            groups = grouper_of(batch)(rows, pending)
+            name = out_field.key
+            if batch.many:
+                # Parents sharing a key share its list: the answer is only serialized.
+                for key, out in items:
+                    out[name] = groups.get(key) or []
+            else:
+                for key, out in items:
+                    children = groups.get(key)
+                    out[name] = children[0] if children else None
 
 
 def _filters(out_field: BatchedOut, variables: VariableValues) -> list[tuple[int, set[Any]]]:
@@ -161,7 +162,7 @@ class ListRoot(RootField):
     async def run(self, run: _Run) -> Any:
         assert self.batch is not None
         arguments = get_argument_values(self.field_def, self.node, run.variables)
-        rows = await self.batch.compiled.fetch(run.session, None, run.identity)
+        rows = await self.batch.compiled.fetch(run.reader, None, run.identity)
         for argument, position in self.filters:
             if arguments.get(argument) is not None:
                 rows = [row for row in rows if row[position] == arguments[argument]]
@@ -208,7 +209,7 @@ class ByIdRoot(RootField):
         if pk is None:
             return None
         batch = self._batch(type_name)
-        rows = await batch.compiled.fetch(run.session, [pk], run.identity)
+        rows = await batch.compiled.fetch(run.reader, [pk], run.identity)
         if not rows:
             return None
         return build(batch.shape, rows[0], run.pending)
@@ -244,7 +245,7 @@ class ConnectionRoot(RootField):
         )
         # Without totalCount, pageInfo, last or before, the page is offset + first: no count.
         total = (
-            await customer_reads.count_customers(run.session, matching, run.identity)
+            await customer_reads.count_customers(run.reader, matching, run.identity)
             if needs_total
             else UNCOUNTED
         )
@@ -253,7 +254,7 @@ class ConnectionRoot(RootField):
         except GraphQLError:
             raise Fallback("connection arguments refused") from None
         rows = await customer_reads.customer_page_rows(
-            run.session,
+            run.reader,
             matching,
             ordering,
             offset=page.start,
@@ -297,7 +298,7 @@ class ConnectionRoot(RootField):
 
 @dataclass
 class _Run:
-    session: AsyncSession | AsyncConnection
+    reader: Reader
     settings: Settings
     variables: VariableValues
     identity: Identity | None  # None: every row (system use); else the caller's rows only
@@ -313,19 +314,19 @@ class CompiledOperation:
 
     async def run(
         self,
-        session: AsyncSession | AsyncConnection,
+        reader: Reader,
         settings: Settings,
         variables: VariableValues,
         identity: Identity | None,
     ) -> dict[str, Any]:
-        run = _Run(session, settings, variables, identity)
+        run = _Run(reader, settings, variables, identity)
         data: dict[str, Any] = {}
         for root in self.roots:
             if root.name == "__typename":
                 data[root.key] = "Query"
             else:
                 data[root.key] = await root.run(run)  # type: ignore[attr-defined]
-        await resolve_pending(session, run.pending, variables, identity)
+        await resolve_pending(reader, run.pending, variables, identity)
         return data
 
 

@@ -457,6 +457,42 @@ class _Emitter:
         return name
 
 
+def compile_grouper(batch: BatchNode) -> Callable[[Any, list[Any]], dict[Any, list[Any]]]:
+    """A function turning a batched statement's rows into their objects grouped by key.
+
+    One loop with the objects' dict literals inline: each row's object is built once, even
+    when several parents share the key (the same package's channels under many plans).
+    """
+    from gateway.schema.base import to_global_id
+
+    emitter = _Emitter()
+    emitter.namespace["_gid"] = to_global_id
+    lines = ["def group(rows, pending):", "    groups = {}", "    for row in rows:"]
+    shape = batch.shape
+    if batch.scalar_position is not None:
+        lines.append(f"        out = row[{batch.scalar_position}]")
+    elif isinstance(shape, PolyShape):
+        lines.append(f"        kind = row[{shape.kind_position}]")
+        for index, (kind, concrete) in enumerate(shape.shapes.items()):
+            lines.append(f"        {'if' if index == 0 else 'elif'} kind == {kind!r}:")
+            lines.extend(emitter.statements(concrete, "out", " " * 12))
+        # A kind the selection leaves out (a fragment on another type) has no object.
+        lines.append("        else:" if shape.shapes else "        if True:")
+        lines.append("            continue")
+    else:
+        lines.extend(emitter.statements(shape, "out", " " * 8))
+    lines += [
+        "        children = groups.get(row[0])",
+        "        if children is None:",
+        "            groups[row[0]] = [out]",
+        "        else:",
+        "            children.append(out)",
+        "    return groups",
+    ]
+    exec("\n".join(emitter.lines + lines), emitter.namespace)
+    return emitter.namespace["group"]  # type: ignore[no-any-return]
+
+
 def compile_builder(shape: Shape | PolyShape) -> Callable[[Any, list[Any]], Any]:
     """A function building one object (or None) from a row, queueing its batched fields."""
     from gateway.schema.base import to_global_id
