@@ -251,36 +251,13 @@ def count_statements(url: str) -> dict[str, int]:
         return counts
 
     async def floor_count() -> int:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
-        calls = 0
-
-        class Counting:
-            def __init__(self, conn: Any) -> None:
-                self.conn = conn
-
-            async def fetch(self, *args: Any) -> Any:
-                nonlocal calls
-                calls += 1
-                return await self.conn.fetch(*args)
-
-        class Pool:
-            def acquire(self) -> Any:
-                outer = pool.acquire()
-
-                class Acquired:
-                    async def __aenter__(self) -> Counting:
-                        return Counting(await outer.__aenter__())
-
-                    async def __aexit__(self, *exc: Any) -> None:
-                        await outer.__aexit__(*exc)
-
-                return Acquired()
-
+        database = floor.Postgres(url) if url.startswith("postgresql") else floor.Sqlite(url)
+        await database.open()
         try:
-            await floor.answer(Pool())  # type: ignore[arg-type]
+            await floor.answer(database)
         finally:
-            await pool.close()
-        return calls
+            await database.close()
+        return database.statements
 
     counts = asyncio.run(gateway_counts())
     counts["floor"] = asyncio.run(floor_count())

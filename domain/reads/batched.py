@@ -2,91 +2,124 @@
 
 A `BatchSpec` names what to read (a base table, to-one tables folded in with LEFT JOINs, the
 columns, the key to match and the order); `CompiledBatch` turns it into a statement once and runs
-it for any list of keys. On PostgreSQL the statement's SQL is compiled once and run on the
-asyncpg connection under the session (`= ANY($1)`), skipping SQLAlchemy's per-execution work;
-on SQLite it runs through SQLAlchemy Core, whose type processing gives the same Python values.
+it for any list of keys. Its SQL is compiled once per database and run on the driver connection
+(`Reader`): `= ANY($1)` on asyncpg, `IN (SELECT value FROM json_each(?))` on aiosqlite, so one
+SQL text serves any number of keys and SQLAlchemy's per-execution work is skipped.
 """
 
 from __future__ import annotations
 
-import enum
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Integer, Select, and_, any_, bindparam, select
-from sqlalchemy.dialects import postgresql
+import orjson
+from sqlalchemy import Integer, Select, String, and_, any_, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ColumnElement, Executable, FromClause
+from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.util import ClauseAdapter
 
 from domain import access
 from domain.identity import Identity, Role
 
-_PG_DIALECT = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
+_DIALECTS = {
+    "postgresql": postgresql.asyncpg.dialect(),  # type: ignore[attr-defined]
+    "sqlite": sqlite.aiosqlite.dialect(),  # type: ignore[attr-defined]
+}
+
+Processors = tuple[tuple[int, Callable[[Any], Any]], ...]  # (row position, result processor)
 
 
 class Reader:
-    """Where the compiled read path runs one request's statements.
+    """Where the compiled read path runs one request's statements: on the driver connection
+    (asyncpg, aiosqlite) under a pooled SQLAlchemy connection, with no transaction.
 
-    On PostgreSQL: the asyncpg connection under a pooled SQLAlchemy connection, with no
-    transaction around the statements. At READ COMMITTED each statement reads its own snapshot,
-    inside a transaction or not, so BEGIN and ROLLBACK would add two round trips and change no
-    answer (ADR 0006). Every statement's SQL is compiled once per shape (SQLAlchemy's cache
-    key) and run with its parameters, skipping SQLAlchemy's per-execution work.
-    On SQLite: the SQLAlchemy connection, whose deferred transaction is the snapshot.
+    Each statement reads its own snapshot, as it would inside a READ COMMITTED transaction on
+    PostgreSQL, so BEGIN and ROLLBACK would add two round trips and change no answer (ADR
+    0006). Every statement's SQL is compiled once per shape (SQLAlchemy's cache key) and run
+    with its parameters, skipping SQLAlchemy's per-execution work. SQLite's values go through
+    the column types' own result processors, so both databases give the values SQLAlchemy
+    would; enum columns hold the member's name.
     """
 
     # Called with each statement run on the driver directly (SQLAlchemy's events do not see
     # those): tests and the benchmark count statements with it.
     observers: ClassVar[list[Callable[[str], None]]] = []
-    _compiled: ClassVar[OrderedDict[Any, Any]] = OrderedDict()
+    _compiled: ClassVar[OrderedDict[Any, tuple[Any, Processors]]] = OrderedDict()
     max_compiled: ClassVar[int] = 512
 
-    def __init__(self, connection: AsyncConnection, driver: Any | None = None) -> None:
-        self.connection = connection
-        self.driver = driver  # the asyncpg connection, on PostgreSQL
+    def __init__(self, dialect: str, driver: Any) -> None:
+        self.dialect = dialect
+        self.postgresql = dialect == "postgresql"
+        self.driver = driver  # the asyncpg or aiosqlite connection
 
     @classmethod
     async def open(cls, connection: AsyncConnection) -> Reader:
-        if connection.dialect.name != "postgresql":
-            return cls(connection)
         raw = await connection.get_raw_connection()
-        return cls(connection, raw.driver_connection)
+        return cls(connection.dialect.name, raw.driver_connection)
 
-    async def fetch_sql(self, sql: str, arguments: Sequence[Any]) -> list[Sequence[Any]]:
-        """Rows of SQL written for asyncpg, on the driver (PostgreSQL only)."""
+    async def fetch_sql(
+        self, sql: str, arguments: Sequence[Any], processors: Processors = ()
+    ) -> list[Sequence[Any]]:
+        """Rows of SQL compiled for this database, with the columns' result processors."""
         for observer in self.observers:
             observer(sql)
-        return await self.driver.fetch(sql, *arguments)  # type: ignore[union-attr, no-any-return]
+        if self.postgresql:
+            return await self.driver.fetch(sql, *arguments)  # type: ignore[no-any-return]
+        rows = await self.driver.execute_fetchall(sql, arguments)
+        if not processors:
+            return list(rows)
+        processed = []
+        for row in rows:
+            values = list(row)
+            for position, process in processors:
+                values[position] = process(values[position])
+            processed.append(values)
+        return processed
 
-    async def rows(self, statement: Executable) -> list[Sequence[Any]]:
-        """Rows of a Core statement; enum columns hold the member's name on both databases."""
-        if self.driver is None:
-            result = await self.connection.execute(statement)
-            return [tuple(_name(value) for value in row) for row in result]
-        cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]
-        compiled = self._compiled.get(cache_key.key)
-        if compiled is None:
-            compiled = statement.compile(dialect=_PG_DIALECT, cache_key=cache_key)
-            self._compiled[cache_key.key] = compiled
+    async def rows(self, statement: Select[Any]) -> list[Sequence[Any]]:
+        """Rows of a Core SELECT."""
+        cache_key = statement._generate_cache_key()
+        assert cache_key is not None
+        entry = self._compiled.get((self.dialect, cache_key.key))
+        if entry is None:
+            dialect = _DIALECTS[self.dialect]
+            compiled = statement.compile(dialect=dialect, cache_key=cache_key)
+            processors = () if self.postgresql else result_processors(statement.selected_columns)
+            entry = self._compiled[(self.dialect, cache_key.key)] = (compiled, processors)
             if len(self._compiled) > self.max_compiled:
                 self._compiled.popitem(last=False)
+        compiled, processors = entry
         parameters = compiled.construct_params(extracted_parameters=cache_key.bindparams)
         # Expands IN lists, whose length varies per request, into one parameter each.
         expanded = compiled.construct_expanded_state(parameters)
-        processors, names = expanded.processors, expanded.positiontup or ()
+        bind, names = expanded.processors, expanded.positiontup or ()
         arguments = [
-            processors[name](value) if name in processors else value
+            bind[name](value) if name in bind else value
             for name, value in zip(names, expanded.positional_parameters, strict=True)
         ]
-        return await self.fetch_sql(expanded.statement, arguments)
+        return await self.fetch_sql(expanded.statement, arguments, processors)
 
-    async def scalar(self, statement: Executable) -> Any:
+    async def scalar(self, statement: Select[Any]) -> Any:
         rows = await self.rows(statement)
         return rows[0][0] if rows else None
+
+
+def result_processors(columns: Sequence[Any], offset: int = 0) -> Processors:
+    """SQLite's result processors of `columns` (a Decimal from REAL, a bool from 0/1, a
+    timestamp from text...), except enums, which stay as the stored name."""
+    dialect = _DIALECTS["sqlite"]
+    found = []
+    for position, column in enumerate(columns, start=offset):
+        if getattr(column.type, "enum_class", None) is not None:
+            continue
+        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if process is not None:
+            found.append((position, process))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -121,12 +154,6 @@ class CompiledBatch:
         self.spec = spec
         self.key_offset = 0 if spec.key is None and spec.through is None else 1
         self._statements: dict[Role | None, _Statement] = {}
-        columns = self._statement(None).columns
-        self.enum_positions = tuple(
-            position + self.key_offset
-            for position, column in enumerate(columns)
-            if getattr(column.type, "enum_class", None) is not None
-        )
 
     def _statement(self, role: Role | None) -> _Statement:
         statement = self._statements.get(role)
@@ -148,6 +175,7 @@ class CompiledBatch:
         """
         if keys is not None and not keys:
             return []
+        keys = list(keys or ())
         role = None
         owner = None
         if identity is not None and not access.sees_everything(identity):
@@ -155,16 +183,14 @@ class CompiledBatch:
                 raise ValueError("staff lacking a read permission are answered by the session")
             role, owner = identity.role, access.owner_key(identity)
         statement = self._statement(role)
-        values: dict[str, Any] = {"keys": list(keys or ()), "owner": owner}
-        if reader.driver is not None:
+        values: dict[str, Any] = {"keys": keys, "owner": owner}
+        if reader.postgresql:
             sql, names = statement.postgresql()
             return await reader.fetch_sql(sql, [values[name] for name in names])
-        params = {name: values[name] for name in statement.parameters}
-        result = await reader.connection.execute(statement.portable(), params)
-        rows = [tuple(row) for row in result]
-        if self.enum_positions:
-            rows = [_enum_names(row, self.enum_positions) for row in rows]
-        return rows
+        # SQLite reads the keys from one JSON array parameter: one SQL text for any count.
+        values["keys"] = orjson.dumps(keys).decode()
+        sql, names, processors = statement.sqlite()
+        return await reader.fetch_sql(sql, [values[name] for name in names], processors)
 
 
 class _Statement:
@@ -212,16 +238,25 @@ class _Statement:
         self._core: Select[Any] = select(*selected).select_from(from_clause).where(*filters)
         self._key_column = key_column
         self._order = ([key_column] if key_column is not None else []) + order
-        self.parameters = (("keys",) if key_column is not None else ()) + (
-            ("owner",) if scope is not None else ()
-        )
         self._pg: tuple[str, tuple[str, ...]] | None = None
+        self._sqlite: tuple[str, tuple[str, ...], Processors] | None = None
 
-    def portable(self) -> Select[Any]:
-        statement = self._core
-        if self._key_column is not None:
-            statement = statement.where(self._key_column.in_(bindparam("keys", expanding=True)))
-        return statement.order_by(*self._order)
+    def sqlite(self) -> tuple[str, tuple[str, ...], Processors]:
+        """The SQL for aiosqlite (keys `IN` a JSON array's values), compiled once, its
+        parameters' order and its columns' result processors."""
+        if self._sqlite is None:
+            statement = self._core
+            if self._key_column is not None:
+                keys = func.json_each(bindparam("keys", type_=String)).table_valued("value")
+                statement = statement.where(self._key_column.in_(select(keys.c.value)))
+            compiled = statement.order_by(*self._order).compile(dialect=_DIALECTS["sqlite"])
+            offset = 0 if self._key_column is None else 1
+            self._sqlite = (
+                str(compiled),
+                tuple(compiled.positiontup or ()),
+                result_processors(self.columns, offset),
+            )
+        return self._sqlite
 
     def postgresql(self) -> tuple[str, tuple[str, ...]]:
         """The SQL for asyncpg (`= ANY($1)`), compiled once, and its parameters' order."""
@@ -230,7 +265,7 @@ class _Statement:
             if self._key_column is not None:
                 keys = bindparam("keys", type_=ARRAY(Integer))
                 statement = statement.where(self._key_column == any_(keys))
-            compiled = statement.order_by(*self._order).compile(dialect=_PG_DIALECT)
+            compiled = statement.order_by(*self._order).compile(dialect=_DIALECTS["postgresql"])
             self._pg = (str(compiled), tuple(compiled.positiontup or ()))
         return self._pg
 
@@ -248,14 +283,3 @@ def _adapted(
     if criterion is None:
         return None
     return ClauseAdapter(alias).traverse(criterion)  # type: ignore[no-any-return]
-
-
-def _name(value: Any) -> Any:
-    return value.name if isinstance(value, enum.Enum) else value
-
-
-def _enum_names(row: tuple[Any, ...], positions: tuple[int, ...]) -> tuple[Any, ...]:
-    values = list(row)
-    for position in positions:
-        values[position] = _name(values[position])
-    return tuple(values)
