@@ -18,6 +18,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,7 @@ PYTHON = sys.executable
 QUERY = (ROOT / "bench" / "query.graphql").read_text()
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE = "gw_bench_10000_42"
+SQLITE_FILE = ROOT / "var" / "bench" / f"{DATABASE}.sqlite3"
 JWT_SECRET = "benchmark-only-secret-0123456789abcdef"
 
 
@@ -94,9 +96,35 @@ async def ensure_database() -> None:
         print(f"seeded 10000 customers in {time.perf_counter() - started:.1f} s", flush=True)
 
 
+def sqlite_url() -> str:
+    return f"sqlite:///{SQLITE_FILE}"
+
+
+def ensure_sqlite() -> None:
+    """The same 10,000 customers in an embedded SQLite file, seeded once."""
+    SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [PYTHON, "-m", "gateway.cli", "migrate", "--database-url", sqlite_url()],
+        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    with sqlite3.connect(SQLITE_FILE) as conn:
+        count = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
+    if count != 10000:
+        if count:
+            raise SystemExit(f"{SQLITE_FILE} holds {count} customers; delete it and run again")
+        started = time.perf_counter()
+        subprocess.run(
+            [PYTHON, "-m", "gateway.cli", "seed", "--customers", "10000", "--seed", "42",
+             "--database-url", sqlite_url()],
+            check=True, cwd=ROOT,
+        )  # fmt: skip
+        print(f"seeded SQLite in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 @dataclass
 class Target:
     name: str
+    database: str  # postgresql | sqlite
     command: list[str]
     env: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)
@@ -270,15 +298,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--databases", default="postgresql,sqlite")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    asyncio.run(ensure_database())
-    url = database_url()
+    databases = args.databases.split(",")
+    urls = {}
+    if "postgresql" in databases:
+        asyncio.run(ensure_database())
+        urls["postgresql"] = database_url()
+    if "sqlite" in databases:
+        ensure_sqlite()
+        urls["sqlite"] = sqlite_url()
     gateway = [PYTHON, "-m", "uvicorn", "gateway.asgi:app", "--host", "127.0.0.1",
                "--log-level", "warning", "--no-access-log", "--port", "{port}"]  # fmt: skip
     base_env = {
-        "GATEWAY_DATABASE_URL": url,
         "GATEWAY_ENV": "production",
         "GATEWAY_JWT_SECRET": JWT_SECRET,
         # The load comes from one address and one identity: no rate limit applies here.
@@ -287,12 +321,21 @@ def main() -> None:
         "GATEWAY_OUTBOX_WORKER": "off",
     }
     auth = {"Authorization": f"Bearer {staff_token()}"}
-    targets = [
-        Target("floor", [PYTHON, "bench/floor.py", url, "{port}"], {}),
-        Target("compiled", gateway, base_env, auth),
-        Target("standard", gateway, {**base_env, "GATEWAY_COMPILED_READS": "0"}, auth),
-        Target("compiled x2 workers", [*gateway, "--workers", "2"], base_env, auth),
-    ]
+    targets: list[Target] = []
+    for database, url in urls.items():
+        suffix = "" if database == "postgresql" else " (SQLite)"
+        env = {**base_env, "GATEWAY_DATABASE_URL": url}
+        standard_env = {**env, "GATEWAY_COMPILED_READS": "0"}
+        targets += [
+            Target("floor" + suffix, database, [PYTHON, "bench/floor.py", url, "{port}"], {}),
+            Target("compiled" + suffix, database, gateway, env, auth),
+            Target("standard" + suffix, database, gateway, standard_env, auth),
+        ]
+        if database == "postgresql":
+            # One SQLite file serves one process; more workers are a PostgreSQL deployment.
+            targets.append(
+                Target("compiled x2 workers", database, [*gateway, "--workers", "2"], env, auth)
+            )
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "post.lua"
         body = json.dumps({"query": QUERY})
@@ -311,14 +354,14 @@ def main() -> None:
                 t.name: httpx.post(t.url, json={"query": QUERY}, headers=t.headers).content
                 for t in targets
             }
-            reference = answers["standard"]
+            reference = answers[targets[2].name]  # the first database's standard path
             for name, answer in answers.items():
                 if answer != reference:
-                    raise SystemExit(f"{name} answers differently from the standard path")
+                    raise SystemExit(f"{name} answers differently from {targets[2].name}")
             print(f"all targets answer the same {len(reference)} bytes", flush=True)
-            statements = count_statements(url)
+            statements = {database: count_statements(url) for database, url in urls.items()}
             for target in targets:
-                target.statements = statements[target.name]
+                target.statements = statements[target.database][target.name.split(" (")[0]]
                 wrk(target, 2, args.connections, script)  # warm-up
             for round_number in range(args.rounds):
                 for target in targets:
@@ -329,23 +372,27 @@ def main() -> None:
         finally:
             for target in targets:
                 target.stop()
-    floor_rps = statistics.median(r["rps"] for r in targets[0].results)
-    floor_p99 = statistics.median(r["p99"] for r in targets[0].results)
     print()
     print(
         "| target | req/s | p50 ms | p99 ms | CPU ms/req | statements/req | peak RSS MB "
         "| req/s vs floor | p99 vs floor |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    floors = {t.database: t for t in targets if t.name.startswith("floor")}
     for target in targets:
+        floor_results = floors[target.database].results
+        floor_rps = statistics.median(r["rps"] for r in floor_results)
+        floor_p99 = statistics.median(r["p99"] for r in floor_results)
         median = {k: statistics.median(r[k] for r in target.results) for k in target.results[0]}
         print(
             f"| {target.name} | {median['rps']:.0f} | {median['p50']:.2f} | {median['p99']:.2f} | "
             f"{median['cpu_ms']:.2f} | {target.statements} | {target.rss:.0f} | "
             f"{median['rps'] / floor_rps:.2f} | {median['p99'] / floor_p99:.2f} |"
         )
-    print(f"\n{args.rounds} interleaved rounds of {args.seconds} s, wrk -t1 -c{args.connections}, "
-          "medians; one uvicorn worker unless noted.")  # fmt: skip
+    print(
+        f"\n{args.rounds} interleaved rounds of {args.seconds} s, wrk -t1 -c{args.connections}, "
+        "medians; one uvicorn worker unless noted; ratios against the same database's floor."
+    )
 
 
 if __name__ == "__main__":

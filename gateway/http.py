@@ -25,7 +25,7 @@ from domain import access
 from domain.db import writer_bind
 from domain.errors import DomainError
 from domain.identity import Identity, Role
-from domain.reads.batched import Reader
+from domain.reads.batched import Readers
 from gateway import idempotency
 from gateway.auth import AuthenticationFailed, Authenticator
 from gateway.execution.compiled import CompiledReads, Fallback
@@ -203,6 +203,7 @@ class GraphQLEndpoint:
         self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis)
         self.idempotency = idempotency.Idempotency(settings, runtime.sessions)
         self.compiled = CompiledReads(runtime.schema) if settings.compiled_reads else None
+        self.readers = Readers(runtime.engine)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -381,9 +382,8 @@ class GraphQLEndpoint:
             return None, "standard; reason=staff without every read permission"
         try:
             plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
-            # A plain connection, without the ORM session the compiled path does not use.
-            async with self.runtime.engine.connect() as connection:
-                reader = await Reader.open(connection)
+            # A driver connection, without the ORM session the compiled path does not use.
+            async with self.readers.reader() as reader:
                 data = await plan.run(reader, self.runtime.settings, variables, identity)
         except (Unplannable, Fallback) as reason:
             return None, f"standard; reason={reason}"

@@ -9,8 +9,10 @@ SQL text serves any number of keys and SQLAlchemy's per-execution work is skippe
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -18,7 +20,7 @@ import orjson
 from sqlalchemy import Integer, Select, String, and_, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -106,6 +108,44 @@ class Reader:
     async def scalar(self, statement: Select[Any]) -> Any:
         rows = await self.rows(statement)
         return rows[0][0] if rows else None
+
+
+class Readers:
+    """Hands out the Reader of each compiled read.
+
+    PostgreSQL: a pooled connection per request. SQLite: requests in flight at the same time
+    share one connection, returned to the pool when the last of them ends. aiosqlite runs a
+    connection's statements one after another on its own thread; a connection (and a thread)
+    per concurrent request only adds thread switches, since SQLite reads one file in this
+    process anyway. Sharing is safe because the Reader runs no transaction.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.shared = engine.dialect.name == "sqlite"
+        self._current: tuple[AsyncConnection, Reader] | None = None
+        self._users = 0
+        self._opening = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def reader(self) -> AsyncIterator[Reader]:
+        if not self.shared:
+            async with self.engine.connect() as connection:
+                yield await Reader.open(connection)
+            return
+        async with self._opening:
+            if self._current is None:
+                connection = await self.engine.connect()
+                self._current = (connection, await Reader.open(connection))
+            current = self._current
+            self._users += 1
+        try:
+            yield current[1]
+        finally:
+            self._users -= 1
+            if self._users == 0 and self._current is current:
+                self._current = None
+                await current[0].close()
 
 
 def result_processors(columns: Sequence[Any], offset: int = 0) -> Processors:

@@ -7,6 +7,7 @@ with the same status and the same body, byte for byte, on SQLite and on PostgreS
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -14,11 +15,12 @@ import httpx
 import pytest
 from graphql import GraphQLInterfaceType, GraphQLList, GraphQLNonNull, GraphQLObjectType
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
 from domain.identity import Identity, Role
+from domain.reads.batched import Readers
 from gateway.execution.planner import type_info
 from gateway.schema.query import ROOT_LISTS, schema
 from gateway.schema.relations import COMPUTED, RELATIONS
@@ -230,3 +232,22 @@ async def test_compiled_statement_count_is_independent_of_page_size(
     # The page, then one statement per relation that is not folded into its parent's: plans,
     # contract, services, the aliases' e-mails, TV packages, channels, TV points, history.
     assert counts[0] == 9, counts
+
+
+async def test_concurrent_compiled_reads_share_one_connection_on_sqlite_only(
+    engine: AsyncEngine,
+) -> None:
+    readers = Readers(engine)
+    pool = engine.sync_engine.pool
+    before = pool.checkedout()  # type: ignore[attr-defined]
+    count = select(func.count()).select_from(m.Customer)
+    async with readers.reader() as first, readers.reader() as second:
+        during = pool.checkedout() - before  # type: ignore[attr-defined]
+        counts = await asyncio.gather(first.scalar(count), second.scalar(count))
+    assert counts == [SEED_CUSTOMERS, SEED_CUSTOMERS]
+    if engine.dialect.name == "sqlite":
+        assert first is second and during == 1
+    else:
+        assert first is not second and during == 2
+    # The last reader out gives the connection back.
+    assert pool.checkedout() - before == 0  # type: ignore[attr-defined]
