@@ -54,8 +54,6 @@ from gateway.schema.base import from_global_id
 from gateway.schema.query import ROOT_LISTS
 from gateway.settings import Settings
 
-UNCOUNTED = 2**62  # a total larger than any table, when the page does not need the real one
-
 
 class Fallback(Exception):
     """This request's arguments need the standard path (e.g. a page size out of bounds)."""
@@ -221,7 +219,7 @@ class ConnectionRoot(RootField):
 
     shape: dict[str, Any] = field(default_factory=dict)  # response key -> part
     columns: tuple[str, ...] = ()
-    counts: bool = True  # totalCount or pageInfo asked for: the page needs the total
+    selected: frozenset[str] = frozenset()  # the connection's fields asked for
 
     async def run(self, run: _Run) -> Any:
         arguments = get_argument_values(self.field_def, self.node, run.variables)
@@ -240,14 +238,11 @@ class ConnectionRoot(RootField):
                 for term in arguments.get("orderBy") or ()
             ]
         )
-        needs_total = (
-            self.counts or arguments.get("last") is not None or arguments.get("before") is not None
-        )
-        # Without totalCount, pageInfo, last or before, the page is offset + first: no count.
+        counted = customer_resolvers.needs_total(self.selected, arguments)
         total = (
             await customer_reads.count_customers(run.reader, matching, run.identity)
-            if needs_total
-            else UNCOUNTED
+            if counted
+            else customer_resolvers.UNCOUNTED
         )
         try:
             page = customer_resolvers.page_window(run.settings, total, arguments)
@@ -515,7 +510,7 @@ class CompiledReads:
         if len(builder.tables) > 1:
             raise Unplannable("the customers page reads one table")
         columns = tuple(column for _, column in builder.columns)
-        counts = any(part in ("totalCount", "pageInfo") for part, _ in parts.values())
+        selected = frozenset(part for part, _ in parts.values())
         return ConnectionRoot(
-            key, name, node, field_def, details, shape=parts, columns=columns, counts=counts
+            key, name, node, field_def, details, shape=parts, columns=columns, selected=selected
         )

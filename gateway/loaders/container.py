@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from domain import models as m
 from domain.reads import graph
@@ -186,6 +186,21 @@ class ServiceKindsByOfferIdLoader(ManyByKeyLoader[m.PlanOfferServiceKind]):
 LoaderT = TypeVar("LoaderT", bound=RequestLoader[Any])
 
 
+class _Lazy(Generic[LoaderT]):
+    """A `Loaders` attribute whose loader is created on first use (one per request)."""
+
+    def __init__(self, loader_class: type[LoaderT]) -> None:
+        self.loader_class = loader_class
+
+    def __set_name__(self, _owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, loaders: Loaders, _owner: type) -> LoaderT:
+        loader = loaders.get(self.loader_class)
+        loaders.__dict__[self.name] = loader  # read from the instance from now on
+        return loader
+
+
 class Loaders:
     """Every loader of one request; built in the request context so caches never outlive it.
 
@@ -196,45 +211,44 @@ class Loaders:
     def __init__(self, db: RequestDb) -> None:
         self.db = db
         self._more: dict[type[RequestLoader[Any]], RequestLoader[Any]] = {}
-        self.customer = CustomerByIdLoader(db)
-        self.address = AddressByIdLoader(db)
-        self.contact = ContactByIdLoader(db)
-        self.plan = PlanByIdLoader(db)
-        self.plan_offer = PlanOfferByIdLoader(db)
-        self.tv_package = TvPackageByIdLoader(db)
-        self.tv_point = TvPointByIdLoader(db)
-        self.tv_package_subscription = TvPackageSubscriptionByIdLoader(db)
-        self.tv_point_location = TvPointLocationByIdLoader(db)
-        self.equipment = EquipmentByIdLoader(db)
-        self.channel = ChannelByIdLoader(db)
-        self.extra_service_definition = ExtraServiceDefinitionByIdLoader(db)
-        self.contract_template = ContractTemplateByIdLoader(db)
-        self.billing_form = BillingFormByIdLoader(db)
-        self.bank = BankByIdLoader(db)
-        self.ip_pool = IpPoolByIdLoader(db)
-        self.technician = TechnicianByIdLoader(db)
-        self.role = RoleByIdLoader(db)
-        self.receivable = ReceivableByIdLoader(db)
-        self.service = ServiceByIdLoader(db)
-        self.addresses_by_customer = AddressesByCustomerIdLoader(db)
-        self.contacts_by_customer = ContactsByCustomerIdLoader(db)
-        self.extra_fields_by_customer = ExtraFieldsByCustomerIdLoader(db)
-        self.extra_fields_by_plan = ExtraFieldsByPlanIdLoader(db)
-        self.plans_by_customer = PlansByCustomerIdLoader(db)
-        self.receivables_by_customer = ReceivablesByCustomerIdLoader(db)
-        self.receivables_by_plan = ReceivablesByPlanIdLoader(db)
-        self.contract_by_plan = ContractByPlanIdLoader(db)
-        self.address_history_by_plan = AddressHistoryByPlanIdLoader(db)
-        self.appointments_by_plan = AppointmentsByPlanIdLoader(db)
-        self.services_by_plan = ServicesByPlanIdLoader(db)
-        self.tv_packages_by_plan = TvPackageSubscriptionsByPlanIdLoader(db)
-        self.tv_points_by_plan = TvPointsByPlanIdLoader(db)
-        self.tv_point_history = TvPointHistoryByPointIdLoader(db)
-        self.channels_by_package = ChannelsByPackageIdLoader(db)
-        self.service_kinds_by_offer = ServiceKindsByOfferIdLoader(db)
-        for value in list(vars(self).values()):
-            if isinstance(value, RequestLoader):
-                self._more[type(value)] = value
+
+    # The graph's relations: each created on first use, since most requests use a few.
+    customer = _Lazy(CustomerByIdLoader)
+    address = _Lazy(AddressByIdLoader)
+    contact = _Lazy(ContactByIdLoader)
+    plan = _Lazy(PlanByIdLoader)
+    plan_offer = _Lazy(PlanOfferByIdLoader)
+    tv_package = _Lazy(TvPackageByIdLoader)
+    tv_point = _Lazy(TvPointByIdLoader)
+    tv_package_subscription = _Lazy(TvPackageSubscriptionByIdLoader)
+    tv_point_location = _Lazy(TvPointLocationByIdLoader)
+    equipment = _Lazy(EquipmentByIdLoader)
+    channel = _Lazy(ChannelByIdLoader)
+    extra_service_definition = _Lazy(ExtraServiceDefinitionByIdLoader)
+    contract_template = _Lazy(ContractTemplateByIdLoader)
+    billing_form = _Lazy(BillingFormByIdLoader)
+    bank = _Lazy(BankByIdLoader)
+    ip_pool = _Lazy(IpPoolByIdLoader)
+    technician = _Lazy(TechnicianByIdLoader)
+    role = _Lazy(RoleByIdLoader)
+    receivable = _Lazy(ReceivableByIdLoader)
+    service = _Lazy(ServiceByIdLoader)
+    addresses_by_customer = _Lazy(AddressesByCustomerIdLoader)
+    contacts_by_customer = _Lazy(ContactsByCustomerIdLoader)
+    extra_fields_by_customer = _Lazy(ExtraFieldsByCustomerIdLoader)
+    extra_fields_by_plan = _Lazy(ExtraFieldsByPlanIdLoader)
+    plans_by_customer = _Lazy(PlansByCustomerIdLoader)
+    receivables_by_customer = _Lazy(ReceivablesByCustomerIdLoader)
+    receivables_by_plan = _Lazy(ReceivablesByPlanIdLoader)
+    contract_by_plan = _Lazy(ContractByPlanIdLoader)
+    address_history_by_plan = _Lazy(AddressHistoryByPlanIdLoader)
+    appointments_by_plan = _Lazy(AppointmentsByPlanIdLoader)
+    services_by_plan = _Lazy(ServicesByPlanIdLoader)
+    tv_packages_by_plan = _Lazy(TvPackageSubscriptionsByPlanIdLoader)
+    tv_points_by_plan = _Lazy(TvPointsByPlanIdLoader)
+    tv_point_history = _Lazy(TvPointHistoryByPointIdLoader)
+    channels_by_package = _Lazy(ChannelsByPackageIdLoader)
+    service_kinds_by_offer = _Lazy(ServiceKindsByOfferIdLoader)
 
     def get(self, loader_class: type[LoaderT]) -> LoaderT:
         """This request's instance of `loader_class`, created on first use."""

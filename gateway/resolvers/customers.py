@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from strawberry.types.nodes import SelectedField
 
 from domain.models import Customer
 from domain.reads import customers as customer_reads
@@ -79,6 +81,32 @@ def page_window(info_settings: Settings, total: int, arguments: dict[str, Any]) 
     )
 
 
+UNCOUNTED = 2**62  # a total larger than any table, when the page does not need the real one
+COUNTED_FIELDS = frozenset({"totalCount", "pageInfo"})  # the connection's fields needing it
+
+
+def needs_total(selected: Iterable[str], arguments: dict[str, Any]) -> bool:
+    """Whether the page needs the real total: asked for (totalCount, or pageInfo, whose
+    hasNextPage reads it) or counted from the end (last, before). Otherwise the page is offset
+    + first, and the count, a scan of every matching customer, is skipped (both read paths)."""
+    return (
+        not COUNTED_FIELDS.isdisjoint(selected)
+        or arguments.get("last") is not None
+        or arguments.get("before") is not None
+    )
+
+
+def _selected_names(selections: Iterable[Any]) -> set[str]:
+    """The field names of a selection, looking through fragments."""
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            names.add(selection.name)
+        else:  # a fragment spread or an inline fragment
+            names |= _selected_names(selection.selections)
+    return names
+
+
 async def customers(
     info: Info,
     first: int | None = None,
@@ -90,12 +118,16 @@ async def customers(
 ) -> CustomerConnection:
     matching = criteria(**vars(filter)) if filter is not None else criteria()
     ordering = order([(term.field, term.direction) for term in order_by or ()])
-    total = await info.context.db.run(customer_reads.count_customers, matching)
-    page = page_window(
-        info.context.settings,
-        total,
-        {"first": first, "after": after, "last": last, "before": before},
+    arguments = {"first": first, "after": after, "last": last, "before": before}
+    selected = _selected_names(
+        selection for field in info.selected_fields for selection in field.selections
     )
+    total = (
+        await info.context.db.run(customer_reads.count_customers, matching)
+        if needs_total(selected, arguments)
+        else UNCOUNTED
+    )
+    page = page_window(info.context.settings, total, arguments)
     rows: list[Customer] = await info.context.db.run(
         customer_reads.customer_page, matching, ordering, offset=page.start, limit=page.limit
     )

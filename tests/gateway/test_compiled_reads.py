@@ -251,3 +251,31 @@ async def test_concurrent_compiled_reads_share_one_connection_on_sqlite_only(
         assert first is not second and during == 2
     # The last reader out gives the connection back.
     assert pool.checkedout() - before == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("executor", ["compiled", "standard"])
+@pytest.mark.parametrize(
+    ("selection", "counts"),
+    [
+        ("edges { node { name } }", False),
+        ("nodes { name }", False),
+        ("totalCount nodes { name }", True),
+        ("... on CustomerConnection { pageInfo { hasNextPage } }", True),
+    ],
+)
+async def test_customers_are_counted_only_when_the_page_needs_the_total(
+    client: httpx.AsyncClient,
+    count_statements: StatementCounter,
+    executor: str,
+    selection: str,
+    counts: bool,
+) -> None:
+    query = f"{{ customers(first: 3) {{ {selection} }} }}"
+    with count_statements.fresh() as counter:
+        response = await client.post(
+            "/graphql", json={"query": query}, headers={"x-gateway-executor": executor}
+        )
+    assert response.status_code == 200 and "errors" not in response.json()
+    assert response.headers["x-gateway-executor"].startswith(executor)
+    counted = [s for s in counter.statements if "count(" in s.lower()]
+    assert bool(counted) is counts, counter.statements
