@@ -1,11 +1,13 @@
 """The read benchmark: compiled path, standard path and the hand-written floor, in one run.
 
-Seeds PostgreSQL (`gateway seed --customers 10000 --seed 42`, once), starts each target with
-uvicorn on loopback, checks that every target answers the same bytes, then drives each with
-wrk for several interleaved rounds and prints one line per target: req/s, p50, p99, server CPU
-ms per request, statements per request, peak RSS and the ratio to the floor's throughput.
+Seeds PostgreSQL and a SQLite file (`gateway seed --customers 10000 --seed 42`, once each),
+starts each target with uvicorn on loopback, checks that every target answers the same bytes,
+then drives each with wrk for several interleaved rounds and prints one line per target:
+req/s, p50, p99, server CPU ms per request, statements per request, peak RSS and the ratios to
+the same database's floor.
 
-    bench/run            (or: .venv/bin/python bench/run.py [--rounds 3] [--seconds 5])
+    bench/run   (or: .venv/bin/python bench/run.py [--rounds 3] [--seconds 5]
+                                                   [--databases postgresql,sqlite])
 """
 
 from __future__ import annotations
