@@ -53,6 +53,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         yield
         if worker is not None:
             await worker.stop()
+        await graphql.readers.shutdown()
         await runtime.close(engine=owns_engine)
 
     graphql = GraphQLEndpoint(runtime)

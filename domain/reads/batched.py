@@ -114,11 +114,15 @@ class Readers:
     """Hands out the Reader of each compiled read.
 
     PostgreSQL: a pooled connection per request. SQLite: requests in flight at the same time
-    share one connection, returned to the pool when the last of them ends. aiosqlite runs a
-    connection's statements one after another on its own thread; a connection (and a thread)
-    per concurrent request only adds thread switches, since SQLite reads one file in this
-    process anyway. Sharing is safe because the Reader runs no transaction.
+    share one connection, kept `linger_seconds` after the last of them ends for the next one,
+    then returned to the pool (and at shutdown, `close`). aiosqlite runs a connection's
+    statements one after another on its own thread; a connection (and a thread) per concurrent
+    request only adds thread switches, since SQLite reads one file in this process anyway, and
+    checking a connection out and in costs two more. Sharing is safe because the Reader runs
+    no transaction.
     """
+
+    linger_seconds = 1.0
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -126,6 +130,8 @@ class Readers:
         self._current: tuple[AsyncConnection, Reader] | None = None
         self._users = 0
         self._opening = asyncio.Lock()
+        self._idle_since = 0.0
+        self._closer: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[Reader]:
@@ -133,19 +139,46 @@ class Readers:
             async with self.engine.connect() as connection:
                 yield await Reader.open(connection)
             return
-        async with self._opening:
-            if self._current is None:
-                connection = await self.engine.connect()
-                self._current = (connection, await Reader.open(connection))
-            current = self._current
-            self._users += 1
+        current = self._current
+        if current is None:
+            async with self._opening:
+                if self._current is None:
+                    connection = await self.engine.connect()
+                    self._current = (connection, await Reader.open(connection))
+                current = self._current
+        self._users += 1
         try:
             yield current[1]
         finally:
             self._users -= 1
-            if self._users == 0 and self._current is current:
-                self._current = None
-                await current[0].close()
+            if self._users == 0:
+                self._idle_since = asyncio.get_running_loop().time()
+                if self._closer is None:
+                    self._closer = asyncio.create_task(self._close_when_idle())
+
+    async def _close_when_idle(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._current is not None:
+                idle_for = loop.time() - self._idle_since
+                if self._users == 0 and idle_for >= self.linger_seconds:
+                    await self.close()
+                    return
+                await asyncio.sleep(self.linger_seconds - idle_for if self._users == 0 else 0.5)
+        finally:
+            self._closer = None
+
+    async def close(self) -> None:
+        """Returns the shared connection to the pool (after a while idle)."""
+        current, self._current = self._current, None
+        if current is not None:
+            await current[0].close()
+
+    async def shutdown(self) -> None:
+        """At the app's shutdown: no connection (and no aiosqlite thread) outlives it."""
+        if self._closer is not None:
+            self._closer.cancel()
+        await self.close()
 
 
 def result_processors(columns: Sequence[Any], offset: int = 0) -> Processors:

@@ -9,7 +9,7 @@ errors included).
 from __future__ import annotations
 
 import enum
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +61,8 @@ class Fallback(Exception):
 
 # ------------------------------------------------------------------------ building objects
 
-Pending = list[tuple[BatchedOut, Any, dict[str, Any]]]
+# The parents waiting for each batched field: (their key, the object to fill in).
+Pending = defaultdict[BatchedOut, list[tuple[Any, dict[str, Any]]]]
 
 
 def builder_of(shape: Shape | PolyShape) -> Any:
@@ -93,14 +94,8 @@ async def resolve_pending(
 ) -> None:
     """Runs each batched relation once for all its parents, level by level."""
     while pending:
-        by_field: dict[int, tuple[BatchedOut, list[tuple[Any, dict[str, Any]]]]] = {}
-        for out_field, key, out in pending:
-            entry = by_field.get(id(out_field))
-            if entry is None:
-                entry = by_field[id(out_field)] = (out_field, [])
-            entry[1].append((key, out))
-        pending = []
-        for out_field, items in by_field.values():
+        level, pending = pending, defaultdict(list)
+        for out_field, items in level.items():
             batch = out_field.batch
             keys = list(dict.fromkeys(key for key, _ in items if key is not None))
             rows = await batch.compiled.fetch(reader, keys, identity)
@@ -297,7 +292,7 @@ class _Run:
     settings: Settings
     variables: VariableValues
     identity: Identity | None  # None: every row (system use); else the caller's rows only
-    pending: Pending = field(default_factory=list)
+    pending: Pending = field(default_factory=lambda: defaultdict(list))
 
 
 # ------------------------------------------------------------------------ planning

@@ -85,7 +85,7 @@ class FoldedOut:
     shape: Shape
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: it keys the parents waiting for its statement
 class BatchedOut:
     """A relation read by a statement of its own, for every parent of the level at once."""
 
@@ -444,7 +444,7 @@ class _Emitter:
                 lines.append(f"{indent}    {variable}[{f.key!r}] = {child}")
             elif isinstance(f, BatchedOut):
                 lines.append(
-                    f"{indent}pending.append(({self.name(f, 'b')}, row[{f.parent_position}], "
+                    f"{indent}pending[{self.name(f, 'b')}].append((row[{f.parent_position}], "
                     f"{variable}))"
                 )
         return lines

@@ -247,10 +247,27 @@ async def test_concurrent_compiled_reads_share_one_connection_on_sqlite_only(
     assert counts == [SEED_CUSTOMERS, SEED_CUSTOMERS]
     if engine.dialect.name == "sqlite":
         assert first is second and during == 1
+        # Kept a moment for the next request, then given back.
+        async with readers.reader() as third:
+            assert third is first
+        await readers.shutdown()
     else:
         assert first is not second and during == 2
-    # The last reader out gives the connection back.
     assert pool.checkedout() - before == 0  # type: ignore[attr-defined]
+
+
+async def test_an_idle_shared_sqlite_connection_goes_back_to_the_pool(engine: AsyncEngine) -> None:
+    readers = Readers(engine)
+    readers.linger_seconds = 0.05
+    pool = engine.sync_engine.pool
+    before = pool.checkedout()  # type: ignore[attr-defined]
+    async with readers.reader():
+        pass
+    for _ in range(100):
+        if pool.checkedout() == before:  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.02)
+    assert pool.checkedout() == before  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("executor", ["compiled", "standard"])
