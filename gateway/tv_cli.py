@@ -1,4 +1,5 @@
-"""The TV commands of the `gateway` CLI: simulate tv | worker | billing tv | billing run."""
+"""The TV and billing commands of the `gateway` CLI: simulate tv | worker | billing tv |
+billing run | billing cycles."""
 
 from __future__ import annotations
 
@@ -97,6 +98,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 async def _billing(settings: Settings, run: str, due_date: dt.date) -> int:
+    from domain.actions.cycle_billing import run_cycle_billing
     from domain.actions.tv_billing import run_billing, run_tv_billing
     from domain.errors import DomainError
     from domain.identity import Identity, Permission
@@ -113,6 +115,13 @@ async def _billing(settings: Settings, run: str, due_date: dt.date) -> int:
                         print(
                             f"TV billing {due_date}: {len(tv_result.created)} events created "
                             f"(total {total}), {tv_result.already_billed} already billed"
+                        )
+                    elif run == "cycles":
+                        cycles = await run_cycle_billing(session, due_date=due_date, actor=actor)
+                        print(
+                            f"cycle billing {due_date}: {len(cycles.receivables)} receivables "
+                            f"created, {len(cycles.applied)} due-date changes applied, "
+                            f"{cycles.already_billed} plans already billed"
                         )
                     else:
                         result = await run_billing(session, due_date=due_date, actor=actor)
@@ -154,6 +163,7 @@ def register(commands: Any, simulators: Any) -> None:
     for name, text in (
         ("tv", "TV billing: PENDING events for charged extra packages of plans due that day"),
         ("run", "regular billing of events: PENDING events of the date become receivables"),
+        ("cycles", "monthly fees: a cycle receivable per active plan due that day"),
     ):
         run = runs.add_parser(name, help=text)
         run.add_argument("--database-url", help="default: GATEWAY_DATABASE_URL")

@@ -41,7 +41,7 @@ class BillingRun:
     receivables: list[Receivable]
 
 
-def _require_billing(actor: Identity) -> None:
+def require_billing(actor: Identity) -> None:
     if not actor.has(Permission.BILLING):
         raise NotAllowed(
             "Billing runs need the BILLING permission.", permission=Permission.BILLING.name
@@ -52,7 +52,7 @@ async def run_tv_billing(
     session: AsyncSession, *, due_date: dt.date, actor: Identity
 ) -> TvBillingRun:
     """One PENDING event per plan due that day and each charged extra package it runs then."""
-    _require_billing(actor)
+    require_billing(actor)
     candidates = await reads.billable_extra_packages(session, due_date)
     billed = await reads.billed_subscription_ids(
         session, due_date, [subscription.id for subscription, _, _ in candidates]
@@ -87,7 +87,7 @@ async def run_tv_billing(
 
 async def run_billing(session: AsyncSession, *, due_date: dt.date, actor: Identity) -> BillingRun:
     """Turns the date's PENDING billing events into open receivables; marks them PROCESSED."""
-    _require_billing(actor)
+    require_billing(actor)
     pending = await reads.pending_billing_events(session, due_date)
     processed: list[BillingEvent] = []
     receivables: list[Receivable] = []

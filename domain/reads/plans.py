@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from domain.models import (
     EmailAccount,
     InstallationAppointment,
     Plan,
+    PlanOffer,
     RadiusLogin,
     Receivable,
     RegistrationRule,
@@ -28,6 +30,7 @@ from domain.models import (
 from domain.models.enums import (
     AppointmentStatus,
     PaymentMethod,
+    PlanStatus,
     ReceivableOrigin,
     ReceivableStatus,
     ServiceStatus,
@@ -218,3 +221,47 @@ async def active_registration_rules(session: AsyncSession) -> list[RegistrationR
 async def contact_count(session: AsyncSession, customer_id: int) -> int:
     statement = select(func.count()).select_from(Contact).where(Contact.customer_id == customer_id)
     return int(await session.scalar(statement) or 0)
+
+
+async def plans_due_on(session: AsyncSession, due_date: dt.date) -> list[tuple[Plan, Decimal]]:
+    """Active plans whose cycle falls due on `due_date`, with their offer's monthly price."""
+    statement = (
+        select(Plan, PlanOffer.price)
+        .join(PlanOffer, PlanOffer.id == Plan.offer_id)
+        .where(Plan.status == PlanStatus.ACTIVE, Plan.due_day == due_date.day)
+        .order_by(Plan.id)
+    )
+    return [(row[0], row[1]) for row in await session.execute(statement)]
+
+
+async def plans_with_cycle_on(
+    session: AsyncSession, due_date: dt.date, plan_ids: Sequence[int]
+) -> set[int]:
+    """Which of the plans already have their cycle receivable due on `due_date`."""
+    if not plan_ids:
+        return set()
+    statement = select(Receivable.plan_id).where(
+        Receivable.origin == ReceivableOrigin.PLAN_CYCLE,
+        Receivable.due_date == due_date,
+        Receivable.plan_id.in_(list(plan_ids)),
+    )
+    return {plan_id for plan_id in await session.scalars(statement) if plan_id is not None}
+
+
+async def due_date_changes_waiting_for(
+    session: AsyncSession, due_date: dt.date, plan_ids: Sequence[int]
+) -> dict[int, DueDateChange]:
+    """The confirmed, not yet applied due-date changes whose figures go on the plans'
+    receivable due on `due_date`, by plan."""
+    if not plan_ids:
+        return {}
+    statement = (
+        select(DueDateChange)
+        .where(
+            DueDateChange.receivable_id.is_(None),
+            DueDateChange.new_due_date == due_date,
+            DueDateChange.plan_id.in_(list(plan_ids)),
+        )
+        .order_by(DueDateChange.id)
+    )
+    return {change.plan_id: change for change in await session.scalars(statement)}

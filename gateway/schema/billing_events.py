@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import models as m
+from domain.actions.cycle_billing import CycleBillingRun, run_cycle_billing
 from domain.actions.tv_billing import BillingRun, TvBillingRun, run_billing, run_tv_billing
 from domain.models import BillingEvent
 from domain.models import enums as domain_enums
@@ -18,6 +19,7 @@ from gateway.resolvers.mutations import perform
 from gateway.schema.base import BillingEventKind, BillingEventStatus, FromModel, Info
 from gateway.schema.billing import ReceivableType
 from gateway.schema.errors import Conflict, NotAllowed, ValidationError
+from gateway.schema.plan_lifecycle import DueDateChangeType
 from gateway.schema.relations import Relation
 from gateway.schema.tv import TvPackageSubscriptionType
 
@@ -115,6 +117,19 @@ class RunBillingSuccess:
     receivables: list[ReceivableType]
 
 
+@strawberry.type(
+    description="The cycle receivables the run created and the due-date changes "
+    "whose figures went on them."
+)
+class RunCycleBillingSuccess:
+    due_date: dt.date
+    receivables: list[ReceivableType]
+    applied_due_date_changes: list[DueDateChangeType]
+    already_billed: int = strawberry.field(
+        description="Plans due that day whose cycle receivable existed (left as it was)."
+    )
+
+
 RunTvBillingResult = Annotated[
     RunTvBillingSuccess | ValidationError | NotAllowed | Conflict,
     strawberry.union("RunTvBillingResult"),
@@ -122,6 +137,10 @@ RunTvBillingResult = Annotated[
 RunBillingResult = Annotated[
     RunBillingSuccess | ValidationError | NotAllowed | Conflict,
     strawberry.union("RunBillingResult"),
+]
+RunCycleBillingResult = Annotated[
+    RunCycleBillingSuccess | ValidationError | NotAllowed | Conflict,
+    strawberry.union("RunCycleBillingResult"),
 ]
 
 
@@ -162,5 +181,27 @@ class BillingRunMutations:
                 due_date=result.due_date,
                 processed=BillingEventType.from_models(result.processed),
                 receivables=ReceivableType.from_models(result.receivables),
+            )
+        return result  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="The plans' monthly billing run (mensalidades): one OPEN cycle receivable "
+        "per active plan due that day, at its offer's price, moved by the figures of a "
+        "confirmed due-date change whose new due date it is. Running it again for the same "
+        "date creates nothing twice."
+    )
+    async def run_cycle_billing(self, info: Info, input: RunBillingInput) -> RunCycleBillingResult:
+        result = await perform(
+            info,
+            lambda session: run_cycle_billing(
+                session, due_date=input.due_date, actor=info.context.identity
+            ),
+        )
+        if isinstance(result, CycleBillingRun):
+            return RunCycleBillingSuccess(
+                due_date=result.due_date,
+                receivables=ReceivableType.from_models(result.receivables),
+                applied_due_date_changes=DueDateChangeType.from_models(result.applied),
+                already_billed=result.already_billed,
             )
         return result  # type: ignore[return-value]

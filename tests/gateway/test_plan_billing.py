@@ -307,3 +307,92 @@ async def test_enable_temporarily_for_staff_and_the_subscriber(session: AsyncSes
         "fromState": "ACTIVE",
         "toState": "TEMPORARILY_ENABLED",
     }
+
+
+CYCLE_RUN = """
+mutation ($d: Date!) {
+  runCycleBilling(input: {dueDate: $d}) {
+    __typename
+    ... on RunCycleBillingSuccess {
+      alreadyBilled
+      receivables { databaseId amount dueDate origin status }
+      appliedDueDateChanges { toDueDay amount applied }
+    }
+    ... on NotAllowed { permission }
+  }
+}
+"""
+
+
+async def test_the_cycle_billing_run_applies_a_confirmed_due_date_change(
+    session: AsyncSession,
+) -> None:
+    plan = await a_plan(session, m.Plan.status == PlanStatus.ACTIVE)
+    offer = await session.get(m.PlanOffer, plan.offer_id)
+    assert offer is not None
+    new_day = 28 if plan.due_day != 28 else 3
+    preview = await _preview(session, plan.id, new_day)
+    assert (await _confirm(session, plan.id, new_day, preview["token"]))[
+        "__typename"
+    ] == "ChangeDueDateSuccess"
+    due = preview["newDueDate"]
+
+    first = (await run_as(session, CYCLE_RUN, {"d": due}))["runCycleBilling"]
+    assert first["__typename"] == "RunCycleBillingSuccess"
+    ours = await session.scalar(
+        select(m.Receivable).where(
+            m.Receivable.plan_id == plan.id,
+            m.Receivable.origin == ReceivableOrigin.PLAN_CYCLE,
+            m.Receivable.due_date == dt.date.fromisoformat(due),
+        )
+    )
+    assert ours is not None
+    sign = 1 if preview["kind"] == "SURCHARGE" else -1
+    expected = offer.price + sign * Decimal(preview["amount"])
+    [created] = [r for r in first["receivables"] if r["databaseId"] == ours.id]
+    assert created == {
+        "databaseId": ours.id,
+        "amount": str(expected),
+        "dueDate": due,
+        "origin": "PLAN_CYCLE",
+        "status": "OPEN",
+    }
+    assert first["appliedDueDateChanges"] == [
+        {"toDueDay": new_day, "amount": preview["amount"], "applied": True}
+    ]
+    # Every other active plan due that day got its plain monthly price.
+    others = (
+        await session.execute(
+            select(m.Receivable.amount, m.PlanOffer.price)
+            .join(m.Plan, m.Plan.id == m.Receivable.plan_id)
+            .join(m.PlanOffer, m.PlanOffer.id == m.Plan.offer_id)
+            .where(
+                m.Receivable.id.in_([r["databaseId"] for r in first["receivables"]]),
+                m.Receivable.id != ours.id,
+            )
+        )
+    ).all()
+    assert len(others) == len(first["receivables"]) - 1
+    assert all(amount == price for amount, price in others)
+
+    again = (await run_as(session, CYCLE_RUN, {"d": due}))["runCycleBilling"]
+    assert again["receivables"] == [] and again["appliedDueDateChanges"] == []
+    assert again["alreadyBilled"] >= len(first["receivables"])
+    # Applied: the plan may change its due date again.
+    other_day = 5 if new_day != 5 else 6
+    assert (await _preview(session, plan.id, other_day))["__typename"] == "DueDateChangePreview"
+    [row] = await session.scalars(
+        select(m.AuditLog).where(
+            m.AuditLog.action == "runCycleBilling", m.AuditLog.target_id == ours.id
+        )
+    )
+    assert row.after["amount"] == str(expected)
+
+
+async def test_the_cycle_billing_run_needs_the_billing_permission(session: AsyncSession) -> None:
+    clerk = Identity.staff("clerk", Permission.PLAN_ADMIN)
+    result = (await run_as(session, CYCLE_RUN, {"d": "2027-01-10"}, identity=clerk))[
+        "runCycleBilling"
+    ]
+    assert result == {"__typename": "NotAllowed", "permission": "BILLING"}
+    assert await count(session, m.Receivable, m.Receivable.due_date == dt.date(2027, 1, 10)) == 0
