@@ -9,6 +9,9 @@ every other subscriber's rows, so someone else's line is simply not found.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import credentials
@@ -18,7 +21,8 @@ from domain.actions.plan_common import require
 from domain.actions.voice import check_credentials
 from domain.errors import NotAllowed, NotFound, ValidationFailed
 from domain.identity import Identity, Permission, Role
-from domain.models.enums import VoicePermission
+from domain.models.enums import CallTermination, VoicePermission
+from domain.reads import portal as portal_reads
 from domain.reads import voice as reads
 
 MIN_IP_LINES, MAX_IP_LINES = 1, 100
@@ -112,3 +116,23 @@ async def change_own_panel_password(
         after={"password_changed": True},
     )
     return subscriber
+
+
+async def line_call_statement(
+    session: AsyncSession,
+    *,
+    line_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    terminations: Sequence[CallTermination] | None,
+    actor: Identity,
+) -> tuple[list[m.CallRecord], list[portal_reads.CallTotals]]:
+    """A voice line's calls in the period (manual 004: "extrato de ligações"): its reseller's,
+    staff's, or the voice subscriber's own while granted VIEW_CALL_RECORDS."""
+    if actor.role is Role.SUBSCRIBER:
+        raise NotFound("VoiceLine", line_id)  # the ISP's subscribers see no voice lines
+    line = await session.get(m.VoiceLine, line_id)
+    if line is None:
+        raise NotFound("VoiceLine", line_id)
+    await require_granted(session, actor, line.subscriber_id, VoicePermission.VIEW_CALL_RECORDS)
+    return await portal_reads.line_call_statement(session, line.id, start, end, terminations)

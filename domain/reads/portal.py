@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from domain import models as m
 from domain.models.enums import CallTermination, ServiceKind, TicketStatus
@@ -81,8 +82,31 @@ async def call_statement(
     terminals = select(m.Service.id).where(
         m.Service.plan_id == plan_id, m.Service.kind == ServiceKind.VOICE_TERMINAL
     )
+    return await _calls(
+        session, m.CallRecord.voice_terminal_id.in_(terminals), start, end, terminations
+    )
+
+
+async def line_call_statement(
+    session: AsyncSession,
+    line_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    terminations: Sequence[CallTermination] | None,
+) -> tuple[list[m.CallRecord], list[CallTotals]]:
+    """A voice reseller's line's calls in [start, end), as `call_statement` gives a plan's."""
+    return await _calls(session, m.CallRecord.voice_line_id == line_id, start, end, terminations)
+
+
+async def _calls(
+    session: AsyncSession,
+    source: ColumnElement[bool],
+    start: dt.datetime,
+    end: dt.datetime,
+    terminations: Sequence[CallTermination] | None,
+) -> tuple[list[m.CallRecord], list[CallTotals]]:
     c = m.CallRecord
-    where = [c.voice_terminal_id.in_(terminals), c.started_at >= start, c.started_at < end]
+    where = [source, c.started_at >= start, c.started_at < end]
     if terminations:
         where.append(c.termination.in_(list(terminations)))
     rows = list(await session.scalars(select(c).where(*where).order_by(c.started_at, c.id)))

@@ -209,6 +209,33 @@ CallStatementResult = Annotated[
 ]
 
 
+def call_statement_of(rows: list[m.CallRecord], totals: list[reads.CallTotals]) -> CallStatement:
+    """The GraphQL statement of a domain read's calls and totals (a plan's or a voice line's)."""
+    return CallStatement(
+        calls=[
+            CallRecordType(
+                started_at=r.started_at,
+                destination=r.destination,
+                duration_seconds=r.duration_seconds,
+                termination=r.termination,
+                cost=r.cost,
+            )
+            for r in rows
+        ],
+        totals=[
+            CallTotals(
+                termination=t.termination,
+                count=t.count,
+                duration_seconds=t.duration_seconds,
+                cost=t.cost,
+            )
+            for t in totals
+        ],
+        total_duration_seconds=sum(t.duration_seconds for t in totals),
+        total_cost=sum((t.cost for t in totals), Decimal("0.00")),
+    )
+
+
 @strawberry.input(description="A period: from `start` (included) to `end` (excluded).")
 class PeriodInput:
     start: dt.datetime
@@ -305,29 +332,7 @@ class PortalQuery:
         rows, totals = await info.context.db.run(
             reads.call_statement, plan.id, period.start, period.end, termination
         )
-        return CallStatement(
-            calls=[
-                CallRecordType(
-                    started_at=r.started_at,
-                    destination=r.destination,
-                    duration_seconds=r.duration_seconds,
-                    termination=r.termination,
-                    cost=r.cost,
-                )
-                for r in rows
-            ],
-            totals=[
-                CallTotals(
-                    termination=t.termination,
-                    count=t.count,
-                    duration_seconds=t.duration_seconds,
-                    cost=t.cost,
-                )
-                for t in totals
-            ],
-            total_duration_seconds=sum(t.duration_seconds for t in totals),
-            total_cost=sum((t.cost for t in totals), Decimal("0.00")),
-        )
+        return call_statement_of(rows, totals)
 
     @strawberry.field(
         description=f"Tickets matching the filter, newest first (at most {MAX_TICKETS})."

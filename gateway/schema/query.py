@@ -40,7 +40,7 @@ from gateway.schema.service_actions import ServiceMutations, ServiceQuery
 from gateway.schema.services import SERVICE_TYPES
 from gateway.schema.tv_actions import TvMutations, TvQuery
 from gateway.schema.voice import MeQuery, VoiceMutations
-from gateway.schema.voice_self import VoiceSelfMutations
+from gateway.schema.voice_self import VoiceSelfMutations, VoiceSelfQuery
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,16 @@ class CoreQuery:
 # Each aggregate contributes its own root fields: add its class to these tuples.
 Query = merge_types(
     "Query",
-    (CoreQuery, ServiceQuery, PlanLifecycleQuery, AddPlanQuery, TvQuery, PortalQuery, MeQuery),
+    (
+        CoreQuery,
+        ServiceQuery,
+        PlanLifecycleQuery,
+        AddPlanQuery,
+        TvQuery,
+        PortalQuery,
+        MeQuery,
+        VoiceSelfQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",

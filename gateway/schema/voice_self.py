@@ -8,10 +8,19 @@ import strawberry
 
 from domain import models as m
 from domain.actions import voice_self as actions
+from domain.errors import DomainError
+from domain.errors import NotFound as DomainNotFound
 from gateway.resolvers.ids import database_id
 from gateway.resolvers.mutations import perform
 from gateway.schema.base import Info
-from gateway.schema.errors import NotAllowed, NotFound, ValidationError
+from gateway.schema.errors import NotAllowed, NotFound, ValidationError, user_error
+from gateway.schema.portal import (
+    CallStatement,
+    CallTermination,
+    PeriodInput,
+    call_statement_of,
+    check_period,
+)
 from gateway.schema.voice import VoiceLineType, VoiceSubscriberType
 
 
@@ -47,6 +56,45 @@ ChangeVoicePanelPasswordResult = Annotated[
     ChangeVoicePanelPasswordSuccess | ValidationError | NotFound | NotAllowed,
     strawberry.union("ChangeVoicePanelPasswordResult"),
 ]
+
+
+VoiceLineCallStatementResult = Annotated[
+    CallStatement | ValidationError | NotFound | NotAllowed,
+    strawberry.union("VoiceLineCallStatementResult"),
+]
+
+
+@strawberry.type
+class VoiceSelfQuery:
+    @strawberry.field(
+        description="A voice line's calls in the period, with totals by termination: for its "
+        "reseller, staff, or the voice subscriber itself when granted VIEW_CALL_RECORDS."
+    )
+    async def voice_line_call_statement(
+        self,
+        info: Info,
+        line_id: strawberry.ID,
+        period: PeriodInput,
+        termination: list[CallTermination] | None = None,
+    ) -> VoiceLineCallStatementResult:
+        try:
+            check_period(period)
+            pk = database_id(line_id, "VoiceLine")
+            if pk is None:
+                raise DomainNotFound("VoiceLine", line_id)
+            rows, totals = await info.context.db.run(
+                lambda session: actions.line_call_statement(
+                    session,
+                    line_id=pk,
+                    start=period.start,
+                    end=period.end,
+                    terminations=termination,
+                    actor=info.context.identity,
+                )
+            )
+        except DomainError as error:
+            return user_error(error)  # type: ignore[return-value]
+        return call_statement_of(rows, totals)
 
 
 @strawberry.type

@@ -446,6 +446,21 @@ CASES: dict[str, Case] = {
             "voice_subscriber": _typename("callStatement", "NotFound"),
         },
     ),
+    # The reseller's line; its voice subscriber reads it only when granted VIEW_CALL_RECORDS.
+    "voiceLineCallStatement": Case(
+        "query ($id: ID!) { voiceLineCallStatement(lineId: $id, period: "
+        '{start: "2000-01-01T00:00:00Z", end: "2000-12-31T00:00:00Z"}) { __typename } }',
+        lambda w: {"id": _gid("VoiceLine", w.voice_line)},
+        {
+            "staff": _typename("voiceLineCallStatement", "CallStatement"),
+            "clerk": _typename("voiceLineCallStatement", "CallStatement"),
+            "subscriber": _typename("voiceLineCallStatement", "NotFound"),
+            "reseller": _typename("voiceLineCallStatement", "CallStatement"),
+            "voice_subscriber": _typename_in(
+                "voiceLineCallStatement", "CallStatement", "NotAllowed"
+            ),
+        },
+    ),
     "tickets": Case(
         "{ tickets { databaseId } }",
         lambda _w: {},

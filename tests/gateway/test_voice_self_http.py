@@ -7,6 +7,7 @@ subscribers' permissions, lines and password hashes, and the audit rows they add
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -383,3 +384,60 @@ async def test_a_voice_subscriber_token_needs_its_subscriber(client: httpx.Async
     )
     assert response.status_code == 401
     assert "voice_subscriber_id" in response.json()["errors"][0]["message"]
+
+
+def _line_calls(period_start: str, period_end: str) -> str:
+    return (
+        'query ($id: ID!) { voiceLineCallStatement(lineId: $id, period: {start: "'
+        + period_start
+        + '", end: "'
+        + period_end
+        + '"}) { __typename ... on CallStatement { calls { destination durationSeconds } '
+        "totals { termination count durationSeconds } totalDurationSeconds } "
+        "... on NotAllowed { permission } ... on NotFound { entity } } }"
+    )
+
+
+async def test_a_voice_subscriber_reads_its_line_calls_only_when_granted(
+    client: httpx.AsyncClient, engine: AsyncEngine, panel: Panel
+) -> None:
+    async with engine.connect() as c:
+        last = await c.scalar(
+            select(func.max(m.CallRecord.started_at)).where(
+                m.CallRecord.voice_line_id == panel.my_line
+            )
+        )
+    assert last is not None  # the seeded line has calls
+    last = last.replace(tzinfo=dt.UTC) if last.tzinfo is None else last
+    start, end = last - dt.timedelta(days=300), last + dt.timedelta(minutes=1)
+    async with engine.connect() as c:
+        expected = (
+            await c.execute(
+                select(func.count(), func.coalesce(func.sum(m.CallRecord.duration_seconds), 0))
+                .where(m.CallRecord.voice_line_id == panel.my_line)
+                .where(m.CallRecord.started_at >= start, m.CallRecord.started_at < end)
+            )
+        ).one()
+    assert expected[0] > 0  # the seeded line has calls in the period
+    query = _line_calls(start.isoformat(), end.isoformat())
+    me, line = voice(panel.me), gid("VoiceLine", panel.my_line)
+
+    await _grant(client, panel, "CHANGE_PANEL_PASSWORD")
+    refused = (await gql(client, me, query, id=line))["voiceLineCallStatement"]
+    assert refused == {"__typename": "NotAllowed", "permission": "VIEW_CALL_RECORDS"}
+
+    await _grant(client, panel, "VIEW_CALL_RECORDS")
+    mine = (await gql(client, me, query, id=line))["voiceLineCallStatement"]
+    assert mine["__typename"] == "CallStatement"
+    assert (len(mine["calls"]), mine["totalDurationSeconds"]) == tuple(expected)
+    assert sum(t["count"] for t in mine["totals"]) == expected[0]
+    # Its reseller reads the same statement; nobody else's line exists for the subscriber.
+    theirs = await gql(client, reseller(panel.reseller), query, id=line)
+    assert theirs["voiceLineCallStatement"] == mine
+    for other in (panel.neighbour_line, panel.foreign_line):
+        hidden = await gql(client, me, query, id=gid("VoiceLine", other))
+        assert hidden["voiceLineCallStatement"] == {"__typename": "NotFound", "entity": "VoiceLine"}
+    foreign = await gql(
+        client, reseller(panel.reseller), query, id=gid("VoiceLine", panel.foreign_line)
+    )
+    assert foreign["voiceLineCallStatement"]["__typename"] == "NotFound"
