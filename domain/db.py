@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -69,3 +70,12 @@ def writer_bind(engine: AsyncEngine) -> AsyncEngine:
     if engine.dialect.name != "sqlite":
         return engine
     return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+
+async def serialize(session: AsyncSession, name: str) -> None:
+    """Makes the transactions that call this with the same `name` run one after another, from
+    here to their end: a transaction-level advisory lock on PostgreSQL. SQLite's writers are
+    serialized already (BEGIN IMMEDIATE, `writer_bind`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(name.encode())
+        await session.execute(select(func.pg_advisory_xact_lock(key)))

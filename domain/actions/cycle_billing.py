@@ -4,7 +4,8 @@ A confirmed due-date change (ADR 0040) waits for "the next receivable not yet ge
 run generates it: for a due date, the cycle receivable of every active plan due that day, at its
 offer's monthly price, plus the change's surcharge or minus its discount when the change's new
 due date is that day, which links the change to it (applied). Running it again for the same date
-creates nothing twice.
+creates nothing twice, also when two runs overlap. The run for a due date belongs on that
+cycle's generation date (the billing form's closing day, ADR 0040), before it falls due.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.actions import audit
 from domain.actions.plan_common import now
 from domain.actions.tv_billing import require_billing
+from domain.db import serialize
 from domain.identity import Identity
 from domain.models import DueDateChange, Receivable
 from domain.models.enums import DueDateAdjustmentKind, ReceivableOrigin, ReceivableStatus
@@ -52,6 +54,9 @@ async def run_cycle_billing(
 ) -> CycleBillingRun:
     """One OPEN cycle receivable per active plan due on `due_date` that has none yet."""
     require_billing(actor)
+    # Two runs at once (a retried job, two operators) must not both bill the same plans: the
+    # second waits for the first's commit, then finds its receivables.
+    await serialize(session, "cycle billing")
     due = await reads.plans_due_on(session, due_date)
     plan_ids = [plan.id for plan, _ in due]
     billed = await reads.plans_with_cycle_on(session, due_date, plan_ids)
@@ -59,8 +64,8 @@ async def run_cycle_billing(
     billed_at = now()
     created: list[tuple[Receivable, DueDateChange | None]] = []
     for plan, price in due:
-        if plan.id in billed:
-            continue
+        if plan.id in billed or price <= 0:
+            continue  # billed already, or a free plan, which owes nothing (nor its changes)
         change = waiting.get(plan.id)
         receivable = Receivable(
             customer_id=plan.customer_id,

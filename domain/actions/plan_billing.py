@@ -42,8 +42,8 @@ class DueDatePreview:
     token: str
 
 
-async def _refuse_pending(session: AsyncSession, plan: Plan) -> None:
-    pending = await reads.pending_due_date_change(session, plan.id)
+async def _refuse_pending(session: AsyncSession, plan: Plan, today: dt.date) -> None:
+    pending = await reads.pending_due_date_change(session, plan.id, today)
     if pending is not None:
         raise RuleViolation(
             "DUE_DATE_CHANGE_PENDING",
@@ -92,8 +92,9 @@ async def preview_due_date_change(
     """What changing the due day would do; changes nothing."""
     require(actor, Permission.BILLING)
     plan = await load_plan(session, plan_id)
-    preview = await _preview(session, plan, new_due_day, today or now().date())
-    await _refuse_pending(session, plan)
+    today = today or now().date()
+    preview = await _preview(session, plan, new_due_day, today)
+    await _refuse_pending(session, plan, today)
     return preview
 
 
@@ -116,10 +117,11 @@ async def change_due_date(
     # bumped its version, and the caller must see that, not a consequence of it.
     if due_date.token_version(token) != plan.version:
         raise stale
-    preview = await _preview(session, plan, new_due_day, today or now().date())
+    today = today or now().date()
+    preview = await _preview(session, plan, new_due_day, today)
     if preview.token != token:
         raise stale
-    await _refuse_pending(session, plan)
+    await _refuse_pending(session, plan, today)
     before = snapshot(plan, "due_day")
     figures = preview.figures
     change = DueDateChange(

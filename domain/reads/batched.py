@@ -162,8 +162,9 @@ class Readers:
             while self._current is not None:
                 idle_for = loop.time() - self._idle_since
                 if self._users == 0 and idle_for >= self.linger_seconds:
+                    # A request may open a new shared connection meanwhile: look again.
                     await self.close()
-                    return
+                    continue
                 await asyncio.sleep(self.linger_seconds - idle_for if self._users == 0 else 0.5)
         finally:
             self._closer = None

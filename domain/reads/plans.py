@@ -164,11 +164,20 @@ async def generated_cycle_due_dates(
     return set(await session.scalars(cycles))
 
 
-async def pending_due_date_change(session: AsyncSession, plan_id: int) -> DueDateChange | None:
-    """A confirmed change whose figures the billing run has not applied yet."""
+async def pending_due_date_change(
+    session: AsyncSession, plan_id: int, today: dt.date
+) -> DueDateChange | None:
+    """A confirmed change whose figures still wait for the billing run: not applied yet, with
+    an amount to apply, and its new due date not past (a plan not billed then, suspended say,
+    lets the figures lapse rather than block every later change)."""
     statement = (
         select(DueDateChange)
-        .where(DueDateChange.plan_id == plan_id, DueDateChange.receivable_id.is_(None))
+        .where(
+            DueDateChange.plan_id == plan_id,
+            DueDateChange.receivable_id.is_(None),
+            DueDateChange.amount > 0,
+            DueDateChange.new_due_date >= today,
+        )
         .order_by(DueDateChange.id.desc())
         .limit(1)
     )
@@ -224,11 +233,29 @@ async def contact_count(session: AsyncSession, customer_id: int) -> int:
 
 
 async def plans_due_on(session: AsyncSession, due_date: dt.date) -> list[tuple[Plan, Decimal]]:
-    """Active plans whose cycle falls due on `due_date`, with their offer's monthly price."""
+    """Active plans whose cycle falls due on `due_date`, with their offer's monthly price.
+
+    A confirmed due-date change moves the plan's day at once, but its cycles keep the old day
+    until the change's current due date, and the new day starts on its new due date (ADR 0040):
+    between the two, the plan is due on neither.
+    """
+    unapplied = select(DueDateChange.id).where(
+        DueDateChange.plan_id == Plan.id, DueDateChange.receivable_id.is_(None)
+    )
+    on_new_day = and_(
+        Plan.due_day == due_date.day,
+        ~exists(unapplied.where(DueDateChange.new_due_date > due_date)),
+    )
+    still_on_old_day = exists(
+        unapplied.where(
+            DueDateChange.from_due_day == due_date.day,
+            DueDateChange.current_due_date > due_date,
+        )
+    )
     statement = (
         select(Plan, PlanOffer.price)
         .join(PlanOffer, PlanOffer.id == Plan.offer_id)
-        .where(Plan.status == PlanStatus.ACTIVE, Plan.due_day == due_date.day)
+        .where(Plan.status == PlanStatus.ACTIVE, on_new_day | still_on_old_day)
         .order_by(Plan.id)
     )
     return [(row[0], row[1]) for row in await session.execute(statement)]

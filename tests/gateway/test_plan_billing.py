@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import models as m
+from domain.actions.cycle_billing import run_cycle_billing
+from domain.actions.plan_billing import change_due_date, preview_due_date_change
+from domain.errors import RuleViolation
 from domain.identity import Identity, Permission, Role
 from domain.models.enums import (
     InactiveReason,
@@ -396,3 +401,127 @@ async def test_the_cycle_billing_run_needs_the_billing_permission(session: Async
     ]
     assert result == {"__typename": "NotAllowed", "permission": "BILLING"}
     assert await count(session, m.Receivable, m.Receivable.due_date == dt.date(2027, 1, 10)) == 0
+
+
+BILLER = Identity.staff("biller", Permission.BILLING)
+
+
+async def _cycle_dates(session: AsyncSession, plan_id: int) -> set[dt.date]:
+    statement = select(m.Receivable.due_date).where(
+        m.Receivable.plan_id == plan_id, m.Receivable.origin == ReceivableOrigin.PLAN_CYCLE
+    )
+    return set(await session.scalars(statement))
+
+
+async def test_a_plan_keeps_its_old_day_until_the_changed_cycle(session: AsyncSession) -> None:
+    plan = await a_plan(session, m.Plan.status == PlanStatus.ACTIVE)
+    plan.due_day = 10
+    await session.flush()
+    today = dt.date(2031, 1, 5)
+    preview = await preview_due_date_change(
+        session, plan_id=plan.id, new_due_day=20, actor=BILLER, today=today
+    )
+    _, change = await change_due_date(
+        session,
+        plan_id=plan.id,
+        new_due_day=20,
+        token=preview.token,
+        actor=BILLER,
+        today=today,
+    )
+    before = await _cycle_dates(session, plan.id)
+    day = today
+    while day <= change.new_due_date:
+        if day.day in (10, 20):
+            await run_cycle_billing(session, due_date=day, actor=BILLER)
+        day += dt.timedelta(days=1)
+    billed = await _cycle_dates(session, plan.id) - before
+    old_day = {
+        d
+        for d in (dt.date(2031, month, 10) for month in range(1, 13))
+        if today <= d < change.current_due_date
+    }
+    # The old day's cycles up to the moved one, then the moved one on its new date: no month
+    # lost, none billed twice.
+    assert billed == old_day | {change.new_due_date}
+    assert change.receivable_id is not None
+
+
+async def test_a_lapsed_change_does_not_block_the_next(session: AsyncSession) -> None:
+    plan = await a_plan(session, m.Plan.status == PlanStatus.ACTIVE)
+    today = dt.date(2031, 3, 1)
+    new_day = 28 if plan.due_day != 28 else 3
+    preview = await preview_due_date_change(
+        session, plan_id=plan.id, new_due_day=new_day, actor=BILLER, today=today
+    )
+    await change_due_date(
+        session,
+        plan_id=plan.id,
+        new_due_day=new_day,
+        token=preview.token,
+        actor=BILLER,
+        today=today,
+    )
+    await session.refresh(plan)
+    with pytest.raises(RuleViolation):  # pending: its receivable is not generated yet
+        await preview_due_date_change(
+            session, plan_id=plan.id, new_due_day=5, actor=BILLER, today=today
+        )
+    # The plan was not billed on the new due date (suspended then, say): the figures lapse.
+    later = preview.figures.new_due_date + dt.timedelta(days=1)
+    again = await preview_due_date_change(
+        session, plan_id=plan.id, new_due_day=5 if new_day != 5 else 6, actor=BILLER, today=later
+    )
+    assert again.figures.amount > 0
+
+
+async def test_a_free_plan_owes_nothing_and_does_not_stop_the_run(session: AsyncSession) -> None:
+    plan = await a_plan(session, m.Plan.status == PlanStatus.ACTIVE)
+    await session.execute(
+        update(m.PlanOffer).where(m.PlanOffer.id == plan.offer_id).values(price=Decimal("0.00"))
+    )
+    due = dt.date(2031, 5, plan.due_day)
+    run = await run_cycle_billing(session, due_date=due, actor=BILLER)
+    assert plan.id not in {r.plan_id for r in run.receivables}
+    assert run.receivables and all(r.amount > 0 for r in run.receivables)
+
+
+async def test_overlapping_runs_bill_each_plan_once(engine: AsyncEngine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serializes writers already (BEGIN IMMEDIATE)")
+    async with AsyncSession(engine) as s:
+        plan = await a_plan(s, m.Plan.status == PlanStatus.ACTIVE)
+    due = dt.date(2033, 3, plan.due_day)
+
+    async def one() -> int:
+        async with AsyncSession(engine, expire_on_commit=False) as s:
+            run = await run_cycle_billing(s, due_date=due, actor=BILLER)
+            await s.commit()
+            return len(run.receivables)
+
+    try:
+        made = await asyncio.gather(one(), one())
+        async with AsyncSession(engine) as s:
+            per_plan = (
+                await s.execute(
+                    select(m.Receivable.plan_id, func.count())
+                    .where(
+                        m.Receivable.due_date == due,
+                        m.Receivable.origin == ReceivableOrigin.PLAN_CYCLE,
+                    )
+                    .group_by(m.Receivable.plan_id)
+                )
+            ).all()
+        assert sorted(made)[0] == 0 and sorted(made)[1] == len(per_plan) > 0
+        assert all(n == 1 for _, n in per_plan)
+    finally:
+        async with engine.begin() as c:
+            ids = select(m.Receivable.id).where(
+                m.Receivable.due_date == due, m.Receivable.origin == ReceivableOrigin.PLAN_CYCLE
+            )
+            await c.execute(
+                delete(m.AuditLog).where(
+                    m.AuditLog.action == "runCycleBilling", m.AuditLog.target_id.in_(ids)
+                )
+            )
+            await c.execute(delete(m.Receivable).where(m.Receivable.id.in_(ids)))
