@@ -304,6 +304,7 @@ class _Generator:
             name = f"{trade_name} {rng.choice(cat.COMPANY_SUFFIXES)}"
             birth = None
         created = self._at(300, after=BASE_TIME - dt.timedelta(days=900))
+        customer_receivables = len(self.rows.by_table[m.Receivable.__table__])
         email = f"{_slug(first)}.{_slug(last)}{self._next('email')}@example.com.br"
         customer_id = self.rows.add(
             m.Customer,
@@ -375,6 +376,19 @@ class _Generator:
                 )
         if rng.random() < 0.3:
             self.tickets(customer_id, name, contact_ids)
+        if customer_id % 3:
+            self._settle(customer_receivables)
+
+    def _settle(self, first_row: int) -> None:
+        """Most customers are up to date, so the demo's customers can take a new plan
+        (NO_OVERDUE_RECEIVABLES): the receivables from `first_row` on (this customer's) end up
+        paid on their due date. Done after the customer's draws, so every other seeded value
+        stays as it was; a third of the customers keep their open, overdue ones."""
+        for row in self.rows.by_table[m.Receivable.__table__][first_row:]:
+            if row["status"] is ReceivableStatus.OPEN:
+                row["status"] = ReceivableStatus.PAID
+                row["paid_at"] = dt.datetime.combine(row["due_date"], dt.time(14), tzinfo=dt.UTC)
+                row["paid_amount"] = row["amount"]
 
     def plan(
         self,
