@@ -25,7 +25,7 @@ system sessions and see everything.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -306,6 +306,15 @@ def _owner_key(identity: Identity) -> int:
 
 
 _READ_PERMISSIONS = frozenset(p.permission for p in POLICIES.values() if p.permission)
+
+
+def read_permissions(models: Iterable[type[Any]]) -> frozenset[Permission]:
+    """The permissions staff need to read every one of `models`' tables."""
+    return frozenset(
+        POLICIES[model].permission
+        for model in models
+        if model in POLICIES and POLICIES[model].permission is not None
+    )
 
 
 def sees_everything(identity: Identity) -> bool:

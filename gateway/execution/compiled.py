@@ -28,8 +28,9 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
+from domain import access
 from domain import models as m
-from domain.identity import Identity
+from domain.identity import Identity, Permission, Role
 from domain.reads import customers as customer_reads
 from domain.reads.batched import BatchSpec, CompiledBatch, Reader
 from gateway.execution.documents import PreparedDocument
@@ -37,6 +38,7 @@ from gateway.execution.planner import (
     BatchedOut,
     BatchNode,
     Context,
+    FoldedOut,
     Planner,
     PolyShape,
     Shape,
@@ -135,6 +137,36 @@ def _name(value: Any) -> Any:
     return value.name if isinstance(value, enum.Enum) else value
 
 
+def plan_models(node: BatchNode | Shape | PolyShape, into: set[Any] | None = None) -> set[Any]:
+    """Every model whose table a batch (or shape) reads, its nested batches' included."""
+    into = set() if into is None else into
+    if isinstance(node, BatchNode):
+        spec = node.compiled.spec
+        into.update(ref.model for ref in spec.tables)
+        if spec.through is not None:
+            into.add(spec.through[0])
+        plan_models(node.shape, into)
+    elif isinstance(node, PolyShape):
+        for shape in node.shapes.values():
+            plan_models(shape, into)
+    else:
+        for out in node.fields:
+            if isinstance(out, BatchedOut):
+                plan_models(out.batch, into)
+            elif isinstance(out, FoldedOut):
+                plan_models(out.shape, into)
+    return into
+
+
+def check_permissions(identity: Identity | None, needed: frozenset[Permission]) -> None:
+    """Staff lacking a read permission the plan needs get the standard path, which answers
+    them field by field with NotAllowed; everyone else's rows are filtered, not refused."""
+    if identity is not None and identity.role is Role.STAFF:
+        missing = sorted(p.name for p in needed - identity.permissions)
+        if missing:
+            raise Fallback(f"staff without the {', '.join(missing)} permission")
+
+
 # ------------------------------------------------------------------------ root fields
 
 
@@ -146,11 +178,19 @@ class RootField:
     field_def: Any
     details: list[FieldDetails]
 
+    def models(self) -> set[Any]:
+        """The tables the root reads whatever its arguments (a by-id root's depend on them)."""
+        return set()
+
 
 @dataclass
 class ListRoot(RootField):
     batch: BatchNode | None = None
     filters: tuple[tuple[str, int], ...] = ()
+
+    def models(self) -> set[Any]:
+        assert self.batch is not None
+        return plan_models(self.batch)
 
     async def run(self, run: _Run) -> Any:
         assert self.batch is not None
@@ -168,6 +208,7 @@ class ByIdRoot(RootField):
 
     planner: Planner | None = None
     by_type: dict[str, BatchNode] = field(default_factory=dict)
+    needs: dict[str, frozenset[Permission]] = field(default_factory=dict)
 
     def _batch(self, type_name: str) -> BatchNode:
         batch = self.by_type.get(type_name)
@@ -186,6 +227,7 @@ class ByIdRoot(RootField):
                 shape = self.planner.shape(graphql_type, self.details, builder, 0)
             spec = BatchSpec(tuple(builder.tables), tuple(builder.columns), "id", ())
             batch = self.by_type[type_name] = BatchNode(CompiledBatch(spec), shape, False, ())
+            self.needs[type_name] = access.read_permissions(plan_models(batch))
         return batch
 
     async def run(self, run: _Run) -> Any:
@@ -202,6 +244,7 @@ class ByIdRoot(RootField):
         if pk is None:
             return None
         batch = self._batch(type_name)
+        check_permissions(run.identity, self.needs[type_name])
         rows = await batch.compiled.fetch(run.reader, [pk], run.identity)
         if not rows:
             return None
@@ -215,6 +258,17 @@ class ConnectionRoot(RootField):
     shape: dict[str, Any] = field(default_factory=dict)  # response key -> part
     columns: tuple[str, ...] = ()
     selected: frozenset[str] = frozenset()  # the connection's fields asked for
+
+    def models(self) -> set[Any]:
+        found: set[Any] = {m.Customer}
+        for part, detail in self.shape.values():
+            if part == "nodes":
+                plan_models(detail, found)
+            elif part == "edges":
+                for name, node_shape in detail.values():
+                    if name == "node":
+                        plan_models(node_shape, found)
+        return found
 
     async def run(self, run: _Run) -> Any:
         arguments = get_argument_values(self.field_def, self.node, run.variables)
@@ -301,6 +355,7 @@ class _Run:
 @dataclass
 class CompiledOperation:
     roots: list[RootField]
+    needs: frozenset[Permission] = frozenset()  # what staff need to read its tables
 
     async def run(
         self,
@@ -309,6 +364,7 @@ class CompiledOperation:
         variables: VariableValues,
         identity: Identity | None,
     ) -> dict[str, Any]:
+        check_permissions(identity, self.needs)
         run = _Run(reader, settings, variables, identity)
         data: dict[str, Any] = {}
         for root in self.roots:
@@ -429,7 +485,8 @@ class CompiledReads:
                 roots.append(self._connection_root(planner, key, name, node, field_def, details))
             else:
                 raise Unplannable(f"root field {name} is not plannable")
-        return CompiledOperation(roots)
+        models = set().union(*(root.models() for root in roots))
+        return CompiledOperation(roots, access.read_permissions(models))
 
     def _list_root(
         self,
