@@ -317,11 +317,6 @@ def read_permissions(models: Iterable[type[Any]]) -> frozenset[Permission]:
     )
 
 
-def sees_everything(identity: Identity) -> bool:
-    """Whether no row filter and no read permission ever applies to `identity`'s reads."""
-    return identity.role is Role.STAFF and identity.permissions >= _READ_PERMISSIONS
-
-
 def owner_key(identity: Identity) -> int:
     """The key a caller's rows hang from (its customer, reseller or voice subscriber)."""
     return _owner_key(identity)

@@ -257,13 +257,10 @@ class CompiledBatch:
         if identity is not None and identity.role is not Role.STAFF:
             role, owner = identity.role, access.owner_key(identity)
         statement = self._statement(role)
-        values: dict[str, Any] = {"keys": keys, "owner": owner}
-        if reader.postgresql:
-            sql, names = statement.postgresql()
-            return await reader.fetch_sql(sql, [values[name] for name in names])
-        # SQLite reads the keys from one JSON array parameter: one SQL text for any count.
-        values["keys"] = orjson.dumps(keys).decode()
-        sql, names, processors = statement.sqlite()
+        # SQLite reads the keys from one JSON array parameter.
+        key_values = keys if reader.postgresql else orjson.dumps(keys).decode()
+        values = {"keys": key_values, "owner": owner}
+        sql, names, processors = statement.compiled(reader.dialect)
         return await reader.fetch_sql(sql, [values[name] for name in names], processors)
 
 
@@ -312,36 +309,31 @@ class _Statement:
         self._core: Select[Any] = select(*selected).select_from(from_clause).where(*filters)
         self._key_column = key_column
         self._order = ([key_column] if key_column is not None else []) + order
-        self._pg: tuple[str, tuple[str, ...]] | None = None
-        self._sqlite: tuple[str, tuple[str, ...], Processors] | None = None
+        self._compiled: dict[str, tuple[str, tuple[str, ...], Processors]] = {}
 
-    def sqlite(self) -> tuple[str, tuple[str, ...], Processors]:
-        """The SQL for aiosqlite (keys `IN` a JSON array's values), compiled once, its
-        parameters' order and its columns' result processors."""
-        if self._sqlite is None:
+    def compiled(self, dialect: str) -> tuple[str, tuple[str, ...], Processors]:
+        """The SQL for `dialect`'s driver, compiled once, its parameters' order and (SQLite)
+        its columns' result processors. The keys are one parameter whatever their number:
+        `= ANY($1)` on asyncpg, `IN` a JSON array's values on aiosqlite."""
+        found = self._compiled.get(dialect)
+        if found is None:
             statement = self._core
             if self._key_column is not None:
-                keys = func.json_each(bindparam("keys", type_=String)).table_valued("value")
-                statement = statement.where(self._key_column.in_(select(keys.c.value)))
-            compiled = statement.order_by(*self._order).compile(dialect=_DIALECTS["sqlite"])
+                if dialect == "postgresql":
+                    keys: Any = any_(bindparam("keys", type_=ARRAY(Integer)))
+                    statement = statement.where(self._key_column == keys)
+                else:
+                    values = func.json_each(bindparam("keys", type_=String)).table_valued("value")
+                    statement = statement.where(self._key_column.in_(select(values.c.value)))
+            compiled = statement.order_by(*self._order).compile(dialect=_DIALECTS[dialect])
             offset = 0 if self._key_column is None else 1
-            self._sqlite = (
+            processors = () if dialect == "postgresql" else result_processors(self.columns, offset)
+            found = self._compiled[dialect] = (
                 str(compiled),
                 tuple(compiled.positiontup or ()),
-                result_processors(self.columns, offset),
+                processors,
             )
-        return self._sqlite
-
-    def postgresql(self) -> tuple[str, tuple[str, ...]]:
-        """The SQL for asyncpg (`= ANY($1)`), compiled once, and its parameters' order."""
-        if self._pg is None:
-            statement = self._core
-            if self._key_column is not None:
-                keys = bindparam("keys", type_=ARRAY(Integer))
-                statement = statement.where(self._key_column == any_(keys))
-            compiled = statement.order_by(*self._order).compile(dialect=_DIALECTS["postgresql"])
-            self._pg = (str(compiled), tuple(compiled.positiontup or ()))
-        return self._pg
+        return found
 
 
 def _adapted(

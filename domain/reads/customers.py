@@ -85,11 +85,22 @@ def _filtered(statement: Select, criteria: CustomerFilter) -> Select:  # type: i
     return statement
 
 
-def _visible(statement: Select, identity: Identity | None) -> Select:  # type: ignore[type-arg]
-    """Scopes a statement run outside the ORM session (the compiled path) to `identity`."""
+Scope = tuple[Role, int] | None  # (role, owner key) of a filtered caller; None: every row
+
+
+def _scope(identity: Identity | None) -> Scope:
+    """What scopes a statement run outside the ORM session (the compiled path): staff read
+    every customer (the compiled plan checked their permissions)."""
     if identity is None or identity.role is Role.STAFF:
-        return statement  # staff read every customer; the compiled plan checked permissions
-    criterion = access.row_filter(Customer, identity, access.owner_key(identity))
+        return None
+    return identity.role, access.owner_key(identity)
+
+
+def _visible(statement: Select, scope: Scope) -> Select:  # type: ignore[type-arg]
+    if scope is None:
+        return statement
+    role, owner = scope
+    criterion = access.row_filter(Customer, Identity(subject="compiled read", role=role), owner)
     return statement if criterion is None else statement.where(criterion)
 
 
@@ -99,7 +110,8 @@ async def count_customers(
     identity: Identity | None = None,
 ) -> int:
     """How many customers match; `identity` scopes a Reader (a session scopes itself)."""
-    statement = _visible(_filtered(select(func.count()).select_from(Customer), criteria), identity)
+    counted = _filtered(select(func.count()).select_from(Customer), criteria)
+    statement = _visible(counted, _scope(identity))
     return int(await session.scalar(statement) or 0)
 
 
@@ -146,12 +158,9 @@ async def customer_page_rows(
     """The same page as `customer_page`, as tuples of the named columns (enums by name)."""
     if limit <= 0:
         return []
-    scope = (
-        None
-        if identity is None or identity.role is Role.STAFF
-        else (identity.role, access.owner_key(identity))
+    statement = _page_rows_statement(
+        criteria, tuple(order), offset, limit, tuple(columns), _scope(identity)
     )
-    statement = _page_rows_statement(criteria, tuple(order), offset, limit, tuple(columns), scope)
     return await reader.rows(statement)
 
 
@@ -162,16 +171,10 @@ def _page_rows_statement(
     offset: int,
     limit: int,
     columns: tuple[str, ...],
-    scope: tuple[Role, int] | None,
+    scope: Scope,
 ) -> Select:  # type: ignore[type-arg]
     """The page's statement, built once per arguments: most requests ask for the same pages,
     and a statement that is reused keeps its cache key, so it is not even compiled again."""
     table = Customer.__table__
-    statement = select(*(table.c[name] for name in columns))
-    if scope is not None:
-        role, owner = scope
-        caller = Identity(subject="customers page", role=role)
-        criterion = access.row_filter(Customer, caller, owner)
-        if criterion is not None:
-            statement = statement.where(criterion)
+    statement = _visible(select(*(table.c[name] for name in columns)), scope)
     return _page(statement, criteria, order, offset, limit)

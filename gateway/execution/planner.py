@@ -37,7 +37,7 @@ from graphql.execution.values import VariableValues
 from domain import models as m
 from domain.reads.batched import BatchSpec, CompiledBatch, TableRef
 from gateway.loaders import base as loader_base
-from gateway.schema.base import model_type
+from gateway.schema.base import model_type, to_global_id
 from gateway.schema.relations import COMPUTED, RELATIONS, Relation
 from gateway.schema.services import SERVICE_TYPES
 
@@ -402,7 +402,7 @@ class _Emitter:
     """Turns shapes into Python functions: dict literals, no interpretation loop per field."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {}
+        self.namespace: dict[str, Any] = {"_gid": to_global_id}
         self.lines: list[str] = []
         self.counter = 0
 
@@ -463,10 +463,7 @@ def compile_grouper(batch: BatchNode) -> Callable[[Any, list[Any]], dict[Any, li
     One loop with the objects' dict literals inline: each row's object is built once, even
     when several parents share the key (the same package's channels under many plans).
     """
-    from gateway.schema.base import to_global_id
-
     emitter = _Emitter()
-    emitter.namespace["_gid"] = to_global_id
     lines = ["def group(rows, pending):", "    groups = {}", "    for row in rows:"]
     shape = batch.shape
     if batch.scalar_position is not None:
@@ -495,10 +492,7 @@ def compile_grouper(batch: BatchNode) -> Callable[[Any, list[Any]], dict[Any, li
 
 def compile_builder(shape: Shape | PolyShape) -> Callable[[Any, list[Any]], Any]:
     """A function building one object (or None) from a row, queueing its batched fields."""
-    from gateway.schema.base import to_global_id
-
     emitter = _Emitter()
-    emitter.namespace["_gid"] = to_global_id
     if isinstance(shape, PolyShape):
         branches = {kind: emitter.function(s) for kind, s in shape.shapes.items()}
         emitter.lines.append("def build(row, pending):")

@@ -116,26 +116,26 @@ def _copier(cls: type, model_class: type) -> Any:
     row's __dict__ (skipping SQLAlchemy's descriptor); anything else through getattr."""
     mapper = getattr(model_class, "__mapper__", None)
     columns = set(mapper.column_attrs.keys()) if mapper is not None else set()
-    fast, slow = [], []
-    for name in _init_fields(cls):
-        if name == "id":
-            fast.append(f"{name!r}: _gid({cls.graphql_name!r}, row['id'])")  # type: ignore[attr-defined]
-            slow.append(f"{name!r}: _gid({cls.graphql_name!r}, model.id)")  # type: ignore[attr-defined]
-        else:
-            attribute = "id" if name == "database_id" else name
-            fast.append(
-                f"{name!r}: row[{attribute!r}]"
-                if attribute in columns
-                else f"{name!r}: model.{attribute}"
-            )
-            slow.append(f"{name!r}: model.{attribute}")
+    names = _init_fields(cls)
+
+    def values(fast: bool) -> str:
+        """The dict literal of the object's fields: from the row's __dict__ or through getattr."""
+        items = []
+        for name in names:
+            attribute = "id" if name in ("id", "database_id") else name
+            value = f"row[{attribute!r}]" if fast and attribute in columns else f"model.{attribute}"
+            if name == "id":
+                value = f"_gid({cls.graphql_name!r}, {value})"  # type: ignore[attr-defined]
+            items.append(f"{name!r}: {value}")
+        return "{" + ", ".join(items) + "}"
+
     source = f"""def copy(model):
     obj = _new(_cls)
     row = model.__dict__
     try:
-        values = {{{", ".join(fast)}}}
+        values = {values(True)}
     except KeyError:  # a column not loaded: SQLAlchemy's attribute loads it, or says why not
-        values = {{{", ".join(slow)}}}
+        values = {values(False)}
     obj.__dict__.update(values)
     return obj
 """

@@ -386,16 +386,11 @@ async def test_a_voice_subscriber_token_needs_its_subscriber(client: httpx.Async
     assert "voice_subscriber_id" in response.json()["errors"][0]["message"]
 
 
-def _line_calls(period_start: str, period_end: str) -> str:
-    return (
-        'query ($id: ID!) { voiceLineCallStatement(lineId: $id, period: {start: "'
-        + period_start
-        + '", end: "'
-        + period_end
-        + '"}) { __typename ... on CallStatement { calls { destination durationSeconds } '
-        "totals { termination count durationSeconds } totalDurationSeconds } "
-        "... on NotAllowed { permission } ... on NotFound { entity } } }"
-    )
+LINE_CALLS = """query ($id: ID!, $period: PeriodInput!) {
+  voiceLineCallStatement(lineId: $id, period: $period) { __typename
+    ... on CallStatement { calls { destination durationSeconds }
+                           totals { termination count durationSeconds } totalDurationSeconds }
+    ... on NotAllowed { permission } ... on NotFound { entity } } }"""
 
 
 async def test_a_voice_subscriber_reads_its_line_calls_only_when_granted(
@@ -419,25 +414,29 @@ async def test_a_voice_subscriber_reads_its_line_calls_only_when_granted(
             )
         ).one()
     assert expected[0] > 0  # the seeded line has calls in the period
-    query = _line_calls(start.isoformat(), end.isoformat())
+    period = {"start": start.isoformat(), "end": end.isoformat()}
     me, line = voice(panel.me), gid("VoiceLine", panel.my_line)
 
     await _grant(client, panel, "CHANGE_PANEL_PASSWORD")
-    refused = (await gql(client, me, query, id=line))["voiceLineCallStatement"]
+    refused = (await gql(client, me, LINE_CALLS, period=period, id=line))["voiceLineCallStatement"]
     assert refused == {"__typename": "NotAllowed", "permission": "VIEW_CALL_RECORDS"}
 
     await _grant(client, panel, "VIEW_CALL_RECORDS")
-    mine = (await gql(client, me, query, id=line))["voiceLineCallStatement"]
+    mine = (await gql(client, me, LINE_CALLS, period=period, id=line))["voiceLineCallStatement"]
     assert mine["__typename"] == "CallStatement"
     assert (len(mine["calls"]), mine["totalDurationSeconds"]) == tuple(expected)
     assert sum(t["count"] for t in mine["totals"]) == expected[0]
     # Its reseller reads the same statement; nobody else's line exists for the subscriber.
-    theirs = await gql(client, reseller(panel.reseller), query, id=line)
+    theirs = await gql(client, reseller(panel.reseller), LINE_CALLS, period=period, id=line)
     assert theirs["voiceLineCallStatement"] == mine
     for other in (panel.neighbour_line, panel.foreign_line):
-        hidden = await gql(client, me, query, id=gid("VoiceLine", other))
+        hidden = await gql(client, me, LINE_CALLS, period=period, id=gid("VoiceLine", other))
         assert hidden["voiceLineCallStatement"] == {"__typename": "NotFound", "entity": "VoiceLine"}
     foreign = await gql(
-        client, reseller(panel.reseller), query, id=gid("VoiceLine", panel.foreign_line)
+        client,
+        reseller(panel.reseller),
+        LINE_CALLS,
+        period=period,
+        id=gid("VoiceLine", panel.foreign_line),
     )
     assert foreign["voiceLineCallStatement"]["__typename"] == "NotFound"
