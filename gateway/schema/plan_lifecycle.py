@@ -59,7 +59,7 @@ def cep_lookup(info: Info) -> HttpCepLookup:
 
 
 def contract_document_url(plan_id: int) -> str:
-    """Where the plan's printable contract is served (gateway/documents.py)."""
+    """Where the plan's printable contract is served (gateway/http/documents.py)."""
     return f"/plans/{to_global_id('Plan', plan_id)}/contract.pdf"
 
 

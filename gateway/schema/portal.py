@@ -68,12 +68,12 @@ RECEIVABLE_BOLETOS = Relation(
 
 
 def invoice_xml_path(invoice_id: int) -> str:
-    """Where the portal downloads an invoice's XML (gateway/documents.py)."""
+    """Where the portal downloads an invoice's XML (gateway/http/documents.py)."""
     return f"/invoices/{to_global_id('Invoice', invoice_id)}.xml"
 
 
 def boleto_pdf_path(receivable_id: int) -> str:
-    """Where the portal prints a receivable's second copy (gateway/documents.py)."""
+    """Where the portal prints a receivable's second copy (gateway/http/documents.py)."""
     return f"/receivables/{to_global_id('Receivable', receivable_id)}/boleto.pdf"
 
 

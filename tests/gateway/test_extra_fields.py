@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import models as m
 from domain.identity import Identity
-from gateway.context import GraphQLContext
+from gateway.execution.context import GraphQLContext
 from gateway.schema.base import to_global_id
 from gateway.schema.query import schema
 from gateway.settings import Settings
