@@ -119,7 +119,12 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
             yield cluster
         finally:
             cluster._run(
-                str(bin_dir / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "stop",
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(cluster.data),
+                "-m",
+                "immediate",
+                "stop",
                 check=False,
             )
 

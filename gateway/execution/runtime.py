@@ -58,6 +58,9 @@ class Runtime:
             await self.engine.dispose()
 
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
 def _pool_options(settings: Settings) -> dict[str, Any]:
     if settings.database_url.startswith("sqlite"):
         return {}
@@ -67,5 +70,12 @@ def _pool_options(settings: Settings) -> dict[str, Any]:
     return {
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_pool_size,
-        "connect_args": {"server_settings": {"statement_timeout": str(timeout_ms)}},
+        "connect_args": {
+            "server_settings": {"statement_timeout": str(timeout_ms)},
+            # A server that accepts the connection but never answers (stopped, overloaded)
+            # is an outage after this long, not a request that waits asyncpg's 60 s.
+            "timeout": min(CONNECT_TIMEOUT_SECONDS, settings.request_timeout_seconds),
+        },
+        # No request waits longer than its time limit for a pooled connection: past it, 503.
+        "pool_timeout": settings.request_timeout_seconds,
     }

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from gateway.execution.runtime import Runtime
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.graphql import GraphQLEndpoint
+from gateway.http.outage import OutageGuard
 from gateway.http.overload import InFlightLimit
 from gateway.settings import Settings
 
@@ -71,6 +72,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 max_age=600,
             )
         )
+    # Inside CORS, so that a browser can read the 503 a database outage answers (ADR 0130).
+    middleware.append(Middleware(OutageGuard))
     app = Starlette(
         routes=[
             Route("/graphql", in_flight, methods=None),

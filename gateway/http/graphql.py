@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
-from domain.db import writer_bind
+from domain.db import DatabaseUnavailable, database_unavailable, writer_bind
 from domain.errors import DomainError
 from domain.identity import Identity
 from domain.reads.batched import Readers
@@ -358,7 +358,13 @@ class GraphQLEndpoint:
         finally:
             if key is not None and not committed:
                 # Nothing was committed: a retry must be free to run the mutation.
-                await self.idempotency.release(identity.subject, key)
+                try:
+                    await self.idempotency.release(identity.subject, key)
+                except Exception as error:
+                    if not database_unavailable(error):
+                        raise
+                    # The claim stays pending; a retry takes it over once it is stale.
+                    log.warning("idempotency claim not released: the database is unavailable")
 
     async def _run_compiled(
         self,
@@ -385,7 +391,9 @@ class GraphQLEndpoint:
                 data = await plan.run(reader, self.runtime.settings, variables, identity)
         except (Unplannable, Fallback) as reason:
             return None, f"standard; reason={reason}"
-        except Exception:
+        except Exception as error:
+            if database_unavailable(error):
+                raise  # the standard path would meet the same outage: 503 (gateway.http.outage)
             log.exception("compiled read path failed; answering on the standard path")
             return None, "standard; reason=compiled path failed"
         response = self._respond({"data": data}, 200, media)
@@ -431,6 +439,7 @@ class GraphQLEndpoint:
                 and all(error.path is None for error in result.errors)
             )
             if result.errors:
+                _raise_outage(result.errors)
                 body["errors"] = [self._format_error(e, request_id) for e in result.errors]
                 if request_error:
                     return self._request_error(body["errors"], media), False
@@ -486,6 +495,15 @@ class GraphQLEndpoint:
         return Response(
             orjson.dumps(body, default=_json_default), status_code=status, media_type=media
         )
+
+
+def _raise_outage(errors: list[GraphQLError]) -> None:
+    """A field that failed because the database is unavailable fails the whole request: 503
+    with Retry-After (gateway.http.outage), not a partial answer with "Internal error"."""
+    for error in errors:
+        original = error.original_error
+        if original is not None and database_unavailable(original):
+            raise DatabaseUnavailable(str(original)) from original
 
 
 def _code(name: str) -> str:
