@@ -53,6 +53,12 @@ class Settings:
     redis_url: str | None = None
     rate_limit_per_ip: str = "600/60"
     rate_limit_per_identity: str = "300/60"
+    # A Redis that does not answer (ADR 0131): each call gives up after redis_timeout_seconds;
+    # after three failures in a row Redis is not asked for redis_breaker_seconds. Meanwhile
+    # rate limits let requests through uncounted ("open") or refuse them with 503 ("closed").
+    redis_timeout_seconds: float = 0.25
+    redis_breaker_seconds: float = 5.0
+    rate_limit_on_redis_failure: str = "open"
     # Trusted documents (ADR 0084): "any" runs any document (and APQ); "registered" runs only
     # documents registered with `gateway documents register`.
     documents_mode: str = "any"
@@ -91,6 +97,8 @@ class Settings:
             raise ValueError("GATEWAY_DEV_IDENTITY is for development only; unset it.")
         if self.documents_mode not in ("any", "registered"):
             raise ValueError("GATEWAY_DOCUMENTS must be 'any' or 'registered'.")
+        if self.rate_limit_on_redis_failure not in ("open", "closed"):
+            raise ValueError("GATEWAY_RATE_LIMIT_ON_REDIS_FAILURE must be 'open' or 'closed'.")
         for name in ("rate_limit_per_ip", "rate_limit_per_identity"):
             parse_rate(getattr(self, name))
 
@@ -135,6 +143,15 @@ class Settings:
             "rate_limit_per_ip": env.get("GATEWAY_RATE_LIMIT_PER_IP", base.rate_limit_per_ip),
             "rate_limit_per_identity": env.get(
                 "GATEWAY_RATE_LIMIT_PER_IDENTITY", base.rate_limit_per_identity
+            ),
+            "redis_timeout_seconds": float(
+                env.get("GATEWAY_REDIS_TIMEOUT", base.redis_timeout_seconds)
+            ),
+            "redis_breaker_seconds": float(
+                env.get("GATEWAY_REDIS_BREAKER_SECONDS", base.redis_breaker_seconds)
+            ),
+            "rate_limit_on_redis_failure": env.get(
+                "GATEWAY_RATE_LIMIT_ON_REDIS_FAILURE", base.rate_limit_on_redis_failure
             ),
             "documents_mode": env.get("GATEWAY_DOCUMENTS", base.documents_mode),
             "apq_ttl_seconds": int(env.get("GATEWAY_APQ_TTL", base.apq_ttl_seconds)),

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.actions.access import document_hash, save_document
 from domain.reads import access as access_reads
+from gateway.execution.redis_guard import RedisBreaker, RedisUnavailable
 from gateway.settings import Settings
 
 log = logging.getLogger("gateway.http.documents")
@@ -43,7 +44,7 @@ class PersistedDocuments:
         self,
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
-        redis: Any = None,
+        redis: RedisBreaker | None = None,
         cache_size: int = 1024,
     ) -> None:
         self.settings = settings
@@ -97,9 +98,8 @@ class PersistedDocuments:
             known = (row.body, row.registered)
         elif self.redis is not None and not self.registered_only:
             try:
-                raw = await self.redis.get(_redis_key(sha))
-            except Exception as error:  # Redis down: the client resends the full text
-                log.warning("APQ lookup failed (%s): %s", type(error).__name__, error)
+                raw = await self.redis.call(lambda redis: redis.get(_redis_key(sha)))
+            except RedisUnavailable:  # the client resends the full text
                 raw = None
             if raw is not None:
                 known = (raw.decode() if isinstance(raw, bytes) else raw, False)
@@ -113,11 +113,12 @@ class PersistedDocuments:
             return
         stored = False
         if self.redis is not None:
+            ttl = self.settings.apq_ttl_seconds
             try:
-                await self.redis.set(_redis_key(sha), text, ex=self.settings.apq_ttl_seconds)
+                await self.redis.call(lambda redis: redis.set(_redis_key(sha), text, ex=ttl))
                 stored = True
-            except Exception as error:
-                log.warning("APQ store in Redis failed (%s): %s", type(error).__name__, error)
+            except RedisUnavailable:
+                pass  # the breaker logs it; the database keeps the text instead
         if not stored:
             try:
                 async with self.sessions() as session:

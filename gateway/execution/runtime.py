@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.db import create_engine, session_factory
 from domain.identity import Identity
+from gateway.execution.redis_guard import RedisBreaker
+from gateway.execution.redis_guard import connect as connect_redis
 from gateway.loaders.context import GraphQLContext
 from gateway.settings import Settings
 
@@ -21,6 +23,8 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     schema: strawberry.Schema
     redis: Any = None  # redis.asyncio.Redis when GATEWAY_REDIS_URL is set
+    # Every use of `redis` goes through it: short timeouts, then not asked while down.
+    redis_breaker: RedisBreaker | None = None
     counters: Any = None  # rate-limit counters: in Redis, or in this process
 
     @classmethod
@@ -30,20 +34,18 @@ class Runtime:
 
         if engine is None:
             engine = create_engine(settings.database_url, **_pool_options(settings))
-        redis = None
+        redis = breaker = None
         if settings.redis_url:
-            import redis.asyncio as aioredis
-
-            redis = aioredis.Redis.from_url(
-                settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0
-            )
+            redis = connect_redis(settings.redis_url, settings.redis_timeout_seconds)
+            breaker = RedisBreaker(redis, open_seconds=settings.redis_breaker_seconds)
         return cls(
             settings=settings,
             engine=engine,
             sessions=session_factory(engine),
             schema=schema,
             redis=redis,
-            counters=RedisCounters(redis) if redis is not None else MemoryCounters(),
+            redis_breaker=breaker,
+            counters=RedisCounters(breaker) if breaker is not None else MemoryCounters(),
         )
 
     def context_for(

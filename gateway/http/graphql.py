@@ -33,7 +33,8 @@ from gateway.execution.planner import Unplannable
 from gateway.execution.runtime import Runtime
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, Authenticator
-from gateway.http.ratelimit import Rate, RateLimiter
+from gateway.http.outage import SERVICE_UNAVAILABLE
+from gateway.http.ratelimit import Rate, RateLimiter, RateLimitUnavailable
 from gateway.settings import parse_rate
 
 log = logging.getLogger("gateway.http.graphql")
@@ -46,11 +47,18 @@ JSON = "application/json"
 class HttpError(Exception):
     """A request refused before execution, with its status and a message for the client."""
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+        self.code = code  # errors[0].extensions.code; the status's own code when None
 
 
 @dataclass(frozen=True)
@@ -197,10 +205,12 @@ class GraphQLEndpoint:
         )
         self.limits = OperationLimits(schema, settings)
         self.auth = Authenticator(settings, runtime.sessions)
-        self.rate_limiter = RateLimiter(runtime.counters)
+        self.rate_limiter = RateLimiter(
+            runtime.counters, fail_open=settings.rate_limit_on_redis_failure == "open"
+        )
         self.rate_per_ip = _rate(settings.rate_limit_per_ip)
         self.rate_per_identity = _rate(settings.rate_limit_per_identity)
-        self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis)
+        self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis_breaker)
         self.idempotency = idempotency.Idempotency(settings, runtime.sessions)
         self.compiled = CompiledReads(runtime.schema) if settings.compiled_reads else None
         self.readers = Readers(runtime.engine)
@@ -232,7 +242,7 @@ class GraphQLEndpoint:
             return await self._execute(request, identity, graphql_request, media)
         except HttpError as error:
             return Response(
-                _error_body(error.message, _STATUS_CODES.get(error.status)),
+                _error_body(error.message, error.code or _STATUS_CODES.get(error.status)),
                 status_code=error.status,
                 headers=error.headers,
                 media_type=media,
@@ -251,7 +261,15 @@ class GraphQLEndpoint:
         return identity
 
     async def _limit_rate(self, bucket: str, rate: Rate | None) -> None:
-        wait = await self.rate_limiter.hit(bucket, rate)
+        try:
+            wait = await self.rate_limiter.hit(bucket, rate)
+        except RateLimitUnavailable as error:
+            raise HttpError(
+                503,
+                "Rate limits cannot be counted right now (Redis is unavailable); retry later.",
+                {"Retry-After": str(error.retry_after)},
+                code=SERVICE_UNAVAILABLE,
+            ) from None
         if wait is not None:
             assert rate is not None
             raise HttpError(
