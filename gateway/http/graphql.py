@@ -333,7 +333,7 @@ class GraphQLEndpoint:
                 key = idempotency.key_of(request)
                 if key is not None:
                     request_hash = idempotency.fingerprint(query, gql.operation_name, gql.variables)
-                    replayed = await self.idempotency.claim(identity.subject, key, request_hash)
+                    replayed = await self.idempotency.claim(identity.caller_key, key, request_hash)
                     if replayed is not None:
                         return replayed
             except idempotency.IdempotencyError as error:
@@ -377,7 +377,7 @@ class GraphQLEndpoint:
             if key is not None and not committed:
                 # Nothing was committed: a retry must be free to run the mutation.
                 try:
-                    await self.idempotency.release(identity.subject, key)
+                    await self.idempotency.release(identity.caller_key, key)
                 except Exception as error:
                     if not database_unavailable(error):
                         raise
@@ -469,7 +469,7 @@ class GraphQLEndpoint:
             if key is not None:
                 await self.idempotency.complete(
                     session,
-                    subject=identity.subject,
+                    caller=identity.caller_key,
                     key=key,
                     status=response.status_code,
                     media_type=media,
