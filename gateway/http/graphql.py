@@ -290,13 +290,14 @@ class GraphQLEndpoint:
     ) -> Response:
         settings = self.runtime.settings
         try:
-            query = await self.persisted.resolve(gql.query, gql.extensions)
+            resolved = await self.persisted.resolve(gql.query, gql.extensions)
         except DocumentRefused as error:
             if error.code == "BAD_REQUEST":
                 raise HttpError(400, error.message) from None
             return self._request_error(
                 [{"message": error.message, "extensions": {"code": error.code}}], media
             )
+        query = resolved.text
         if len(query.encode()) > settings.max_document_bytes:
             message = (
                 f"The document is larger than the limit of {settings.max_document_bytes} bytes."
@@ -325,6 +326,8 @@ class GraphQLEndpoint:
         exceeded = self.limits.check(prepared.document, operation, gql.variables)
         if exceeded is not None:
             return self._request_error([exceeded.as_error()], media)
+        # Only now, with every check passed, is an APQ text worth keeping (ADR 0084).
+        await self.persisted.store(resolved)
 
         mutation = operation.operation is OperationType.MUTATION
         key = None
