@@ -48,6 +48,12 @@ class Settings:
     # Overload (ADR 0083): time limit per request, requests in flight per process.
     request_timeout_seconds: float = 10.0
     max_in_flight: int = 64
+    # Request bodies (ADR 0132): all of it within body_timeout_seconds, before a slot in flight;
+    # a body still arriving after 0.1 s is slow, and each client IP and each caller may have
+    # slow_bodies_per_client of those at once (max_slow_bodies in all).
+    body_timeout_seconds: float = 10.0
+    slow_bodies_per_client: int = 4
+    max_slow_bodies: int = 256
     # Rate limits (ADR 0083), "N/SECONDS"; "0" switches one off. Counted in Redis when
     # redis_url is set, else in this process only.
     redis_url: str | None = None
@@ -139,6 +145,13 @@ class Settings:
                 env.get("GATEWAY_REQUEST_TIMEOUT", base.request_timeout_seconds)
             ),
             "max_in_flight": int(env.get("GATEWAY_MAX_IN_FLIGHT", base.max_in_flight)),
+            "body_timeout_seconds": float(
+                env.get("GATEWAY_BODY_TIMEOUT", base.body_timeout_seconds)
+            ),
+            "slow_bodies_per_client": int(
+                env.get("GATEWAY_SLOW_BODIES_PER_CLIENT", base.slow_bodies_per_client)
+            ),
+            "max_slow_bodies": int(env.get("GATEWAY_MAX_SLOW_BODIES", base.max_slow_bodies)),
             "redis_url": env.get("GATEWAY_REDIS_URL") or None,
             "rate_limit_per_ip": env.get("GATEWAY_RATE_LIMIT_PER_IP", base.rate_limit_per_ip),
             "rate_limit_per_identity": env.get(

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationType
 from graphql import execute as graphql_execute
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
@@ -33,6 +33,7 @@ from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, Authenticator
 from gateway.http.outage import SERVICE_UNAVAILABLE
+from gateway.http.overload import BodyReader, InFlightLimit, Refused
 from gateway.http.ratelimit import Rate, RateLimiter, RateLimitUnavailable
 from gateway.http.runtime import Runtime
 from gateway.settings import parse_rate
@@ -119,7 +120,8 @@ def _parse_request(payload: Any) -> GraphQLRequest:
     )
 
 
-async def _read_post(request: Request, max_bytes: int) -> GraphQLRequest:
+def _check_post(request: Request, max_bytes: int) -> None:
+    """Refuses a POST by its headers alone, before any of its body is read."""
     media, *params = (
         part.strip().lower() for part in request.headers.get("content-type", "").split(";")
     )
@@ -132,11 +134,9 @@ async def _read_post(request: Request, max_bytes: int) -> GraphQLRequest:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise HttpError(413, f"The request body is larger than {max_bytes} bytes.")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_bytes:
-            raise HttpError(413, f"The request body is larger than {max_bytes} bytes.")
+
+
+def _parse_post(body: bytes) -> GraphQLRequest:
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as error:
@@ -212,6 +212,13 @@ class GraphQLEndpoint:
         self.rate_per_identity = _rate(settings.rate_limit_per_identity)
         self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis_breaker)
         self.idempotency = idempotency.Idempotency(settings, runtime.sessions)
+        self.in_flight = InFlightLimit(settings.max_in_flight)
+        self.bodies = BodyReader(
+            max_bytes=settings.max_body_bytes,
+            timeout_seconds=settings.body_timeout_seconds,
+            per_client=settings.slow_bodies_per_client,
+            total=settings.max_slow_bodies,
+        )
         self.compiled = CompiledReads(runtime.schema) if settings.compiled_reads else None
         self.readers = Readers(runtime.engine)
 
@@ -232,14 +239,32 @@ class GraphQLEndpoint:
             if request.method not in ("GET", "POST"):
                 raise HttpError(405, "Use GET or POST.", {"Allow": "GET, POST"})
             media = _accept(request)
-            await self._limit_rate(f"ip:{_client_ip(request)}", self.rate_per_ip)
+            client_ip = _client_ip(request)
+            await self._limit_rate(f"ip:{client_ip}", self.rate_per_ip)
             identity = await self._authenticate(request)
             await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity)
             if request.method == "GET":
                 graphql_request = _read_get(request)
             else:
-                graphql_request = await _read_post(request, settings.max_body_bytes)
-            return await self._execute(request, identity, graphql_request, media)
+                _check_post(request, settings.max_body_bytes)
+                # The whole body first, under its deadline; only then an in-flight slot, so a
+                # client that stalls mid-body holds a socket, not a slot (ADR 0132).
+                keys = (f"ip:{client_ip}", f"caller:{identity.caller_key}")
+                graphql_request = _parse_post(await self.bodies.read(request.receive, keys))
+            with self.in_flight.slot():
+                return await self._execute(request, identity, graphql_request, media)
+        except Refused as error:
+            headers = {} if error.retry_after is None else {"Retry-After": str(error.retry_after)}
+            if error.status != 503:
+                headers["Connection"] = "close"  # the rest of the body is never read
+            return Response(
+                _error_body(error.message, error.code),
+                status_code=error.status,
+                headers=headers,
+                media_type=media,
+            )
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
         except HttpError as error:
             return Response(
                 _error_body(error.message, error.code or _STATUS_CODES.get(error.status)),
