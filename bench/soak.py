@@ -88,7 +88,8 @@ def _outcome(response: httpx.Response) -> str:
     try:
         errors = response.json().get("errors") or []
         if errors:
-            code = (errors[0].get("extensions") or {}).get("code") or errors[0].get("message")
+            extensions = errors[0].get("extensions") or {}
+            code = extensions.get("code") or str(errors[0].get("message"))[:50]
     except ValueError:
         code = "not JSON"
     return f"{response.status_code} {code}" if code else str(response.status_code)
@@ -221,7 +222,7 @@ async def soak(args: argparse.Namespace) -> None:
         subprocess.run(  # noqa: ASYNC221 - runs alone, before any load
             [str(Path(PYTHON).parent / "gateway"), "seed", "--customers", str(CUSTOMERS),
              "--seed", "3", "--database-url", postgres.url],
-            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+            cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         port = free_port()
         env = {
@@ -278,8 +279,9 @@ async def soak(args: argparse.Namespace) -> None:
     for line in events:
         print("  " + line)
     total = sum(stats.answers.values())
-    print(f"\nrequests: {total} in {elapsed:.1f} s ({total / elapsed:.0f}/s), "
-          f"{args.connections} connections")  # fmt: skip
+    print(f"\nrequests: {total} ({total / args.seconds:.0f}/s) from {args.connections} "
+          f"connections over {args.seconds} s; the last write retry was answered at "
+          f"{elapsed:.1f} s")  # fmt: skip
     print("answers:")
     for outcome, count in stats.answers.most_common():
         print(f"  {outcome:<40} {count}")
