@@ -123,6 +123,3 @@ class RedisBreaker:
             log.warning("Redis answers again")
         self.state = CLOSED
         self._failures_in_a_row = 0
-
-    async def aclose(self) -> None:
-        await self.redis.aclose()
