@@ -32,6 +32,7 @@ from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, Authenticator
+from gateway.http.errors import error_response
 from gateway.http.ratelimit import Rate, RateLimiter
 from gateway.http.runtime import Runtime
 from gateway.settings import parse_rate
@@ -152,13 +153,6 @@ def _read_get(request: Request) -> GraphQLRequest:
     return _parse_request(payload)
 
 
-def _error_body(message: str, code: str | None = None) -> bytes:
-    error: dict[str, Any] = {"message": message}
-    if code is not None:
-        error["extensions"] = {"code": code}
-    return orjson.dumps({"errors": [error]})
-
-
 # A machine-readable code for each refusal, in `errors[0].extensions.code`.
 _STATUS_CODES = {
     400: "BAD_REQUEST",
@@ -208,6 +202,10 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         response = await self.handle(request)
+        # Every answer says which read path served it; a refusal or a replay ran neither.
+        response.headers.setdefault(
+            EXECUTOR_HEADER, f"none; reason=refused ({response.status_code})"
+        )
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
@@ -231,9 +229,10 @@ class GraphQLEndpoint:
                 graphql_request = await _read_post(request, settings.max_body_bytes)
             return await self._execute(request, identity, graphql_request, media)
         except HttpError as error:
-            return Response(
-                _error_body(error.message, _STATUS_CODES.get(error.status)),
-                status_code=error.status,
+            return error_response(
+                error.status,
+                error.message,
+                _STATUS_CODES.get(error.status, "BAD_REQUEST"),
                 headers=error.headers,
                 media_type=media,
             )
@@ -290,7 +289,10 @@ class GraphQLEndpoint:
         prepared = self.documents.get(query)
         if prepared.errors:
             # A request error: the document does not parse or validate. Nothing runs.
-            return self._request_error([e.formatted for e in prepared.errors], media)
+            parsed = prepared.document is not None
+            code = "GRAPHQL_VALIDATION_FAILED" if parsed else "GRAPHQL_PARSE_FAILED"
+            errors = [_with_code(error.formatted, code) for error in prepared.errors]
+            return self._request_error(errors, media)
         operation = prepared.operation(gql.operation_name)
         if operation is None:
             message = (
@@ -298,7 +300,10 @@ class GraphQLEndpoint:
                 if gql.operation_name
                 else "Must provide operation name if query contains multiple operations."
             )
-            return self._request_error([{"message": message}], media)
+            return self._request_error(
+                [{"message": message, "extensions": {"code": "OPERATION_RESOLUTION_FAILURE"}}],
+                media,
+            )
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise HttpError(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"})
         if operation.operation is OperationType.SUBSCRIPTION:
@@ -317,6 +322,7 @@ class GraphQLEndpoint:
                     request_hash = idempotency.fingerprint(query, gql.operation_name, gql.variables)
                     replayed = await self.idempotency.claim(identity.subject, key, request_hash)
                     if replayed is not None:
+                        replayed.headers[EXECUTOR_HEADER] = "none; reason=idempotent replay"
                         return replayed
             except idempotency.IdempotencyError as error:
                 raise HttpError(error.status, error.message) from None
@@ -343,7 +349,7 @@ class GraphQLEndpoint:
                     mutation=mutation,
                     key=key,
                 )
-                response.headers[EXECUTOR_HEADER] = executor
+                response.headers.setdefault(EXECUTOR_HEADER, executor)
                 return response
         except TimeoutError:
             log.warning(
@@ -433,7 +439,11 @@ class GraphQLEndpoint:
             if result.errors:
                 body["errors"] = [self._format_error(e, request_id) for e in result.errors]
                 if request_error:
-                    return self._request_error(body["errors"], media), False
+                    # Nothing ran: the variables do not fit the operation's declarations.
+                    errors = [_with_code(e, "BAD_USER_INPUT") for e in body["errors"]]
+                    refused = self._request_error(errors, media)
+                    refused.headers[EXECUTOR_HEADER] = "none; reason=variables do not fit"
+                    return refused, False
             body["data"] = result.data
             response = self._respond(body, 200, media)
             response.headers["X-Request-Id"] = request_id
@@ -486,6 +496,14 @@ class GraphQLEndpoint:
         return Response(
             orjson.dumps(body, default=_json_default), status_code=status, media_type=media
         )
+
+
+def _with_code(error: dict[str, Any], code: str) -> dict[str, Any]:
+    """The formatted error with `extensions.code` set, unless it already has one."""
+    extensions = error.get("extensions") or {}
+    if "code" in extensions:
+        return error
+    return {**error, "extensions": {**extensions, "code": code}}
 
 
 def _code(name: str) -> str:
