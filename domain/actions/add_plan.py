@@ -35,6 +35,7 @@ from domain.actions.plans import (
     check_slot_free,
     create_appointment,
 )
+from domain.actions.tv import subscribe_package
 from domain.credentials import hash_password_async
 from domain.errors import FieldProblem, NotFound, RuleViolation, ValidationFailed
 from domain.identity import Identity, Permission
@@ -50,7 +51,6 @@ from domain.models import (
     PlanOfferServiceKind,
     RadiusLogin,
     TvPackage,
-    TvPackageSubscription,
 )
 from domain.models.enums import (
     AddressRole,
@@ -472,17 +472,15 @@ async def add_plan(
             )
         )
     if offer.is_tv_offer and offer.default_tv_package_id is not None:
-        package = await session.get(TvPackage, offer.default_tv_package_id)
-        assert package is not None
-        # The TV platform learns of it through issue 6's sync of pending subscriptions.
-        session.add(
-            TvPackageSubscription(
-                plan_id=plan.id,
-                package_id=package.id,
-                value=package.value,
-                start_date=at.date(),
-                is_default=True,
-            )
+        package = await session.get_one(TvPackage, offer.default_tv_package_id)
+        # Queued for the TV platform like any package (the worker provisions the subscriber).
+        await subscribe_package(
+            session,
+            plan=plan,
+            package=package,
+            value=package.value,
+            start_date=at.date(),
+            is_default=True,
         )
     if new.contract is not None:
         contract = new.contract

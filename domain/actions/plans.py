@@ -30,6 +30,7 @@ from domain.actions.plan_common import (
     snapshot,
     touch,
 )
+from domain.actions.tv import end_plan_tv
 from domain.errors import FieldProblem, InvalidTransition, RuleViolation, ValidationFailed
 from domain.identity import Identity, Permission
 from domain.models import (
@@ -46,7 +47,6 @@ from domain.models import (
     Service,
     Technician,
     TvPoint,
-    TvPointHistory,
 )
 from domain.models.enums import (
     AddressRole,
@@ -58,8 +58,6 @@ from domain.models.enums import (
     ServiceKind,
     ServiceStatus,
     SpeedState,
-    TvPointEvent,
-    TvPointStatus,
 )
 from domain.ports.cep import CepLookup
 from domain.reads import plans as reads
@@ -160,8 +158,9 @@ async def cancel_plan(
 
     Logins, e-mails and every other service are disabled (an IP goes back to its pool); extra
     services and antivirus licences are cancelled, and the extra services' installments not
-    billed yet are dropped; TV points are removed (with a history row) and TV packages end;
-    scheduled installations are cancelled. CANCELLED is final.
+    billed yet are dropped; TV points are removed (with a history row) and TV packages end,
+    each with its message for the TV platform (domain.actions.tv.end_plan_tv); scheduled
+    installations are cancelled. CANCELLED is final.
     """
     require(actor, Permission.PLAN_ADMIN)
     reason = reason.strip()
@@ -190,23 +189,12 @@ async def cancel_plan(
         await session.delete(receivable)
         result.dropped_installments += 1
 
-    for point in await reads.active_tv_points(session, plan.id):
-        point.status, point.removed_at = TvPointStatus.REMOVED, at
-        session.add(
-            TvPointHistory(
-                tv_point_id=point.id,
-                event=TvPointEvent.REMOVED,
-                from_location_id=point.location_id,
-                from_equipment_id=point.equipment_id,
-                detail=f"Plano cancelado: {reason}",
-                actor=actor.subject,
-                at=at,
-            )
-        )
-        result.removed_tv_points.append(point)
-    for subscription in await reads.current_tv_packages(session, plan.id):
-        subscription.end_date = max(at.date(), subscription.start_date)
-        result.ended_tv_packages += 1
+    # The one path that ends TV everywhere: our rows, and the platform through the outbox.
+    ended_packages, removed_points = await end_plan_tv(
+        session, plan=plan, actor=actor, detail=f"Plano cancelado: {reason}", at=at
+    )
+    result.removed_tv_points = removed_points
+    result.ended_tv_packages = len(ended_packages)
     for appointment in await reads.scheduled_appointments(session, plan.id):
         appointment.status = AppointmentStatus.CANCELLED
         result.cancelled_appointments += 1

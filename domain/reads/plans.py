@@ -24,8 +24,6 @@ from domain.models import (
     RegistrationRule,
     Service,
     SystemVariable,
-    TvPackageSubscription,
-    TvPoint,
 )
 from domain.models.enums import (
     AppointmentStatus,
@@ -34,7 +32,6 @@ from domain.models.enums import (
     ReceivableOrigin,
     ReceivableStatus,
     ServiceStatus,
-    TvPointStatus,
 )
 
 _ANY_SERVICE = with_polymorphic(Service, "*")
@@ -75,22 +72,6 @@ async def unbilled_installments(
         Receivable.extra_service_id.in_(list(extra_service_ids)),
         Receivable.billed_at.is_(None),
         Receivable.status == ReceivableStatus.OPEN,
-    )
-    return list(await session.scalars(statement))
-
-
-async def active_tv_points(session: AsyncSession, plan_id: int) -> list[TvPoint]:
-    statement = (
-        select(TvPoint)
-        .where(TvPoint.plan_id == plan_id, TvPoint.status == TvPointStatus.ACTIVE)
-        .order_by(TvPoint.id)
-    )
-    return list(await session.scalars(statement))
-
-
-async def current_tv_packages(session: AsyncSession, plan_id: int) -> list[TvPackageSubscription]:
-    statement = select(TvPackageSubscription).where(
-        TvPackageSubscription.plan_id == plan_id, TvPackageSubscription.end_date.is_(None)
     )
     return list(await session.scalars(statement))
 
