@@ -37,7 +37,7 @@ from domain.actions.plans import (
 )
 from domain.actions.tv import subscribe_package
 from domain.credentials import hash_password_async
-from domain.errors import FieldProblem, NotFound, RuleViolation, ValidationFailed
+from domain.errors import FieldProblem, NotAllowed, NotFound, RuleViolation, ValidationFailed
 from domain.identity import Identity, Permission
 from domain.models import (
     Address,
@@ -287,9 +287,9 @@ async def check_add_plan(
     lock_slot: bool = True,
 ) -> CheckedPlan:
     """Every check of adding the plan, in the order a refusal reports them: permission, the
-    customer, every field (one ValidationFailed with all problems), the technician's slot,
-    then the registration rules. With `complete` false, steps not given yet are listed in
-    `missing_steps` instead of refused."""
+    customer, TV_PACKAGES when the offer is a TV offer, every field (one ValidationFailed with
+    all problems), the technician's slot, then the registration rules. With `complete` false,
+    steps not given yet are listed in `missing_steps` instead of refused."""
     require(actor, Permission.PLAN_ADMIN)
     customer = await session.get(Customer, new.customer_id)
     if customer is None:
@@ -310,6 +310,13 @@ async def check_add_plan(
         if offer is None or not offer.active:
             problems.append(FieldProblem(("offerId",), "is not an offer on sale"))
         else:
+            if offer.is_tv_offer and not actor.has(Permission.TV_PACKAGES):
+                # A TV offer's plan provisions TV on the platform (ADR 0100).
+                raise NotAllowed(
+                    f"The offer {offer.name!r} is a TV offer: adding its plan needs the "
+                    "TV_PACKAGES permission.",
+                    permission=Permission.TV_PACKAGES.name,
+                )
             checked.offer = offer
     if new.installation_address is None:
         missing("installationAddress", "installationAddress")

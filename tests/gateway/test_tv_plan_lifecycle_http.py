@@ -291,3 +291,73 @@ async def test_cancelling_a_plan_whose_boxes_never_reached_the_platform_fails_no
     assert report.delivered >= 2 and (report.failed, report.retrying) == (0, 0), report
     assert simulator.state.devices == {}
     assert all(not s["packages"] for s in simulator.state.subscribers.values())
+
+
+PLAN_CLERK = Identity.staff("plan-clerk", Permission.PLAN_ADMIN)
+VALIDATE = """
+query ($input: AddPlanInput!) { validateAddPlan(input: $input) {
+  __typename ... on NotAllowed { permission message } ... on AddPlanValid { missingSteps }
+} }
+"""
+
+
+async def test_a_tv_offer_needs_tv_packages_and_cancelling_does_not(
+    app: Starlette, simulator: SimulatorServer
+) -> None:
+    """ADR 0100: addPlan (and validateAddPlan) on a TV offer need TV_PACKAGES besides
+    PLAN_ADMIN; other offers do not; cancelling a TV plan needs PLAN_ADMIN alone, and still
+    ends its TV on the platform."""
+    simulator.reset()
+    ids = await _setup(app)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://gateway", headers=bearer(PLAN_CLERK)
+    ) as clerk:
+        async with app.state.runtime.sessions() as session:
+            plans_before = len(list(await session.scalars(select(m.Plan.id))))
+            messages_before = len(list(await session.scalars(select(m.OutboxMessage.id))))
+            internet = await session.scalar(
+                select(m.PlanOffer.id)
+                .where(m.PlanOffer.is_tv_offer.is_(False), m.PlanOffer.active.is_(True))
+                .order_by(m.PlanOffer.id)
+                .limit(1)
+            )
+        tv_input = add_plan_input(ids, "clerk.tv")
+        refused = (await gql(clerk, ADD_PLAN, input=tv_input))["addPlan"]
+        assert refused == {"__typename": "NotAllowed", "permission": "TV_PACKAGES"}
+        checked = (await gql(clerk, VALIDATE, input=tv_input))["validateAddPlan"]
+        assert checked["__typename"] == "NotAllowed" and checked["permission"] == "TV_PACKAGES"
+        assert "TV offer" in checked["message"]
+        async with app.state.runtime.sessions() as session:
+            assert len(list(await session.scalars(select(m.Plan.id)))) == plans_before
+            messages = len(list(await session.scalars(select(m.OutboxMessage.id))))
+            assert messages == messages_before
+
+        other = {**add_plan_input(ids, "clerk.internet"), "offerId": gid("PlanOffer", internet)}
+        plain = await gql(
+            clerk,
+            """mutation ($input: AddPlanInput!) { addPlan(input: $input) { __typename } }""",
+            input=other,
+        )
+        assert plain["addPlan"]["__typename"] == "AddPlanSuccess"
+
+        # The TV clerk sells the TV plan; the plan clerk alone cancels it.
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://gateway", headers=bearer(TV_SALES)
+        ) as sales:
+            added = (await gql(sales, ADD_PLAN, input=add_plan_input(ids, "sales.tv")))["addPlan"]
+        assert added["__typename"] == "AddPlanSuccess", added
+        await run_worker(app, simulator)
+        subscriber, _ = platform_view(simulator, ids["customer_id"])
+        assert subscriber["packages"]
+        cancelled = await gql(
+            clerk,
+            """mutation ($input: ChangePlanStatusInput!) { changePlanStatus(input: $input) {
+                 __typename } }""",
+            input={"planId": added["plan"]["id"], "status": "CANCELLED", "cancelReason": "Pedido"},
+        )
+        assert cancelled["changePlanStatus"]["__typename"] == "PlanChangeSuccess", cancelled
+    report = await run_worker(app, simulator)
+    assert (report.delivered, report.failed) == (1, 0), report
+    subscriber, _ = platform_view(simulator, ids["customer_id"])
+    assert subscriber["packages"] == {}
