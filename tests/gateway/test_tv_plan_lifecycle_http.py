@@ -8,7 +8,6 @@ cancelPlan takes every package and box off the platform.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -19,17 +18,14 @@ from sqlalchemy import exists, select
 from starlette.applications import Starlette
 
 from domain import models as m
-from domain.db import create_engine
 from domain.identity import Identity, Permission
 from domain.models.enums import CustomerKind, OutboxStatus, ReceivableStatus
 from domain.ports.tv_platform import HttpTvPlatform
-from domain.seed import seed_database
 from gateway.http.app import create_app
 from gateway.worker.outbox import DeliveryReport, OutboxWorker
-from tests.databases import fresh_database
 from tests.gateway.helpers import bearer, test_settings
 from tests.gateway.plan_helpers import gid
-from tests.gateway.tv_support import SimulatorServer, running_simulator
+from tests.gateway.tv_support import SimulatorServer, running_simulator, seeded_database
 
 CUSTOMERS = 20
 # Who sells a TV plan, adds its boxes and cancels it (ADR 0100).
@@ -44,16 +40,7 @@ def simulator() -> Iterator[SimulatorServer]:
 
 @pytest.fixture(scope="module")
 def lifecycle_database_url() -> Iterator[str]:
-    with fresh_database() as url:
-
-        async def seed() -> None:
-            engine = create_engine(url)
-            try:
-                await seed_database(engine, customers=CUSTOMERS, seed=11)
-            finally:
-                await engine.dispose()
-
-        asyncio.run(seed())
+    with seeded_database(customers=CUSTOMERS, seed=11) as url:
         yield url
 
 
