@@ -29,6 +29,7 @@ from domain.actions.plans import (
     AppointmentInput,
     BankDetails,
     ContractInput,
+    bill_installation_fee,
     check_appointment,
     check_bank_details,
     check_contract,
@@ -502,6 +503,7 @@ async def add_plan(
                 template_id=contract.template_id,
             )
         )
+        await bill_installation_fee(session, plan, contract, previous=None, today=at.date())
     appointment_id = None
     if new.installation is not None:
         appointment_id = (await create_appointment(session, plan, new.installation)).id

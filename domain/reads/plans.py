@@ -76,6 +76,19 @@ async def unbilled_installments(
     return list(await session.scalars(statement))
 
 
+async def installation_fee_receivables(session: AsyncSession, plan_id: int) -> list[Receivable]:
+    """The receivables the plan's contract made of its installation fee, by installment."""
+    statement = (
+        select(Receivable)
+        .where(
+            Receivable.plan_id == plan_id,
+            Receivable.origin == ReceivableOrigin.INSTALLATION_FEE,
+        )
+        .order_by(Receivable.installment_number, Receivable.id)
+    )
+    return list(await session.scalars(statement))
+
+
 async def scheduled_appointments(
     session: AsyncSession, plan_id: int
 ) -> list[InstallationAppointment]:
