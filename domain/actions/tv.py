@@ -38,6 +38,7 @@ from domain.models.enums import (
 )
 from domain.ports.tv_platform import TvPlatform, TvPlatformError
 from domain.reads import tv as reads
+from domain.rules import dates
 
 MAX_VALUE = Decimal("9999999999.99")
 MAX_CASN = 32
@@ -194,6 +195,12 @@ async def add_tv_package(
             "packageId", f"{package.name!r} is not an extra package; only extras can be added"
         )
     price = _clean_value(value, package.value)
+    day = today or dt.date.today()
+    start = start_date or day
+    # A package cannot run before its plan did (ADR 0103).
+    dates.check_date(
+        start, path="startDate", earliest=plan.created_at.date(), earliest_is="the plan's start"
+    )
     if await reads.current_subscription(session, plan.id, package.id) is not None:
         raise RuleViolation(
             "PACKAGE_ALREADY_ON_PLAN", f"Plan {plan.id} already has the package {package.name!r}."
@@ -203,7 +210,7 @@ async def add_tv_package(
         plan=plan,
         package=package,
         value=price,
-        start_date=start_date or today or dt.date.today(),
+        start_date=start,
         is_default=False,
     )
     await audit.record(

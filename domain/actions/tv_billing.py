@@ -18,16 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actions import audit
 from domain.db import serialize
-from domain.errors import NotAllowed
+from domain.errors import NotAllowed, RuleViolation
 from domain.identity import Identity, Permission
 from domain.models import BillingEvent, Plan, Receivable, TvPackage, TvPackageSubscription
+from domain.models.base import utcnow
 from domain.models.enums import (
     BillingEventKind,
     BillingEventStatus,
     ReceivableOrigin,
     ReceivableStatus,
 )
+from domain.reads import plans as plan_reads
 from domain.reads import tv as reads
+from domain.rules import dates
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,32 @@ def require_billing(actor: Identity) -> None:
         raise NotAllowed(
             "Billing runs need the BILLING permission.", permission=Permission.BILLING.name
         )
+
+
+BILLING_HORIZON = "billing_horizon_days"
+DEFAULT_HORIZON_DAYS = 60
+
+
+async def check_due_date(session: AsyncSession, due_date: dt.date) -> None:
+    """Refuses a billing run (or its preview) for a due date past the billing horizon: the
+    system variable `billing_horizon_days` (60 when unset) from today (ADR 0103). A run for a
+    far date would bill months nobody has used yet."""
+    raw = await plan_reads.system_variable(session, BILLING_HORIZON)
+    try:
+        days = DEFAULT_HORIZON_DAYS if raw is None else int(raw)
+    except ValueError:
+        days = 0
+    if days <= 0:
+        raise RuleViolation(
+            "SYSTEM_SETTING",
+            f"The system variable {BILLING_HORIZON} must be a number of days; it is {raw!r}.",
+        )
+    dates.check_date(
+        due_date,
+        path="dueDate",
+        latest=utcnow().date() + dt.timedelta(days=days),
+        latest_is=f"the billing horizon of {days} days",
+    )
 
 
 @dataclass(frozen=True)
@@ -96,6 +125,7 @@ async def preview_tv_billing(
     """The listing of Faturamento TV before Salvar (manual 002: "inserir o Vencimento e
     Carregar"): exactly what `run_tv_billing` would create for the date now. Writes nothing."""
     require_billing(actor)
+    await check_due_date(session, due_date)
     return await _to_bill(session, due_date)
 
 
@@ -104,6 +134,7 @@ async def run_tv_billing(
 ) -> TvBillingRun:
     """One PENDING event per plan due that day and each charged extra package it runs then."""
     require_billing(actor)
+    await check_due_date(session, due_date)
     # Two runs at once (a retried job, two operators) both succeed: the second waits for the
     # first's commit, then finds its events already billed.
     await serialize(session, "tv billing")
@@ -137,6 +168,7 @@ async def run_tv_billing(
 async def run_billing(session: AsyncSession, *, due_date: dt.date, actor: Identity) -> BillingRun:
     """Turns the date's PENDING billing events into open receivables; marks them PROCESSED."""
     require_billing(actor)
+    await check_due_date(session, due_date)
     pending = await reads.pending_billing_events(session, due_date)
     processed: list[BillingEvent] = []
     receivables: list[Receivable] = []
