@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.actions import audit
+from domain.actions import audit, released_logins
 from domain.actions.plan_common import (
     AddressChoice,
     NewAddress,
@@ -162,7 +162,9 @@ async def _check_radius(
             problems.append(
                 FieldProblem((*path, "login"), "must be 3 to 64 of a-z, 0-9, '.', '_', '-', '@'")
             )
-        elif await reads.radius_login_taken(session, login):
+        elif await released_logins.taken(
+            session, RadiusLogin, login, customer_id=checked.customer.id
+        ):
             problems.append(FieldProblem((*path, "login"), "is taken"))
         _check_password(radius.password, login, path, problems)
     if checked.auto_login:
@@ -196,7 +198,9 @@ async def _check_email(
         problems.append(
             FieldProblem((*path, "domain"), "must be a domain name, e.g. provedor.net.br")
         )
-    elif _EMAIL_LOGIN.match(login) and await reads.email_taken(session, login, domain):
+    elif _EMAIL_LOGIN.match(login) and await released_logins.taken(
+        session, EmailAccount, login, domain=domain, customer_id=checked.customer.id
+    ):
         problems.append(FieldProblem((*path, "login"), f"{login}@{domain} is taken"))
     _check_password(email.password, login, path, problems)
     checked.email_domain = domain
@@ -458,6 +462,8 @@ async def add_plan(
             if checked.auto_login
             else _normalize(radius.login or "")
         )
+        # A name this customer's cancelled plan held is theirs again (ADR 0104).
+        await released_logins.release(session, RadiusLogin, radius_login, customer_id=customer.id)
         session.add(
             RadiusLogin(
                 plan_id=plan.id,
@@ -470,6 +476,9 @@ async def add_plan(
     if new.email is not None:
         login = _normalize(new.email.login)
         email_address = f"{login}@{checked.email_domain}"
+        await released_logins.release(
+            session, EmailAccount, login, domain=checked.email_domain, customer_id=customer.id
+        )
         session.add(
             EmailAccount(
                 plan_id=plan.id,
