@@ -187,6 +187,7 @@ EXCEPTIONS: dict[str, str] = {
     "Query.addressByCep": "asks the external CEP lookup service, not the database",
     "Query.dueDateChangePreview": "computes figures (and a token) in a domain action",
     "Query.validateAddPlan": "runs the addPlan checks of a domain action",
+    "Query.tvBillingPreview": "what a TV billing run would create, computed by its domain action",
     "Query.equipmentByCasn": "a TV-permission lookup by CASN through a domain read",
     "Query.tvPointPlatformData": "asks the external TV platform, not the database",
     "Customer.billingEvents": "keyed through the customer's plans (a join the planner lacks)",
