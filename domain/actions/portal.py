@@ -34,6 +34,8 @@ from domain.rules import boleto as boleto_rules
 SMS_CREDIT_DUE_DAYS = 3
 TICKET_FIELDS = ("protocol", "type", "description", "status", "opened_at")
 
+MAX_DESCRIPTION = 4000  # a ticket's description
+
 
 def _customer_of(actor: Identity, customer_id: int | None) -> int:
     """Whose ticket: a subscriber's own customer, or the one staff name."""
@@ -67,6 +69,10 @@ async def open_ticket(
         problems.append(FieldProblem(("type",), "Give a type of at most 60 characters."))
     if not description.strip():
         problems.append(FieldProblem(("description",), "Describe the request."))
+    elif len(description) > MAX_DESCRIPTION:
+        problems.append(
+            FieldProblem(("description",), f"Give at most {MAX_DESCRIPTION} characters.")
+        )
     if contact_name is not None and not 0 < len(contact_name.strip()) <= 200:
         problems.append(FieldProblem(("contactName",), "Give a name of 1 to 200 characters."))
     if problems:

@@ -29,7 +29,6 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLArgument,
-    GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLList,
     GraphQLNamedType,
@@ -50,19 +49,10 @@ from graphql import (
     get_named_type,
     is_composite_type,
 )
-from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-from gateway.schema.bounds import (
-    MAX_ITEMS,
-    MAX_ITEMS_KEY,
-    MAX_LENGTH_KEY,
-    MAX_STRING,
-    MONEY_DIGITS,
-    MONEY_PLACES,
-    MULTILINE_KEY,
-)
+from domain.errors import FieldProblem
+from gateway.schema.bounds import MONEY_DIGITS, MONEY_PLACES, Bounds, bounds_of
 
-_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 _STRINGS = ("String", "ID")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -130,7 +120,7 @@ class InputBounds:
         problems: list[InputProblem] = []
         for site in self._sites_of(document, operation):
             walker = _Walker(site, variables, defaults, problems)
-            walker.literal(site.value, site.argument.type, _bounds(site.argument), (site.name,))
+            walker.literal(site.value, site.argument.type, bounds_of(site.argument), (site.name,))
         return problems
 
     def refusable(self, operation: OperationDefinitionNode, problems: list[InputProblem]) -> bool:
@@ -247,29 +237,6 @@ def _object_types(schema: GraphQLSchema, parent: GraphQLNamedType) -> list[Graph
     return list(schema.get_possible_types(parent))  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
-class _Bounds:
-    max_length: int
-    max_items: int
-    multiline: bool
-
-
-_DEFAULT = _Bounds(MAX_STRING, MAX_ITEMS, False)
-
-
-def _bounds(definition: GraphQLArgument | GraphQLInputField) -> _Bounds:
-    """The bounds a field or argument declares in its Strawberry metadata, else the defaults."""
-    declared = (definition.extensions or {}).get(_BACKREF)
-    metadata = getattr(declared, "metadata", None)
-    if not metadata:
-        return _DEFAULT
-    return _Bounds(
-        metadata.get(MAX_LENGTH_KEY, MAX_STRING),
-        metadata.get(MAX_ITEMS_KEY, MAX_ITEMS),
-        bool(metadata.get(MULTILINE_KEY, False)),
-    )
-
-
 class _Walker:
     """Walks one argument's value, literal or variable, by its type."""
 
@@ -289,7 +256,7 @@ class _Walker:
         site = self.site
         self.problems.append(InputProblem(site.root, site.field, path, message, site.at_root))
 
-    def literal(self, node: ValueNode, type_: Any, bounds: _Bounds, path: tuple[str, ...]) -> None:
+    def literal(self, node: ValueNode, type_: Any, bounds: Bounds, path: tuple[str, ...]) -> None:
         if isinstance(node, VariableNode):
             name = node.name.value
             if name in self.variables:
@@ -314,7 +281,7 @@ class _Walker:
                     definition = type_.fields.get(field.name.value)
                     if definition is not None:
                         self.literal(
-                            field.value, definition.type, _bounds(definition),
+                            field.value, definition.type, bounds_of(definition),
                             (*path, field.name.value),
                         )  # fmt: skip
         elif isinstance(type_, GraphQLScalarType) and isinstance(node, StringValueNode):
@@ -324,7 +291,7 @@ class _Walker:
             if isinstance(value, str):
                 self.scalar(value, type_, bounds, path)
 
-    def raw(self, value: Any, type_: Any, bounds: _Bounds, path: tuple[str, ...]) -> None:
+    def raw(self, value: Any, type_: Any, bounds: Bounds, path: tuple[str, ...]) -> None:
         """A variable's JSON value; shapes that do not fit are left to variable coercion."""
         if value is None:
             return
@@ -342,12 +309,12 @@ class _Walker:
                 for name, item in value.items():
                     definition = type_.fields.get(name)
                     if definition is not None:
-                        self.raw(item, definition.type, _bounds(definition), (*path, name))
+                        self.raw(item, definition.type, bounds_of(definition), (*path, name))
         elif isinstance(type_, GraphQLScalarType):
             self.scalar(value, type_, bounds, path)
 
     def scalar(
-        self, value: Any, type_: GraphQLScalarType, bounds: _Bounds, path: tuple[str, ...]
+        self, value: Any, type_: GraphQLScalarType, bounds: Bounds, path: tuple[str, ...]
     ) -> None:
         if type_.name in _STRINGS and isinstance(value, str):
             control = _CONTROL_BUT_LINES if bounds.multiline else _CONTROL
@@ -390,34 +357,15 @@ def _too_many(maximum: int, actual: int) -> str:
     return f"must have at most {maximum} items (has {actual})"
 
 
-def describe_bounds(schema: GraphQLSchema) -> None:
-    """Says each list's bound, and each string bound a field declares, in its description, so
-    the SDL tells front-end developers the numbers the check uses."""
-    for named in schema.type_map.values():
-        if named.name.startswith("__"):
-            continue
-        if isinstance(named, GraphQLInputObjectType):
-            for field in named.fields.values():
-                field.description = _described(field)
-        elif isinstance(named, GraphQLObjectType):
-            for field in named.fields.values():
-                for argument in field.args.values():
-                    argument.description = _described(argument)
-
-
-def _described(definition: GraphQLArgument | GraphQLInputField) -> str | None:
-    description = definition.description
-    bounds = _bounds(definition)
-    type_ = definition.type
-    if isinstance(type_, GraphQLNonNull):
-        type_ = type_.of_type
-    if isinstance(type_, GraphQLList):
-        note = f"At most {bounds.max_items} items."
-    elif bounds is not _DEFAULT and bounds.max_length != MAX_STRING:
-        note = f"At most {bounds.max_length} characters."
-    else:
-        return description
-    if description and note in description:
-        return description
-    return f"{description.rstrip()} {note}" if description else note
-
+def refusals(problems: list[InputProblem]) -> dict[str, list[FieldProblem]]:
+    """The ValidationError each refused root field answers with (by response key), its paths
+    inside the field's `input` as the domain's own ValidationErrors give them."""
+    refused: dict[str, list[FieldProblem]] = {}
+    for problem in problems:
+        path = (
+            problem.path[1:]
+            if problem.path[0] == "input" and len(problem.path) > 1
+            else problem.path
+        )
+        refused.setdefault(problem.root, []).append(FieldProblem(path, problem.message))
+    return refused

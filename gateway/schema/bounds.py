@@ -15,9 +15,20 @@ from the same numbers the check uses (`gateway.execution.inputs.describe_bounds`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
+from graphql import (
+    GraphQLArgument,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+)
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from domain.models.base import MONEY
 
@@ -67,3 +78,62 @@ def bounded(
         metadata=bound(max_length=max_length, max_items=max_items, multiline=multiline),
         **field,
     )
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The bounds of one field or argument."""
+
+    max_length: int = MAX_STRING
+    max_items: int = MAX_ITEMS
+    multiline: bool = False
+
+
+DEFAULT_BOUNDS = Bounds()
+_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+
+
+def bounds_of(definition: GraphQLArgument | GraphQLInputField) -> Bounds:
+    """The bounds a field or argument declares in its Strawberry metadata, else the defaults."""
+    declared = (definition.extensions or {}).get(_BACKREF)
+    metadata = getattr(declared, "metadata", None)
+    if not metadata:
+        return DEFAULT_BOUNDS
+    return Bounds(
+        metadata.get(MAX_LENGTH_KEY, MAX_STRING),
+        metadata.get(MAX_ITEMS_KEY, MAX_ITEMS),
+        bool(metadata.get(MULTILINE_KEY, False)),
+    )
+
+
+def describe_bounds(schema: GraphQLSchema) -> None:
+    """Says each list's bound, and each string bound a field declares, in its description, so
+    the SDL tells front-end developers the numbers the check uses. Run once, on the built
+    schema (gateway.resolvers.root)."""
+    for named in schema.type_map.values():
+        if named.name.startswith("__"):
+            continue
+        if isinstance(named, GraphQLInputObjectType):
+            for field in named.fields.values():
+                field.description = _described(field)
+        elif isinstance(named, GraphQLObjectType):
+            for object_field in named.fields.values():
+                for argument in object_field.args.values():
+                    argument.description = _described(argument)
+
+
+def _described(definition: GraphQLArgument | GraphQLInputField) -> str | None:
+    description = definition.description
+    bounds = bounds_of(definition)
+    type_ = definition.type
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    if isinstance(type_, GraphQLList):
+        note = f"At most {bounds.max_items} items."
+    elif bounds.max_length != MAX_STRING:
+        note = f"At most {bounds.max_length} characters."
+    else:
+        return description
+    if description and note in description:
+        return description
+    return f"{description.rstrip()} {note}" if description else note

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import strawberry
 
+from domain.rules.extra_fields import MAX_TEXT as MAX_TEXT_VALUE
 from gateway.schema.base import ExtraFieldType
+from gateway.schema.bounds import bounded
 from gateway.schema.customers import ExtraFieldEntry
 from gateway.schema.errors import NotAllowed, NotFound, ValidationError
 
@@ -15,7 +17,11 @@ from gateway.schema.errors import NotAllowed, NotFound, ValidationError
 class ExtraFieldInput:
     name: str
     type: ExtraFieldType
-    value: str | None
+    value: str | None = bounded(
+        max_length=MAX_TEXT_VALUE,
+        multiline=True,
+        description="The value as text; null removes it.",
+    )
 
 
 @strawberry.input(description="Give exactly one of customerId and planId.")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from graphql import GraphQLError
 
+from domain.rules.keys import parse_count
+
 _PREFIX = "offset:"
 
 
@@ -20,9 +22,10 @@ def parse_cursor(cursor: str, argument: str) -> int:
         text = base64.b64decode(cursor, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         text = ""
-    if not text.startswith(_PREFIX) or not text[len(_PREFIX) :].isdigit():
+    offset = parse_count(text[len(_PREFIX) :]) if text.startswith(_PREFIX) else None
+    if offset is None:
         raise GraphQLError(f"`{argument}` is not a cursor of this connection.")
-    return int(text[len(_PREFIX) :])
+    return offset
 
 
 @dataclass(frozen=True)

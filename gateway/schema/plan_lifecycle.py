@@ -12,6 +12,7 @@ import strawberry
 from domain import models as m
 from domain.actions import plans
 from domain.actions.plan_common import AddressChoice, NewAddress, NewContact
+from domain.actions.plans import MAX_NOTES, MAX_REASON
 from domain.models import enums as domain_enums
 from gateway.schema.base import (
     AddressRole,
@@ -19,6 +20,7 @@ from gateway.schema.base import (
     InactiveReason,
     PlanStatus,
 )
+from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
     Conflict,
     InvalidTransition,
@@ -117,7 +119,9 @@ class AppointmentInput:
     role_id: strawberry.ID | None = None
     contact_id: strawberry.ID | None = None
     new_contact: NewContactInput | None = None
-    notes: str | None = None
+    notes: str | None = bounded(
+        max_length=MAX_NOTES, multiline=True, default=None, description="For the technician."
+    )
 
     def to_domain(self) -> plans.AppointmentInput:
         contact = self.new_contact
@@ -282,13 +286,15 @@ class ChangePlanStatusInput:
     plan_id: strawberry.ID
     status: PlanStatus
     inactive_reason: InactiveReason | None = None
-    cancel_reason: str | None = None
+    cancel_reason: str | None = bounded(
+        max_length=MAX_REASON, multiline=True, default=None, description="Why it is cancelled."
+    )
 
 
 @strawberry.input
 class CancelPlanInput:
     plan_id: strawberry.ID
-    reason: str
+    reason: str = bounded(max_length=MAX_REASON, multiline=True, description="Why it is cancelled.")
 
 
 @strawberry.input(description="The new due day and the token of the preview that showed it.")

@@ -14,11 +14,13 @@ from typing import Annotated, NewType
 import strawberry
 
 from domain import models as m
+from domain.actions.portal import MAX_DESCRIPTION
 from domain.errors import ValidationFailed
 from domain.models import enums as domain_enums
 from gateway.loaders import portal as loaders
 from gateway.schema.base import FromModel, Info, Node, to_global_id
 from gateway.schema.billing import ReceivableType
+from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
     NotAllowed,
     RuleViolation,
@@ -234,7 +236,11 @@ class TicketFilter:
 @strawberry.input
 class OpenTicketInput:
     type: str
-    description: str
+    description: str = bounded(
+        max_length=MAX_DESCRIPTION,
+        multiline=True,
+        description="The request, in the caller's words.",
+    )
     plan_id: strawberry.ID | None = None
     contact_name: str | None = strawberry.field(
         default=None, description="The first contact; the customer's name when not given."

@@ -9,8 +9,10 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
+from domain.actions.extra_services import MAX_NOTES
 from domain.rules import passwords
 from gateway.schema.billing import ReceivableType
+from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
     Conflict,
     InvalidTransition,
@@ -199,7 +201,9 @@ class AddExtraServiceInput:
     contact_id: strawberry.ID | None = strawberry.field(
         default=None, description="One of the plan's customer's contacts."
     )
-    notes: str | None = None
+    notes: str | None = bounded(
+        max_length=MAX_NOTES, multiline=True, default=None, description="Notes for the ISP."
+    )
 
 
 @strawberry.input
