@@ -15,7 +15,7 @@ from gateway.loaders import container as loaders
 from gateway.loaders.tv import BillingEventsByCustomerIdLoader, BillingEventsByPlanIdLoader
 from gateway.schema.base import BillingEventKind, BillingEventStatus, FromModel, Info
 from gateway.schema.billing import ReceivableType
-from gateway.schema.errors import Conflict, NotAllowed, ValidationError
+from gateway.schema.errors import AnyUserError
 from gateway.schema.plan_lifecycle import DueDateChangeType
 from gateway.schema.relations import Relation
 from gateway.schema.tv import TvPackageSubscriptionType
@@ -128,14 +128,9 @@ class RunCycleBillingSuccess:
 
 
 RunTvBillingResult = Annotated[
-    RunTvBillingSuccess | ValidationError | NotAllowed | Conflict,
-    strawberry.union("RunTvBillingResult"),
+    RunTvBillingSuccess | AnyUserError, strawberry.union("RunTvBillingResult")
 ]
-RunBillingResult = Annotated[
-    RunBillingSuccess | ValidationError | NotAllowed | Conflict,
-    strawberry.union("RunBillingResult"),
-]
+RunBillingResult = Annotated[RunBillingSuccess | AnyUserError, strawberry.union("RunBillingResult")]
 RunCycleBillingResult = Annotated[
-    RunCycleBillingSuccess | ValidationError | NotAllowed | Conflict,
-    strawberry.union("RunCycleBillingResult"),
+    RunCycleBillingSuccess | AnyUserError, strawberry.union("RunCycleBillingResult")
 ]

@@ -10,7 +10,7 @@ from domain.rules.extra_fields import MAX_TEXT as MAX_TEXT_VALUE
 from gateway.schema.base import ExtraFieldType
 from gateway.schema.bounds import bounded
 from gateway.schema.customers import ExtraFieldEntry
-from gateway.schema.errors import NotAllowed, NotFound, ValidationError
+from gateway.schema.errors import AnyUserError
 
 
 @strawberry.input(description="One field to set; a null value removes it.")
@@ -37,6 +37,5 @@ class SetExtraFieldsSuccess:
 
 
 SetExtraFieldsResult = Annotated[
-    SetExtraFieldsSuccess | ValidationError | NotFound | NotAllowed,
-    strawberry.union("SetExtraFieldsResult"),
+    SetExtraFieldsSuccess | AnyUserError, strawberry.union("SetExtraFieldsResult")
 ]

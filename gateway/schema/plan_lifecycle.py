@@ -22,12 +22,7 @@ from gateway.schema.base import (
 )
 from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
-    Conflict,
-    InvalidTransition,
-    NotAllowed,
-    NotFound,
-    RuleViolation,
-    ValidationError,
+    AnyUserError,
 )
 from gateway.schema.ids import database_id
 from gateway.schema.plans import ContractType, InstallationAppointmentType, PlanType
@@ -232,49 +227,32 @@ class CepAddressType:
 
 
 ChangePlanStatusResult = Annotated[
-    PlanChangeSuccess | ValidationError | NotFound | NotAllowed | InvalidTransition | Conflict,
-    strawberry.union("ChangePlanStatusResult"),
+    PlanChangeSuccess | AnyUserError, strawberry.union("ChangePlanStatusResult")
 ]
-CancelPlanResult = Annotated[
-    CancelPlanSuccess | ValidationError | NotFound | NotAllowed | InvalidTransition | Conflict,
-    strawberry.union("CancelPlanResult"),
-]
+CancelPlanResult = Annotated[CancelPlanSuccess | AnyUserError, strawberry.union("CancelPlanResult")]
 DueDateChangePreviewResult = Annotated[
-    DueDateChangePreview | ValidationError | NotFound | NotAllowed | RuleViolation,
-    strawberry.union("DueDateChangePreviewResult"),
+    DueDateChangePreview | AnyUserError, strawberry.union("DueDateChangePreviewResult")
 ]
 ChangeDueDateResult = Annotated[
-    ChangeDueDateSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
-    strawberry.union("ChangeDueDateResult"),
+    ChangeDueDateSuccess | AnyUserError, strawberry.union("ChangeDueDateResult")
 ]
 TransferAddressResult = Annotated[
-    PlanChangeSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
-    strawberry.union("TransferAddressResult"),
+    PlanChangeSuccess | AnyUserError, strawberry.union("TransferAddressResult")
 ]
 SetContractResult = Annotated[
-    SetContractSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
-    strawberry.union("SetContractResult"),
+    SetContractSuccess | AnyUserError, strawberry.union("SetContractResult")
 ]
 AuthorizeBankDebitResult = Annotated[
-    PlanChangeSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
-    strawberry.union("AuthorizeBankDebitResult"),
+    PlanChangeSuccess | AnyUserError, strawberry.union("AuthorizeBankDebitResult")
 ]
 ScheduleInstallationResult = Annotated[
-    ScheduleInstallationSuccess
-    | ValidationError
-    | NotFound
-    | NotAllowed
-    | RuleViolation
-    | Conflict,
-    strawberry.union("ScheduleInstallationResult"),
+    ScheduleInstallationSuccess | AnyUserError, strawberry.union("ScheduleInstallationResult")
 ]
 RestorationResult = Annotated[
-    PlanChangeSuccess | NotFound | NotAllowed | InvalidTransition | RuleViolation | Conflict,
-    strawberry.union("TemporaryRestorationResult"),
+    PlanChangeSuccess | AnyUserError, strawberry.union("TemporaryRestorationResult")
 ]
 AddressByCepResult = Annotated[
-    CepAddressType | ValidationError | NotFound | RuleViolation,
-    strawberry.union("AddressByCepResult"),
+    CepAddressType | AnyUserError, strawberry.union("AddressByCepResult")
 ]
 
 

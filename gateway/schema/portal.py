@@ -22,11 +22,8 @@ from gateway.schema.base import FromModel, Info, Node, to_global_id
 from gateway.schema.billing import ReceivableType
 from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
-    NotAllowed,
-    RuleViolation,
-    ValidationError,
+    AnyUserError,
 )
-from gateway.schema.errors import NotFound as NotFoundError
 from gateway.schema.relations import Relation
 
 TicketStatus = strawberry.enum(domain_enums.TicketStatus)
@@ -196,11 +193,10 @@ class CallStatement:
 
 
 ConnectionStatementResult = Annotated[
-    ConnectionStatement | ValidationError | NotFoundError,
-    strawberry.union("ConnectionStatementResult"),
+    ConnectionStatement | AnyUserError, strawberry.union("ConnectionStatementResult")
 ]
 CallStatementResult = Annotated[
-    CallStatement | ValidationError | NotFoundError, strawberry.union("CallStatementResult")
+    CallStatement | AnyUserError, strawberry.union("CallStatementResult")
 ]
 
 
@@ -255,10 +251,7 @@ class OpenTicketSuccess:
     ticket: TicketType
 
 
-OpenTicketResult = Annotated[
-    OpenTicketSuccess | ValidationError | NotFoundError | NotAllowed,
-    strawberry.union("OpenTicketResult"),
-]
+OpenTicketResult = Annotated[OpenTicketSuccess | AnyUserError, strawberry.union("OpenTicketResult")]
 
 
 @strawberry.input
@@ -276,6 +269,5 @@ class PurchaseSmsCreditsSuccess:
 
 
 PurchaseSmsCreditsResult = Annotated[
-    PurchaseSmsCreditsSuccess | NotFoundError | NotAllowed | RuleViolation,
-    strawberry.union("PurchaseSmsCreditsResult"),
+    PurchaseSmsCreditsSuccess | AnyUserError, strawberry.union("PurchaseSmsCreditsResult")
 ]

@@ -14,12 +14,7 @@ from domain.rules import passwords
 from gateway.schema.billing import ReceivableType
 from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
-    Conflict,
-    InvalidTransition,
-    NotAllowed,
-    NotFound,
-    RuleViolation,
-    ValidationError,
+    AnyUserError,
 )
 from gateway.schema.plans import PlanType
 from gateway.schema.services import (
@@ -94,14 +89,13 @@ class DomainAvailability:
 
 
 GeneratePasswordResult = Annotated[
-    GeneratedPassword | ValidationError, strawberry.union("GeneratePasswordResult")
+    GeneratedPassword | AnyUserError, strawberry.union("GeneratePasswordResult")
 ]
 PasswordStrengthResult = Annotated[
-    PasswordStrengthType | ValidationError, strawberry.union("PasswordStrengthResult")
+    PasswordStrengthType | AnyUserError, strawberry.union("PasswordStrengthResult")
 ]
 DomainAvailabilityResult = Annotated[
-    DomainAvailability | ValidationError | NotAllowed | RuleViolation,
-    strawberry.union("DomainAvailabilityResult"),
+    DomainAvailability | AnyUserError, strawberry.union("DomainAvailabilityResult")
 ]
 
 
@@ -345,11 +339,8 @@ class RemoveServiceSuccess:
     ended: list[ServiceInterface]
 
 
-_Errors = ValidationError | NotFound | NotAllowed | InvalidTransition | RuleViolation | Conflict
-
-
 def _result(success: type, name: str) -> Any:
-    return Annotated[success | _Errors, strawberry.union(name)]
+    return Annotated[success | AnyUserError, strawberry.union(name)]
 
 
 AddRadiusLoginResult = _result(AddRadiusLoginSuccess, "AddRadiusLoginResult")
