@@ -266,6 +266,13 @@ class PurchaseSmsCreditsSuccess:
     receivable: ReceivableType
     boleto: BoletoType
     boleto_pdf_path: str = strawberry.field(description="GET it with the same bearer token.")
+    repeated: bool = strawberry.field(
+        default=False,
+        description=(
+            "True when this is the purchase of the same package for the same plan made less "
+            "than a minute before, answered again: nothing new was bought."
+        ),
+    )
 
 
 PurchaseSmsCreditsResult = Annotated[

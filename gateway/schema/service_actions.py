@@ -302,6 +302,13 @@ class AddExtraServiceSuccess:
     service: ExtraServiceType
     plan: PlanType
     receivables: list[ReceivableType]
+    repeated: bool = strawberry.field(
+        default=False,
+        description=(
+            "True when this is the same extra service added to the plan less than a minute "
+            "before, answered again: nothing new was added or charged."
+        ),
+    )
 
 
 @strawberry.type(description="The cancelled service, the receivables kept (already billed).")
