@@ -64,5 +64,9 @@ async def test_a_document_deep_in_the_input_is_found_there(session: AsyncSession
 
 @pytest.mark.parametrize("name", sorted(constraints._CONSTRAINTS))
 def test_every_unique_constraint_of_the_models_has_words(name: str) -> None:
+    """Each names input fields, or is one only a race breaks (then a Conflict to retry)."""
     meaning = constraints.meaning_of(name)
-    assert meaning is not None and meaning.fields and meaning.message
+    if meaning is None:
+        assert constraints.MEANINGS[name] is None
+    else:
+        assert meaning.fields and meaning.message

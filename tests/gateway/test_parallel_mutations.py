@@ -37,7 +37,7 @@ TIMES = 10
 # Tables these tests add rows to (children first); rows above the highest id seen are removed.
 WRITTEN = (
     m.SmsCreditPurchase, m.Boleto, m.Receivable, m.TicketContact, m.Ticket, m.ExtraField,
-    m.VoiceFranchise, m.AuditLog,
+    m.VoiceFranchise, m.VoiceLine, m.VoiceSubscriber, m.AuditLog,
 )  # fmt: skip
 
 
@@ -388,6 +388,73 @@ async def test_an_extra_service_added_ten_times_at_once_is_added_once(
         await c.execute(delete(m.Receivable).where(m.Receivable.extra_service_id.in_(ids)))
         for table in (m.ExtraService.__table__, m.Service.__table__):
             await c.execute(delete(table).where(table.c.id.in_(ids)))
+
+
+CREATE = """mutation ($input: CreateVoiceSubscriberInput!) { createVoiceSubscriber(input: $input) {
+  __typename ... on VoiceSubscriberSuccess { subscriber { id } }
+  ... on UserError { message } ... on ValidationError { fields { path message } } } }"""
+LINE = """mutation ($input: AddVoiceLineInput!) { addVoiceLine(input: $input) { __typename
+  ... on UserError { message } ... on ValidationError { fields { path message } } } }"""
+DATABASE_WORDS = ("uq_", "duplicate", "constraint", "violates", "UNIQUE", "INSERT")
+
+
+def _no_database_text(payloads: list[dict[str, Any]]) -> None:
+    text = repr(payloads)
+    assert not [w for w in DATABASE_WORDS if w in text], text
+
+
+async def test_duplicates_are_validation_errors_on_the_field_in_words(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """A taken line number, document or panel username: a ValidationError on the input field,
+    whether the action's check or the database's constraint caught it (issue 14 item 17,
+    issue 15 item 11); ten creations at once make one subscriber."""
+    import random
+
+    from domain.rules.documents import generate_cpf
+
+    async with engine.connect() as c:
+        reseller_id, sale_plan = (
+            await c.execute(select(m.VoiceSalePlan.reseller_id, m.VoiceSalePlan.id).limit(1))
+        ).one()
+        taken_number = await c.scalar(select(m.VoiceLine.number).limit(1))
+    me = reseller(reseller_id)
+    fields = {
+        "kind": "PERSON",
+        "name": "Paula Dias",
+        "document": generate_cpf(random.Random(4242)),
+        "cep": "80010-000",
+        "street": "Rua XV de Novembro",
+        "number": "100",
+        "district": "Centro",
+        "city": "Curitiba",
+        "state": "PR",
+        "salePlanId": to_global_id("VoiceSalePlan", sale_plan),
+    }
+    create = {"input": {"subscriber": fields, "panelUsername": "paula.dias.paralela"}}
+    payloads = await ten_at_once(client, me, CREATE, create)
+    _no_database_text(payloads)
+    created = [p for p in payloads if p["__typename"] == "VoiceSubscriberSuccess"]
+    assert len(created) == 1, payloads
+    refused = [p for p in payloads if p["__typename"] != "VoiceSubscriberSuccess"]
+    assert {p["__typename"] for p in refused} <= {"ValidationError"}, refused
+    for payload in refused:
+        paths = {tuple(f["path"]) for f in payload["fields"]}
+        assert paths <= {("subscriber", "document"), ("panelUsername",)}, payload
+
+    # The same document again, under another username: the document is named.
+    again = {"input": {"subscriber": fields, "panelUsername": "paula.dias.outra"}}
+    (twice,) = await ten_at_once(client, me, CREATE, again, times=1)
+    _no_database_text([twice])
+    assert twice["__typename"] == "ValidationError"
+    assert [f["path"] for f in twice["fields"]] == [["subscriber", "document"]]
+
+    subscriber = created[0]["subscriber"]["id"]
+    line = {"subscriberId": subscriber, "number": taken_number, "extension": "301"}
+    (duplicate,) = await ten_at_once(client, me, LINE, {"input": line}, times=1)
+    _no_database_text([duplicate])
+    assert duplicate["__typename"] == "ValidationError", duplicate
+    assert duplicate["fields"] == [{"path": ["number"], "message": "is already in use"}]
 
 
 # ------------------------------------------------------------ unions (ADR 0121)
