@@ -312,3 +312,21 @@ async def test_a_cursor_with_unicode_digits_is_refused_in_words(client: httpx.As
     assert response.status_code == 200
     errors = response.json()["errors"]
     assert errors[0]["message"] == "`after` is not a cursor of this connection."
+
+
+EQUIPMENT = """query ($l: ID!, $c: String!) { equipmentByCasn(locationId: $l, casn: $c) {
+  __typename ... on ValidationError { fields { path message } } } }"""
+
+
+async def test_a_query_answering_a_result_union_refuses_as_data(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    async with engine.connect() as c:
+        location = await c.scalar(select(m.TvPointLocation.id).limit(1))
+    response = await post(
+        client, EQUIPMENT, l=to_global_id("TvPointLocation", location), c="CA\x00SN"
+    )
+    assert response.headers["x-gateway-executor"] == "standard; reason=refused input"
+    result = data(response)["equipmentByCasn"]
+    assert result["__typename"] == "ValidationError"
+    assert [f["path"] for f in result["fields"]] == [["casn"]]
