@@ -22,11 +22,12 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from domain.db import writer_bind
-from domain.errors import DomainError
+from domain.errors import DomainError, FieldProblem
 from domain.identity import Identity
 from domain.reads.batched import Readers
 from gateway.execution.compiled import CompiledReads, Fallback
 from gateway.execution.documents import DocumentCache
+from gateway.execution.inputs import InputBounds, refusals
 from gateway.execution.limits import OperationLimits
 from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
@@ -190,6 +191,7 @@ class GraphQLEndpoint:
             hide_suggestions=not settings.field_suggestions_enabled,
         )
         self.limits = OperationLimits(schema, settings)
+        self.bounds = InputBounds(schema)
         self.auth = Authenticator(settings, runtime.sessions)
         self.rate_limiter = RateLimiter(runtime.counters)
         self.rate_per_ip = _rate(settings.rate_limit_per_ip)
@@ -312,6 +314,12 @@ class GraphQLEndpoint:
         exceeded = self.limits.check(prepared.document, operation, gql.variables)
         if exceeded is not None:
             return self._request_error([exceeded.as_error()], media)
+        # Strings, lists and decimals past their bounds (ADR 0120): a root field that can
+        # answer ValidationError does so, as data; anything else refuses the request.
+        problems = self.bounds.check(prepared.document, operation, gql.variables)
+        if problems and not self.bounds.refusable(operation, problems):
+            return self._request_error([problem.as_error() for problem in problems], media)
+        refused = refusals(problems)
 
         mutation = operation.operation is OperationType.MUTATION
         key = None
@@ -332,7 +340,9 @@ class GraphQLEndpoint:
         try:
             async with asyncio.timeout(settings.request_timeout_seconds):
                 executor = "standard; reason=a mutation"
-                if not mutation:
+                if refused:
+                    executor = "standard; reason=refused input"
+                elif not mutation:
                     compiled, executor = await self._run_compiled(
                         request, identity, prepared, operation, query, gql, media
                     )
@@ -348,6 +358,7 @@ class GraphQLEndpoint:
                     request_id,
                     mutation=mutation,
                     key=key,
+                    refused=refused,
                 )
                 response.headers.setdefault(EXECUTOR_HEADER, executor)
                 return response
@@ -409,6 +420,7 @@ class GraphQLEndpoint:
         *,
         mutation: bool,
         key: str | None,
+        refused: dict[str, list[FieldProblem]],
     ) -> tuple[Response, bool]:
         """Executes the operation in one session; a mutation commits once, at the end.
 
@@ -418,6 +430,7 @@ class GraphQLEndpoint:
         bind = writer_bind(self.runtime.engine) if mutation else self.runtime.engine
         async with self.runtime.sessions(bind=bind) as session:
             context = self.runtime.context_for(session, request, identity=identity)
+            context.refused = refused
             result = graphql_execute(
                 self.runtime.schema._schema,
                 document,

@@ -218,5 +218,6 @@ class PortalMutations:
                 receivable=ReceivableType.from_model(result.receivable),
                 boleto=BoletoType.from_model(result.boleto),
                 boleto_pdf_path=boleto_pdf_path(result.receivable.id),
+                repeated=result.repeated,
             )
         return result  # type: ignore[return-value]

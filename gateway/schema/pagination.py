@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from graphql import GraphQLError
 
+from domain.rules.keys import parse_count
+
 _PREFIX = "offset:"
 
 
@@ -20,10 +22,7 @@ def _offset(cursor: str) -> int | None:
         text = base64.b64decode(cursor, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         return None
-    digits = text[len(_PREFIX) :]
-    if not text.startswith(_PREFIX) or not (digits.isascii() and digits.isdigit()):
-        return None
-    return int(digits)
+    return parse_count(text[len(_PREFIX) :]) if text.startswith(_PREFIX) else None
 
 
 def is_cursor(cursor: str) -> bool:

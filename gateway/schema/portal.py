@@ -14,17 +14,16 @@ from typing import Annotated, NewType
 import strawberry
 
 from domain import models as m
+from domain.actions.portal import MAX_DESCRIPTION
 from domain.models import enums as domain_enums
 from domain.rules import dates
 from gateway.loaders import portal as loaders
 from gateway.schema.base import FromModel, Info, Node, to_global_id
 from gateway.schema.billing import ReceivableType
+from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
-    NotAllowed,
-    RuleViolation,
-    ValidationError,
+    AnyUserError,
 )
-from gateway.schema.errors import NotFound as NotFoundError
 from gateway.schema.relations import Relation
 
 TicketStatus = strawberry.enum(domain_enums.TicketStatus)
@@ -178,11 +177,10 @@ class CallStatement:
 
 
 ConnectionStatementResult = Annotated[
-    ConnectionStatement | ValidationError | NotFoundError,
-    strawberry.union("ConnectionStatementResult"),
+    ConnectionStatement | AnyUserError, strawberry.union("ConnectionStatementResult")
 ]
 CallStatementResult = Annotated[
-    CallStatement | ValidationError | NotFoundError, strawberry.union("CallStatementResult")
+    CallStatement | AnyUserError, strawberry.union("CallStatementResult")
 ]
 
 
@@ -212,7 +210,11 @@ class TicketFilter:
 @strawberry.input
 class OpenTicketInput:
     type: str
-    description: str
+    description: str = bounded(
+        max_length=MAX_DESCRIPTION,
+        multiline=True,
+        description="The request, in the caller's words.",
+    )
     plan_id: strawberry.ID | None = None
     contact_name: str | None = strawberry.field(
         default=None, description="The first contact; the customer's name when not given."
@@ -227,10 +229,7 @@ class OpenTicketSuccess:
     ticket: TicketType
 
 
-OpenTicketResult = Annotated[
-    OpenTicketSuccess | ValidationError | NotFoundError | NotAllowed,
-    strawberry.union("OpenTicketResult"),
-]
+OpenTicketResult = Annotated[OpenTicketSuccess | AnyUserError, strawberry.union("OpenTicketResult")]
 
 
 @strawberry.input
@@ -245,9 +244,15 @@ class PurchaseSmsCreditsSuccess:
     receivable: ReceivableType
     boleto: BoletoType
     boleto_pdf_path: str = strawberry.field(description="GET it with the same bearer token.")
+    repeated: bool = strawberry.field(
+        default=False,
+        description=(
+            "True when this is the purchase of the same package for the same plan made less "
+            "than a minute before, answered again: nothing new was bought."
+        ),
+    )
 
 
 PurchaseSmsCreditsResult = Annotated[
-    PurchaseSmsCreditsSuccess | NotFoundError | NotAllowed | RuleViolation,
-    strawberry.union("PurchaseSmsCreditsResult"),
+    PurchaseSmsCreditsSuccess | AnyUserError, strawberry.union("PurchaseSmsCreditsResult")
 ]
