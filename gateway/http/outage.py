@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.db import DatabaseUnavailable, database_unavailable
+from gateway.http.errors import error_body
 
 log = logging.getLogger("gateway.outage")
 
@@ -24,9 +24,7 @@ DATABASE_MESSAGE = "The database is unavailable; try again later."
 
 
 def outage_body(message: str = DATABASE_MESSAGE) -> bytes:
-    return orjson.dumps(
-        {"errors": [{"message": message, "extensions": {"code": SERVICE_UNAVAILABLE}}]}
-    )
+    return error_body(message, SERVICE_UNAVAILABLE)
 
 
 def outage_headers(retry_after: int = RETRY_AFTER_SECONDS) -> list[tuple[bytes, bytes]]:
