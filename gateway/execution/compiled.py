@@ -17,7 +17,6 @@ from typing import Any
 from graphql import (
     DirectiveNode,
     FieldNode,
-    GraphQLError,
     GraphQLObjectType,
     OperationDefinitionNode,
     OperationType,
@@ -30,6 +29,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 
 from domain import access
 from domain import models as m
+from domain.errors import ValidationFailed
 from domain.identity import Identity, Permission, Role
 from domain.reads import customers as customer_reads
 from domain.reads.batched import BatchSpec, CompiledBatch, Reader
@@ -51,7 +51,6 @@ from gateway.execution.planner import (
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers.ids import MAX_KEY, database_id
 from gateway.resolvers.nodes import NODE_TYPE_NAMES, SERVICE_TYPE_KINDS
-from gateway.resolvers.pagination import offset_cursor
 from gateway.schema.base import from_global_id
 from gateway.schema.query import ROOT_LISTS
 from gateway.settings import Settings
@@ -287,26 +286,26 @@ class ConnectionRoot(RootField):
                 for term in arguments.get("orderBy") or ()
             ]
         )
-        counted = customer_resolvers.needs_total(self.selected, arguments)
+        try:
+            page = customer_resolvers.page_window(run.settings, ordering, arguments)
+        except ValidationFailed:
+            raise Fallback("connection arguments refused") from None
         total = (
             await customer_reads.count_customers(run.reader, matching, run.identity)
-            if counted
+            if customer_resolvers.needs_total(self.selected)
             else customer_resolvers.UNCOUNTED
         )
-        try:
-            page = customer_resolvers.page_window(run.settings, total, arguments)
-        except GraphQLError:
-            raise Fallback("connection arguments refused") from None
-        rows = await customer_reads.customer_page_rows(
+        read = await customer_reads.customer_page_rows(
             run.reader,
             matching,
             ordering,
-            offset=page.start,
-            limit=page.limit,
+            page.page,
             columns=self.columns,
             identity=run.identity,
         )
-        cursors = [offset_cursor(page.start + index) for index in range(len(rows))]
+        rows, has_next, has_previous = page.cut(read)
+        width = len(self.columns)
+        cursors = [customer_resolvers.cursor_of(ordering, row[width:]) for row in rows]
         out: dict[str, Any] = {}
         for key, (part, detail) in self.shape.items():
             if part == "__typename":
@@ -318,8 +317,8 @@ class ConnectionRoot(RootField):
             elif part == "pageInfo":
                 values = {
                     "__typename": "PageInfo",
-                    "hasNextPage": page.has_next_page,
-                    "hasPreviousPage": page.has_previous_page,
+                    "hasNextPage": has_next,
+                    "hasPreviousPage": has_previous,
                     "startCursor": cursors[0] if cursors else None,
                     "endCursor": cursors[-1] if cursors else None,
                 }

@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
+from gateway.resolvers.reports import ReportQuery
 from gateway.schema.add_plan import AddPlanMutation, AddPlanQuery
 from gateway.schema.base import Info, Node, model_type
 from gateway.schema.billing_events import BillingRunMutations
@@ -149,6 +150,7 @@ Query = merge_types(
         PortalQuery,
         MeQuery,
         VoiceSelfQuery,
+        ReportQuery,
     ),
 )
 Mutation = merge_types(
