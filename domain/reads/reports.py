@@ -35,6 +35,7 @@ from domain import access
 from domain import models as m
 from domain.errors import NotAllowed
 from domain.identity import Identity, Permission, Role
+from domain.models.base import UtcDateTime
 from domain.reads import keyset
 from domain.reads.batched import Reader
 
@@ -241,7 +242,7 @@ def page_statement(
     columns: Sequence[str],
     identity: Identity | None,
 ) -> Select[Any]:
-    """The page: each row is the sort key's values, then `columns` of the report's table."""
+    """The page: each row is `columns` of the report's table, then the sort key's values."""
     source = _From(report, identity)
     keys = [
         keyset.SortKey(source.base.c[column], descending, nullable)
@@ -252,7 +253,7 @@ def page_statement(
         where.append(keyset.after(keys, page.after))
     if page.before is not None:
         where.append(keyset.after(keys, page.before, backward=True))
-    selected = [key.column for key in keys] + [source.base.c[name] for name in columns]
+    selected = [source.base.c[name] for name in columns] + [key.column for key in keys]
     return (
         select(*selected)
         .select_from(source.clause)
@@ -425,7 +426,7 @@ def _dimension_value(report: Report, dimension: Dimension, value: Any) -> Any:
     if value is None:
         return None
     column = dimension.column
-    python_type = _python_type(column.hops[-1].model if column.hops else report.model, column.name)
+    python_type = column_value_type(report, column)
     if dimension.truncate is not None:
         if isinstance(value, dt.datetime):
             return value.date()
@@ -438,14 +439,25 @@ def _dimension_value(report: Report, dimension: Dimension, value: Any) -> Any:
 
 
 def _python_type(model: Any, name: str) -> Any:
-    column_type = model.__table__.c[name].type
+    return value_type(model.__table__.c[name].type)
+
+
+def value_type(column_type: Any) -> Any:
+    """The Python type of a column's values: its enum class, datetime for UtcDateTime, ..."""
     enum_class = getattr(column_type, "enum_class", None)
     if enum_class is not None:
         return enum_class
+    if isinstance(column_type, UtcDateTime):
+        return dt.datetime
     try:
         return column_type.python_type
     except NotImplementedError:
         return None
+
+
+def column_value_type(report: Report, column: Column) -> Any:
+    """The Python type of a report column's values (through its hops)."""
+    return _python_type(column.hops[-1].model if column.hops else report.model, column.name)
 
 
 def _money(value: Any) -> Decimal | None:
@@ -500,13 +512,57 @@ RECEIVABLES = Report(
     model=m.Receivable,
     doc="Receivables (contas a receber) of every customer the caller may see.",
     filters=(
-        Filter("status", Column("status"), Kind.ANY_OF, "ix_receivable_due", "In one of these statuses."),
-        Filter("due_date", Column("due_date"), Kind.RANGE, "ix_receivable_due_date_id", "Due within this range."),
-        Filter("paid", Column("paid_at"), Kind.RANGE, "ix_receivable_paid_at", "Paid within this range (instants)."),
-        Filter("payment_method", Column("payment_method", PLAN), Kind.ANY_OF, "ix_plan_payment_method", "Its plan is paid by one of these methods."),
-        Filter("offer_id", Column("offer_id", PLAN), Kind.ANY_OF, "ix_plan_offer_id", "Its plan is of one of these offers.", refers=m.PlanOffer),
-        Filter("city", Column("city", PLAN_INSTALLATION), Kind.EQUALS_IGNORING_CASE, "ix_address_city_lower", "Its plan's installation address is in this city (case-insensitive)."),
-        Filter("customer_id", Column("customer_id"), Kind.ANY_OF, "ix_receivable_customer_id", "Owed by one of these customers.", refers=m.Customer),
+        Filter(
+            "status",
+            Column("status"),
+            Kind.ANY_OF,
+            "ix_receivable_due",
+            "In one of these statuses.",
+        ),
+        Filter(
+            "due_date",
+            Column("due_date"),
+            Kind.RANGE,
+            "ix_receivable_due_date_id",
+            "Due within this range.",
+        ),
+        Filter(
+            "paid",
+            Column("paid_at"),
+            Kind.RANGE,
+            "ix_receivable_paid_at",
+            "Paid within this range (instants).",
+        ),
+        Filter(
+            "payment_method",
+            Column("payment_method", PLAN),
+            Kind.ANY_OF,
+            "ix_plan_payment_method",
+            "Its plan is paid by one of these methods.",
+        ),
+        Filter(
+            "offer_id",
+            Column("offer_id", PLAN),
+            Kind.ANY_OF,
+            "ix_plan_offer_id",
+            "Its plan is of one of these offers.",
+            refers=m.PlanOffer,
+        ),
+        Filter(
+            "city",
+            Column("city", PLAN_INSTALLATION),
+            Kind.EQUALS_IGNORING_CASE,
+            None,
+            "Its plan's installation address is in this city (case-insensitive).",
+        ),
+        Filter(
+            "customer_id",
+            Column("customer_id"),
+            Kind.ANY_OF,
+            "ix_receivable_customer_id",
+            "Owed by one of these customers.",
+            refers=m.Customer,
+        ),
     ),
     orders=(
         Order("ID", "id", "Creation order (the default)."),
@@ -516,18 +572,30 @@ RECEIVABLES = Report(
     ),
     measures=(
         Measure("amount", "amount", "The amount owed.", money=True),
-        Measure("paid_amount", "paid_amount", "The amount paid (paid receivables only).", money=True),
+        Measure(
+            "paid_amount", "paid_amount", "The amount paid (paid receivables only).", money=True
+        ),
     ),
     dimensions=(
         Dimension("status", Column("status"), "Open, paid or cancelled."),
-        Dimension("due_month", Column("due_date"), "The month it falls due (its first day).", Truncate.MONTH),
-        Dimension("paid_month", Column("paid_at"), "The month it was paid, UTC (its first day).", Truncate.MONTH),
+        Dimension(
+            "due_month",
+            Column("due_date"),
+            "The month it falls due (its first day).",
+            Truncate.MONTH,
+        ),
+        Dimension(
+            "paid_month",
+            Column("paid_at"),
+            "The month it was paid, UTC (its first day).",
+            Truncate.MONTH,
+        ),
         Dimension("origin", Column("origin"), "What it charges for."),
         Dimension("customer_id", Column("customer_id"), "Who owes it.", refers=m.Customer),
         Dimension("offer_id", Column("offer_id", PLAN), "Its plan's offer.", refers=m.PlanOffer),
         Dimension("city", Column("city", PLAN_INSTALLATION), "Its plan's installation city."),
         Dimension("payment_method", Column("payment_method", PLAN), "Its plan's payment method."),
     ),
-)  # fmt: skip
+)
 
 REPORTS: dict[str, Report] = {report.name: report for report in (RECEIVABLES,)}

@@ -88,7 +88,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(_args: argparse.Namespace) -> int:
-    from gateway.schema.query import schema
+    from gateway.resolvers.root import schema
 
     sys.stdout.write(schema.as_str() + "\n")
     return 0
@@ -217,7 +217,7 @@ def cmd_documents_register(args: argparse.Namespace) -> int:
     from graphql import parse, validate
 
     from domain.actions.access import save_document
-    from gateway.schema.query import schema
+    from gateway.resolvers.root import schema
 
     settings = _settings(args)
     bodies = []

@@ -49,10 +49,11 @@ from gateway.execution.planner import (
     type_info,
 )
 from gateway.resolvers import customers as customer_resolvers
-from gateway.resolvers.ids import MAX_KEY, database_id
 from gateway.resolvers.nodes import NODE_TYPE_NAMES, SERVICE_TYPE_KINDS
+from gateway.resolvers.reports import AGGREGATE_ROOTS, REPORT_ROOTS
+from gateway.resolvers.root import ROOT_LISTS
 from gateway.schema.base import from_global_id
-from gateway.schema.query import ROOT_LISTS
+from gateway.schema.ids import MAX_KEY, database_id
 from gateway.settings import Settings
 
 
@@ -482,6 +483,21 @@ class CompiledReads:
                 roots.append(ByIdRoot(key, name, node, field_def, details, planner=planner))
             elif name == "customers":
                 roots.append(self._connection_root(planner, key, name, node, field_def, details))
+            elif name in REPORT_ROOTS or name in AGGREGATE_ROOTS:
+                from gateway.execution import reports as compiled_reports  # imports this module
+
+                if name in REPORT_ROOTS:
+                    roots.append(
+                        compiled_reports.connection_root(
+                            planner, REPORT_ROOTS[name], key, node, field_def, details
+                        )
+                    )
+                else:
+                    roots.append(
+                        compiled_reports.aggregate_root(
+                            planner, AGGREGATE_ROOTS[name], key, node, field_def, details
+                        )
+                    )
             else:
                 raise Unplannable(f"root field {name} is not plannable")
         models = set().union(*(root.models() for root in roots))

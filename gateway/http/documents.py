@@ -23,7 +23,7 @@ from domain.errors import NotAllowed, NotFound, RuleViolation
 from domain.identity import Identity
 from gateway.execution.runtime import Runtime
 from gateway.http.auth import AuthenticationFailed
-from gateway.resolvers.ids import database_id
+from gateway.schema.ids import database_id
 
 # A document carries personal data: no shared cache may keep it.
 PRIVATE = "private, no-store"

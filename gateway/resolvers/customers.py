@@ -11,8 +11,7 @@ from strawberry.types.nodes import SelectedField
 from domain.errors import ValidationFailed
 from domain.models import Customer
 from domain.reads import customers as customer_reads
-from gateway.resolvers.ids import database_id
-from gateway.resolvers.keyset import SortTerm, Window, encode, window
+from domain.reads import reports
 from gateway.schema.base import Info, PageInfo, PlanStatus
 from gateway.schema.connections import (
     CustomerConnection,
@@ -21,6 +20,8 @@ from gateway.schema.connections import (
     CustomerOrder,
 )
 from gateway.schema.customers import CustomerType
+from gateway.schema.ids import database_id
+from gateway.schema.keyset import SortTerm, Window, encode, window
 from gateway.settings import Settings
 
 
@@ -76,7 +77,7 @@ def sort_terms(ordering: Sequence[customer_reads.CustomerOrder]) -> tuple[str, l
     name = "customers:" + ",".join(
         f"{key.column.key}.{'DESC' if key.descending else 'ASC'}" for key in keys
     )
-    return name, [SortTerm(key.column.type.python_type) for key in keys]
+    return name, [SortTerm(reports.value_type(key.column.type)) for key in keys]
 
 
 def page_window(

@@ -17,19 +17,18 @@ import strawberry
 from strawberry.types.nodes import SelectedField
 
 from domain import access
-from domain import models as m
 from domain.errors import NotAllowed, ValidationFailed
 from domain.identity import Identity, Role
 from domain.reads import reports
 from gateway.loaders import container as loaders
-from gateway.loaders import portal as portal_loaders
 from gateway.loaders.base import RequestLoader
-from gateway.resolvers.ids import database_id
-from gateway.resolvers.keyset import SortTerm, Window, encode, window
 from gateway.schema import errors
-from gateway.schema.base import Info, PageInfo, model_type, to_global_id
+from gateway.schema.base import Info, PageInfo, to_global_id
+from gateway.schema.billing import ReceivableType
+from gateway.schema.ids import database_id
+from gateway.schema.keyset import SortTerm, Window, encode, window
 from gateway.schema.reports import ReportTypes, make_types
-from gateway.schema.services import SERVICE_TYPES
+from gateway.schema.services import SERVICE_TYPES, ServiceInterface
 from gateway.settings import Settings
 
 MAX_DIMENSIONS = 2
@@ -41,7 +40,7 @@ class ReportRoot:
 
     report: reports.Report
     root: str
-    node: str  # the GraphQL type of its rows
+    node: Any  # the Strawberry type of its rows
     loader: type[RequestLoader[Any]]  # its rows by key, for the standard path
     types: ReportTypes = field(init=False)
 
@@ -49,15 +48,17 @@ class ReportRoot:
         self.types = make_types(self.report, self.root, self.node)
 
     def build(self, row: Any) -> Any:
-        if self.node == "Service":
+        if self.node is ServiceInterface:
             return SERVICE_TYPES[row.kind].from_model(row)
-        return model_type(self.node).from_model(row)
+        return self.node.from_model(row)
 
 
 REPORT_ROOTS: dict[str, ReportRoot] = {
     r.root: r
     for r in (
-        ReportRoot(reports.RECEIVABLES, "receivables", "Receivable", loaders.ReceivableByIdLoader),
+        ReportRoot(
+            reports.RECEIVABLES, "receivables", ReceivableType, loaders.ReceivableByIdLoader
+        ),
     )
 }
 AGGREGATE_ROOTS = {f"{r.root}Aggregate": r for r in REPORT_ROOTS.values()}
@@ -79,7 +80,7 @@ def _member(enum_class: type[enum.Enum], value: Any) -> enum.Enum:
     return enum_class[value] if value in enum_class.__members__ else enum_class(value)
 
 
-def _camel(name: str) -> str:
+def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
@@ -93,11 +94,11 @@ def criteria(report: reports.Report, given: Any) -> dict[str, Any]:
     for declared in report.filters:
         value = _get(given, declared.name)
         if value is None and isinstance(given, Mapping):
-            value = given.get(_camel(declared.name))
+            value = given.get(camel(declared.name))
         if value is None:
             continue
-        path = f"filter.{_camel(declared.name)}"
-        python_type = reports_python_type(report, declared.column)
+        path = f"filter.{camel(declared.name)}"
+        python_type = reports.column_value_type(report, declared.column)
         if declared.kind is reports.Kind.ANY_OF:
             if declared.refers is not None:
                 name = declared.refers.__name__
@@ -118,12 +119,6 @@ def criteria(report: reports.Report, given: Any) -> dict[str, Any]:
         else:
             wanted[declared.name] = value
     return wanted
-
-
-def reports_python_type(report: reports.Report, column: reports.Column) -> Any:
-    model = column.hops[-1].model if column.hops else report.model
-    column_type = model.__table__.c[column.name].type
-    return getattr(column_type, "enum_class", None) or column_type.python_type
 
 
 def ordering(report: reports.Report, terms: Iterable[Any]) -> tuple[tuple[str, bool], ...]:
@@ -152,7 +147,7 @@ def page_window(
 ) -> Window:
     """The keyset page of a report connection's arguments (ValidationFailed if refused)."""
     terms = [
-        SortTerm(report.column_type(column).python_type, nullable)
+        SortTerm(reports.value_type(report.column_type(column)), nullable)
         for column, _, nullable in reports.sort_columns(report, order)
     ]
     return window(
@@ -213,7 +208,7 @@ FUNCTIONS = {
 
 def measure_names(report: reports.Report) -> dict[str, str]:
     """GraphQL field name -> measure."""
-    return {_camel(x.name): x.name for x in report.measures}
+    return {camel(x.name): x.name for x in report.measures}
 
 
 def key_value(report: reports.Report, name: str, value: Any) -> Any:
@@ -326,10 +321,7 @@ async def aggregate(info: Info, root: ReportRoot, filter: Any, group_by: list[An
             for part, function in FUNCTIONS.items():
                 kind = types.averages if function is reports.Function.AVG else types.measures
                 figures[part] = kind(
-                    **{
-                        x.name: group.values.get((function, x.name))
-                        for x in report.measures
-                    }
+                    **{x.name: group.values.get((function, x.name)) for x in report.measures}
                 )
         out.append(types.group(key=key, count=group.count, **figures))
     return types.aggregate(groups=out)
@@ -371,11 +363,15 @@ def _connection_field(root: ReportRoot) -> Any:
         ],
         "order_by": Annotated[
             list[types.order] | None,  # type: ignore[name-defined]
-            strawberry.argument(description="The ordering; the key always ends it (by key alone when not given)."),
+            strawberry.argument(
+                description="The ordering; the key always ends it (by key alone when not given)."
+            ),
         ],
         "return": types.connection_result,
     }
-    return strawberry.field(resolver=resolve, name=root.root, description=root.report.doc + " A keyset page.")
+    return strawberry.field(
+        resolver=resolve, name=root.root, description=root.report.doc + " A keyset page."
+    )
 
 
 def _aggregate_field(root: ReportRoot) -> Any:

@@ -18,11 +18,13 @@ from typing import Annotated, Any
 import strawberry
 
 from domain.reads import reports
-from gateway.schema.base import OrderDirection, PageInfo, model_type
+from gateway.schema.base import OrderDirection, PageInfo
 from gateway.schema.errors import NotAllowed, ValidationError
 
 
-@strawberry.input(description="Dates from `start` (included) to `end` (excluded); either may be left open.")
+@strawberry.input(
+    description="Dates from `start` (included) to `end` (excluded); either may be left open."
+)
 class DateRange:
     start: dt.date | None = strawberry.field(default=None, description="First date included.")
     end: dt.date | None = strawberry.field(default=None, description="First date excluded.")
@@ -33,7 +35,9 @@ class DateRange:
     "either may be left open."
 )
 class InstantRange:
-    start: dt.datetime | None = strawberry.field(default=None, description="First instant included.")
+    start: dt.datetime | None = strawberry.field(
+        default=None, description="First instant included."
+    )
     end: dt.datetime | None = strawberry.field(default=None, description="First instant excluded.")
 
 
@@ -59,12 +63,6 @@ class ReportTypes:
     aggregate_result: Any
 
 
-def _python_type(report: reports.Report, column: reports.Column) -> Any:
-    model = column.hops[-1].model if column.hops else report.model
-    column_type = model.__table__.c[column.name].type
-    return getattr(column_type, "enum_class", None) or column_type.python_type
-
-
 REQUIRED = object()  # a field without a default
 
 
@@ -84,7 +82,7 @@ def _make(kind: Any, name: str, description: str, fields: dict[str, tuple[Any, s
 def _filter_type(report: reports.Report, node: str) -> Any:
     fields: dict[str, tuple[Any, str, Any]] = {}
     for declared in report.filters:
-        python_type = _python_type(report, declared.column)
+        python_type = reports.column_value_type(report, declared.column)
         doc = declared.doc + ("" if declared.index else " Scans the table: no index serves it.")
         if declared.kind is reports.Kind.ANY_OF:
             item = strawberry.ID if declared.refers is not None else python_type
@@ -99,7 +97,10 @@ def _filter_type(report: reports.Report, node: str) -> Any:
             annotation = python_type | None
         fields[declared.name] = (annotation, doc, None)
     return _make(
-        strawberry.input, f"{node}Filter", f"Which {report.name} to keep; every given criterion must hold.", fields
+        strawberry.input,
+        f"{node}Filter",
+        f"Which {report.name} to keep; every given criterion must hold.",
+        fields,
     )
 
 
@@ -130,8 +131,8 @@ def _scalar(report: reports.Report, measure: reports.Measure) -> Any:
     return BigInt
 
 
-def make_types(report: reports.Report, root: str, node: str) -> ReportTypes:
-    node_type = model_type(node)
+def make_types(report: reports.Report, root: str, node_type: Any) -> ReportTypes:
+    node = node_type.graphql_name
     filter_type = _filter_type(report, node)
     order_field, order = _order_types(report, node)
     edge = _make(
@@ -184,14 +185,17 @@ def make_types(report: reports.Report, root: str, node: str) -> ReportTypes:
         elif declared.truncate is not None:
             annotation = dt.date
         else:
-            annotation = _python_type(report, declared.column)
+            annotation = reports.column_value_type(report, declared.column)
         key_fields[declared.name] = (
             annotation | None,
             declared.doc + " Null when the groups are not split by it.",
             None,
         )
     group_key = _make(
-        strawberry.type, f"{node}GroupKey", f"The values that define a group of {report.name}.", key_fields
+        strawberry.type,
+        f"{node}GroupKey",
+        f"The values that define a group of {report.name}.",
+        key_fields,
     )
     measures = averages = None
     group_fields: dict[str, tuple[Any, str, Any]] = {
@@ -217,13 +221,22 @@ def make_types(report: reports.Report, root: str, node: str) -> ReportTypes:
         )
         group_fields.update(
             {
-                "sum": (measures, "Sums over the group's rows (null when none has a value).", REQUIRED),
+                "sum": (
+                    measures,
+                    "Sums over the group's rows (null when none has a value).",
+                    REQUIRED,
+                ),
                 "avg": (averages, "Means over the group's rows that have a value.", REQUIRED),
                 "min": (measures, "Smallest values in the group.", REQUIRED),
                 "max": (measures, "Largest values in the group.", REQUIRED),
             }
         )
-    group = _make(strawberry.type, f"{node}Group", f"One group of {report.name} and its figures.", group_fields)
+    group = _make(
+        strawberry.type,
+        f"{node}Group",
+        f"One group of {report.name} and its figures.",
+        group_fields,
+    )
     aggregate = _make(
         strawberry.type,
         f"{node}Aggregate",
@@ -248,4 +261,3 @@ def make_types(report: reports.Report, root: str, node: str) -> ReportTypes:
         report, root, node, filter_type, order, order_field, edge, connection, connection_result,
         dimension, group_key, measures, averages, group, aggregate, aggregate_result,
     )  # fmt: skip
-

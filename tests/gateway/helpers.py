@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import access
 from domain.identity import DEVELOPMENT_STAFF, Identity, Role
-from gateway.execution.context import GraphQLContext
 from gateway.http.app import create_app
-from gateway.schema.query import schema
+from gateway.loaders.context import GraphQLContext
+from gateway.resolvers.root import schema
 from gateway.settings import Settings
 
 SETTINGS = Settings()

@@ -230,6 +230,38 @@ def _own_tickets(body: dict[str, Any], w: World) -> None:
     assert {t["databaseId"] for t in _data(body)["tickets"]} == set(w.mine_tickets)
 
 
+REPORT_PAGE = (
+    "{ receivables(first: 50) { __typename ... on ReceivableConnection { nodes { databaseId } } } }"
+)
+REPORT_GROUPS = (
+    "{ receivablesAggregate(groupBy: [CUSTOMER_ID]) { __typename "
+    "... on ReceivableAggregate { groups { key { customerId } count } } } }"
+)
+
+
+def _report_rows(some: bool) -> Callable[[dict[str, Any], World], None]:
+    def check(body: dict[str, Any], _w: World) -> None:
+        assert bool(_data(body)["receivables"]["nodes"]) is some, body
+
+    return check
+
+
+def _groups_of(whose: str | None) -> Callable[[dict[str, Any], World], None]:
+    """Staff (None) see many customers' groups, a subscriber its own only, others none."""
+
+    def check(body: dict[str, Any], w: World) -> None:
+        groups = _data(body)["receivablesAggregate"]["groups"]
+        owners = {g["key"]["customerId"] for g in groups}
+        if whose is None:
+            assert len(owners) > 1
+        elif whose == "mine":
+            assert owners == {_gid("Customer", w.mine)} and groups[0]["count"] > 0
+        else:
+            assert groups == []
+
+    return check
+
+
 PREVIEW = "query ($id: ID!) { dueDateChangePreview(planId: $id, newDueDay: 12) { __typename } }"
 VALIDATE = "query ($id: ID!) { validateAddPlan(input: {customerId: $id}) { __typename } }"
 
@@ -410,6 +442,28 @@ CASES: dict[str, Case] = {
             "voice_subscriber": _absent("customer"),
         },
     ),
+    "receivables": Case(
+        REPORT_PAGE,
+        lambda _w: {},
+        {
+            "staff": _report_rows(True),
+            "clerk": _typename("receivables", "NotAllowed"),
+            "subscriber": _report_rows(True),
+            "reseller": _report_rows(False),
+            "voice_subscriber": _report_rows(False),
+        },
+    ),
+    "receivablesAggregate": Case(
+        REPORT_GROUPS,
+        lambda _w: {},
+        {
+            "staff": _groups_of(None),
+            "clerk": _typename("receivablesAggregate", "NotAllowed"),
+            "subscriber": _groups_of("mine"),
+            "reseller": _groups_of("none"),
+            "voice_subscriber": _groups_of("none"),
+        },
+    ),
     # The caller's own root: its customer, its reseller, nothing for staff.
     "me": Case(
         "{ me { __typename ... on Customer { databaseId } ... on VoiceReseller { databaseId } "
@@ -507,7 +561,7 @@ async def test_every_role_against_every_root_field(
 
 
 async def test_every_root_field_is_in_the_matrix() -> None:
-    from gateway.schema.query import schema
+    from gateway.resolvers.root import schema
 
     root = schema._schema.query_type
     assert root is not None

@@ -1,6 +1,6 @@
 """Offset cursors of the portal's connection statement (a period's sessions, newest first).
 
-Relay connections page by keyset instead (gateway/resolvers/keyset.py, ADR 0150)."""
+Relay connections page by keyset instead (gateway/schema/keyset.py, ADR 0150)."""
 
 from __future__ import annotations
 
