@@ -598,4 +598,380 @@ RECEIVABLES = Report(
     ),
 )
 
-REPORTS: dict[str, Report] = {report.name: report for report in (RECEIVABLES,)}
+PLANS = Report(
+    name="plans",
+    model=m.Plan,
+    doc="Customers' plans (planos do cliente).",
+    filters=(
+        Filter(
+            "status", Column("status"), Kind.ANY_OF, "ix_plan_status", "In one of these statuses."
+        ),
+        Filter(
+            "inactive_reason",
+            Column("inactive_reason"),
+            Kind.ANY_OF,
+            "ix_plan_inactive_reason",
+            "Inactive for one of these reasons.",
+        ),
+        Filter(
+            "offer_id",
+            Column("offer_id"),
+            Kind.ANY_OF,
+            "ix_plan_offer_id",
+            "Of one of these offers.",
+            refers=m.PlanOffer,
+        ),
+        Filter("city", Column("city", INSTALLATION), Kind.EQUALS_IGNORING_CASE, None, CITY_DOC),
+        Filter(
+            "payment_method",
+            Column("payment_method"),
+            Kind.ANY_OF,
+            "ix_plan_payment_method",
+            "Paid by one of these methods.",
+        ),
+        Filter(
+            "due_day",
+            Column("due_day"),
+            Kind.EQUALS,
+            "ix_plan_due_day",
+            "Falls due on this day of the month.",
+        ),
+        Filter(
+            "created",
+            Column("created_at"),
+            Kind.RANGE,
+            "ix_plan_created_at",
+            "Created within this range.",
+        ),
+        Filter(
+            "customer_id",
+            Column("customer_id"),
+            Kind.ANY_OF,
+            "ix_plan_customer_id",
+            "Of one of these customers.",
+            refers=m.Customer,
+        ),
+    ),
+    orders=(
+        Order("ID", "id", "Creation order (the default)."),
+        Order("CREATED_AT", "created_at", "When it was created."),
+        Order("DUE_DAY", "due_day", "Its due day."),
+    ),
+    dimensions=(
+        Dimension("status", Column("status"), "Active, inactive or cancelled."),
+        Dimension("inactive_reason", Column("inactive_reason"), "Why it is inactive."),
+        Dimension("offer_id", Column("offer_id"), "Its offer.", refers=m.PlanOffer),
+        Dimension("city", Column("city", INSTALLATION), "Its installation city."),
+        Dimension("payment_method", Column("payment_method"), "How it is paid."),
+        Dimension("due_day", Column("due_day"), "Its due day."),
+        Dimension(
+            "created_month", Column("created_at"), "The month it was created, UTC.", Truncate.MONTH
+        ),
+    ),
+)
+
+SERVICES = Report(
+    name="services",
+    model=m.Service,
+    doc="Services on plans (e-mail, RADIUS logins, IPs, ...), each as its kind's type.",
+    filters=(
+        Filter("kind", Column("kind"), Kind.ANY_OF, "ix_service_kind", "Of one of these kinds."),
+        Filter(
+            "status",
+            Column("status"),
+            Kind.ANY_OF,
+            "ix_service_status",
+            "In one of these statuses.",
+        ),
+        Filter(
+            "plan_status",
+            Column("status", PLAN),
+            Kind.ANY_OF,
+            "ix_plan_status",
+            "On a plan in one of these statuses.",
+        ),
+    ),
+    orders=(
+        Order("ID", "id", "Creation order (the default)."),
+        Order("CREATED_AT", "created_at", "When it was added."),
+    ),
+    dimensions=(
+        Dimension("kind", Column("kind"), "Its kind."),
+        Dimension("status", Column("status"), "Its status."),
+        Dimension("plan_status", Column("status", PLAN), "Its plan's status."),
+    ),
+)
+
+TV_PACKAGE_SUBSCRIPTIONS = Report(
+    name="tv_package_subscriptions",
+    model=m.TvPackageSubscription,
+    doc="TV packages on plans, current and ended.",
+    filters=(
+        Filter(
+            "package_id",
+            Column("package_id"),
+            Kind.ANY_OF,
+            "ix_tv_package_subscription_package_id",
+            "Of one of these packages.",
+            refers=m.TvPackage,
+        ),
+        Filter(
+            "ended",
+            Column("end_date"),
+            Kind.IS_NULL,
+            None,
+            "False: current ones (no end date); true: ended ones.",
+        ),
+        Filter(
+            "sync_state",
+            Column("sync_state"),
+            Kind.ANY_OF,
+            "ix_tv_package_subscription_sync_state",
+            "In one of these TV platform sync states.",
+        ),
+    ),
+    orders=(
+        Order("ID", "id", "Creation order (the default)."),
+        Order("START_DATE", "start_date", "Start date."),
+        Order("VALUE", "value", "Monthly value."),
+    ),
+    measures=(Measure("value", "value", "The monthly value charged.", money=True),),
+    dimensions=(
+        Dimension("package_id", Column("package_id"), "The package.", refers=m.TvPackage),
+        Dimension("sync_state", Column("sync_state"), "Its TV platform sync state."),
+        Dimension("start_month", Column("start_date"), "The month it started.", Truncate.MONTH),
+    ),
+)
+
+TV_POINTS = Report(
+    name="tv_points",
+    model=m.TvPoint,
+    doc="TV points (set-top boxes) on plans.",
+    filters=(
+        Filter(
+            "status",
+            Column("status"),
+            Kind.ANY_OF,
+            "ix_tv_point_status",
+            "In one of these statuses.",
+        ),
+        Filter(
+            "sync_state",
+            Column("sync_state"),
+            Kind.ANY_OF,
+            "ix_tv_point_sync_state",
+            "In one of these TV platform sync states.",
+        ),
+        Filter(
+            "location_id",
+            Column("location_id"),
+            Kind.ANY_OF,
+            "ix_tv_point_location_id",
+            "At one of these locations.",
+            refers=m.TvPointLocation,
+        ),
+    ),
+    orders=(
+        Order("ID", "id", "Creation order (the default)."),
+        Order("CREATED_AT", "created_at", "When it was added."),
+    ),
+    dimensions=(
+        Dimension("status", Column("status"), "Active or removed."),
+        Dimension("sync_state", Column("sync_state"), "Its TV platform sync state."),
+        Dimension(
+            "location_id", Column("location_id"), "Where it is installed.", refers=m.TvPointLocation
+        ),
+    ),
+)
+
+BILLING_EVENTS = Report(
+    name="billing_events",
+    model=m.BillingEvent,
+    doc="Charges waiting for, or made by, the billing run.",
+    filters=(
+        Filter(
+            "status",
+            Column("status"),
+            Kind.ANY_OF,
+            "ix_billing_event_status",
+            "In one of these statuses.",
+        ),
+        Filter(
+            "due_date",
+            Column("due_date"),
+            Kind.RANGE,
+            "ix_billing_event_due_date",
+            "Due within this range.",
+        ),
+    ),
+    orders=(
+        Order("ID", "id", "Creation order (the default)."),
+        Order("DUE_DATE", "due_date", "Due date."),
+        Order("AMOUNT", "amount", "Amount."),
+    ),
+    measures=(Measure("amount", "amount", "The amount charged.", money=True),),
+    dimensions=(
+        Dimension("status", Column("status"), "Pending or processed."),
+        Dimension("kind", Column("kind"), "What it charges."),
+        Dimension("due_month", Column("due_date"), "The month it falls due.", Truncate.MONTH),
+    ),
+)
+
+SUPPORT_TICKETS = Report(
+    name="support_tickets",
+    model=m.Ticket,
+    doc="Support tickets (atendimentos) of every customer the caller may see.",
+    filters=(
+        Filter("type", Column("type"), Kind.EQUALS, "ix_ticket_type", "Of exactly this type."),
+        Filter(
+            "status", Column("status"), Kind.ANY_OF, "ix_ticket_status", "In one of these statuses."
+        ),
+        Filter(
+            "opened",
+            Column("opened_at"),
+            Kind.RANGE,
+            "ix_ticket_opened_at",
+            "Opened within this range.",
+        ),
+    ),
+    orders=(
+        Order("ID", "id", "Creation order (the default)."),
+        Order("OPENED_AT", "opened_at", "When it was opened."),
+        Order("CLOSED_AT", "closed_at", "When it was closed; open ones last.", nullable=True),
+    ),
+    dimensions=(
+        Dimension("type", Column("type"), "Its type."),
+        Dimension("status", Column("status"), "Its status."),
+        Dimension(
+            "opened_month", Column("opened_at"), "The month it was opened, UTC.", Truncate.MONTH
+        ),
+    ),
+)
+
+CONNECTION_SESSIONS = Report(
+    name="connection_sessions",
+    model=m.ConnectionSession,
+    key="radacctid",
+    doc="RADIUS accounting sessions (radacct) of the logins the caller may see.",
+    filters=(
+        Filter(
+            "login",
+            Column("username"),
+            Kind.EQUALS,
+            "ix_radacct_username_start",
+            "Of this RADIUS login.",
+        ),
+        Filter(
+            "nas_ip_address",
+            Column("nasipaddress"),
+            Kind.EQUALS,
+            "ix_radacct_nasipaddress",
+            "Through this NAS.",
+        ),
+        Filter(
+            "period",
+            Column("acctstarttime"),
+            Kind.RANGE,
+            "ix_radacct_acctstarttime",
+            "Started within this range.",
+        ),
+    ),
+    orders=(
+        Order("ID", "radacctid", "Accounting order (the default)."),
+        Order("STARTED_AT", "acctstarttime", "When it started.", nullable=True),
+    ),
+    measures=(
+        Measure("duration_seconds", "acctsessiontime", "Seconds connected."),
+        Measure("input_octets", "acctinputoctets", "Bytes received from the subscriber."),
+        Measure("output_octets", "acctoutputoctets", "Bytes sent to the subscriber."),
+    ),
+    dimensions=(
+        Dimension("day", Column("acctstarttime"), "The UTC day it started.", Truncate.DAY),
+        Dimension("month", Column("acctstarttime"), "The UTC month it started.", Truncate.MONTH),
+        Dimension("nas_ip_address", Column("nasipaddress"), "The NAS."),
+        Dimension("login", Column("username"), "The RADIUS login."),
+    ),
+)
+
+CALL_RECORDS = Report(
+    name="call_records",
+    model=m.CallRecord,
+    doc="Calls from voice terminals and resellers' lines the caller may see.",
+    filters=(
+        Filter(
+            "termination",
+            Column("termination"),
+            Kind.ANY_OF,
+            "ix_call_record_termination",
+            "Of one of these termination types.",
+        ),
+        Filter(
+            "period",
+            Column("started_at"),
+            Kind.RANGE,
+            "ix_call_record_started_at",
+            "Started within this range.",
+        ),
+    ),
+    orders=(
+        Order("ID", "id", "Record order (the default)."),
+        Order("STARTED_AT", "started_at", "When it started."),
+        Order("DURATION", "duration_seconds", "How long it lasted."),
+        Order("COST", "cost", "What it cost."),
+    ),
+    measures=(
+        Measure("duration_seconds", "duration_seconds", "Seconds talked (minutes: divide by 60)."),
+        Measure("cost", "cost", "What it cost.", money=True),
+    ),
+    dimensions=(
+        Dimension("termination", Column("termination"), "Its termination type."),
+        Dimension("month", Column("started_at"), "The UTC month it started.", Truncate.MONTH),
+        Dimension("day", Column("started_at"), "The UTC day it started.", Truncate.DAY),
+    ),
+)
+
+INVOICES = Report(
+    name="invoices",
+    model=m.Invoice,
+    doc="Fiscal invoices (notas fiscais) of every customer the caller may see.",
+    filters=(
+        Filter(
+            "issued",
+            Column("issued_on"),
+            Kind.RANGE,
+            "ix_invoice_issued_on",
+            "Issued within this range.",
+        ),
+        Filter(
+            "customer_id",
+            Column("customer_id"),
+            Kind.ANY_OF,
+            "ix_invoice_customer_id",
+            "Of one of these customers.",
+            refers=m.Customer,
+        ),
+    ),
+    orders=(
+        Order("ID", "id", "Creation order (the default)."),
+        Order("ISSUED_ON", "issued_on", "Issue date."),
+        Order("AMOUNT", "amount", "Amount."),
+    ),
+    measures=(Measure("amount", "amount", "The amount invoiced.", money=True),),
+    dimensions=(
+        Dimension("issued_month", Column("issued_on"), "The month it was issued.", Truncate.MONTH),
+        Dimension("customer_id", Column("customer_id"), "Whose it is.", refers=m.Customer),
+    ),
+)
+
+REPORTS: tuple[Report, ...] = (
+    RECEIVABLES,
+    PLANS,
+    SERVICES,
+    TV_PACKAGE_SUBSCRIPTIONS,
+    TV_POINTS,
+    BILLING_EVENTS,
+    SUPPORT_TICKETS,
+    CONNECTION_SESSIONS,
+    CALL_RECORDS,
+    INVOICES,
+)

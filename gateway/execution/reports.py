@@ -25,7 +25,7 @@ from graphql.execution.values import get_argument_values
 from domain.errors import NotAllowed, ValidationFailed
 from domain.reads import reports
 from domain.reads.batched import BatchSpec, CompiledBatch
-from gateway.execution.compiled import Fallback, RootField, _Run, build, plan_models
+from gateway.execution.compiled import Fallback, RootField, RootPlanner, _Run, build, plan_models
 from gateway.execution.planner import (
     Planner,
     PolyShape,
@@ -34,7 +34,7 @@ from gateway.execution.planner import (
     _StatementBuilder,
 )
 from gateway.resolvers import reports as report_resolvers
-from gateway.resolvers.reports import ReportRoot
+from gateway.resolvers.reports import AGGREGATE_ROOTS, REPORT_ROOTS, ReportRoot
 from gateway.schema.keyset import encode
 
 
@@ -66,9 +66,10 @@ class ReportConnectionRoot(RootField):
             found.update(ref.model for ref in self.nodes.spec.tables)
         return found
 
-    async def run(self, run: _Run) -> Any:
+    def arguments(self, run: _Run) -> tuple[dict[str, Any], Any, Any]:
+        """(criteria, ordering, keyset window) of this request; Fallback if refused."""
         assert self.root is not None
-        root, report = self.root, self.root.report
+        report = self.root.report
         arguments = get_argument_values(self.field_def, self.node, run.variables)
         try:
             wanted = report_resolvers.criteria(report, arguments.get("filter"))
@@ -76,6 +77,15 @@ class ReportConnectionRoot(RootField):
             page = report_resolvers.page_window(report, run.settings, order, arguments)
         except ValidationFailed:
             raise Fallback("report arguments refused") from None
+        return wanted, order, page
+
+    async def page(
+        self, run: _Run, wanted: dict[str, Any], order: Any, page: Any
+    ) -> tuple[list[tuple[str, Any]], bool, bool, tuple[Any, ...] | None]:
+        """(cursor, row) of one keyset page, hasNextPage, hasPreviousPage and the sort key of
+        its last row (where the next page starts)."""
+        assert self.root is not None
+        report = self.root.report
         read = await reports.page_rows(
             run.reader, report, wanted, page.page, self.columns, run.identity
         )
@@ -83,20 +93,38 @@ class ReportConnectionRoot(RootField):
         width = len(self.columns)
         name = report_resolvers.ordering_name(report, order)
         cursors = [encode(name, row[width:]) for row in rows]
-        if self.nodes is not None:
-            position = width + report_resolvers.key_position(report, order)
-            keys = [row[position] for row in rows]
-            found = await self.nodes.fetch(run.reader, keys, run.identity)
-            by_key = {row[0]: row for row in found}
-            pairs = [(c, by_key[k]) for c, k in zip(cursors, keys, strict=True) if k in by_key]
-        else:
-            pairs = list(zip(cursors, rows, strict=True))
+        last = tuple(rows[-1][width:]) if rows else None
+        if self.nodes is None:
+            return list(zip(cursors, rows, strict=True)), has_next, has_previous, last
+        position = width + report_resolvers.key_position(report, order)
+        keys = [row[position] for row in rows]
+        found = await self.nodes.fetch(run.reader, keys, run.identity)
+        by_key = {row[0]: row for row in found}
+        pairs = [(c, by_key[k]) for c, k in zip(cursors, keys, strict=True) if k in by_key]
+        return pairs, has_next, has_previous, last
+
+    def node_shape(self) -> Shape | PolyShape:
+        """The shape of the selection's rows (`nodes`, or `edges { node }`)."""
+        for part, detail in self.parts.values():
+            if part == "nodes":
+                return detail  # type: ignore[no-any-return]
+            if part == "edges":
+                for name, shape in detail.values():
+                    if name == "node":
+                        return shape  # type: ignore[no-any-return]
+        raise Unplannable("the selection has no rows (nodes or edges { node })")
+
+    async def run(self, run: _Run) -> Any:
+        assert self.root is not None
+        root, report = self.root, self.root.report
+        wanted, order, page = self.arguments(run)
+        pairs, has_next, has_previous, _ = await self.page(run, wanted, order, page)
         total = (
             await reports.count_rows(run.reader, report, wanted, run.identity)
             if "totalCount" in self.selected
             else 0
         )
-        node_name = root.types.node
+        node_name = root.types.prefix
         out: dict[str, Any] = {}
         for key, (part, detail) in self.parts.items():
             if part == "__typename":
@@ -140,15 +168,16 @@ def _node_shape(
 
 def connection_root(
     planner: Planner,
-    root: ReportRoot,
     key: str,
+    name: str,
     node: Any,
     field_def: Any,
     details: list[FieldDetails],
 ) -> ReportConnectionRoot:
+    root = REPORT_ROOTS[name]
     names = root.types
-    connection_type = _object_type(planner, f"{names.node}Connection")
-    edge_type = _object_type(planner, f"{names.node}Edge")
+    connection_type = _object_type(planner, f"{names.prefix}Connection")
+    edge_type = _object_type(planner, f"{names.prefix}Edge")
     page_info_type = _object_type(planner, "PageInfo")
     node_type = planner.context.graphql_schema.get_type(names.node)
     model = root.report.model
@@ -238,7 +267,7 @@ class ReportAggregateRoot(RootField):
             )
         except (ValidationFailed, NotAllowed):
             raise Fallback("aggregate arguments refused") from None
-        node = self.root.types.node
+        node = self.root.types.prefix
         out: dict[str, Any] = {}
         for key, part, detail in self.parts:
             if part == "__typename":
@@ -282,13 +311,14 @@ class ReportAggregateRoot(RootField):
 
 def aggregate_root(
     planner: Planner,
-    root: ReportRoot,
     key: str,
+    field_name: str,
     node: Any,
     field_def: Any,
     details: list[FieldDetails],
 ) -> ReportAggregateRoot:
-    name = root.types.node
+    root = AGGREGATE_ROOTS[field_name]
+    name = root.types.prefix
     aggregate_type = _object_type(planner, f"{name}Aggregate")
     group_type = _object_type(planner, f"{name}Group")
     measures = report_resolvers.measure_names(root.report)
@@ -327,3 +357,10 @@ def aggregate_root(
         key, f"{root.root}Aggregate", node, field_def, details,
         root=root, parts=parts, wanted=ordered,
     )  # fmt: skip
+
+
+# The root fields this module plans, for CompiledReads(roots=...).
+PLANNERS: dict[str, RootPlanner] = {
+    **dict.fromkeys(REPORT_ROOTS, connection_root),
+    **dict.fromkeys(AGGREGATE_ROOTS, aggregate_root),
+}

@@ -25,6 +25,7 @@ from domain.db import writer_bind
 from domain.errors import DomainError
 from domain.identity import Identity
 from domain.reads.batched import Readers
+from gateway.execution import reports as report_plans
 from gateway.execution.compiled import CompiledReads, Fallback
 from gateway.execution.documents import DocumentCache
 from gateway.execution.limits import OperationLimits
@@ -202,7 +203,11 @@ class GraphQLEndpoint:
         self.rate_per_identity = _rate(settings.rate_limit_per_identity)
         self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis)
         self.idempotency = idempotency.Idempotency(settings, runtime.sessions)
-        self.compiled = CompiledReads(runtime.schema) if settings.compiled_reads else None
+        self.compiled = (
+            CompiledReads(runtime.schema, roots=report_plans.PLANNERS)
+            if settings.compiled_reads
+            else None
+        )
         self.readers = Readers(runtime.engine)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

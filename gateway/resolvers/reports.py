@@ -20,15 +20,21 @@ from domain import access
 from domain.errors import NotAllowed, ValidationFailed
 from domain.identity import Identity, Role
 from domain.reads import reports
-from gateway.loaders import container as loaders
+from gateway.loaders import container as L
+from gateway.loaders import portal as P
+from gateway.loaders import reports as R
 from gateway.loaders.base import RequestLoader
 from gateway.schema import errors
 from gateway.schema.base import Info, PageInfo, to_global_id
 from gateway.schema.billing import ReceivableType
+from gateway.schema.billing_events import BillingEventType
 from gateway.schema.ids import database_id
 from gateway.schema.keyset import SortTerm, Window, encode, window
+from gateway.schema.plans import PlanType
+from gateway.schema.portal import CallRecordType, ConnectionSessionType, InvoiceType, TicketType
 from gateway.schema.reports import ReportTypes, make_types
 from gateway.schema.services import SERVICE_TYPES, ServiceInterface
+from gateway.schema.tv import TvPackageSubscriptionType, TvPointType
 from gateway.settings import Settings
 
 MAX_DIMENSIONS = 2
@@ -42,10 +48,11 @@ class ReportRoot:
     root: str
     node: Any  # the Strawberry type of its rows
     loader: type[RequestLoader[Any]]  # its rows by key, for the standard path
+    prefix: str | None = None  # of its types' names, where the node's name would collide
     types: ReportTypes = field(init=False)
 
     def __post_init__(self) -> None:
-        self.types = make_types(self.report, self.root, self.node)
+        self.types = make_types(self.report, self.root, self.node, self.prefix)
 
     def build(self, row: Any) -> Any:
         if self.node is ServiceInterface:
@@ -53,14 +60,34 @@ class ReportRoot:
         return self.node.from_model(row)
 
 
+# Each report's root field, the type of its rows and their loader (reports.REPORTS).
 REPORT_ROOTS: dict[str, ReportRoot] = {
     r.root: r
     for r in (
+        ReportRoot(reports.RECEIVABLES, "receivables", ReceivableType, L.ReceivableByIdLoader),
+        ReportRoot(reports.PLANS, "plans", PlanType, L.PlanByIdLoader),
+        ReportRoot(reports.SERVICES, "services", ServiceInterface, L.ServiceByIdLoader),
         ReportRoot(
-            reports.RECEIVABLES, "receivables", ReceivableType, loaders.ReceivableByIdLoader
+            reports.TV_PACKAGE_SUBSCRIPTIONS, "tvPackageSubscriptions",
+            TvPackageSubscriptionType, L.TvPackageSubscriptionByIdLoader,
         ),
+        ReportRoot(reports.TV_POINTS, "tvPoints", TvPointType, L.TvPointByIdLoader),
+        ReportRoot(
+            reports.BILLING_EVENTS, "billingEvents", BillingEventType, R.BillingEventByIdLoader
+        ),
+        ReportRoot(
+            reports.SUPPORT_TICKETS, "supportTickets", TicketType, P.TicketByIdLoader,
+            prefix="SupportTicket",
+        ),
+        ReportRoot(
+            reports.CONNECTION_SESSIONS, "connectionSessions",
+            ConnectionSessionType, R.ConnectionSessionByIdLoader,
+        ),
+        ReportRoot(reports.CALL_RECORDS, "callRecords", CallRecordType, R.CallRecordByIdLoader),
+        ReportRoot(reports.INVOICES, "invoices", InvoiceType, P.InvoiceByIdLoader),
     )
-}
+}  # fmt: skip
+assert [r.report for r in REPORT_ROOTS.values()] == list(reports.REPORTS)
 AGGREGATE_ROOTS = {f"{r.root}Aggregate": r for r in REPORT_ROOTS.values()}
 
 

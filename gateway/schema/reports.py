@@ -48,6 +48,7 @@ class ReportTypes:
     report: reports.Report
     root: str  # the connection's root field (the aggregate's is `<root>Aggregate`)
     node: str  # the GraphQL type of its rows
+    prefix: str  # its types' names start with it (the node's name unless that collides)
     filter: Any
     order: Any
     order_field: Any
@@ -131,8 +132,10 @@ def _scalar(report: reports.Report, measure: reports.Measure) -> Any:
     return BigInt
 
 
-def make_types(report: reports.Report, root: str, node_type: Any) -> ReportTypes:
-    node = node_type.graphql_name
+def make_types(
+    report: reports.Report, root: str, node_type: Any, prefix: str | None = None
+) -> ReportTypes:
+    node = prefix or node_type.graphql_name
     filter_type = _filter_type(report, node)
     order_field, order = _order_types(report, node)
     edge = _make(
@@ -258,6 +261,6 @@ def make_types(report: reports.Report, root: str, node_type: Any) -> ReportTypes
         ),
     ]
     return ReportTypes(
-        report, root, node, filter_type, order, order_field, edge, connection, connection_result,
+        report, root, node_type.graphql_name, node, filter_type, order, order_field, edge, connection, connection_result,
         dimension, group_key, measures, averages, group, aggregate, aggregate_result,
     )  # fmt: skip

@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from domain import access
 from domain import models as m
 from domain.identity import DEVELOPMENT_STAFF, Identity, Role
+from gateway.resolvers.reports import REPORT_ROOTS
 from gateway.schema.base import to_global_id
 from tests.gateway.helpers import bearer, http_client, run, test_settings
 
@@ -536,6 +538,27 @@ CASES: dict[str, Case] = {
     "banks": _catalog("banks"),
     "technicians": _catalog("technicians", "name role { name }"),
 }
+
+
+def _report_case(root: str, aggregate: bool) -> Case:
+    """Another report root: its result type per role; staff lacking the table's permission get
+    NotAllowed, everyone else the connection (its rows scoped by the same policies as
+    receivables, whose rows the cases above check)."""
+    report_root = REPORT_ROOTS[root]
+    field = f"{root}Aggregate" if aggregate else root
+    success = report_root.types.prefix + ("Aggregate" if aggregate else "Connection")
+    needs = access.read_permissions({report_root.report.model})
+    expect = dict.fromkeys(ROLES, _typename(field, success))
+    if needs:
+        expect["clerk"] = _typename(field, "NotAllowed")
+    selection = "" if aggregate else "(first: 5)"
+    return Case(f"{{ {field}{selection} {{ __typename }} }}", lambda _w: {}, expect)
+
+
+for _root in REPORT_ROOTS:
+    if _root != "receivables":
+        CASES[_root] = _report_case(_root, aggregate=False)
+        CASES[f"{_root}Aggregate"] = _report_case(_root, aggregate=True)
 
 
 @pytest.fixture(scope="module")

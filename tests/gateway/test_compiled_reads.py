@@ -206,7 +206,7 @@ def _report_types() -> set[str]:
     """Types the report roots answer themselves (gateway/execution/reports.py)."""
     names = {"PageInfo"}
     for root in REPORT_ROOTS.values():
-        node = root.types.node
+        node = root.types.prefix
         names |= {f"{node}{suffix}" for suffix in (
             "Connection", "Edge", "Aggregate", "Group", "GroupKey", "Measures", "Averages",
         )}  # fmt: skip
