@@ -42,6 +42,7 @@ from gateway.http.graphql import JSON, GraphQLEndpoint, HttpError, _error_body, 
 CSV = "text/csv"
 NDJSON = "application/x-ndjson"
 PAGE_SIZE = 1000  # rows per keyset page of an export
+MAX_WAITS = 60  # rate-limit windows a page may wait through before the export gives up
 
 
 def columns(shape: Shape | PolyShape, prefix: str = "") -> list[str]:
@@ -220,8 +221,12 @@ class ExportEndpoint:
                 first = False
                 return
             # Each page is one request against the limit: over it, the stream waits its turn.
-            while wait := await graphql.rate_limiter.hit(bucket, graphql.rate_per_identity):
+            for _ in range(MAX_WAITS):
+                wait = await graphql.rate_limiter.hit(bucket, graphql.rate_per_identity)
+                if wait is None:
+                    return
                 await asyncio.sleep(wait)
+            raise Fallback("the rate limit held the export too long")
 
         if media == CSV:
             out = io.StringIO()

@@ -261,6 +261,7 @@ def make_types(
         ),
     ]
     return ReportTypes(
-        report, root, node_type.graphql_name, node, filter_type, order, order_field, edge, connection, connection_result,
-        dimension, group_key, measures, averages, group, aggregate, aggregate_result,
+        report, root, node_type.graphql_name, node, filter_type, order, order_field, edge,
+        connection, connection_result, dimension, group_key, measures, averages, group,
+        aggregate, aggregate_result,
     )  # fmt: skip
