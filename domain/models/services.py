@@ -41,7 +41,11 @@ class Service(IdMixin, Base):
     """A service on a plan; `kind` says which detail table completes it."""
 
     __tablename__ = "service"
-    __table_args__ = (Index("ix_service_plan_kind", "plan_id", "kind"),)
+    __table_args__ = (
+        Index("ix_service_plan_kind", "plan_id", "kind"),
+        Index("ix_service_kind", "kind"),
+        Index("ix_service_status", "status"),
+    )
 
     plan_id: Mapped[int] = fk("plan.id")
     kind: Mapped[ServiceKind] = mapped_column(str_enum(ServiceKind, "service_kind"))

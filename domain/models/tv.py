@@ -28,6 +28,7 @@ class TvPackageSubscription(IdMixin, Base):
             postgresql_where=text("end_date IS NULL"),
             sqlite_where=text("end_date IS NULL"),
         ),
+        Index("ix_tv_package_subscription_sync_state", "sync_state"),
     )
 
     plan_id: Mapped[int] = fk("plan.id")
@@ -70,6 +71,8 @@ class TvPoint(IdMixin, Base):
             sqlite_where=text("status = 'ACTIVE'"),
         ),
         CheckConstraint("(status = 'REMOVED') = (removed_at IS NOT NULL)", name="removed_date"),
+        Index("ix_tv_point_status", "status"),
+        Index("ix_tv_point_sync_state", "sync_state"),
     )
 
     plan_id: Mapped[int] = fk("plan.id")

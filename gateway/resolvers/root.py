@@ -18,6 +18,7 @@ from gateway.resolvers.extra_fields import ExtraFieldMutations
 from gateway.resolvers.inputs import refuse_out_of_bounds
 from gateway.resolvers.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
 from gateway.resolvers.portal import PortalMutations, PortalQuery
+from gateway.resolvers.reports import ReportQuery
 from gateway.resolvers.services import ServiceMutations, ServiceQuery
 from gateway.resolvers.tv import TvMutations, TvQuery
 from gateway.resolvers.voice import MeQuery, VoiceMutations
@@ -147,6 +148,7 @@ Query = merge_types(
         PortalQuery,
         MeQuery,
         VoiceSelfQuery,
+        ReportQuery,
     ),
 )
 Mutation = merge_types(

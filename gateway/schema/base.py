@@ -120,12 +120,13 @@ def _copier(cls: type, model_class: type) -> Any:
     mapper = getattr(model_class, "__mapper__", None)
     columns = set(mapper.column_attrs.keys()) if mapper is not None else set()
     names = _init_fields(cls)
+    renamed = getattr(cls, "columns", {})  # field -> model attribute, where they differ
 
     def values(fast: bool) -> str:
         """The dict literal of the object's fields: from the row's __dict__ or through getattr."""
         items = []
         for name in names:
-            attribute = "id" if name in ("id", "database_id") else name
+            attribute = "id" if name in ("id", "database_id") else renamed.get(name, name)
             value = f"row[{attribute!r}]" if fast and attribute in columns else f"model.{attribute}"
             if name == "id":
                 value = f"_gid({cls.graphql_name!r}, {value})"  # type: ignore[attr-defined]

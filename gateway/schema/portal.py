@@ -114,7 +114,21 @@ class SmsCreditValueType(FromModel, Node):
 
 
 @strawberry.type(name="ConnectionSession", description="A RADIUS accounting session (radacct).")
-class ConnectionSessionType:
+class ConnectionSessionType(FromModel):
+    graphql_name = "ConnectionSession"
+    model = m.ConnectionSession
+    # The fields' names in radacct, FreeRADIUS's own (both read paths read these).
+    columns = {
+        "login": "username",
+        "started_at": "acctstarttime",
+        "stopped_at": "acctstoptime",
+        "duration_seconds": "acctsessiontime",
+        "input_octets": "acctinputoctets",
+        "output_octets": "acctoutputoctets",
+        "ip_address": "framedipaddress",
+        "nas_ip_address": "nasipaddress",
+        "terminate_cause": "acctterminatecause",
+    }
     login: str
     started_at: dt.datetime | None
     stopped_at: dt.datetime | None
@@ -124,20 +138,6 @@ class ConnectionSessionType:
     ip_address: str | None
     nas_ip_address: str
     terminate_cause: str | None
-
-    @classmethod
-    def of(cls, row: m.ConnectionSession) -> ConnectionSessionType:
-        return cls(
-            login=row.username,
-            started_at=row.acctstarttime,
-            stopped_at=row.acctstoptime,
-            duration_seconds=row.acctsessiontime,
-            input_octets=row.acctinputoctets,
-            output_octets=row.acctoutputoctets,
-            ip_address=row.framedipaddress,
-            nas_ip_address=row.nasipaddress,
-            terminate_cause=row.acctterminatecause,
-        )
 
 
 @strawberry.type(description="A period's connection sessions, a page at a time, with totals.")
@@ -152,7 +152,9 @@ class ConnectionStatement:
 
 
 @strawberry.type(name="CallRecord", description="A call made from one of the plan's terminals.")
-class CallRecordType:
+class CallRecordType(FromModel):
+    graphql_name = "CallRecord"
+    model = m.CallRecord
     started_at: dt.datetime
     destination: str
     duration_seconds: int
