@@ -23,6 +23,7 @@ from domain.errors import FieldProblem, NotAllowed, NotFound, ValidationFailed
 from domain.identity import Identity, Permission, Role
 from domain.models.enums import CustomerKind, FranchiseCategory, VoiceLineStatus, VoicePermission
 from domain.reads import voice as reads
+from domain.rules import franchise as franchise_rules
 from domain.rules import passwords
 from domain.rules.documents import is_valid_cnpj, is_valid_cpf, normalize_document
 
@@ -346,6 +347,16 @@ async def set_voice_franchises(
         ):
             problems.append(
                 FieldProblem((*path, "consumesLocal"), "only an LDN category consumes local")
+            )
+    granted = {item.category: item.minutes for item in franchises}
+    for index, item in enumerate(franchises):
+        local = franchise_rules.LOCAL_OF.get(item.category)
+        if item.consumes_local and local is not None and not granted.get(local):
+            problems.append(
+                FieldProblem(
+                    ("franchises", str(index), "consumesLocal"),
+                    f"needs a {local.name} franchise with minutes to draw from",
+                )
             )
     if problems:
         raise ValidationFailed(problems)

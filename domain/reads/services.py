@@ -15,6 +15,7 @@ from domain.models import (
     EmailAccount,
     EmailAlias,
     ExtraServiceDefinition,
+    HostedDomain,
     IpAssignment,
     IpPool,
     Plan,
@@ -25,7 +26,7 @@ from domain.models import (
     Service,
     SystemVariable,
 )
-from domain.models.enums import ServiceKind
+from domain.models.enums import ServiceKind, ServiceStatus
 
 _ANY_SERVICE = with_polymorphic(Service, "*")
 
@@ -93,6 +94,15 @@ async def email_address_taken(session: AsyncSession, login: str, domain: str) ->
     mailbox = exists().where(EmailAccount.login == login, EmailAccount.domain == domain)
     alias = exists().where(EmailAlias.login == login, EmailAlias.domain == domain)
     return bool(await session.scalar(select(mailbox | alias)))
+
+
+async def customer_hosted_domains(session: AsyncSession, customer_id: int) -> set[str]:
+    """Names of the domains hosted on the customer's plans that have not ended."""
+    statement = select(HostedDomain.name).where(
+        HostedDomain.plan_id.in_(select(Plan.id).where(Plan.customer_id == customer_id)),
+        HostedDomain.status.in_([ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED]),
+    )
+    return set(await session.scalars(statement))
 
 
 async def radius_logins_like(session: AsyncSession, base: str) -> set[str]:
