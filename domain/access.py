@@ -260,6 +260,22 @@ def identity_of(session: Session | Any) -> Identity | None:
 
 
 @contextmanager
+def unscoped(session: Session | Any) -> Iterator[None]:
+    """While a read must see every row whatever the caller (a namespace shared by every owner,
+    such as voice panel usernames): the session is a system session, then bound again.
+
+    Only for reads that answer yes or no about a value the caller gave, never rows.
+    """
+    info = _sync(session).info
+    identity = info.pop(_IDENTITY, None)
+    try:
+        yield
+    finally:
+        if identity is not None:
+            info[_IDENTITY] = identity
+
+
+@contextmanager
 def acting(session: Session | Any) -> Iterator[None]:
     """While an action runs: rows stay scoped, but read permissions are the action's to check.
 

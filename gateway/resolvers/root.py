@@ -19,7 +19,7 @@ from gateway.resolvers.plan_lifecycle import PlanLifecycleMutation, PlanLifecycl
 from gateway.resolvers.portal import PortalMutations, PortalQuery
 from gateway.resolvers.services import ServiceMutations, ServiceQuery
 from gateway.resolvers.tv import TvMutations, TvQuery
-from gateway.resolvers.voice import MeQuery, VoiceMutations
+from gateway.resolvers.voice import MeQuery, VoiceMutations, VoicePanelQuery
 from gateway.resolvers.voice_self import VoiceSelfMutations, VoiceSelfQuery
 from gateway.schema.base import Info, Node, model_type
 from gateway.schema.catalog import (
@@ -143,6 +143,7 @@ Query = merge_types(
         TvQuery,
         PortalQuery,
         MeQuery,
+        VoicePanelQuery,
         VoiceSelfQuery,
     ),
 )

@@ -34,11 +34,14 @@ WRITTEN = (
 
 
 @pytest.fixture
-async def client(engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    engine: AsyncEngine, database_url: str, cep_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
     keyed = [t for t in WRITTEN if hasattr(t, "id")]
     async with engine.connect() as c:
         highest = {t: int(await c.scalar(select(func.max(t.id))) or 0) for t in keyed}
-    async with http_client(engine, test_settings(database_url), identity=None) as client:
+    settings = test_settings(database_url, cep_base_url=cep_url)  # voice subscribers' CEPs
+    async with http_client(engine, settings, identity=None) as client:
         yield client
     async with engine.begin() as c:
         subscribers = select(m.VoiceSubscriber.id).where(
@@ -574,7 +577,7 @@ async def test_a_reseller_drives_its_panel(client: httpx.AsyncClient, engine: As
         CREDENTIALS,
         input={"subscriberId": new["id"], "username": "joana.p", "password": "joana.p"},
     )
-    assert weak["setVoicePanelCredentials"]["fields"] == [{"path": ["panelPassword"]}]
+    assert weak["setVoicePanelCredentials"]["fields"] == [{"path": ["password"]}]
 
 
 async def test_a_reseller_sees_none_of_another_resellers_rows(
