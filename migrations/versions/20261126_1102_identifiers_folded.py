@@ -66,7 +66,7 @@ def _normalise(table: str, columns: Sequence[str], fold: Callable[[str], str]) -
     """Rewrites the rows of `table` to their folded spelling; the clashes found instead."""
     connection = op.get_bind()
     listed = ", ".join(columns)
-    rows = connection.execute(sa.text(f"SELECT id, {listed} FROM {table}")).all()
+    rows = connection.execute(sa.text(f"SELECT id, {listed} FROM {table} ORDER BY id")).all()
     owners: dict[tuple[str | None, ...], list[int]] = defaultdict(list)
     changes = []
     for row in rows:
