@@ -15,7 +15,6 @@ from domain.models import (
     Contact,
     Contract,
     DueDateChange,
-    EmailAccount,
     InstallationAppointment,
     Plan,
     PlanOffer,
@@ -209,13 +208,6 @@ async def contract_of_plan(session: AsyncSession, plan_id: int) -> Contract | No
 
 async def radius_login_taken(session: AsyncSession, login: str) -> bool:
     return bool(await session.scalar(select(exists().where(RadiusLogin.login == login))))
-
-
-async def email_taken(session: AsyncSession, login: str, domain: str) -> bool:
-    statement = select(
-        exists().where(and_(EmailAccount.login == login, EmailAccount.domain == domain))
-    )
-    return bool(await session.scalar(statement))
 
 
 async def active_registration_rules(session: AsyncSession) -> list[RegistrationRule]:
