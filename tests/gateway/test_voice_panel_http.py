@@ -461,6 +461,19 @@ async def test_extensions_by_the_reseller_and_by_the_granted_subscriber(
         "__typename": "NotAllowed",
         "permission": "MANAGE_EXTENSIONS",
     }
+    # Both read paths serve the extensions, and agree (ADR 0006).
+    query = """query ($id: ID!) { node(id: $id) { ... on VoiceSubscriber { lines {
+      extensions { databaseId extension name line { databaseId } } } } } }"""
+    payload = {"query": query, "variables": {"id": subscriber["id"]}}
+    staff = bearer(DEVELOPMENT_STAFF)
+    compiled = await client.post("/graphql", json=payload, headers=staff)
+    standard = await client.post(
+        "/graphql", json=payload, headers={**staff, "x-gateway-executor": "standard"}
+    )
+    assert compiled.headers["x-gateway-executor"] == "compiled"
+    assert compiled.content == standard.content
+    assert compiled.json()["data"]["node"]["lines"][0]["extensions"][0]["name"] == "Recepção"
+
     async with engine.connect() as c:
         actions = list(
             await c.scalars(
