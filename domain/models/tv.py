@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.models.base import Base, IdMixin, UtcDateTime, created_at, fk, money, str_enum
+from domain.models.base import (
+    Base,
+    IdMixin,
+    UtcDateTime,
+    created_at,
+    fk,
+    money,
+    str_enum,
+    unique_folded,
+)
 from domain.models.enums import SyncState, TvPointEvent, TvPointStatus
 
 
@@ -111,3 +120,7 @@ class TvPointHistory(IdMixin, Base):
     detail: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(120))
     at: Mapped[dt.datetime] = created_at()
+
+
+# A CASN is typed by hand: unique whatever its case (ADR 0113).
+FOLDED_UNIQUE = (unique_folded(Equipment.casn, upper=True),)

@@ -21,7 +21,7 @@ from gateway.resolvers.portal import PortalMutations, PortalQuery
 from gateway.resolvers.reports import ReportQuery
 from gateway.resolvers.services import ServiceMutations, ServiceQuery
 from gateway.resolvers.tv import TvMutations, TvQuery
-from gateway.resolvers.voice import MeQuery, VoiceMutations
+from gateway.resolvers.voice import MeQuery, VoiceMutations, VoicePanelQuery
 from gateway.resolvers.voice_self import VoiceSelfMutations, VoiceSelfQuery
 from gateway.schema.base import Info, Node, model_type
 from gateway.schema.bounds import describe_bounds
@@ -147,6 +147,7 @@ Query = merge_types(
         BillingRunQuery,
         PortalQuery,
         MeQuery,
+        VoicePanelQuery,
         VoiceSelfQuery,
         ReportQuery,
     ),

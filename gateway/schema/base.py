@@ -16,6 +16,16 @@ from gateway.loaders.context import GraphQLContext
 
 Info: TypeAlias = strawberry.Info[GraphQLContext, None]
 
+
+def described_enum(cls: type[enum.Enum], description: str, values: dict[str, str]) -> Any:
+    """A domain enum exposed under its name, with a description for the type and each value
+    (domain/ cannot carry strawberry's per-value descriptions itself)."""
+    exposed = strawberry.enum(cls, description=description)
+    for value in exposed.__strawberry_definition__.values:
+        value.description = values[value.name]
+    return exposed
+
+
 # The domain's enums, exposed under the same names.
 CustomerKind = strawberry.enum(domain_enums.CustomerKind)
 ExtraFieldType = strawberry.enum(domain_enums.ExtraFieldType)
@@ -27,7 +37,16 @@ AddressRole = strawberry.enum(domain_enums.AddressRole)
 AppointmentStatus = strawberry.enum(domain_enums.AppointmentStatus)
 ServiceKind = strawberry.enum(domain_enums.ServiceKind)
 ServiceStatus = strawberry.enum(domain_enums.ServiceStatus)
-AntivirusStatus = strawberry.enum(domain_enums.AntivirusStatus)
+AntivirusStatus = described_enum(
+    domain_enums.AntivirusStatus,
+    "An antivirus licence's state.",
+    {
+        "ACTIVE": "The licence protects its seats.",
+        "SUSPENDED": "Suspended: it can be activated again.",
+        "DELETED": "Deleted with its service (removed, or its plan cancelled): it protects "
+        "nothing and cannot be activated.",
+    },
+)
 BillingType = strawberry.enum(domain_enums.BillingType)
 StartDateRule = strawberry.enum(domain_enums.StartDateRule)
 SyncState = strawberry.enum(domain_enums.SyncState)

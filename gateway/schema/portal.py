@@ -18,7 +18,7 @@ from domain.actions.portal import MAX_DESCRIPTION
 from domain.models import enums as domain_enums
 from domain.rules import dates
 from gateway.loaders import portal as loaders
-from gateway.schema.base import FromModel, Info, Node, to_global_id
+from gateway.schema.base import FromModel, Info, Node, described_enum, to_global_id
 from gateway.schema.billing import ReceivableType
 from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
@@ -27,7 +27,18 @@ from gateway.schema.errors import (
 from gateway.schema.relations import Relation
 
 TicketStatus = strawberry.enum(domain_enums.TicketStatus)
-CallTermination = strawberry.enum(domain_enums.CallTermination)
+CallTermination = described_enum(
+    domain_enums.CallTermination,
+    "Where a call ended: the six categories of manual 004's minute franchises.",
+    {
+        "FIXED_LOCAL": "A fixed phone in the caller's area (Fixo Local).",
+        "FIXED_LONG_DISTANCE": "A fixed phone in another area of the country (Fixo LDN).",
+        "MOBILE_LOCAL": "A mobile phone in the caller's area (Móvel Local).",
+        "MOBILE_LONG_DISTANCE": "A mobile phone in another area of the country (Móvel LDN).",
+        "INTERNATIONAL_FIXED": "A fixed phone abroad (internacional fixo).",
+        "INTERNATIONAL_MOBILE": "A mobile phone abroad (internacional móvel).",
+    },
+)
 
 # Octet counters outgrow GraphQL's 32-bit Int; JSON numbers hold them exactly up to 2^53.
 # Its scalar definition is in the schema's config (SCALARS, gateway/resolvers/root.py).

@@ -529,6 +529,18 @@ CASES: dict[str, Case] = {
             ),
         },
     ),
+    # Panel usernames are the reseller's (or staff's) to choose; a voice subscriber's is set.
+    "voicePanelUsername": Case(
+        '{ voicePanelUsername(username: "Nova.Loja") { __typename } }',
+        lambda _w: {},
+        {
+            "staff": _typename("voicePanelUsername", "VoicePanelUsernameCheck"),
+            "clerk": _typename("voicePanelUsername", "NotAllowed"),
+            "subscriber": _typename("voicePanelUsername", "NotAllowed"),
+            "reseller": _typename("voicePanelUsername", "VoicePanelUsernameCheck"),
+            "voice_subscriber": _typename("voicePanelUsername", "NotAllowed"),
+        },
+    ),
     "tickets": Case(
         "{ tickets { databaseId } }",
         lambda _w: {},

@@ -196,6 +196,7 @@ EXCEPTIONS: dict[str, str] = {
     "Query.connectionStatement": "a period's page and totals, aggregated by a domain read",
     "Query.callStatement": "a period's calls and totals by termination, by a domain read",
     "Query.voiceLineCallStatement": "a line's calls, behind its reseller's grant (domain action)",
+    "Query.voicePanelUsername": "a yes or no about a name across every reseller (domain action)",
     "Query.tickets": "matches text and the first contact's name in a domain read",
     "VoiceSubscriber.franchiseBalance": "computed from a period's call records by a domain rule",
 }
