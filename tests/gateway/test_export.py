@@ -149,3 +149,30 @@ async def test_a_client_that_goes_away_stops_the_export(
     async with engine.connect() as connection:
         total = await connection.scalar(select(func.count()).select_from(m.Receivable))
     assert 2 <= pages < total // 5  # it stopped well before the end
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/x-ndjson"])
+async def test_every_page_counts_against_the_rate_limit(
+    engine: AsyncEngine, database_url: str, registered: str, accept: str, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(export_module, "PAGE_SIZE", 100)
+    async with engine.connect() as connection:
+        rows = int(await connection.scalar(select(func.count()).select_from(m.Receivable)) or 0)
+    pages = rows // 100 + 1  # the last page reads the rows left, or finds none
+    settings = test_settings(database_url, rate_limit_per_identity=f"{pages + 50}/600")
+    async with http_client(engine, settings) as client:
+        hits: list[str] = []
+        limiter = client.app.state.graphql.rate_limiter  # type: ignore[attr-defined]
+        original = limiter.hit
+
+        async def counted(bucket: str, rate):  # type: ignore[no-untyped-def]
+            hits.append(bucket)
+            return await original(bucket, rate)
+
+        monkeypatch.setattr(limiter, "hit", counted)
+        response = await client.post(
+            "/export", json={"query": registered}, headers={"accept": accept}
+        )
+        assert response.status_code == 200
+    # One hit per page on the identity's bucket (the per-IP one is not set here).
+    assert hits.count(hits[-1]) == pages and hits[-1].startswith("id:")
