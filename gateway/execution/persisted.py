@@ -107,6 +107,11 @@ class PersistedDocuments:
         if resolved.store_as is not None:
             await self._save(resolved.store_as, resolved.text)
 
+    async def is_registered(self, sha: str) -> bool:
+        """Whether the document of this hash was registered (`gateway documents register`)."""
+        known = await self._lookup(sha)
+        return known is not None and known[1]
+
     async def _require_registered(self, sha: str) -> None:
         known = await self._lookup(sha)
         if known is None or not known[1]:

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gateway.http.documents import boleto_document, contract_document, invoice_document
+from gateway.http.export import ExportEndpoint
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.outage import OutageGuard
 from gateway.http.runtime import Runtime
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=None),
+            Route("/export", ExportEndpoint(graphql), methods=None),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),

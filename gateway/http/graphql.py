@@ -25,6 +25,7 @@ from domain.db import DatabaseUnavailable, database_unavailable, writer_bind
 from domain.errors import DomainError, FieldProblem
 from domain.identity import Identity
 from domain.reads.batched import Readers
+from gateway.execution import reports as report_plans
 from gateway.execution.compiled import CompiledReads, Fallback
 from gateway.execution.documents import DocumentCache
 from gateway.execution.inputs import InputBounds, refusals
@@ -33,7 +34,7 @@ from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, Authenticator
-from gateway.http.errors import error_response
+from gateway.http.errors import STATUS_CODES, error_response
 from gateway.http.outage import SERVICE_UNAVAILABLE
 from gateway.http.overload import BodyReader, InFlightLimit, Refused
 from gateway.http.ratelimit import Rate, RateLimiter, RateLimitUnavailable
@@ -162,19 +163,6 @@ def _read_get(request: Request) -> GraphQLRequest:
     return _parse_request(payload)
 
 
-# A machine-readable code for each refusal, in `errors[0].extensions.code`.
-_STATUS_CODES = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "IDEMPOTENCY_KEY_REUSED",
-    429: "RATE_LIMITED",
-    503: "TIMEOUT",
-}
-
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
@@ -215,7 +203,11 @@ class GraphQLEndpoint:
             per_client=settings.slow_bodies_per_client,
             total=settings.max_slow_bodies,
         )
-        self.compiled = CompiledReads(runtime.schema) if settings.compiled_reads else None
+        self.compiled = (
+            CompiledReads(runtime.schema, roots=report_plans.PLANNERS)
+            if settings.compiled_reads
+            else None
+        )
         self.readers = Readers(runtime.engine)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -246,11 +238,9 @@ class GraphQLEndpoint:
             if request.method == "GET":
                 graphql_request = _read_get(request)
             else:
-                _check_post(request, settings.max_body_bytes)
                 # The whole body first, under its deadline; only then an in-flight slot, so a
                 # client that stalls mid-body holds a socket, not a slot (ADR 0132).
-                keys = (f"ip:{client_ip}", f"caller:{identity.caller_key}")
-                graphql_request = _parse_post(await self.bodies.read(request.receive, keys))
+                graphql_request = await self.read_post(request, identity)
             with self.in_flight.slot():
                 return await self._execute(request, identity, graphql_request, media)
         except Refused as error:
@@ -266,10 +256,17 @@ class GraphQLEndpoint:
             return error_response(
                 error.status,
                 error.message,
-                error.code or _STATUS_CODES.get(error.status, "BAD_REQUEST"),
+                error.code or STATUS_CODES.get(error.status, "BAD_REQUEST"),
                 headers=error.headers,
                 media_type=media,
             )
+
+    async def read_post(self, request: Request, identity: Identity) -> GraphQLRequest:
+        """A POST's GraphQL request: its headers checked, then its whole body read under its
+        deadline, slow bodies bounded per client IP and per caller (ADR 0132)."""
+        _check_post(request, self.runtime.settings.max_body_bytes)
+        keys = (f"ip:{_client_ip(request)}", f"caller:{identity.caller_key}")
+        return _parse_post(await self.bodies.read(request.receive, keys))
 
     async def _authenticate(self, request: Request) -> Identity:
         """The caller; anonymous callers are refused (they get /healthz and /readyz only)."""
