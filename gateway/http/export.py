@@ -137,6 +137,13 @@ async def rows(
         page = replace(page, page=replace(page.page, after=last))
 
 
+def csv_header(header: list[str]) -> bytes:
+    """The first line of a CSV export: the selection's column names."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(header)
+    return out.getvalue().encode()
+
+
 def encode_page(nodes: Iterable[dict[str, Any]], media: str, header: list[str]) -> bytes:
     if media == NDJSON:
         return b"".join(orjson.dumps(node) + b"\n" for node in nodes)
@@ -224,9 +231,7 @@ class ExportEndpoint:
             raise Fallback("the rate limit held the export too long")
 
         if media == CSV:
-            out = io.StringIO()
-            csv.writer(out, lineterminator="\r\n").writerow(export.header)
-            yield out.getvalue().encode()
+            yield csv_header(export.header)
         async with graphql.readers.reader() as reader:
             try:
                 async for nodes in rows(
