@@ -135,6 +135,8 @@ BILLING = Permission.BILLING
 
 POLICIES: dict[type[Any], Policy] = {
     m.Customer: Policy(Owner.CUSTOMER, lambda cls, cid: cls.id == cid),
+    m.CustomerEmail: Policy(Owner.CUSTOMER, _by_customer),
+    m.CustomerPhone: Policy(Owner.CUSTOMER, _by_customer),
     m.Address: Policy(Owner.CUSTOMER, _by_customer),
     m.Contact: Policy(Owner.CUSTOMER, _by_customer),
     m.ExtraField: Policy(

@@ -33,6 +33,7 @@ from domain.models.enums import (
     FranchiseCategory,
     InactiveReason,
     PaymentMethod,
+    PhoneKind,
     PlanStatus,
     ReceivableOrigin,
     ReceivableStatus,
@@ -306,18 +307,37 @@ class _Generator:
         created = self._at(300, after=BASE_TIME - dt.timedelta(days=900))
         customer_receivables = len(self.rows.by_table[m.Receivable.__table__])
         email = f"{_slug(first)}.{_slug(last)}{self._next('email')}@example.com.br"
+        document = self._document(kind)
+        principal_email = email if rng.random() < 0.92 else None
+        landline = self._phone(False) if rng.random() < 0.6 else None
+        mobile = self._phone(True)
         customer_id = self.rows.add(
             m.Customer,
             kind=kind,
             name=name,
             trade_name=trade_name,
-            document=self._document(kind),
-            email=email if rng.random() < 0.92 else None,
-            phone=self._phone(False) if rng.random() < 0.6 else None,
-            mobile_phone=self._phone(True),
+            document=document,
+            email=principal_email,
+            phone=landline,
+            mobile_phone=mobile,
             birth_date=birth,
             created_at=created,
         )
+        if principal_email is not None:
+            self.rows.add(
+                m.CustomerEmail, customer_id=customer_id, address=principal_email, position=1
+            )
+        for position, (phone_kind, number) in enumerate(
+            ((k, n) for k, n in ((PhoneKind.LANDLINE, landline), (PhoneKind.MOBILE, mobile)) if n),
+            start=1,
+        ):
+            self.rows.add(
+                m.CustomerPhone,
+                customer_id=customer_id,
+                kind=phone_kind,
+                number=number,
+                position=position,
+            )
         city, state, cep_prefix, districts = rng.choice(cat.CITIES)
         address_ids = []
         for _ in range(1 if rng.random() < 0.7 else 2):

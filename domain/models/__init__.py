@@ -22,7 +22,14 @@ from domain.models.catalog import (
     TvPackageChannel,
     TvPointLocation,
 )
-from domain.models.customers import Address, Contact, Customer, ExtraField
+from domain.models.customers import (
+    Address,
+    Contact,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    ExtraField,
+)
 from domain.models.outbox import OutboxMessage
 from domain.models.plans import (
     Contract,
@@ -75,6 +82,8 @@ __all__ = [
     "Contract",
     "ContractTemplate",
     "Customer",
+    "CustomerEmail",
+    "CustomerPhone",
     "DueDateChange",
     "EmailAccount",
     "EmailAlias",
