@@ -293,28 +293,32 @@ def _check_contact(
 # ---- writing ----
 
 
-async def _replace_lists(
-    session: AsyncSession, customer: m.Customer, values: dict[str, Any]
-) -> None:
-    """Writes the e-mail and phone lists that `values` holds and the principal columns."""
+async def _write_lists(session: AsyncSession, customer: m.Customer, values: dict[str, Any]) -> None:
+    """Replaces the customer's e-mail and phone rows with the lists `values` holds."""
     if "emails" in values:
         for row in await reads.emails_of(session, customer.id):
             await session.delete(row)
-        await session.flush()  # the old rows go before new ones take their unique keys
-        for position, email in enumerate(values["emails"], start=1):
-            session.add(m.CustomerEmail(customer_id=customer.id, address=email, position=position))
-        customer.email = values["emails"][0] if values["emails"] else None
     if "phones" in values:
         for row in await reads.phones_of(session, customer.id):
             await session.delete(row)
-        await session.flush()
-        phones: list[PhoneNumber] = values["phones"]
-        for position, phone in enumerate(phones, start=1):
-            session.add(
-                m.CustomerPhone(
-                    customer_id=customer.id, kind=phone.kind, number=phone.number, position=position
-                )
+    await session.flush()  # the old rows go before new ones take their unique keys
+    for position, email in enumerate(values.get("emails", ()), start=1):
+        session.add(m.CustomerEmail(customer_id=customer.id, address=email, position=position))
+    for position, phone in enumerate(values.get("phones", ()), start=1):
+        session.add(
+            m.CustomerPhone(
+                customer_id=customer.id, kind=phone.kind, number=phone.number, position=position
             )
+        )
+
+
+def _set_principals(customer: m.Customer, values: dict[str, Any]) -> None:
+    """The principal columns follow the lists: the first e-mail, the first of each kind of
+    phone (what boletos, the TV platform and the registration rules read)."""
+    if "emails" in values:
+        customer.email = values["emails"][0] if values["emails"] else None
+    if "phones" in values:
+        phones: list[PhoneNumber] = values["phones"]
         customer.phone = next((p.number for p in phones if p.kind is PhoneKind.LANDLINE), None)
         customer.mobile_phone = next((p.number for p in phones if p.kind is PhoneKind.MOBILE), None)
 
@@ -369,12 +373,11 @@ async def create_customer(
         _check_contact(contact, ("contacts", str(index)), problems)
     if problems:
         raise ValidationFailed(problems)
-    customer = m.Customer(
-        **{k: v for k, v in values.items() if k not in ("emails", "phones")}, version=1
-    )
+    customer = m.Customer(**{k: v for k, v in values.items() if k not in ("emails", "phones")})
+    _set_principals(customer, values)
     session.add(customer)
     await session.flush()
-    await _replace_lists(session, customer, values)
+    await _write_lists(session, customer, values)
     address_rows = [_address(customer.id, a) for a in addresses]
     contact_rows = [_contact(customer.id, c) for c in new.contacts]
     session.add_all([*address_rows, *contact_rows])
@@ -449,10 +452,12 @@ async def update_customer(
             }
         ),
     }
+    # Rows first, the customer's one UPDATE last: its version moves by exactly one.
+    await _write_lists(session, customer, values)
     for name, value in values.items():
         if name not in ("emails", "phones"):
             setattr(customer, name, value)
-    await _replace_lists(session, customer, values)
+    _set_principals(customer, values)
     _touch(customer)
     await session.flush()
     await audit.record(

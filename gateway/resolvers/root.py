@@ -17,6 +17,7 @@ from gateway.resolvers.billing_runs import BillingRunMutations
 from gateway.resolvers.extra_fields import ExtraFieldMutations
 from gateway.resolvers.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
 from gateway.resolvers.portal import PortalMutations, PortalQuery
+from gateway.resolvers.registration import RegistrationMutation, RegistrationQuery
 from gateway.resolvers.services import ServiceMutations, ServiceQuery
 from gateway.resolvers.tv import TvMutations, TvQuery
 from gateway.resolvers.voice import MeQuery, VoiceMutations
@@ -144,6 +145,7 @@ Query = merge_types(
         PortalQuery,
         MeQuery,
         VoiceSelfQuery,
+        RegistrationQuery,
     ),
 )
 Mutation = merge_types(
@@ -158,6 +160,7 @@ Mutation = merge_types(
         PortalMutations,
         VoiceMutations,
         VoiceSelfMutations,
+        RegistrationMutation,
     ),
 )
 

@@ -481,6 +481,19 @@ CASES: dict[str, Case] = {
     "billingForms": _catalog("billingForms"),
     "banks": _catalog("banks"),
     "technicians": _catalog("technicians", "name role { name }"),
+    # Another customer's data export: staff with CUSTOMER_ADMIN only; it does not exist for a
+    # subscriber (who exports itself, tests/gateway/test_lgpd_http.py).
+    "customerDataExport(other)": Case(
+        "query ($id: ID) { customerDataExport(customerId: $id) { __typename } }",
+        lambda w: {"id": _gid("Customer", w.other)},
+        {
+            "staff": _typename("customerDataExport", "CustomerDataExport"),
+            "clerk": _typename("customerDataExport", "NotAllowed"),
+            "subscriber": _typename("customerDataExport", "NotFound"),
+            "reseller": _typename("customerDataExport", "NotAllowed"),
+            "voice_subscriber": _typename("customerDataExport", "NotAllowed"),
+        },
+    ),
 }
 
 
