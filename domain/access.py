@@ -177,6 +177,12 @@ POLICIES: dict[type[Any], Policy] = {
             select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id.in_(_plans_of(cid)))
         ),
     ),
+    m.RadPostAuth: Policy(
+        Owner.CUSTOMER,
+        lambda cls, cid: cls.username.in_(
+            select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id.in_(_plans_of(cid)))
+        ),
+    ),
     m.CallRecord: Policy(
         Owner.CUSTOMER,
         _calls_of_customer,
@@ -206,6 +212,7 @@ POLICIES: dict[type[Any], Policy] = {
     m.AuditLog: Policy(Owner.STAFF),
     m.OutboxMessage: Policy(Owner.STAFF),
     m.ApiKey: Policy(Owner.STAFF),
+    m.Nas: Policy(Owner.STAFF),  # holds the shared secrets
     m.IdempotencyRecord: Policy(Owner.INTERNAL),
     m.PersistedDocument: Policy(Owner.INTERNAL),
     **{

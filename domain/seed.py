@@ -243,6 +243,17 @@ class _Catalog:
             for credits, price in cat.SMS_CREDIT_VALUES
         ]
         self.email_domain = next(v for k, v, _ in cat.SYSTEM_VARIABLES if k == "email_domain")
+        for index, address in enumerate(cat.NAS, start=1):
+            rows.add(
+                m.Nas,
+                nasname=address,
+                shortname=f"bras-{index}",
+                type="other",
+                secret=cat.NAS_SECRET,
+                description=f"BRAS {index}",
+                coa_host=cat.NAS_COA[0],
+                coa_port=cat.NAS_COA[1],
+            )
 
 
 class _Generator:
@@ -925,6 +936,24 @@ class _Generator:
                 callingstationid=":".join(f"{rng.randrange(256):02X}" for _ in range(6)),
                 acctterminatecause=rng.choice(cat.TERMINATE_CAUSES),
                 framedipaddress=f"100.64.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            )
+            self._attempts(login, start, service_id, index)
+
+    def _attempts(self, login: str, start: dt.datetime, service_id: int, index: int) -> None:
+        """The authentication attempts (radpostauth) before a session: its Access-Accept, and
+        for one login in seven some Access-Rejects first. Derived from the session, drawing
+        nothing from the random stream, so the rest of the data stays as it was."""
+        session = self.rows.by_table[m.ConnectionSession.__table__][-1]
+        rejects = 3 if service_id % 7 == 0 and index == 0 else 0
+        for attempt in range(rejects + 1):
+            self.rows.add_plain(
+                m.RadPostAuth,
+                id=self._next("radpostauth"),
+                username=login,
+                reply="Access-Accept" if attempt == rejects else "Access-Reject",
+                calledstationid=session["nasipaddress"],
+                callingstationid=session["callingstationid"],
+                authdate=start - dt.timedelta(seconds=60 * (rejects - attempt) + 1),
             )
 
     def calls(self, terminal_id: int | None, line_id: int | None, created: dt.datetime) -> None:

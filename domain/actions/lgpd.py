@@ -21,7 +21,7 @@ from domain.reads import registration as reads
 
 # Never exported: secrets are not personal data the subject can use, and a leak of the export
 # must not hand out credentials. An invoice's XML is served on its own (GET /invoices/{id}.xml).
-SECRET_COLUMNS = frozenset({"password_hash", "panel_password_hash", "xml_document"})
+SECRET_COLUMNS = frozenset({"password_hash", "panel_password_hash", "xml_document", "pass_"})
 ANONYMIZED_NAME = "Cliente anonimizado"
 ANONYMIZED_CONTACT = "Contato anonimizado"
 ANONYMIZED_TEXT = "Anonimizado"
@@ -140,6 +140,9 @@ async def customer_data_export(
         ],
         "connectionSessions": _rows(
             await reads.rows_of(session, m.ConnectionSession, m.ConnectionSession.username, logins)
+        ),
+        "authenticationAttempts": _rows(
+            await reads.rows_of(session, m.RadPostAuth, m.RadPostAuth.username, logins)
         ),
         "callRecords": _rows(
             await reads.rows_of(session, m.CallRecord, m.CallRecord.voice_terminal_id, terminals)

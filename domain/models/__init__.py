@@ -39,6 +39,7 @@ from domain.models.plans import (
     PlanAddressHistory,
 )
 from domain.models.portal import CallRecord, ConnectionSession, Ticket, TicketContact
+from domain.models.radius import Nas, RadPostAuth
 from domain.models.services import (
     SERVICE_CLASSES,
     AntivirusLicense,
@@ -97,6 +98,7 @@ __all__ = [
     "Invoice",
     "IpAssignment",
     "IpPool",
+    "Nas",
     "Onu",
     "OutboxMessage",
     "PersistedDocument",
@@ -104,6 +106,7 @@ __all__ = [
     "PlanAddressHistory",
     "PlanOffer",
     "PlanOfferServiceKind",
+    "RadPostAuth",
     "RadiusLogin",
     "Receivable",
     "RegistrationRule",

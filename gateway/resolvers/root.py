@@ -13,6 +13,7 @@ from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
 from gateway.resolvers.add_plan import AddPlanMutation, AddPlanQuery
+from gateway.resolvers.authentication import AuthenticationMutation, AuthenticationQuery
 from gateway.resolvers.billing_runs import BillingRunMutations
 from gateway.resolvers.extra_fields import ExtraFieldMutations
 from gateway.resolvers.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
@@ -146,6 +147,7 @@ Query = merge_types(
         MeQuery,
         VoiceSelfQuery,
         RegistrationQuery,
+        AuthenticationQuery,
     ),
 )
 Mutation = merge_types(
@@ -161,6 +163,7 @@ Mutation = merge_types(
         VoiceMutations,
         VoiceSelfMutations,
         RegistrationMutation,
+        AuthenticationMutation,
     ),
 )
 

@@ -141,10 +141,18 @@ class ConnectionSessionType:
     ip_address: str | None
     nas_ip_address: str
     terminate_cause: str | None
+    session_id: str | None = strawberry.field(
+        default=None, description="The NAS's Acct-Session-Id of the session."
+    )
+    calling_station_id: str | None = strawberry.field(
+        default=None, description="The subscriber equipment's MAC (Calling-Station-Id)."
+    )
 
     @classmethod
     def of(cls, row: m.ConnectionSession) -> ConnectionSessionType:
         return cls(
+            session_id=row.acctsessionid,
+            calling_station_id=row.callingstationid,
             login=row.username,
             started_at=row.acctstarttime,
             stopped_at=row.acctstoptime,

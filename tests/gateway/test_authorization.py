@@ -481,6 +481,18 @@ CASES: dict[str, Case] = {
     "billingForms": _catalog("billingForms"),
     "banks": _catalog("banks"),
     "technicians": _catalog("technicians", "name role { name }"),
+    # The authentication assistant is a PLAN_ADMIN screen; a subscriber finds no such plan.
+    "authenticationDiagnosis(other)": Case(
+        "query ($id: ID!) { authenticationDiagnosis(planId: $id) { __typename } }",
+        lambda w: {"id": _gid("Plan", w.other_plan)},
+        {
+            "staff": _typename("authenticationDiagnosis", "AuthenticationDiagnosis"),
+            "clerk": _typename("authenticationDiagnosis", "NotAllowed"),
+            "subscriber": _typename("authenticationDiagnosis", "NotAllowed"),
+            "reseller": _typename("authenticationDiagnosis", "NotAllowed"),
+            "voice_subscriber": _typename("authenticationDiagnosis", "NotAllowed"),
+        },
+    ),
     # Another customer's data export: staff with CUSTOMER_ADMIN only; it does not exist for a
     # subscriber (who exports itself, tests/gateway/test_lgpd_http.py).
     "customerDataExport(other)": Case(

@@ -193,6 +193,7 @@ EXCEPTIONS: dict[str, str] = {
     "Query.tickets": "matches text and the first contact's name in a domain read",
     "VoiceSubscriber.franchiseBalance": "computed from a period's call records by a domain rule",
     "Query.customerDataExport": "one JSON document a domain action assembles from every table",
+    "Query.authenticationDiagnosis": "findings a domain action computes from radacct, radpostauth",
 }
 SPECIAL = {  # answered by the planner's own root and connection code
     "Query.customers", "Query.customer", "Query.node", "CustomerConnection.edges",

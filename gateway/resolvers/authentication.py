@@ -1,0 +1,104 @@
+"""Root fields of the authentication assistant."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from domain.actions import authentication as actions
+from domain.ports.radius import DisconnectOutcome, PyradDynamicAuthorization
+from gateway.resolvers.mutations import perform
+from gateway.resolvers.plan_lifecycle import plan_key
+from gateway.schema.authentication import (
+    AuthenticationDiagnosis,
+    AuthenticationDiagnosisResult,
+    AuthenticationFinding,
+    DisconnectRefused,
+    DisconnectSessionInput,
+    DisconnectSessionResult,
+    DisconnectTimedOut,
+    LoginDiagnosis,
+    SessionDisconnected,
+)
+from gateway.schema.base import Info
+from gateway.schema.ids import database_id
+from gateway.schema.plans import PlanType
+from gateway.schema.portal import ConnectionSessionType
+from gateway.schema.services import RadiusLoginType
+
+
+def dynamic_authorization(info: Info) -> PyradDynamicAuthorization:
+    settings = info.context.settings
+    return PyradDynamicAuthorization(
+        timeout=settings.radius_timeout, retries=settings.radius_retries
+    )
+
+
+@strawberry.type
+class AuthenticationQuery:
+    @strawberry.field(
+        description="Why a plan's subscriber cannot connect: each RADIUS login's state, "
+        "sessions and attempts, and findings with the action that fixes each (PLAN_ADMIN)."
+    )
+    async def authentication_diagnosis(
+        self,
+        info: Info,
+        plan_id: Annotated[strawberry.ID, strawberry.argument(description="The plan.")],
+    ) -> AuthenticationDiagnosisResult:
+        result = await perform(
+            info,
+            lambda session: actions.authentication_diagnosis(
+                session, plan_id=plan_key(plan_id), actor=info.context.identity
+            ),
+        )
+        if not isinstance(result, actions.Diagnosis):
+            return result  # type: ignore[return-value]
+        return AuthenticationDiagnosis(
+            plan=PlanType.from_model(result.plan),
+            logins=[LoginDiagnosis.of(entry) for entry in result.logins],
+            findings=[AuthenticationFinding.of(f) for f in result.findings],
+        )
+
+
+@strawberry.type
+class AuthenticationMutation:
+    @strawberry.mutation(
+        description="Ends a login's open session at its NAS with an RFC 5176 "
+        "Disconnect-Request (PLAN_ADMIN)."
+    )
+    async def disconnect_session(
+        self, info: Info, input: DisconnectSessionInput
+    ) -> DisconnectSessionResult:
+        port = dynamic_authorization(info)
+        result = await perform(
+            info,
+            lambda session: actions.disconnect_session(
+                session,
+                login_id=database_id(input.login_id, "RadiusLogin", "Service") or -1,
+                port=port,
+                actor=info.context.identity,
+            ),
+        )
+        if not isinstance(result, actions.Disconnection):
+            return result  # type: ignore[return-value]
+        outcome, nas = result.result.outcome, result.nas.nasname
+        if outcome is DisconnectOutcome.ACKNOWLEDGED:
+            return SessionDisconnected(
+                login=RadiusLoginType.from_model(result.login),
+                session=ConnectionSessionType.of(result.connection),
+                nas=nas,
+            )
+        if outcome is DisconnectOutcome.REFUSED:
+            name = result.result.error_cause_name or "no Error-Cause"
+            return DisconnectRefused(
+                message=f"NAS {nas} refused the Disconnect-Request ({name}).",
+                nas=nas,
+                error_cause=result.result.error_cause,
+                error_cause_name=result.result.error_cause_name,
+            )
+        return DisconnectTimedOut(
+            message=f"NAS {nas} did not answer after {result.result.attempts} attempt(s).",
+            nas=nas,
+            attempts=result.result.attempts,
+        )
