@@ -17,6 +17,7 @@ tests start it on a free loopback port with `NasSimulator.start()`.
 
 from __future__ import annotations
 
+import logging
 import select
 import socket
 import threading
@@ -27,6 +28,7 @@ from pyrad import packet
 
 from domain.ports.radius import dictionary
 
+LOG = logging.getLogger(__name__)
 SESSION_CONTEXT_NOT_FOUND = 503
 SESSION_CONTEXT_NOT_REMOVABLE = 504
 
@@ -81,17 +83,21 @@ class NasSimulator:
             if reply is not None:
                 self._socket.sendto(reply, address)
 
+    def _discard(self, why: str) -> None:
+        self.discarded += 1
+        LOG.warning("discarded a datagram (%s); %d so far", why, self.discarded)
+
     def handle(self, data: bytes) -> bytes | None:
         """The answer to one datagram, or None for none."""
         try:
             request = packet.CoAPacket(packet=data, secret=self.secret.encode(), dict=dictionary())
         except packet.PacketError:
             with self._lock:
-                self.discarded += 1
+                self._discard("not a RADIUS packet")
             return None
         with self._lock:
             if request.code != packet.DisconnectRequest or not request.VerifyCoARequest():
-                self.discarded += 1
+                self._discard("not a Disconnect-Request signed with our secret")
                 return None
             attributes = {key: request[key][0] for key in request.keys() if isinstance(key, str)}
             self.received.append(attributes)

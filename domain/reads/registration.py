@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import models as m
@@ -156,6 +156,3 @@ async def customer_audit_rows(session: AsyncSession, customer_id: int) -> list[m
     )
     return list(await session.scalars(statement))
 
-
-async def has_rows(session: AsyncSession, model: Any, *conditions: Any) -> bool:
-    return bool(await session.scalar(select(exists().where(*conditions))))
