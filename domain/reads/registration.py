@@ -155,4 +155,3 @@ async def customer_audit_rows(session: AsyncSession, customer_id: int) -> list[m
         m.AuditLog.target_type == "Customer", m.AuditLog.target_id == customer_id
     )
     return list(await session.scalars(statement))
-

@@ -13,6 +13,7 @@ from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
 from gateway.resolvers.add_plan import AddPlanMutation, AddPlanQuery
+from gateway.resolvers.agenda import AgendaQuery
 from gateway.resolvers.authentication import AuthenticationMutation, AuthenticationQuery
 from gateway.resolvers.billing_runs import BillingRunMutations
 from gateway.resolvers.extra_fields import ExtraFieldMutations
@@ -30,6 +31,7 @@ from gateway.schema.catalog import (
     ContractTemplateType,
     ExtraServiceDefinitionType,
     PlanOfferType,
+    RoleType,
     TechnicianType,
     TvPackageType,
     TvPointLocationType,
@@ -66,6 +68,7 @@ ROOT_LISTS = {
     "billingForms": RootList("BillingForm"),
     "banks": RootList("Bank"),
     "technicians": RootList("Technician"),
+    "roles": RootList("Role"),
     "smsCreditValues": RootList("SmsCreditValue"),
 }
 
@@ -129,6 +132,10 @@ class CoreQuery:
     async def technicians(self, info: Info) -> list[TechnicianType]:
         return await ROOT_LISTS["technicians"].resolve(info)
 
+    @strawberry.field(description="Staff roles (cargos) installations can be booked for.")
+    async def roles(self, info: Info) -> list[RoleType]:
+        return await ROOT_LISTS["roles"].resolve(info)
+
     @strawberry.field(description="SMS credit packages the subscriber portal sells.")
     async def sms_credit_values(self, info: Info) -> list[SmsCreditValueType]:
         return await ROOT_LISTS["smsCreditValues"].resolve(info)
@@ -148,6 +155,7 @@ Query = merge_types(
         VoiceSelfQuery,
         RegistrationQuery,
         AuthenticationQuery,
+        AgendaQuery,
     ),
 )
 Mutation = merge_types(

@@ -481,6 +481,18 @@ CASES: dict[str, Case] = {
     "billingForms": _catalog("billingForms"),
     "banks": _catalog("banks"),
     "technicians": _catalog("technicians", "name role { name }"),
+    "roles": _catalog("roles", "name"),
+    "freeSlots": Case(
+        '{ freeSlots(roleId: "1", date: "2099-01-05", duration: 60) { __typename } }',
+        lambda _w: {},
+        {
+            "staff": _typename("freeSlots", "FreeSlots"),
+            "clerk": _typename("freeSlots", "NotAllowed"),
+            "subscriber": _typename("freeSlots", "NotAllowed"),
+            "reseller": _typename("freeSlots", "NotAllowed"),
+            "voice_subscriber": _typename("freeSlots", "NotAllowed"),
+        },
+    ),
     # The authentication assistant is a PLAN_ADMIN screen; a subscriber finds no such plan.
     "authenticationDiagnosis(other)": Case(
         "query ($id: ID!) { authenticationDiagnosis(planId: $id) { __typename } }",
