@@ -76,12 +76,15 @@ async def call_statement(
     start: dt.datetime,
     end: dt.datetime,
     terminations: Sequence[CallTermination] | None,
+    terminal_ids: Sequence[int] | None = None,
 ) -> tuple[list[m.CallRecord], list[CallTotals]]:
     """The plan's voice terminals' calls in [start, end), oldest first, and the totals per
-    termination type (every type, zero when none)."""
+    termination type (every type, zero when none); only `terminal_ids`' calls when given."""
     terminals = select(m.Service.id).where(
         m.Service.plan_id == plan_id, m.Service.kind == ServiceKind.VOICE_TERMINAL
     )
+    if terminal_ids:
+        terminals = terminals.where(m.Service.id.in_(list(terminal_ids)))
     return await _calls(
         session, m.CallRecord.voice_terminal_id.in_(terminals), start, end, terminations
     )
@@ -191,3 +194,13 @@ async def default_bank(session: AsyncSession) -> m.Bank | None:
 async def boleto_count(session: AsyncSession, receivable_id: int) -> int:
     statement = select(func.count()).where(m.Boleto.receivable_id == receivable_id)
     return int(await session.scalar(statement) or 0)
+
+
+async def terminal_numbers(session: AsyncSession, terminal_ids: Sequence[int]) -> dict[int, str]:
+    """The phone number of each voice terminal, by its id."""
+    if not terminal_ids:
+        return {}
+    statement = select(m.VoiceTerminal.id, m.VoiceTerminal.phone_number).where(
+        m.VoiceTerminal.id.in_(list(set(terminal_ids)))
+    )
+    return {row.id: row.phone_number for row in await session.execute(statement)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 
@@ -45,8 +46,14 @@ from gateway.schema.portal import (
 )
 
 
-def call_statement_of(rows: list[m.CallRecord], totals: list[reads.CallTotals]) -> CallStatement:
-    """The GraphQL statement of a domain read's calls and totals (a plan's or a voice line's)."""
+def call_statement_of(
+    rows: list[m.CallRecord],
+    totals: list[reads.CallTotals],
+    terminals: dict[int, str] | None = None,
+) -> CallStatement:
+    """The GraphQL statement of a domain read's calls and totals (a plan's or a voice line's);
+    `terminals` names the voice terminals' numbers."""
+    numbers = terminals or {}
     return CallStatement(
         calls=[
             CallRecordType(
@@ -55,6 +62,7 @@ def call_statement_of(rows: list[m.CallRecord], totals: list[reads.CallTotals]) 
                 duration_seconds=r.duration_seconds,
                 termination=r.termination,
                 cost=r.cost,
+                terminal=numbers.get(r.voice_terminal_id) if r.voice_terminal_id else None,
             )
             for r in rows
         ],
@@ -130,16 +138,24 @@ class PortalQuery:
         plan_id: strawberry.ID,
         period: PeriodInput,
         termination: list[CallTermination] | None = None,
+        terminal_id: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Only the calls of these voice terminals."),
+        ] = None,
     ) -> CallStatementResult:
         try:
             check_period(period)
             plan = await _own_plan(info, plan_id)
         except (ValidationFailed, NotFound) as error:
             return _user_error(error)  # type: ignore[return-value]
+        terminal_ids = [database_id(t, "VoiceTerminal", "Service") or -1 for t in terminal_id or []]
         rows, totals = await info.context.db.run(
-            reads.call_statement, plan.id, period.start, period.end, termination
+            reads.call_statement, plan.id, period.start, period.end, termination, terminal_ids
         )
-        return call_statement_of(rows, totals)
+        numbers = await info.context.db.run(
+            reads.terminal_numbers, [r.voice_terminal_id for r in rows if r.voice_terminal_id]
+        )
+        return call_statement_of(rows, totals, numbers)
 
     @strawberry.field(
         description=f"Tickets matching the filter, newest first (at most {MAX_TICKETS})."

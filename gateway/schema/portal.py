@@ -168,6 +168,11 @@ class CallRecordType:
     duration_seconds: int
     termination: CallTermination
     cost: Decimal
+    terminal: str | None = strawberry.field(
+        default=None,
+        description="The phone number of the plan's voice terminal that made the call; null "
+        "for a call of a reseller's line.",
+    )
 
 
 @strawberry.type(description="Totals of one termination type in the period.")
