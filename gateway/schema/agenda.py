@@ -7,7 +7,14 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.schema.errors import NotAllowed, NotFound, ValidationError
+from gateway.schema.errors import (
+    Conflict,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    RuleViolation,
+    ValidationError,
+)
 
 
 @strawberry.type(description="A slot of a day: from `start` up to (not including) `end`.")
@@ -26,6 +33,12 @@ class FreeSlots:
 
 
 FreeSlotsResult = Annotated[
-    FreeSlots | ValidationError | NotFound | NotAllowed,
+    FreeSlots
+    | ValidationError
+    | NotFound
+    | NotAllowed
+    | InvalidTransition
+    | RuleViolation
+    | Conflict,
     strawberry.union("FreeSlotsResult", description="The day's free slots, or why not."),
 ]

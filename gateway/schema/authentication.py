@@ -10,7 +10,14 @@ import strawberry
 
 from domain import models as m
 from domain.actions import authentication as actions
-from gateway.schema.errors import NotAllowed, NotFound, RuleViolation
+from gateway.schema.errors import (
+    Conflict,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    RuleViolation,
+    ValidationError,
+)
 from gateway.schema.plans import PlanType
 from gateway.schema.portal import ConnectionSessionType
 from gateway.schema.services import RadiusLoginType
@@ -126,16 +133,25 @@ class DisconnectSessionInput:
 
 
 AuthenticationDiagnosisResult = Annotated[
-    AuthenticationDiagnosis | NotFound | NotAllowed,
+    AuthenticationDiagnosis
+    | ValidationError
+    | NotFound
+    | NotAllowed
+    | InvalidTransition
+    | RuleViolation
+    | Conflict,
     strawberry.union("AuthenticationDiagnosisResult", description="The diagnosis, or why not."),
 ]
 DisconnectSessionResult = Annotated[
     SessionDisconnected
     | DisconnectRefused
     | DisconnectTimedOut
+    | ValidationError
     | NotFound
     | NotAllowed
-    | RuleViolation,
+    | InvalidTransition
+    | RuleViolation
+    | Conflict,
     strawberry.union(
         "DisconnectSessionResult",
         description="ACK, NAK or no answer from the NAS, or why nothing was sent.",

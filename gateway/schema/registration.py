@@ -18,6 +18,7 @@ from gateway.schema.base import CustomerKind
 from gateway.schema.customers import AddressType, ContactType, CustomerType, PhoneKind
 from gateway.schema.errors import (
     Conflict,
+    InvalidTransition,
     NotAllowed,
     NotFound,
     RuleViolation,
@@ -295,30 +296,72 @@ class CustomerDataExport:
 
 
 CreateCustomerResult = Annotated[
-    CustomerChangeSuccess | ValidationError | NotAllowed | Conflict,
+    CustomerChangeSuccess
+    | ValidationError
+    | NotFound
+    | NotAllowed
+    | InvalidTransition
+    | RuleViolation
+    | Conflict,
     strawberry.union("CreateCustomerResult", description="The new customer, or why not."),
 ]
 UpdateCustomerResult = Annotated[
-    CustomerChangeSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
+    CustomerChangeSuccess
+    | ValidationError
+    | NotFound
+    | NotAllowed
+    | InvalidTransition
+    | RuleViolation
+    | Conflict,
     strawberry.union("UpdateCustomerResult", description="The changed customer, or why not."),
 ]
 ContactChangeResult = Annotated[
-    ContactChangeSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
+    ContactChangeSuccess
+    | ValidationError
+    | NotFound
+    | NotAllowed
+    | InvalidTransition
+    | RuleViolation
+    | Conflict,
     strawberry.union("ContactChangeResult", description="The saved contact, or why not."),
 ]
 RemoveContactResult = Annotated[
-    RemoveContactSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
+    RemoveContactSuccess
+    | ValidationError
+    | NotFound
+    | NotAllowed
+    | InvalidTransition
+    | RuleViolation
+    | Conflict,
     strawberry.union("RemoveContactResult", description="The removal, or why not."),
 ]
 AddressChangeResult = Annotated[
-    AddressChangeSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
+    AddressChangeSuccess
+    | ValidationError
+    | NotFound
+    | NotAllowed
+    | InvalidTransition
+    | RuleViolation
+    | Conflict,
     strawberry.union("AddressChangeResult", description="The saved address, or why not."),
 ]
 AnonymizeCustomerResult = Annotated[
-    AnonymizeCustomerSuccess | NotFound | NotAllowed | RuleViolation | Conflict,
+    AnonymizeCustomerSuccess
+    | ValidationError
+    | NotFound
+    | NotAllowed
+    | InvalidTransition
+    | RuleViolation
+    | Conflict,
     strawberry.union("AnonymizeCustomerResult", description="The anonymization, or why not."),
 ]
 CustomerDataExportResult = Annotated[
-    CustomerDataExport | NotFound | NotAllowed,
+    CustomerDataExport
+    | ValidationError
+    | NotFound
+    | NotAllowed
+    | InvalidTransition
+    | RuleViolation
+    | Conflict,
     strawberry.union("CustomerDataExportResult", description="The export, or why not."),
 ]
