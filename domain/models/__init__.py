@@ -56,6 +56,7 @@ from domain.models.services import (
 )
 from domain.models.tv import Equipment, TvPackageSubscription, TvPoint, TvPointHistory
 from domain.models.voice import (
+    VoiceExtension,
     VoiceFranchise,
     VoiceLine,
     VoiceReseller,
@@ -124,6 +125,7 @@ __all__ = [
     "TvPoint",
     "TvPointHistory",
     "TvPointLocation",
+    "VoiceExtension",
     "VoiceFranchise",
     "VoiceLine",
     "VoiceReseller",

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from gateway.http import documents
 from gateway.http.documents import boleto_document, contract_document, invoice_document
+from gateway.http.export import ExportEndpoint
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.overload import InFlightLimit
 from gateway.http.runtime import Runtime
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     app = Starlette(
         routes=[
             Route("/graphql", in_flight, methods=None),
+            Route("/export", ExportEndpoint(graphql), methods=None),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),

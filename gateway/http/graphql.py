@@ -25,6 +25,7 @@ from domain.db import writer_bind
 from domain.errors import DomainError, FieldProblem
 from domain.identity import Identity
 from domain.reads.batched import Readers
+from gateway.execution import reports as report_plans
 from gateway.execution.compiled import CompiledReads, Fallback
 from gateway.execution.documents import DocumentCache
 from gateway.execution.inputs import InputBounds, refusals
@@ -33,7 +34,7 @@ from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, Authenticator
-from gateway.http.errors import error_response
+from gateway.http.errors import STATUS_CODES, error_response
 from gateway.http.ratelimit import Rate, RateLimiter
 from gateway.http.runtime import Runtime
 from gateway.settings import parse_rate
@@ -154,19 +155,6 @@ def _read_get(request: Request) -> GraphQLRequest:
     return _parse_request(payload)
 
 
-# A machine-readable code for each refusal, in `errors[0].extensions.code`.
-_STATUS_CODES = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "IDEMPOTENCY_KEY_REUSED",
-    429: "RATE_LIMITED",
-    503: "TIMEOUT",
-}
-
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
@@ -198,7 +186,11 @@ class GraphQLEndpoint:
         self.rate_per_identity = _rate(settings.rate_limit_per_identity)
         self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis)
         self.idempotency = idempotency.Idempotency(settings, runtime.sessions)
-        self.compiled = CompiledReads(runtime.schema) if settings.compiled_reads else None
+        self.compiled = (
+            CompiledReads(runtime.schema, roots=report_plans.PLANNERS)
+            if settings.compiled_reads
+            else None
+        )
         self.readers = Readers(runtime.engine)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -234,7 +226,7 @@ class GraphQLEndpoint:
             return error_response(
                 error.status,
                 error.message,
-                _STATUS_CODES.get(error.status, "BAD_REQUEST"),
+                STATUS_CODES.get(error.status, "BAD_REQUEST"),
                 headers=error.headers,
                 media_type=media,
             )

@@ -1,9 +1,9 @@
-"""Loaders of the customer registration: a customer's e-mails and phones."""
+"""Loaders of issue 17's relations: a customer's e-mails and phones, a call's terminal."""
 
 from __future__ import annotations
 
 from domain import models as m
-from gateway.loaders.base import ManyByKeyLoader
+from gateway.loaders.base import ByIdLoader, ManyByKeyLoader
 
 
 class EmailsByCustomerIdLoader(ManyByKeyLoader[m.CustomerEmail]):
@@ -12,3 +12,7 @@ class EmailsByCustomerIdLoader(ManyByKeyLoader[m.CustomerEmail]):
 
 class PhonesByCustomerIdLoader(ManyByKeyLoader[m.CustomerPhone]):
     model, column = m.CustomerPhone, "customer_id"
+
+
+class VoiceTerminalByIdLoader(ByIdLoader[m.VoiceTerminal]):
+    model = m.VoiceTerminal

@@ -86,7 +86,7 @@ class AuthenticationMutation:
         if outcome is DisconnectOutcome.ACKNOWLEDGED:
             return SessionDisconnected(
                 login=RadiusLoginType.from_model(result.login),
-                session=ConnectionSessionType.of(result.connection),
+                session=ConnectionSessionType.from_model(result.connection),
                 nas=nas,
             )
         if outcome is DisconnectOutcome.REFUSED:

@@ -47,26 +47,10 @@ from gateway.schema.portal import (
 )
 
 
-def call_statement_of(
-    rows: list[m.CallRecord],
-    totals: list[reads.CallTotals],
-    terminals: dict[int, str] | None = None,
-) -> CallStatement:
-    """The GraphQL statement of a domain read's calls and totals (a plan's or a voice line's);
-    `terminals` names the voice terminals' numbers."""
-    numbers = terminals or {}
+def call_statement_of(rows: list[m.CallRecord], totals: list[reads.CallTotals]) -> CallStatement:
+    """The GraphQL statement of a domain read's calls and totals (a plan's or a voice line's)."""
     return CallStatement(
-        calls=[
-            CallRecordType(
-                started_at=r.started_at,
-                destination=r.destination,
-                duration_seconds=r.duration_seconds,
-                termination=r.termination,
-                cost=r.cost,
-                terminal=numbers.get(r.voice_terminal_id) if r.voice_terminal_id else None,
-            )
-            for r in rows
-        ],
+        calls=CallRecordType.from_models(rows),
         totals=[
             CallTotals(
                 termination=t.termination,
@@ -123,7 +107,7 @@ class PortalQuery:
         )
         last = offset + len(rows) - 1
         return ConnectionStatement(
-            sessions=[ConnectionSessionType.of(row) for row in rows],
+            sessions=[ConnectionSessionType.from_model(row) for row in rows],
             total_count=totals.count,
             total_duration_seconds=totals.duration_seconds,
             total_input_octets=totals.input_octets,
@@ -153,10 +137,7 @@ class PortalQuery:
         rows, totals = await info.context.db.run(
             reads.call_statement, plan.id, period.start, period.end, termination, terminal_ids
         )
-        numbers = await info.context.db.run(
-            reads.terminal_numbers, [r.voice_terminal_id for r in rows if r.voice_terminal_id]
-        )
-        return call_statement_of(rows, totals, numbers)
+        return call_statement_of(rows, totals)
 
     @strawberry.field(
         description=f"Tickets matching the filter, newest first (at most {MAX_TICKETS})."

@@ -21,9 +21,10 @@ from gateway.resolvers.inputs import refuse_out_of_bounds
 from gateway.resolvers.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
 from gateway.resolvers.portal import PortalMutations, PortalQuery
 from gateway.resolvers.registration import RegistrationMutation, RegistrationQuery
+from gateway.resolvers.reports import ReportQuery
 from gateway.resolvers.services import ServiceMutations, ServiceQuery
 from gateway.resolvers.tv import TvMutations, TvQuery
-from gateway.resolvers.voice import MeQuery, VoiceMutations
+from gateway.resolvers.voice import MeQuery, VoiceMutations, VoicePanelQuery
 from gateway.resolvers.voice_self import VoiceSelfMutations, VoiceSelfQuery
 from gateway.schema.base import Info, Node, model_type
 from gateway.schema.bounds import describe_bounds
@@ -155,10 +156,12 @@ Query = merge_types(
         BillingRunQuery,
         PortalQuery,
         MeQuery,
+        VoicePanelQuery,
         VoiceSelfQuery,
         RegistrationQuery,
         AuthenticationQuery,
         AgendaQuery,
+        ReportQuery,
     ),
 )
 Mutation = merge_types(

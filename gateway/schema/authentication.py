@@ -83,10 +83,10 @@ class LoginDiagnosis:
             login=RadiusLoginType.from_model(entry.login),
             enabled=entry.enabled,
             password_set=entry.password_set,
-            open_session=ConnectionSessionType.of(entry.open_session)
+            open_session=ConnectionSessionType.from_model(entry.open_session)
             if entry.open_session
             else None,
-            last_sessions=[ConnectionSessionType.of(s) for s in entry.last_sessions],
+            last_sessions=[ConnectionSessionType.from_model(s) for s in entry.last_sessions],
             last_attempts=[AuthenticationAttempt.of(a) for a in entry.last_attempts],
             rejects_last_hour=entry.rejects_last_hour,
         )

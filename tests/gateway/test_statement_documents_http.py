@@ -143,7 +143,7 @@ async def test_the_connection_statement_prints_the_periods_totals(
 
 CALLS = """query ($plan: ID!, $start: DateTime!, $end: DateTime!, $terminals: [ID!]) {
   callStatement(planId: $plan, period: {start: $start, end: $end}, terminalId: $terminals) {
-    ... on CallStatement { totalCost calls { terminal cost } } } }"""
+    ... on CallStatement { totalCost calls { terminal { phoneNumber } cost } } } }"""
 
 
 async def test_the_call_statement_filters_by_terminal_on_screen_and_on_paper(
@@ -179,7 +179,7 @@ async def test_the_call_statement_filters_by_terminal_on_screen_and_on_paper(
             **period,
         )
     )["callStatement"]
-    assert {x["terminal"] for x in screen["calls"]} == {number}
+    assert {x["terminal"]["phoneNumber"] for x in screen["calls"]} == {number}
     assert Decimal(screen["totalCost"]) == total
     url = f"/plans/{gid('Plan', plan_id)}/call-statement.pdf"
     text = text_of(await get(client, me, url, terminal=gid("VoiceTerminal", terminal_id), **period))
