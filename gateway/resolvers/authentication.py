@@ -14,12 +14,10 @@ from gateway.schema.authentication import (
     AuthenticationDiagnosis,
     AuthenticationDiagnosisResult,
     AuthenticationFinding,
-    DisconnectRefused,
     DisconnectSessionInput,
     DisconnectSessionResult,
-    DisconnectTimedOut,
     LoginDiagnosis,
-    SessionDisconnected,
+    SessionDisconnection,
 )
 from gateway.schema.base import Info
 from gateway.schema.ids import database_id
@@ -82,23 +80,20 @@ class AuthenticationMutation:
         )
         if not isinstance(result, actions.Disconnection):
             return result  # type: ignore[return-value]
-        outcome, nas = result.result.outcome, result.nas.nasname
-        if outcome is DisconnectOutcome.ACKNOWLEDGED:
-            return SessionDisconnected(
-                login=RadiusLoginType.from_model(result.login),
-                session=ConnectionSessionType.from_model(result.connection),
-                nas=nas,
-            )
-        if outcome is DisconnectOutcome.REFUSED:
-            name = result.result.error_cause_name or "no Error-Cause"
-            return DisconnectRefused(
-                message=f"NAS {nas} refused the Disconnect-Request ({name}).",
-                nas=nas,
-                error_cause=result.result.error_cause,
-                error_cause_name=result.result.error_cause_name,
-            )
-        return DisconnectTimedOut(
-            message=f"NAS {nas} did not answer after {result.result.attempts} attempt(s).",
+        answer, nas = result.result, result.nas.nasname
+        if answer.outcome is DisconnectOutcome.ACKNOWLEDGED:
+            message = f"NAS {nas} ended the session."
+        elif answer.outcome is DisconnectOutcome.REFUSED:
+            message = f"NAS {nas} refused ({answer.error_cause_name or 'no Error-Cause'})."
+        else:
+            message = f"NAS {nas} did not answer after {answer.attempts} attempt(s)."
+        return SessionDisconnection(
+            outcome=answer.outcome,
+            message=message,
             nas=nas,
-            attempts=result.result.attempts,
+            login=RadiusLoginType.from_model(result.login),
+            session=ConnectionSessionType.from_model(result.connection),
+            error_cause=answer.error_cause,
+            error_cause_name=answer.error_cause_name,
+            attempts=answer.attempts,
         )

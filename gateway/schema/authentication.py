@@ -10,6 +10,8 @@ import strawberry
 
 from domain import models as m
 from domain.actions import authentication as actions
+from domain.ports import radius
+from gateway.schema.base import described_enum
 from gateway.schema.errors import (
     Conflict,
     InvalidTransition,
@@ -101,29 +103,30 @@ class AuthenticationDiagnosis:
     )
 
 
-@strawberry.type(description="The NAS acknowledged (Disconnect-ACK): the session ended.")
-class SessionDisconnected:
-    login: RadiusLoginType = strawberry.field(description="The login whose session ended.")
+DisconnectOutcome = described_enum(
+    radius.DisconnectOutcome,
+    "What the NAS answered to the Disconnect-Request (RFC 5176).",
+    {
+        "ACKNOWLEDGED": "Disconnect-ACK: the NAS ended the session.",
+        "REFUSED": "Disconnect-NAK: the NAS refused; `errorCause` says why. Nothing ended.",
+        "TIMED_OUT": "No answer after every retry; nothing is known to have ended.",
+    },
+)
+
+
+@strawberry.type(description="A Disconnect-Request was sent; `outcome` is what the NAS said.")
+class SessionDisconnection:
+    outcome: DisconnectOutcome = strawberry.field(description="ACK, NAK or no answer.")
+    message: str = strawberry.field(description="The outcome in words.")
+    nas: str = strawberry.field(description="The NAS the request went to.")
+    login: RadiusLoginType = strawberry.field(description="The login whose session it was.")
     session: ConnectionSessionType = strawberry.field(
-        description="The session as it was; its stop arrives with the NAS's accounting."
+        description="The session as it was; on ACK its stop arrives with the NAS's accounting."
     )
-    nas: str = strawberry.field(description="The NAS that ended it.")
-
-
-@strawberry.type(description="The NAS refused (Disconnect-NAK); nothing ended.")
-class DisconnectRefused:
-    message: str = strawberry.field(description="What the NAS said, in words.")
-    nas: str = strawberry.field(description="The NAS that refused.")
     error_cause: int | None = strawberry.field(
-        description="The NAK's Error-Cause (RFC 5176 §3.5), e.g. 503 Session-Context-Not-Found."
+        description="A NAK's Error-Cause (RFC 5176 §3.5), e.g. 503 Session-Context-Not-Found."
     )
     error_cause_name: str | None = strawberry.field(description="The Error-Cause's name.")
-
-
-@strawberry.type(description="The NAS did not answer after every retry; try again later.")
-class DisconnectTimedOut:
-    message: str = strawberry.field(description="What happened, in words.")
-    nas: str = strawberry.field(description="The NAS that did not answer.")
     attempts: int = strawberry.field(description="How many times the request was sent.")
 
 
@@ -143,9 +146,7 @@ AuthenticationDiagnosisResult = Annotated[
     strawberry.union("AuthenticationDiagnosisResult", description="The diagnosis, or why not."),
 ]
 DisconnectSessionResult = Annotated[
-    SessionDisconnected
-    | DisconnectRefused
-    | DisconnectTimedOut
+    SessionDisconnection
     | ValidationError
     | NotFound
     | NotAllowed
