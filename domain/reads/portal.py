@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -42,8 +42,15 @@ async def connection_statement(
     s = m.ConnectionSession
     # A login the plan took over from a cancelled plan (ADR 0104) shows only its own sessions.
     login = m.RadiusLogin
-    ours = exists().where(
-        login.plan_id == plan_id, login.login == s.username, login.created_at <= s.acctstarttime
+    ours = (
+        select(login.id)
+        .where(
+            login.plan_id == plan_id,
+            login.login == s.username,
+            login.created_at <= s.acctstarttime,
+        )
+        .correlate(s)  # the session row of the outer statement, never a FROM of its own
+        .exists()
     )
     where = and_(ours, s.acctstarttime >= start, s.acctstarttime < end)
     total = (
