@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.export import ExportEndpoint
+from gateway.http.graphiql import STATIC_PREFIX
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.overload import InFlightLimit
 from gateway.http.runtime import Runtime
@@ -72,16 +73,22 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 max_age=600,
             )
         )
+    routes = [
+        Route("/graphql", in_flight, methods=None),
+        Route("/export", ExportEndpoint(graphql), methods=None),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),
+        Route("/receivables/{receivable_id}/boleto.pdf", boleto_document, methods=["GET"]),
+        Route("/invoices/{invoice_id}.xml", invoice_document, methods=["GET"]),
+    ]
+    if settings.development:
+        # GraphiQL's own files (ADR 0190): the page loads nothing from any other host.
+        routes.append(
+            Route(f"{STATIC_PREFIX}/{{path:path}}", graphql.graphiql.asset, methods=["GET"])
+        )
     app = Starlette(
-        routes=[
-            Route("/graphql", in_flight, methods=None),
-            Route("/export", ExportEndpoint(graphql), methods=None),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),
-            Route("/receivables/{receivable_id}/boleto.pdf", boleto_document, methods=["GET"]),
-            Route("/invoices/{invoice_id}.xml", invoice_document, methods=["GET"]),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )
