@@ -135,10 +135,6 @@ PACKAGES: tuple[Package, ...] = (
 )
 
 
-def package_named(name: str) -> Package:
-    return next(package for package in PACKAGES if package.name == name)
-
-
 def graphiql_folder(settings: Settings) -> Path:
     """The folder `gateway assets fetch` fills and the gateway serves GraphiQL's files from."""
     return Path(settings.assets_dir) / "graphiql"
