@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.http import documents
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.export import ExportEndpoint
 from gateway.http.graphiql import STATIC_PREFIX
@@ -73,22 +74,45 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 max_age=600,
             )
         )
-    routes = [
-        Route("/graphql", in_flight, methods=None),
-        Route("/export", ExportEndpoint(graphql), methods=None),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),
-        Route("/receivables/{receivable_id}/boleto.pdf", boleto_document, methods=["GET"]),
-        Route("/invoices/{invoice_id}.xml", invoice_document, methods=["GET"]),
-    ]
-    if settings.development:
-        # GraphiQL's own files (ADR 0190): the page loads nothing from any other host.
-        routes.append(
-            Route(f"{STATIC_PREFIX}/{{path:path}}", graphql.graphiql.asset, methods=["GET"])
-        )
+    # GraphiQL's own files (ADR 0190), in development only: the page loads nothing from any
+    # other host.
+    ide_files = (
+        [Route(f"{STATIC_PREFIX}/{{path:path}}", graphql.graphiql.asset, methods=["GET"])]
+        if settings.development
+        else []
+    )
     app = Starlette(
-        routes=routes,
+        routes=[
+            Route("/graphql", in_flight, methods=None),
+            Route("/export", ExportEndpoint(graphql), methods=None),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),
+            Route("/receivables/{receivable_id}/boleto.pdf", boleto_document, methods=["GET"]),
+            Route("/invoices/{invoice_id}.xml", invoice_document, methods=["GET"]),
+            Route("/invoices/{invoice_id}.pdf", documents.invoice_pdf_document, methods=["GET"]),
+            Route(
+                "/plans/{plan_id}/bank-debit-authorization.pdf",
+                documents.bank_debit_authorization_document,
+                methods=["GET"],
+            ),
+            Route(
+                "/plans/{plan_id}/connection-statement.pdf",
+                documents.connection_statement_document,
+                methods=["GET"],
+            ),
+            Route(
+                "/plans/{plan_id}/call-statement.pdf",
+                documents.call_statement_document,
+                methods=["GET"],
+            ),
+            Route(
+                "/customers/{customer_id}/financial-statement.pdf",
+                documents.financial_statement_document,
+                methods=["GET"],
+            ),
+            *ide_files,
+        ],
         middleware=middleware,
         lifespan=lifespan,
     )
