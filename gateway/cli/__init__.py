@@ -374,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cli import tv as tv_cli
 
     tv_cli.register(commands, systems)
+    from gateway.cli import export as export_cli
+
+    export_cli.register(commands, _database_option)
     for _, each in _all_parsers(parser):
         each.formatter_class = _HelpWithDefaults
     return parser
@@ -406,7 +409,3 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     return int(args.run(args))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

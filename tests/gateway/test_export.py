@@ -149,3 +149,75 @@ async def test_a_client_that_goes_away_stops_the_export(
     async with engine.connect() as connection:
         total = await connection.scalar(select(func.count()).select_from(m.Receivable))
     assert 2 <= pages < total // 5  # it stopped well before the end
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/x-ndjson"])
+async def test_every_page_counts_against_the_rate_limit(
+    engine: AsyncEngine, database_url: str, registered: str, accept: str, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(export_module, "PAGE_SIZE", 100)
+    async with engine.connect() as connection:
+        rows = int(await connection.scalar(select(func.count()).select_from(m.Receivable)) or 0)
+    pages = rows // 100 + 1  # the last page reads the rows left, or finds none
+    settings = test_settings(database_url, rate_limit_per_identity=f"{pages + 50}/600")
+    async with http_client(engine, settings) as client:
+        hits: list[str] = []
+        limiter = client.app.state.graphql.rate_limiter  # type: ignore[attr-defined]
+        original = limiter.hit
+
+        async def counted(bucket: str, rate):  # type: ignore[no-untyped-def]
+            hits.append(bucket)
+            return await original(bucket, rate)
+
+        monkeypatch.setattr(limiter, "hit", counted)
+        response = await client.post(
+            "/export", json={"query": registered}, headers={"accept": accept}
+        )
+        assert response.status_code == 200
+    # One hit per page on the identity's bucket (the per-IP one is not set here).
+    assert hits.count(hits[-1]) == pages and hits[-1].startswith("id:")
+
+
+def test_gateway_export_writes_the_whole_connection_to_a_file(
+    database_url: str,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    document = tmp_path / "receivables.graphql"
+    document.write_text(DOCUMENT)
+    target = tmp_path / "receivables.csv"
+    cli = Path(sys.executable).parent / "gateway"
+    run = subprocess.run(
+        [str(cli), "export", str(document), "--database-url", database_url, "--output", str(target),
+         "--variables", '{"filter": {"status": ["OPEN"]}}'],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    table = list(csv.reader(io.StringIO(target.read_text())))
+    assert table[0] == ["databaseId", "amount", "dueDate", "status", "boletos"]
+    assert table[1:] and {row[3] for row in table[1:]} == {"OPEN"}
+    assert f"exported {len(table) - 1} rows" in run.stdout
+    assert "rows/s" in run.stderr  # the progress bar
+
+
+def test_gateway_export_refuses_a_document_that_is_no_report(
+    database_url: str,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    document = tmp_path / "banks.graphql"
+    document.write_text("{ banks { name } }")
+    cli = Path(sys.executable).parent / "gateway"
+    run = subprocess.run(
+        [str(cli), "export", str(document), "--database-url", database_url,
+         "--output", str(tmp_path / "x.csv")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 2 and "export refused" in run.stderr
+    assert not (tmp_path / "x.csv").exists()
