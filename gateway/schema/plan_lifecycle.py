@@ -22,9 +22,7 @@ from gateway.schema.base import (
     described_enum,
 )
 from gateway.schema.bounds import bounded
-from gateway.schema.errors import (
-    AnyUserError,
-)
+from gateway.schema.errors import AnyUserError, answers
 from gateway.schema.ids import database_id
 from gateway.schema.plans import ContractType, InstallationAppointmentType, PlanType
 from gateway.schema.relations import Computed
@@ -188,10 +186,6 @@ class AppointmentInput:
 # ---- payloads ----
 
 
-def _answers(field: str) -> str:
-    return f"What {field} answers: its success, or the typed error that refused it."
-
-
 @strawberry.type(description="The plan after the change.")
 class PlanChangeSuccess:
     plan: PlanType = strawberry.field(description="The plan as it is now.")
@@ -309,46 +303,46 @@ class CepAddressType:
 
 ChangePlanStatusResult = Annotated[
     PlanChangeSuccess | AnyUserError,
-    strawberry.union("ChangePlanStatusResult", description=_answers("changePlanStatus")),
+    strawberry.union("ChangePlanStatusResult", description=answers("changePlanStatus")),
 ]
 CancelPlanResult = Annotated[
     CancelPlanSuccess | AnyUserError,
-    strawberry.union("CancelPlanResult", description=_answers("cancelPlan")),
+    strawberry.union("CancelPlanResult", description=answers("cancelPlan")),
 ]
 DueDateChangePreviewResult = Annotated[
     DueDateChangePreview | AnyUserError,
-    strawberry.union("DueDateChangePreviewResult", description=_answers("dueDateChangePreview")),
+    strawberry.union("DueDateChangePreviewResult", description=answers("dueDateChangePreview")),
 ]
 ChangeDueDateResult = Annotated[
     ChangeDueDateSuccess | AnyUserError,
-    strawberry.union("ChangeDueDateResult", description=_answers("changeDueDate")),
+    strawberry.union("ChangeDueDateResult", description=answers("changeDueDate")),
 ]
 TransferAddressResult = Annotated[
     PlanChangeSuccess | AnyUserError,
-    strawberry.union("TransferAddressResult", description=_answers("transferAddress")),
+    strawberry.union("TransferAddressResult", description=answers("transferAddress")),
 ]
 SetContractResult = Annotated[
     SetContractSuccess | AnyUserError,
-    strawberry.union("SetContractResult", description=_answers("setContract")),
+    strawberry.union("SetContractResult", description=answers("setContract")),
 ]
 AuthorizeBankDebitResult = Annotated[
     PlanChangeSuccess | AnyUserError,
-    strawberry.union("AuthorizeBankDebitResult", description=_answers("authorizeBankDebit")),
+    strawberry.union("AuthorizeBankDebitResult", description=answers("authorizeBankDebit")),
 ]
 ScheduleInstallationResult = Annotated[
     ScheduleInstallationSuccess | AnyUserError,
-    strawberry.union("ScheduleInstallationResult", description=_answers("scheduleInstallation")),
+    strawberry.union("ScheduleInstallationResult", description=answers("scheduleInstallation")),
 ]
 RestorationResult = Annotated[
     PlanChangeSuccess | AnyUserError,
     strawberry.union(
         "TemporaryRestorationResult",
-        description=_answers("restoreTemporarySpeed and enableTemporarily"),
+        description=answers("restoreTemporarySpeed and enableTemporarily"),
     ),
 ]
 AddressByCepResult = Annotated[
     CepAddressType | AnyUserError,
-    strawberry.union("AddressByCepResult", description=_answers("addressByCep")),
+    strawberry.union("AddressByCepResult", description=answers("addressByCep")),
 ]
 
 

@@ -14,9 +14,7 @@ from domain.rules import passwords
 from gateway.schema.base import described_enum
 from gateway.schema.billing import ReceivableType
 from gateway.schema.bounds import bounded
-from gateway.schema.errors import (
-    AnyUserError,
-)
+from gateway.schema.errors import AnyUserError, answers
 from gateway.schema.plans import PlanType
 from gateway.schema.services import (
     SERVICE_TYPES,
@@ -530,8 +528,7 @@ class RemoveServiceSuccess:
 
 
 def _result(success: type, name: str, action: str) -> Any:
-    description = f"What {action} answers: its success, or the typed error that refused it."
-    return Annotated[success | AnyUserError, strawberry.union(name, description=description)]
+    return Annotated[success | AnyUserError, strawberry.union(name, description=answers(action))]
 
 
 AddRadiusLoginResult = _result(AddRadiusLoginSuccess, "AddRadiusLoginResult", "addRadiusLogin")
