@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -60,8 +59,6 @@ def counts(graphql_schema: GraphQLSchema) -> dict[str, tuple[int, int]]:
     return totals
 
 
-# Until every module is described (the descriptions branch is under way).
-@pytest.mark.xfail(reason="descriptions under way", strict=False)
 def test_everything_in_the_schema_is_described() -> None:
     missing = [
         f"{kind} {coordinate}"
@@ -71,7 +68,6 @@ def test_everything_in_the_schema_is_described() -> None:
     assert not missing, f"{len(missing)} without a description:\n" + "\n".join(missing)
 
 
-@pytest.mark.xfail(reason="descriptions under way", strict=False)
 def test_the_counts_cover_every_kind() -> None:
     totals = counts(schema._schema)
     assert all(total > 0 for _, total in totals.values()), totals
