@@ -68,6 +68,9 @@ class Settings:
     tv_platform_url: str = "http://127.0.0.1:8100"
     tv_platform_api_key: str | None = None
     tv_platform_timeout: float = 5.0
+    # RFC 5176 Disconnect-Requests to the NAS (domain/ports/radius.py): seconds per send, sends.
+    radius_timeout: float = 2.0
+    radius_retries: int = 3
     # "in-process": the app delivers outbox messages itself; "off": run `gateway worker`.
     outbox_worker: str = "in-process"
     outbox_poll_seconds: float = 1.0
@@ -153,6 +156,8 @@ class Settings:
             "tv_platform_timeout": float(
                 env.get("GATEWAY_TV_PLATFORM_TIMEOUT", base.tv_platform_timeout)
             ),
+            "radius_timeout": float(env.get("GATEWAY_RADIUS_TIMEOUT", base.radius_timeout)),
+            "radius_retries": int(env.get("GATEWAY_RADIUS_RETRIES", base.radius_retries)),
             "outbox_worker": env.get("GATEWAY_OUTBOX_WORKER", base.outbox_worker),
             "outbox_poll_seconds": float(
                 env.get("GATEWAY_OUTBOX_POLL_SECONDS", base.outbox_poll_seconds)

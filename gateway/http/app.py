@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.http import documents
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.export import ExportEndpoint
 from gateway.http.graphql import GraphQLEndpoint
@@ -81,6 +82,27 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),
             Route("/receivables/{receivable_id}/boleto.pdf", boleto_document, methods=["GET"]),
             Route("/invoices/{invoice_id}.xml", invoice_document, methods=["GET"]),
+            Route("/invoices/{invoice_id}.pdf", documents.invoice_pdf_document, methods=["GET"]),
+            Route(
+                "/plans/{plan_id}/bank-debit-authorization.pdf",
+                documents.bank_debit_authorization_document,
+                methods=["GET"],
+            ),
+            Route(
+                "/plans/{plan_id}/connection-statement.pdf",
+                documents.connection_statement_document,
+                methods=["GET"],
+            ),
+            Route(
+                "/plans/{plan_id}/call-statement.pdf",
+                documents.call_statement_document,
+                methods=["GET"],
+            ),
+            Route(
+                "/customers/{customer_id}/financial-statement.pdf",
+                documents.financial_statement_document,
+                methods=["GET"],
+            ),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, NewType
+from typing import TYPE_CHECKING, Annotated, NewType
 
 import strawberry
 
@@ -18,11 +18,15 @@ from domain.actions.portal import MAX_DESCRIPTION
 from domain.models import enums as domain_enums
 from domain.rules import dates
 from gateway.loaders import portal as loaders
+from gateway.loaders.registration import VoiceTerminalByIdLoader
 from gateway.schema.base import DATABASE_ID, FromModel, Info, Node, described_enum, to_global_id
 from gateway.schema.billing import ReceivableType
 from gateway.schema.bounds import bounded
 from gateway.schema.errors import AnyUserError, answers
 from gateway.schema.relations import Relation
+
+if TYPE_CHECKING:
+    from gateway.schema.services import VoiceTerminalType
 
 TicketStatus = described_enum(
     domain_enums.TicketStatus,
@@ -173,6 +177,8 @@ class ConnectionSessionType(FromModel):
         "ip_address": "framedipaddress",
         "nas_ip_address": "nasipaddress",
         "terminate_cause": "acctterminatecause",
+        "session_id": "acctsessionid",
+        "calling_station_id": "callingstationid",
     }
     login: str = strawberry.field(description="The RADIUS login that connected.")
     started_at: dt.datetime | None = strawberry.field(
@@ -202,6 +208,12 @@ class ConnectionSessionType(FromModel):
         description="Why it ended, as RADIUS names it (e.g. User-Request, Lost-Carrier); null "
         "while open or when not reported."
     )
+    session_id: str | None = strawberry.field(
+        default=None, description="The NAS's Acct-Session-Id of the session."
+    )
+    calling_station_id: str | None = strawberry.field(
+        default=None, description="The subscriber equipment's MAC (Calling-Station-Id)."
+    )
 
 
 @strawberry.type(description="A period's connection sessions, a page at a time, with totals.")
@@ -225,6 +237,12 @@ class ConnectionStatement:
     has_next_page: bool = strawberry.field(description="Whether sessions follow this page.")
 
 
+CALL_TERMINAL = Relation(
+    "CallRecord", "terminal", VoiceTerminalByIdLoader, "voice_terminal_id", "VoiceTerminal",
+    many=False,
+)  # fmt: skip
+
+
 @strawberry.type(
     name="CallRecord",
     description="A call made from a voice terminal of a plan or a reseller's line: one row of "
@@ -240,6 +258,16 @@ class CallRecordType(FromModel):
         description="Where it ended (Tipo de Terminação)."
     )
     cost: Decimal = strawberry.field(description="What it cost in R$.")
+    voice_terminal_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="The plan's voice terminal that made the call; null for a call of a "
+        "reseller's line."
+    )
+    async def terminal(
+        self, info: Info
+    ) -> Annotated[VoiceTerminalType, strawberry.lazy("gateway.schema.services")] | None:
+        return await CALL_TERMINAL.resolve(self, info)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="Totals of one termination type in the period.")
