@@ -4,7 +4,7 @@ Front-end developers read the SDL as the API's documentation: a thing without a 
 thing they must guess. The bound notes that `gateway.schema.bounds.describe_bounds` appends
 ("At most 100 items.") do not count as a description on their own.
 
-`python -m tests.test_schema_descriptions` prints how many of each kind carry one.
+`.venv/bin/python -m tests.test_schema_descriptions` prints how many of each kind carry one.
 """
 
 from __future__ import annotations
