@@ -19,7 +19,7 @@ from gateway.http import documents
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.export import ExportEndpoint
 from gateway.http.graphql import GraphQLEndpoint
-from gateway.http.overload import InFlightLimit
+from gateway.http.outage import OutageGuard
 from gateway.http.runtime import Runtime
 from gateway.settings import Settings
 
@@ -58,9 +58,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         await graphql.readers.shutdown()
         await runtime.close(engine=owns_engine)
 
+    # Only /graphql is bounded (GraphQLEndpoint.in_flight): health checks must answer even
+    # when the gateway is saturated.
     graphql = GraphQLEndpoint(runtime)
-    # Only /graphql is bounded: health checks must answer even when the gateway is saturated.
-    in_flight = InFlightLimit(graphql, settings.max_in_flight)
     middleware = []
     if settings.cors_origins:
         middleware.append(
@@ -73,9 +73,11 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 max_age=600,
             )
         )
+    # Inside CORS, so that a browser can read the 503 a database outage answers (ADR 0130).
+    middleware.append(Middleware(OutageGuard))
     app = Starlette(
         routes=[
-            Route("/graphql", in_flight, methods=None),
+            Route("/graphql", graphql, methods=None),
             Route("/export", ExportEndpoint(graphql), methods=None),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
@@ -109,5 +111,5 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     )
     app.state.runtime = runtime
     app.state.graphql = graphql
-    app.state.in_flight = in_flight
+    app.state.in_flight = graphql.in_flight
     return app
