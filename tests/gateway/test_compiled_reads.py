@@ -22,7 +22,7 @@ from domain import models as m
 from domain.identity import Identity, Permission, Role
 from domain.reads.batched import Readers
 from gateway.execution.planner import type_info
-from gateway.schema.query import ROOT_LISTS, schema
+from gateway.resolvers.root import ROOT_LISTS, schema
 from gateway.schema.relations import COMPUTED, RELATIONS
 from tests.conftest import SEED_CUSTOMERS, StatementCounter
 from tests.gateway.helpers import http_client, test_settings
