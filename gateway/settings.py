@@ -44,9 +44,9 @@ class Settings:
     max_body_bytes: Positive = 1_000_000
     db_pool_size: Positive = 10
     compiled_reads: bool = True  # serve plannable queries from compiled plans (issue 7)
-    # Authentication (gateway.http.auth, ADRs 0080 and 0172). JWTs: HS256 with a shared secret and/or
-    # RS256, ES256 or EdDSA with a PEM public key, a JWKS file or a JWKS URL (an identity
-    # provider's, cached and refreshed); issuer, audience and expiry are always checked.
+    # Authentication (gateway.http.auth, ADRs 0080 and 0172). JWTs: HS256 with a shared secret
+    # and/or RS256, ES256 or EdDSA with a PEM public key, a JWKS file or a JWKS URL (an
+    # identity provider's, cached and refreshed); issuer, audience and expiry always checked.
     jwt_secret: str | None = None
     jwt_public_key_file: str | None = None
     jwt_jwks_file: str | None = None

@@ -148,7 +148,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        timeout_graceful_shutdown=int(math.ceil(settings.shutdown_timeout_seconds)),
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_seconds),
         log_config=None,  # the gateway's own logging (gateway.observability.logs)
         access_log=False,  # one access line per request comes from the gateway itself
     )

@@ -34,6 +34,8 @@ from gateway.execution.runtime import Runtime
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, Authenticator
 from gateway.http.ratelimit import Rate, RateLimiter
+from gateway.observability import metrics, tracing
+from gateway.observability.requests import STATE, RequestNote, note
 from gateway.settings import parse_rate
 
 log = logging.getLogger("gateway.http.graphql")
@@ -152,11 +154,30 @@ def _read_get(request: Request) -> GraphQLRequest:
     return _parse_request(payload)
 
 
-def _error_body(message: str, code: str | None = None) -> bytes:
-    error: dict[str, Any] = {"message": message}
+def _error_body(message: str, code: str | None, request_id: str) -> bytes:
+    extensions: dict[str, Any] = {"requestId": request_id}
     if code is not None:
-        error["extensions"] = {"code": code}
-    return orjson.dumps({"errors": [error]})
+        extensions = {"code": code, **extensions}
+    return orjson.dumps({"errors": [{"message": message, "extensions": extensions}]})
+
+
+def _request_note(request: Request) -> RequestNote:
+    """The request edge's note of this request (a fresh one when called without the edge)."""
+    found = note(request.scope)
+    if found is None:
+        found = request.scope.setdefault("state", {})[STATE] = RequestNote(uuid.uuid4().hex)
+    return found
+
+
+def _with_request_id(errors: list[dict[str, Any]], request_note: RequestNote) -> list[Any]:
+    """The errors, each with the request id in its extensions (copies: a cached document's
+    errors are shared), their codes noted for the metrics."""
+    finished = []
+    for error in errors:
+        extensions = {**(error.get("extensions") or {}), "requestId": request_note.request_id}
+        request_note.error_codes.append(str(extensions.get("code", "NONE")))
+        finished.append({**error, "extensions": extensions})
+    return finished
 
 
 # A machine-readable code for each refusal, in `errors[0].extensions.code`.
@@ -171,6 +192,9 @@ _STATUS_CODES = {
     429: "RATE_LIMITED",
     503: "TIMEOUT",
 }
+
+# A header-shaped note on a 429 saying which limit refused it (taken off before sending).
+_BUCKET = "x-gateway-limit-bucket"
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
@@ -222,17 +246,23 @@ class GraphQLEndpoint:
             if request.method not in ("GET", "POST"):
                 raise HttpError(405, "Use GET or POST.", {"Allow": "GET, POST"})
             media = _accept(request)
-            await self._limit_rate(f"ip:{_client_ip(request)}", self.rate_per_ip)
+            await self._limit_rate(f"ip:{_client_ip(request)}", self.rate_per_ip, "ip")
             identity = await self._authenticate(request)
-            await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity)
+            _request_note(request).identity = identity.role.value.lower()
+            await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity, "identity")
             if request.method == "GET":
                 graphql_request = _read_get(request)
             else:
                 graphql_request = await _read_post(request, settings.max_body_bytes)
             return await self._execute(request, identity, graphql_request, media)
         except HttpError as error:
+            request_note = _request_note(request)
+            code = _STATUS_CODES.get(error.status)
+            request_note.error_codes.append(code or "NONE")
+            if error.status == 429:
+                metrics.RATE_LIMITED.labels(error.headers.pop(_BUCKET, "ip")).inc()
             return Response(
-                _error_body(error.message, _STATUS_CODES.get(error.status)),
+                _error_body(error.message, code, request_note.request_id),
                 status_code=error.status,
                 headers=error.headers,
                 media_type=media,
@@ -250,21 +280,24 @@ class GraphQLEndpoint:
             raise HttpError(401, "Authenticate with `Authorization: Bearer <token>`.", challenge)
         return identity
 
-    async def _limit_rate(self, bucket: str, rate: Rate | None) -> None:
+    async def _limit_rate(self, bucket: str, rate: Rate | None, kind: str) -> None:
         wait = await self.rate_limiter.hit(bucket, rate)
         if wait is not None:
             assert rate is not None
             raise HttpError(
                 429,
                 f"Too many requests: the limit is {rate.count} per {rate.seconds} s.",
-                {"Retry-After": str(wait)},
+                {"Retry-After": str(wait), _BUCKET: kind},
             )
 
-    def _request_error(self, errors: list[dict[str, Any]], media: str) -> Response:
+    def _request_error(
+        self, request: Request, errors: list[dict[str, Any]], media: str
+    ) -> Response:
         """A GraphQL request error: nothing ran. 400 with the new media type, 200 with the old."""
         if not self.runtime.settings.field_suggestions_enabled:
             errors = [{**e, "message": _SUGGESTION.sub("", e["message"])} for e in errors]
         status = 400 if media == GRAPHQL_RESPONSE else 200
+        errors = _with_request_id(errors, _request_note(request))
         return self._respond({"errors": errors}, status, media)
 
     async def _execute(
@@ -277,20 +310,22 @@ class GraphQLEndpoint:
             if error.code == "BAD_REQUEST":
                 raise HttpError(400, error.message) from None
             return self._request_error(
-                [{"message": error.message, "extensions": {"code": error.code}}], media
+                request, [{"message": error.message, "extensions": {"code": error.code}}], media
             )
         if len(query.encode()) > settings.max_document_bytes:
             message = (
                 f"The document is larger than the limit of {settings.max_document_bytes} bytes."
             )
             return self._request_error(
+                request,
                 [{"message": message, "extensions": {"code": "LIMIT_EXCEEDED", "limit": "size"}}],
                 media,
             )
-        prepared = self.documents.get(query)
+        with tracing.span("graphql.parse_validate"):
+            prepared = self.documents.get(query)
         if prepared.errors:
             # A request error: the document does not parse or validate. Nothing runs.
-            return self._request_error([e.formatted for e in prepared.errors], media)
+            return self._request_error(request, [e.formatted for e in prepared.errors], media)
         operation = prepared.operation(gql.operation_name)
         if operation is None:
             message = (
@@ -298,7 +333,12 @@ class GraphQLEndpoint:
                 if gql.operation_name
                 else "Must provide operation name if query contains multiple operations."
             )
-            return self._request_error([{"message": message}], media)
+            return self._request_error(request, [{"message": message}], media)
+        request_note = _request_note(request)
+        request_note.operation = gql.operation_name or (
+            operation.name.value if operation.name is not None else None
+        )
+        request_note.operation_type = operation.operation.value
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise HttpError(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"})
         if operation.operation is OperationType.SUBSCRIPTION:
@@ -306,7 +346,7 @@ class GraphQLEndpoint:
         assert prepared.document is not None
         exceeded = self.limits.check(prepared.document, operation, gql.variables)
         if exceeded is not None:
-            return self._request_error([exceeded.as_error()], media)
+            return self._request_error(request, [exceeded.as_error()], media)
 
         mutation = operation.operation is OperationType.MUTATION
         key = None
@@ -321,7 +361,7 @@ class GraphQLEndpoint:
             except idempotency.IdempotencyError as error:
                 raise HttpError(error.status, error.message) from None
 
-        request_id = uuid.uuid4().hex[:16]
+        request_id = request_note.request_id
         committed = False
         try:
             async with asyncio.timeout(settings.request_timeout_seconds):
@@ -331,8 +371,9 @@ class GraphQLEndpoint:
                         request, identity, prepared, operation, query, gql, media
                     )
                     if compiled is not None:
-                        compiled.headers["X-Request-Id"] = request_id
+                        request_note.executor = "compiled"
                         return compiled
+                request_note.executor = "standard"
                 response, committed = await self._run(
                     request,
                     identity,
@@ -346,14 +387,13 @@ class GraphQLEndpoint:
                 response.headers[EXECUTOR_HEADER] = executor
                 return response
         except TimeoutError:
-            log.warning(
-                "request %s stopped after %s s", request_id, settings.request_timeout_seconds
-            )
+            log.warning("request stopped after %s s", settings.request_timeout_seconds)
+            metrics.OVERLOADED.labels("timeout").inc()
             raise HttpError(
                 503,
                 f"The request took longer than {settings.request_timeout_seconds:g} s "
                 "and was stopped; nothing was changed.",
-                {"Retry-After": "1", "X-Request-Id": request_id},
+                {"Retry-After": "1"},
             ) from None
         finally:
             if key is not None and not committed:
@@ -379,10 +419,12 @@ class GraphQLEndpoint:
         # field by field: the plan raises Fallback); subscribers', resellers' and voice
         # subscribers' row filters are compiled into the batched statements (ADR 0006).
         try:
-            plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
+            with tracing.span("graphql.plan"):
+                plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
             # A driver connection, without the ORM session the compiled path does not use.
-            async with self.readers.reader() as reader:
-                data = await plan.run(reader, self.runtime.settings, variables, identity)
+            with tracing.span("graphql.execute", **{"gateway.executor": "compiled"}):
+                async with self.readers.reader() as reader:
+                    data = await plan.run(reader, self.runtime.settings, variables, identity)
         except (Unplannable, Fallback) as reason:
             return None, f"standard; reason={reason}"
         except Exception:
@@ -412,16 +454,17 @@ class GraphQLEndpoint:
         bind = writer_bind(self.runtime.engine) if mutation else self.runtime.engine
         async with self.runtime.sessions(bind=bind) as session:
             context = self.runtime.context_for(session, request, identity=identity)
-            result = graphql_execute(
-                self.runtime.schema._schema,
-                document,
-                context_value=context,
-                variable_values=gql.variables,
-                operation_name=gql.operation_name,
-                executor_class=self.runtime.schema.execution_context_class,
-            )
-            if not isinstance(result, dict) and hasattr(result, "__await__"):
-                result = await result
+            with tracing.span("graphql.execute", **{"gateway.executor": "standard"}):
+                result = graphql_execute(
+                    self.runtime.schema._schema,
+                    document,
+                    context_value=context,
+                    variable_values=gql.variables,
+                    operation_name=gql.operation_name,
+                    executor_class=self.runtime.schema.execution_context_class,
+                )
+                if not isinstance(result, dict) and hasattr(result, "__await__"):
+                    result = await result
             await context.db.finish()  # no read may outlive the answer, or use the closed session
 
             body: dict[str, Any] = {}
@@ -431,12 +474,12 @@ class GraphQLEndpoint:
                 and all(error.path is None for error in result.errors)
             )
             if result.errors:
-                body["errors"] = [self._format_error(e, request_id) for e in result.errors]
+                formatted = [self._format_error(e, request_id) for e in result.errors]
                 if request_error:
-                    return self._request_error(body["errors"], media), False
+                    return self._request_error(request, formatted, media), False
+                body["errors"] = _with_request_id(formatted, _request_note(request))
             body["data"] = result.data
             response = self._respond(body, 200, media)
-            response.headers["X-Request-Id"] = request_id
             if not mutation or result.errors:
                 return response, False  # after an unexpected error nothing is committed
             if key is not None:

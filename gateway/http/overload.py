@@ -7,11 +7,17 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.observability import metrics
+from gateway.observability.requests import note, request_id
+
 RETRY_AFTER_SECONDS = 1
 
 
-def unavailable_body(message: str) -> bytes:
-    return orjson.dumps({"errors": [{"message": message, "extensions": {"code": "OVERLOADED"}}]})
+def unavailable_body(message: str, request_id: str | None = None) -> bytes:
+    extensions = {"code": "OVERLOADED"}
+    if request_id is not None:
+        extensions["requestId"] = request_id
+    return orjson.dumps({"errors": [{"message": message, "extensions": extensions}]})
 
 
 class InFlightLimit:
@@ -31,8 +37,14 @@ class InFlightLimit:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.maximum:
+            metrics.OVERLOADED.labels("in_flight").inc()
+            found = note(scope)
+            if found is not None:
+                found.error_codes.append("OVERLOADED")
             await send_unavailable(
-                send, f"The gateway is at its limit of {self.maximum} requests in flight."
+                send,
+                f"The gateway is at its limit of {self.maximum} requests in flight.",
+                request_id=request_id(scope),
             )
             return
         self.in_flight += 1
@@ -42,7 +54,13 @@ class InFlightLimit:
             self.in_flight -= 1
 
 
-async def send_unavailable(send: Send, message: str, retry_after: int = RETRY_AFTER_SECONDS) -> Any:
+async def send_unavailable(
+    send: Send,
+    message: str,
+    retry_after: int = RETRY_AFTER_SECONDS,
+    *,
+    request_id: str | None = None,
+) -> Any:
     await send(
         {
             "type": "http.response.start",
@@ -53,4 +71,4 @@ async def send_unavailable(send: Send, message: str, retry_after: int = RETRY_AF
             ],
         }
     )
-    await send({"type": "http.response.body", "body": unavailable_body(message)})
+    await send({"type": "http.response.body", "body": unavailable_body(message, request_id)})

@@ -58,7 +58,12 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
     renderer: Any
     if json_lines:
         renderer = structlog.processors.JSONRenderer(serializer=_json)
-        exceptions: list[Any] = [structlog.processors.dict_tracebacks]
+        # Never the frames' local variables: they hold tokens, passwords, personal data.
+        exceptions: list[Any] = [
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        ]
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=False)
         exceptions = []
