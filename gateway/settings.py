@@ -15,14 +15,65 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
 
 DEFAULT_SQLITE_PATH = Path("var") / "gateway.sqlite3"
+
+ROLE_NAMES = ("staff", "subscriber", "reseller", "voice_subscriber")
+
+
+def parse_role_values(raw: str) -> dict[str, str]:
+    """ "staff=gw-staff,subscriber=gw-customer" -> {"gw-staff": "staff", ...}."""
+    mapping: dict[str, str] = {}
+    for pair in raw.split(","):
+        if not pair.strip():
+            continue
+        role, separator, name = (part.strip() for part in pair.partition("="))
+        if not separator or not name or role.lower() not in ROLE_NAMES:
+            raise ValueError(
+                f"each item is ROLE=NAME with ROLE one of {', '.join(ROLE_NAMES)}; got {pair!r}"
+            )
+        mapping[name] = role.lower()
+    return mapping
+
+
+def listen_address(raw: str) -> tuple[str, int]:
+    """ "HOST:PORT" -> (host, port); an IPv6 host goes in brackets ("[::1]:9464")."""
+    host, separator, port = raw.rpartition(":")
+    if not separator or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(raw)
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def parse_rate(raw: str) -> tuple[int, int] | None:
+    """ "N/SECONDS" -> (N, SECONDS); "0" or "" -> None (no limit)."""
+    text = raw.strip()
+    if text in ("", "0"):
+        return None
+    count, _, seconds = text.partition("/")
+    try:
+        parsed = (int(count), int(seconds or "1"))
+    except ValueError:
+        raise ValueError(f"a rate is 'N/SECONDS', e.g. '300/60'; got {raw!r}") from None
+    if parsed[0] <= 0 or parsed[1] <= 0:
+        raise ValueError(f"a rate needs a positive count and window; got {raw!r}")
+    return parsed
+
+
+def _valid(parse: Any) -> Any:
+    def check(value: Any) -> Any:
+        if value is not None:
+            parse(value)
+        return value
+
+    return AfterValidator(check)
+
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Positive = Annotated[int, Field(ge=1)]
 NonNegative = Annotated[int, Field(ge=0)]
 Seconds = Annotated[float, Field(gt=0)]
+RateText = Annotated[str, _valid(parse_rate)]
 
 
 @dataclass(frozen=True)
@@ -65,7 +116,7 @@ class Settings:
     jwt_claim_voice_subscriber_id: str = "voice_subscriber_id"
     # The provider's name of each gateway role, "staff=gw-staff,subscriber=gw-customer"; a role
     # not named here is its own name.
-    jwt_role_values: str = ""
+    jwt_role_values: Annotated[str, _valid(parse_role_values)] = ""
     # Development only: who an anonymous request acts as ("staff", "subscriber:<customer id>",
     # "reseller:<reseller id>"). Refused in production.
     dev_identity: str | None = None
@@ -85,8 +136,8 @@ class Settings:
     # Rate limits (ADR 0083), "N/SECONDS"; "0" switches one off. Counted in Redis when
     # redis_url is set, else in this process only.
     redis_url: str | None = None
-    rate_limit_per_ip: str = "600/60"
-    rate_limit_per_identity: str = "300/60"
+    rate_limit_per_ip: RateText = "600/60"
+    rate_limit_per_identity: RateText = "300/60"
     # Trusted documents (ADR 0084): "any" runs any document (and APQ); "registered" runs only
     # documents registered with `gateway documents register`.
     documents_mode: Literal["any", "registered"] = "any"
@@ -113,7 +164,7 @@ class Settings:
     # Metrics (ADR 0175): the path on the app's port ("" serves none), and/or an address of
     # their own, "HOST:PORT", which `gateway serve` listens on (a private one, typically).
     metrics_path: str = "/metrics"
-    metrics_listen: str | None = None
+    metrics_listen: Annotated[str | None, _valid(listen_address)] = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -361,11 +412,6 @@ def _problems(settings: Settings) -> list[str]:
     problems = []
     if settings.dev_identity and not settings.development:
         problems.append("GATEWAY_DEV_IDENTITY is for development only; unset it.")
-    for variable in ("GATEWAY_RATE_LIMIT_PER_IP", "GATEWAY_RATE_LIMIT_PER_IDENTITY"):
-        try:
-            parse_rate(getattr(settings, _FIELD_OF[variable]))
-        except ValueError as error:
-            problems.append(f"{variable}: {error}.")
     try:
         from sqlalchemy.engine import make_url
 
@@ -392,64 +438,10 @@ def _problems(settings: Settings) -> list[str]:
         problems.append(
             f"GATEWAY_METRICS_PATH must be a path such as /metrics; got {settings.metrics_path!r}."
         )
-    if settings.metrics_listen is not None:
-        try:
-            listen_address(settings.metrics_listen)
-        except ValueError:
-            problems.append(
-                "GATEWAY_METRICS_LISTEN must be HOST:PORT, e.g. 127.0.0.1:9464; "
-                f"got {settings.metrics_listen!r}."
-            )
-    try:
-        parse_role_values(settings.jwt_role_values)
-    except ValueError as error:
-        problems.append(f"GATEWAY_JWT_ROLE_VALUES: {error}.")
     return problems
 
 
-_FIELD_OF = {variable.name: variable.field for variable in VARIABLES}
 _BY_NAME = {variable.name: variable for variable in VARIABLES}
-
-
-ROLE_NAMES = ("staff", "subscriber", "reseller", "voice_subscriber")
-
-
-def parse_role_values(raw: str) -> dict[str, str]:
-    """ "staff=gw-staff,subscriber=gw-customer" -> {"gw-staff": "staff", ...}."""
-    mapping: dict[str, str] = {}
-    for pair in raw.split(","):
-        if not pair.strip():
-            continue
-        role, separator, name = (part.strip() for part in pair.partition("="))
-        if not separator or not name or role.lower() not in ROLE_NAMES:
-            raise ValueError(
-                f"each item is ROLE=NAME with ROLE one of {', '.join(ROLE_NAMES)}; got {pair!r}"
-            )
-        mapping[name] = role.lower()
-    return mapping
-
-
-def listen_address(raw: str) -> tuple[str, int]:
-    """ "HOST:PORT" -> (host, port); an IPv6 host goes in brackets ("[::1]:9464")."""
-    host, separator, port = raw.rpartition(":")
-    if not separator or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(raw)
-    return host.strip("[]") or "0.0.0.0", int(port)
-
-
-def parse_rate(raw: str) -> tuple[int, int] | None:
-    """ "N/SECONDS" -> (N, SECONDS); "0" or "" -> None (no limit)."""
-    text = raw.strip()
-    if text in ("", "0"):
-        return None
-    count, _, seconds = text.partition("/")
-    try:
-        parsed = (int(count), int(seconds or "1"))
-    except ValueError:
-        raise ValueError(f"a rate is 'N/SECONDS', e.g. '300/60'; got {raw!r}") from None
-    if parsed[0] <= 0 or parsed[1] <= 0:
-        raise ValueError(f"a rate needs a positive count and window; got {raw!r}")
-    return parsed
 
 
 def masked(settings: Settings, environ: Mapping | None = None) -> list[tuple[str, str, str]]:

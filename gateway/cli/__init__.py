@@ -136,11 +136,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gateway import observability
 
     observability.prepare_processes(settings)
-    print(
+    from gateway.observability.logs import get_logger
+
+    get_logger("gateway.serve").info(
         f"GraphiQL: http://{settings.host}:{settings.port}/graphql"
         if settings.development
         else f"serving http://{settings.host}:{settings.port}/graphql",
-        flush=True,
+        workers=settings.workers,
     )
     uvicorn.run(
         APP_FACTORY,

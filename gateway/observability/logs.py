@@ -33,6 +33,7 @@ def _mask(text: str) -> str:
 
 def scrub(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
     """Masks secret-shaped text in every string value of the line (defence in depth)."""
+    event.pop("color_message", None)  # uvicorn's terminal twin of the message
     for key, value in event.items():
         if isinstance(value, str) and len(value) >= 20:
             event[key] = _mask(value)
