@@ -293,15 +293,20 @@ def cmd_documents_register(args: argparse.Namespace) -> int:
     return 0
 
 
-SIMULATORS = {"cep": "simulators.cep:app"}
+# name -> (the app's import string, whether it names a factory)
+SIMULATORS = {
+    "cep": ("simulators.cep:app", False),
+    "registry": ("simulators.registry:create_app", True),
+}
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Serves a stand-in for an external system (tests and demos), e.g. the CEP lookup."""
     import uvicorn
 
+    app, factory = SIMULATORS[args.name]
     print(f"{args.name} simulator: http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(SIMULATORS[args.name], host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, factory=factory, host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -317,8 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the GraphQL API with uvicorn")
     _database_option(serve)
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to listen on (else GATEWAY_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (else GATEWAY_PORT, 8000)")
     serve.add_argument(
         "--workers", type=int, help="processes to serve with (default: GATEWAY_WORKERS, else 1)"
     )
@@ -339,9 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed", help="load the catalog and N deterministic customers")
     _database_option(seed)
-    seed.add_argument("--customers", type=int, default=1000)
-    seed.add_argument("--seed", type=int, default=42)
-    seed.add_argument("--allow-existing", action="store_true")
+    seed.add_argument("--customers", type=int, default=1000, help="how many customers to make")
+    seed.add_argument(
+        "--seed", type=int, default=42, help="the random seed: the same seed, the same data"
+    )
+    seed.add_argument(
+        "--allow-existing", action="store_true", help="add to a database that has customers"
+    )
     seed.set_defaults(run=cmd_seed)
 
     schema = commands.add_parser("schema", help="print the GraphQL SDL")
@@ -380,13 +389,43 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="serve a simulator of an external system")
     systems = simulate.add_subparsers(dest="system", required=True)
     cep = systems.add_parser("cep", help="the CEP lookup (ViaCEP-style; GATEWAY_CEP_URL)")
-    cep.add_argument("--host", default="127.0.0.1")
-    cep.add_argument("--port", type=int, default=8001)
+    cep.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    cep.add_argument("--port", type=int, default=8001, help="port to listen on")
     cep.set_defaults(run=cmd_simulate, name="cep")
+    registry = systems.add_parser(
+        "registry", help="the domain registry (GATEWAY_REGISTRY_URL), kept in memory"
+    )
+    registry.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    registry.add_argument("--port", type=int, default=8091, help="port to listen on")
+    registry.set_defaults(run=cmd_simulate, name="registry")
     from gateway.cli import tv as tv_cli
 
     tv_cli.register(commands, systems)
+    for _, each in _all_parsers(parser):
+        each.formatter_class = _HelpWithDefaults
     return parser
+
+
+class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, unless it has none (the help then says what
+    happens without it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _all_parsers(
+    parser: argparse.ArgumentParser, path: str = "gateway"
+) -> list[tuple[str, argparse.ArgumentParser]]:
+    """The parser and every subcommand's, with the command line that reaches each."""
+    found = [(path, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found.extend(_all_parsers(child, f"{path} {name}"))
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

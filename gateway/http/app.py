@@ -18,10 +18,10 @@ from starlette.routing import Route
 
 from domain.models.base import utcnow
 from domain.reads import outbox as outbox_reads
-from gateway.execution.runtime import Runtime
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.overload import InFlightLimit
+from gateway.http.runtime import Runtime
 from gateway.observability import metrics, tracing
 from gateway.observability.requests import RequestEdge
 from gateway.settings import Settings

@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import models as m
+from domain.models import enums as domain_enums
 from gateway.loaders import container as loaders
+from gateway.loaders import portal as portal_loaders
+from gateway.loaders.tv import BillingEventsByCustomerIdLoader
 from gateway.schema.base import (
     BillingEventStatus,
     CustomerKind,
@@ -18,6 +21,7 @@ from gateway.schema.base import (
     Node,
     PlanStatus,
     ReceivableStatus,
+    model_type,
 )
 from gateway.schema.relations import Relation
 
@@ -45,6 +49,26 @@ CUSTOMER_RECEIVABLES = Relation(
     "Customer", "receivables", loaders.ReceivablesByCustomerIdLoader, "id", "Receivable",
     many=True, filters=(("status", "status"),), sort=("due_date", "id"),
 )  # fmt: skip
+
+
+CUSTOMER_INVOICES = Relation(
+    "Customer", "invoices", portal_loaders.InvoicesByCustomerIdLoader, "id", "Invoice", many=True
+)
+CUSTOMER_TICKETS = Relation(
+    "Customer", "tickets", portal_loaders.TicketsByCustomerIdLoader, "id", "Ticket", many=True,
+    filters=(("status", "status"),),
+)  # fmt: skip
+
+
+async def customer_billing_events(
+    info: Info, customer_id: int, status: list[domain_enums.BillingEventStatus] | None
+) -> list[BillingEventType]:
+    """Customer.billingEvents: every event of the customer's plans by due date."""
+    rows = await info.context.loaders.get(BillingEventsByCustomerIdLoader).load(customer_id)
+    if status is not None:
+        rows = [row for row in rows if row.status in status]
+    rows = sorted(rows, key=lambda row: (row.due_date, row.id))
+    return model_type("BillingEvent").from_models(rows)
 
 
 @strawberry.type(name="Address", description="A postal address, found by CEP.")
@@ -128,16 +152,12 @@ class CustomerType(FromModel, Node):
         info: Info,
         status: list[BillingEventStatus] | None = None,
     ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
-        from gateway.schema.billing_events import customer_billing_events
-
         return await customer_billing_events(info, self.database_id, status)
 
     @strawberry.field(description="The customer's invoices (notas fiscais).")
     async def invoices(
         self, info: Info
     ) -> list[Annotated[InvoiceType, strawberry.lazy("gateway.schema.portal")]]:
-        from gateway.schema.portal import CUSTOMER_INVOICES
-
         return await CUSTOMER_INVOICES.resolve(self, info)
 
     @strawberry.field(description="The customer's support tickets, optionally in some statuses.")
@@ -147,6 +167,4 @@ class CustomerType(FromModel, Node):
         status: list[Annotated[TicketStatus, strawberry.lazy("gateway.schema.portal")]]
         | None = None,
     ) -> list[Annotated[TicketType, strawberry.lazy("gateway.schema.portal")]]:
-        from gateway.schema.portal import CUSTOMER_TICKETS
-
         return await CUSTOMER_TICKETS.resolve(self, info, status=status)
