@@ -10,7 +10,7 @@ form it expects (`GATEWAY_PORT must be a port number (1-65535); got 'abc'`), nev
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -224,9 +224,6 @@ class Settings:
         if problems:
             raise ConfigurationError(problems)
         return settings
-
-    def replace(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
 
 
 Mapping = dict[str, str] | os._Environ[str]
@@ -490,7 +487,3 @@ def mask_url(url: str) -> str:
         host = f"[{host}]"
     netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def field_names() -> list[str]:
-    return [f.name for f in fields(Settings)]

@@ -124,6 +124,7 @@ def create_app(
         if worker is not None:
             await worker.stop()
         await graphql.readers.shutdown()
+        await graphql.auth.aclose()
         await runtime.close(engine=owns_engine)
         if owns_engine:
             metrics.unwatch_pool(pool_size)

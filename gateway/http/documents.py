@@ -21,7 +21,7 @@ from domain.boleto_document import boleto_pdf
 from domain.contract_document import contract_pdf
 from domain.errors import NotAllowed, NotFound, RuleViolation
 from domain.identity import Identity
-from gateway.http.auth import AuthenticationFailed
+from gateway.http.auth import AuthenticationFailed, AuthenticationUnavailable
 from gateway.http.runtime import Runtime
 from gateway.schema.ids import database_id
 
@@ -40,6 +40,12 @@ async def _serve(
     runtime: Runtime = request.app.state.runtime
     try:
         identity = await request.app.state.graphql.auth.identify(request)
+    except AuthenticationUnavailable:
+        return JSONResponse(
+            {"error": "Tokens cannot be checked now: the identity provider's keys are unavailable"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     except AuthenticationFailed as error:
         identity, message = None, str(error)
     else:

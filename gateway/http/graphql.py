@@ -31,7 +31,7 @@ from gateway.execution.limits import OperationLimits
 from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
-from gateway.http.auth import AuthenticationFailed, Authenticator
+from gateway.http.auth import AuthenticationFailed, AuthenticationUnavailable, Authenticator
 from gateway.http.ratelimit import Rate, RateLimiter
 from gateway.http.runtime import Runtime
 from gateway.observability import metrics, tracing
@@ -48,11 +48,19 @@ JSON = "application/json"
 class HttpError(Exception):
     """A request refused before execution, with its status and a message for the client."""
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+        self.code = code  # extensions.code when the status's usual one does not fit
 
 
 @dataclass(frozen=True)
@@ -257,7 +265,7 @@ class GraphQLEndpoint:
             return await self._execute(request, identity, graphql_request, media)
         except HttpError as error:
             request_note = _request_note(request)
-            code = _STATUS_CODES.get(error.status)
+            code = error.code or _STATUS_CODES.get(error.status)
             request_note.error_codes.append(code or "NONE")
             if error.status == 429:
                 metrics.RATE_LIMITED.labels(error.headers.pop(_BUCKET, "ip")).inc()
@@ -276,6 +284,13 @@ class GraphQLEndpoint:
         except AuthenticationFailed as error:
             challenge["WWW-Authenticate"] += ', error="invalid_token"'
             raise HttpError(401, error.message, challenge) from None
+        except AuthenticationUnavailable:
+            raise HttpError(
+                503,
+                "Tokens cannot be checked now: the identity provider's keys are unavailable.",
+                {"Retry-After": "5"},
+                code="SERVICE_UNAVAILABLE",
+            ) from None
         if identity is None:
             raise HttpError(401, "Authenticate with `Authorization: Bearer <token>`.", challenge)
         return identity

@@ -66,7 +66,10 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
             )
         ]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=False)
+        # A plain traceback: never the frames' local variables (see below), and quick.
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
         exceptions = []
     pre_chain = [*_SHARED, structlog.stdlib.ExtraAdder()]
     formatter = structlog.stdlib.ProcessorFormatter(
