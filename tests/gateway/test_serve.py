@@ -119,3 +119,28 @@ def test_metrics_add_up_across_the_workers(database_url: str, tmp_path: Path) ->
         )
         assert "gateway_db_pool_connections_in_use" in families
         assert "gateway_outbox_backlog_messages" in families
+
+
+def test_metrics_on_an_address_of_their_own(database_url: str, tmp_path: Path) -> None:
+    from tests.simulators import free_port
+
+    port = free_port()
+    with gateway_serve(
+        database_url,
+        tmp_path,
+        "--workers",
+        WORKERS,
+        GATEWAY_METRICS_LISTEN=f"127.0.0.1:{port}",
+        GATEWAY_METRICS_PATH="",
+    ) as served:
+        response = httpx.post(
+            f"{served.url}/graphql",
+            content=QUERY,
+            headers={"content-type": "application/json", **bearer()},
+        )
+        assert response.status_code == 200
+        assert httpx.get(f"{served.url}/metrics").status_code == 404  # not on the public port
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics")
+        assert scraped.status_code == 200
+        families = {f.name: f for f in text_string_to_metric_families(scraped.text)}
+        assert _sample(families, "gateway_graphql_requests", operation="Banks") == 1
