@@ -53,7 +53,12 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for `url`, with SQLite's foreign keys switched on."""
+    """An async engine for `url`, with SQLite's foreign keys switched on.
+
+    Its errors never quote the statement's parameters: they reach logs, and parameters are
+    customers' names, documents and password hashes.
+    """
+    kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(async_url(url), **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

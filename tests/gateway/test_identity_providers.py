@@ -69,7 +69,7 @@ class Provider:
             "exp": now + 300,
             "iat": now,
             "role": "staff",
-            "permissions": ["VIEW_CUSTOMERS"],
+            "permissions": ["BILLING"],
             **(claims or {}),
         }
         return jwt.encode(payload, private, algorithm=algorithm, headers={"kid": kid, **header})
@@ -235,7 +235,7 @@ async def test_keycloak_claims_are_mapped_from_where_keycloak_puts_them(
     def keycloak(roles: list[str], **extra: Any) -> str:
         claims = {
             "realm_access": {"roles": ["offline_access", "default-roles-isp", *roles]},
-            "resource_access": {"isp-gateway": {"roles": ["VIEW_CUSTOMERS"]}},
+            "resource_access": {"isp-gateway": {"roles": ["BILLING"]}},
             **extra,
         }
         claims.pop("role") if "role" in claims else None
@@ -243,7 +243,7 @@ async def test_keycloak_claims_are_mapped_from_where_keycloak_puts_them(
 
     async with http_client(engine, settings, identity=None) as client:
         status, total = await _ask(client, keycloak(["gw-staff"]))
-        assert status == 200 and total > 1  # staff with VIEW_CUSTOMERS see every customer
+        assert status == 200 and total > 1  # staff see every customer
         # A subscriber whose customer id is a multivalued user attribute (a list of one).
         status, total = await _ask(client, keycloak(["gw-customer"], customer=["3"]))
         assert (status, total) == (200, 1)
