@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -39,9 +39,13 @@ async def connection_statement(
 ) -> tuple[list[m.ConnectionSession], UsageTotals]:
     """One page of the plan's RADIUS sessions that started in [start, end), newest first,
     with the totals of the whole period."""
-    logins = select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id == plan_id)
     s = m.ConnectionSession
-    where = and_(s.username.in_(logins), s.acctstarttime >= start, s.acctstarttime < end)
+    # A login the plan took over from a cancelled plan (ADR 0104) shows only its own sessions.
+    login = m.RadiusLogin
+    ours = exists().where(
+        login.plan_id == plan_id, login.login == s.username, login.created_at <= s.acctstarttime
+    )
+    where = and_(ours, s.acctstarttime >= start, s.acctstarttime < end)
     total = (
         await session.execute(
             select(

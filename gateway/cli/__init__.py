@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import math
 import sys
 import time
@@ -19,6 +20,10 @@ from gateway.settings import Settings
 
 DEMO_CUSTOMERS = 300
 DEMO_SEED = 42
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -48,16 +53,33 @@ async def _customer_count(url: str) -> int:
         await engine.dispose()
 
 
-async def _seed(url: str, customers: int, seed: int) -> None:
+async def _seed(url: str, customers: int, seed: int, today: dt.date) -> None:
+    from tqdm import tqdm
+
     from domain.db import create_engine
-    from domain.seed import seed_database
+    from domain.seed import SeedProgress, seed_database
 
     engine = create_engine(url)
+    made = tqdm(total=customers, desc="customers", unit=" customers", unit_scale=True)
+    written = tqdm(desc="rows", unit=" rows", unit_scale=True)
+
+    def rows_to_write(total: int) -> None:
+        made.close()
+        written.reset(total=total)
+
+    progress = SeedProgress(made.update, rows_to_write, written.update)
     try:
-        report = await seed_database(engine, customers=customers, seed=seed)
+        report = await seed_database(
+            engine, customers=customers, seed=seed, today=today, progress=progress
+        )
     finally:
+        made.close()
+        written.close()
         await engine.dispose()
-    print(f"seeded {customers} customers (seed {seed}) in {report.elapsed_seconds:.1f} s")
+    print(
+        f"seeded {customers} customers (seed {seed}, today {today}) "
+        f"in {report.elapsed_seconds:.1f} s"
+    )
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -82,7 +104,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         )
         return 1
     started = time.perf_counter()
-    asyncio.run(_seed(settings.database_url, args.customers, args.seed))
+    asyncio.run(_seed(settings.database_url, args.customers, args.seed, args.today))
     print(f"total {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -132,7 +154,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         upgrade(settings.database_url)
         if asyncio.run(_customer_count(settings.database_url)) == 0:
             print(f"loading demo data: {DEMO_CUSTOMERS} customers ...", flush=True)
-            asyncio.run(_seed(settings.database_url, DEMO_CUSTOMERS, DEMO_SEED))
+            asyncio.run(_seed(settings.database_url, DEMO_CUSTOMERS, DEMO_SEED, _today()))
     from gateway import observability
 
     observability.prepare_processes(settings)
@@ -350,6 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument(
         "--allow-existing", action="store_true", help="add to a database that has customers"
+    )
+    seed.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=_today(),
+        help="the day the data takes for today (YYYY-MM-DD): the same day and seed, the same data",
     )
     seed.set_defaults(run=cmd_seed)
 

@@ -32,6 +32,7 @@ from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, AuthenticationUnavailable, Authenticator
+from gateway.http.errors import error_response
 from gateway.http.ratelimit import Rate, RateLimiter
 from gateway.http.runtime import Runtime
 from gateway.observability import metrics, tracing
@@ -162,13 +163,6 @@ def _read_get(request: Request) -> GraphQLRequest:
     return _parse_request(payload)
 
 
-def _error_body(message: str, code: str | None, request_id: str) -> bytes:
-    extensions: dict[str, Any] = {"requestId": request_id}
-    if code is not None:
-        extensions = {"code": code, **extensions}
-    return orjson.dumps({"errors": [{"message": message, "extensions": extensions}]})
-
-
 def _request_note(request: Request) -> RequestNote:
     """The request edge's note of this request (a fresh one when called without the edge)."""
     found = note(request.scope)
@@ -240,6 +234,10 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         response = await self.handle(request)
+        # Every answer says which read path served it; a refusal or a replay ran neither.
+        response.headers.setdefault(
+            EXECUTOR_HEADER, f"none; reason=refused ({response.status_code})"
+        )
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
@@ -265,15 +263,17 @@ class GraphQLEndpoint:
             return await self._execute(request, identity, graphql_request, media)
         except HttpError as error:
             request_note = _request_note(request)
-            code = error.code or _STATUS_CODES.get(error.status)
-            request_note.error_codes.append(code or "NONE")
+            code = error.code or _STATUS_CODES.get(error.status, "BAD_REQUEST")
+            request_note.error_codes.append(code)
             if error.status == 429:
                 metrics.RATE_LIMITED.labels(error.headers.pop(_BUCKET, "ip")).inc()
-            return Response(
-                _error_body(error.message, code, request_note.request_id),
-                status_code=error.status,
+            return error_response(
+                error.status,
+                error.message,
+                code,
                 headers=error.headers,
                 media_type=media,
+                requestId=request_note.request_id,
             )
 
     async def _authenticate(self, request: Request) -> Identity:
@@ -340,7 +340,10 @@ class GraphQLEndpoint:
             prepared = self.documents.get(query)
         if prepared.errors:
             # A request error: the document does not parse or validate. Nothing runs.
-            return self._request_error(request, [e.formatted for e in prepared.errors], media)
+            parsed = prepared.document is not None
+            code = "GRAPHQL_VALIDATION_FAILED" if parsed else "GRAPHQL_PARSE_FAILED"
+            errors = [_with_code(error.formatted, code) for error in prepared.errors]
+            return self._request_error(request, errors, media)
         operation = prepared.operation(gql.operation_name)
         if operation is None:
             message = (
@@ -348,7 +351,11 @@ class GraphQLEndpoint:
                 if gql.operation_name
                 else "Must provide operation name if query contains multiple operations."
             )
-            return self._request_error(request, [{"message": message}], media)
+            return self._request_error(
+                request,
+                [{"message": message, "extensions": {"code": "OPERATION_RESOLUTION_FAILURE"}}],
+                media,
+            )
         request_note = _request_note(request)
         request_note.operation = gql.operation_name or (
             operation.name.value if operation.name is not None else None
@@ -372,6 +379,7 @@ class GraphQLEndpoint:
                     request_hash = idempotency.fingerprint(query, gql.operation_name, gql.variables)
                     replayed = await self.idempotency.claim(identity.subject, key, request_hash)
                     if replayed is not None:
+                        replayed.headers[EXECUTOR_HEADER] = "none; reason=idempotent replay"
                         return replayed
             except idempotency.IdempotencyError as error:
                 raise HttpError(error.status, error.message) from None
@@ -399,7 +407,7 @@ class GraphQLEndpoint:
                     mutation=mutation,
                     key=key,
                 )
-                response.headers[EXECUTOR_HEADER] = executor
+                response.headers.setdefault(EXECUTOR_HEADER, executor)
                 return response
         except TimeoutError:
             log.warning("request stopped after %s s", settings.request_timeout_seconds)
@@ -491,7 +499,11 @@ class GraphQLEndpoint:
             if result.errors:
                 formatted = [self._format_error(e, request_id) for e in result.errors]
                 if request_error:
-                    return self._request_error(request, formatted, media), False
+                    # Nothing ran: the variables do not fit the operation's declarations.
+                    errors = [_with_code(e, "BAD_USER_INPUT") for e in formatted]
+                    refused = self._request_error(request, errors, media)
+                    refused.headers[EXECUTOR_HEADER] = "none; reason=variables do not fit"
+                    return refused, False
                 body["errors"] = _with_request_id(formatted, _request_note(request))
             body["data"] = result.data
             response = self._respond(body, 200, media)
@@ -544,6 +556,14 @@ class GraphQLEndpoint:
         return Response(
             orjson.dumps(body, default=_json_default), status_code=status, media_type=media
         )
+
+
+def _with_code(error: dict[str, Any], code: str) -> dict[str, Any]:
+    """The formatted error with `extensions.code` set, unless it already has one."""
+    extensions = error.get("extensions") or {}
+    if "code" in extensions:
+        return error
+    return {**error, "extensions": {**extensions, "code": code}}
 
 
 def _code(name: str) -> str:

@@ -13,7 +13,7 @@ from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
 from gateway.resolvers.add_plan import AddPlanMutation, AddPlanQuery
-from gateway.resolvers.billing_runs import BillingRunMutations
+from gateway.resolvers.billing_runs import BillingRunMutations, BillingRunQuery
 from gateway.resolvers.extra_fields import ExtraFieldMutations
 from gateway.resolvers.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
 from gateway.resolvers.portal import PortalMutations, PortalQuery
@@ -141,6 +141,7 @@ Query = merge_types(
         PlanLifecycleQuery,
         AddPlanQuery,
         TvQuery,
+        BillingRunQuery,
         PortalQuery,
         MeQuery,
         VoiceSelfQuery,

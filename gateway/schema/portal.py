@@ -14,8 +14,8 @@ from typing import Annotated, NewType
 import strawberry
 
 from domain import models as m
-from domain.errors import ValidationFailed
 from domain.models import enums as domain_enums
+from domain.rules import dates
 from gateway.loaders import portal as loaders
 from gateway.schema.base import FromModel, Info, Node, to_global_id
 from gateway.schema.billing import ReceivableType
@@ -41,7 +41,6 @@ BIG_INT_SCALAR = strawberry.scalar(
 )
 
 MAX_PAGE = 100
-MAX_PERIOD = dt.timedelta(days=366)
 MAX_TICKETS = 200
 
 TICKET_CONTACTS = Relation(
@@ -193,15 +192,9 @@ class PeriodInput:
     end: dt.datetime
 
 
-def check_period(period: PeriodInput) -> None:
-    """A period must be ordered, time-zoned and at most a year long."""
-    start, end = period.start, period.end
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValidationFailed.one("period", "Give both instants with a time zone.")
-    if end <= start:
-        raise ValidationFailed.one("period.end", "The end must come after the start.")
-    if end - start > MAX_PERIOD:
-        raise ValidationFailed.one("period", "A statement covers at most 366 days.")
+def check_period(period: PeriodInput, path: str = "period") -> None:
+    """Every period input is checked by the one domain rule (ADR 0103)."""
+    dates.check_period(period.start, period.end, path=path)
 
 
 @strawberry.input(description="Every criterion given must hold; text matches ignore case.")
