@@ -49,6 +49,7 @@ from domain.models.enums import (
 )
 from domain.rules import boleto as boleto_rules
 from domain.rules.documents import generate_cnpj, generate_cpf
+from domain.rules.franchise import LOCAL_OF
 
 # The day a seed run takes for "today" unless told otherwise: tests and benchmarks seed at this
 # fixed date, so their data never changes; `gateway seed` and the demo seed at the real today.
@@ -661,6 +662,7 @@ class _Generator:
         if ServiceKind.EXTRA_SERVICE in kinds and rng.random() < 0.25:
             self.extra_service(plan_id, contact_ids, created, ended)
         if ServiceKind.ANTIVIRUS in kinds and rng.random() < 0.2:
+            suspended = rng.random() < 0.2
             self._service(
                 m.AntivirusLicense,
                 plan_id,
@@ -668,8 +670,11 @@ class _Generator:
                 created,
                 ended,
                 license_key=f"AV-{self._next('antivirus'):010d}",
-                license_status=AntivirusStatus.SUSPENDED
-                if rng.random() < 0.2
+                # An ended licence was deleted with its service (ADR 0113).
+                license_status=AntivirusStatus.DELETED
+                if ended
+                else AntivirusStatus.SUSPENDED
+                if suspended
                 else AntivirusStatus.ACTIVE,
                 seats=rng.choice((1, 3, 5)),
             )
@@ -923,22 +928,34 @@ class _Generator:
 
     def calls(self, terminal_id: int | None, line_id: int | None, created: dt.datetime) -> None:
         rng = self.rng
+        t = CallTermination
         rates = {
-            CallTermination.FIXED_LOCAL: "0.05",
-            CallTermination.FIXED_LONG_DISTANCE: "0.15",
-            CallTermination.MOBILE_LOCAL: "0.35",
-            CallTermination.MOBILE_LONG_DISTANCE: "0.55",
-            CallTermination.INTERNATIONAL: "1.20",
+            t.FIXED_LOCAL: "0.05",
+            t.FIXED_LONG_DISTANCE: "0.15",
+            t.MOBILE_LOCAL: "0.35",
+            t.MOBILE_LONG_DISTANCE: "0.55",
+            t.INTERNATIONAL_FIXED: "1.20",
+            t.INTERNATIONAL_MOBILE: "1.60",
         }
+        # Five draws as before (the random stream, and so every later row, stays the same);
+        # an international call ends on a fixed or a mobile phone by turns.
+        drawn = (*list(t)[:4], t.INTERNATIONAL_FIXED)
         for _ in range(rng.randrange(5)):
-            termination = rng.choice(list(CallTermination))
+            termination = rng.choice(drawn)
+            if termination is t.INTERNATIONAL_FIXED and self.counters["call"] % 2:
+                termination = t.INTERNATIONAL_MOBILE
+            self.counters["call"] += 1
             duration = rng.randrange(5, 1800)
+            started_at = self._at(60, after=created)
+            area, number = rng.choice(("11", "21", "41")), rng.randrange(10**8)
+            abroad = termination in (t.INTERNATIONAL_FIXED, t.INTERNATIONAL_MOBILE)
+            country = "+351" if abroad else "+55"
             self.rows.add(
                 m.CallRecord,
                 voice_terminal_id=terminal_id,
                 voice_line_id=line_id,
-                started_at=self._at(60, after=created),
-                destination=f"+55{rng.choice(('11', '21', '41'))}{rng.randrange(10**8):08d}",
+                started_at=started_at,
+                destination=f"{country}{area}{number:08d}",
                 duration_seconds=duration,
                 termination=termination,
                 cost=_money(Decimal(rates[termination]) * ((duration + 59) // 60)),
@@ -1036,15 +1053,18 @@ class _Generator:
                         status=VoiceLineStatus.ACTIVE,
                     )
                     self.calls(None, line_id, self.base_time)
-                for category in rng.sample(list(FranchiseCategory), 3):
+                categories = rng.sample(list(FranchiseCategory), 3)
+                for category in categories:
+                    local = LOCAL_OF.get(category)
                     self.rows.add(
                         m.VoiceFranchise,
                         subscriber_id=subscriber_id,
                         category=category,
                         minutes=rng.choice((100, 300, 1000)),
-                        consumes_local=category
-                        in (FranchiseCategory.FIXED_LDN, FranchiseCategory.MOBILE_LDN)
-                        and rng.random() < 0.5,
+                        # Only with a local franchise to draw from (ADR 0110).
+                        consumes_local=local is not None
+                        and rng.random() < 0.5
+                        and local in categories,
                     )
                 for permission in rng.sample(list(VoicePermission), 2):
                     self.rows.add_plain(

@@ -72,6 +72,7 @@ def _unused_code() -> list[str]:
             "leave_*",
             "impl",
             "cache_ok",
+            "resolve_async",  # Strawberry FieldExtension hook
         ],
         ignore_decorators=["@strawberry.field", "@strawberry.mutation", "@event.listens_for"],
     )

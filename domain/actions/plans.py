@@ -81,6 +81,7 @@ PLAN_FIELDS = (
 # Services that end as CANCELLED when their plan is cancelled; every other kind is DISABLED.
 CANCELLED_KINDS = frozenset({ServiceKind.EXTRA_SERVICE, ServiceKind.ANTIVIRUS})
 MAX_REASON = 500
+MAX_NOTES = 2000  # an appointment's notes for the technician
 
 
 # ---- status ----
@@ -187,7 +188,7 @@ async def cancel_plan(
         if isinstance(service, IpAssignment) and service.released_at is None:
             service.released_at = at
         if service.kind is ServiceKind.ANTIVIRUS:
-            service.license_status = AntivirusStatus.SUSPENDED  # type: ignore[attr-defined]
+            service.license_status = AntivirusStatus.DELETED  # type: ignore[attr-defined]
     result.ended_services = services
     extra_ids = [s.id for s in services if isinstance(s, ExtraService)]
     for receivable in await reads.unbilled_installments(session, extra_ids):
@@ -591,8 +592,8 @@ async def check_appointment(
         )
     elif appointment.new_contact is not None:
         check_new_contact(appointment.new_contact, path=(*path, "newContact"), problems=problems)
-    if appointment.notes is not None and len(appointment.notes) > 2000:
-        problems.append(FieldProblem((*path, "notes"), "must be at most 2000 characters"))
+    if appointment.notes is not None and len(appointment.notes) > MAX_NOTES:
+        problems.append(FieldProblem((*path, "notes"), f"must be at most {MAX_NOTES} characters"))
 
 
 async def check_slot_free(

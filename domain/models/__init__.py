@@ -48,6 +48,7 @@ from domain.models.services import (
 )
 from domain.models.tv import Equipment, TvPackageSubscription, TvPoint, TvPointHistory
 from domain.models.voice import (
+    VoiceExtension,
     VoiceFranchise,
     VoiceLine,
     VoiceReseller,
@@ -112,6 +113,7 @@ __all__ = [
     "TvPoint",
     "TvPointHistory",
     "TvPointLocation",
+    "VoiceExtension",
     "VoiceFranchise",
     "VoiceLine",
     "VoiceReseller",

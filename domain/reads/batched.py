@@ -111,7 +111,10 @@ class Reader:
         parameters = compiled.construct_params(extracted_parameters=cache_key.bindparams)
         # Expands IN lists, whose length varies per request, into one parameter each.
         expanded = compiled.construct_expanded_state(parameters)
-        bind, names = expanded.processors, expanded.positiontup or ()
+        # The statement's own bind processors (a Decimal or a date bound on SQLite), and
+        # those of the parameters an IN list expanded into.
+        bind = {**compiled._bind_processors, **expanded.processors}
+        names = expanded.positiontup or ()
         arguments = [
             bind[name](value) if name in bind else value
             for name, value in zip(names, expanded.positional_parameters, strict=True)

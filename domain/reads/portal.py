@@ -195,3 +195,17 @@ async def default_bank(session: AsyncSession) -> m.Bank | None:
 async def boleto_count(session: AsyncSession, receivable_id: int) -> int:
     statement = select(func.count()).where(m.Boleto.receivable_id == receivable_id)
     return int(await session.scalar(statement) or 0)
+
+
+async def recent_sms_purchase(
+    session: AsyncSession, *, plan_id: int, credit_value_id: int, since: dt.datetime
+) -> m.SmsCreditPurchase | None:
+    """The first purchase of this package for this plan made at or after `since`, if any."""
+    p = m.SmsCreditPurchase
+    statement = (
+        select(p)
+        .where(p.plan_id == plan_id, p.credit_value_id == credit_value_id, p.created_at >= since)
+        .order_by(p.id)
+        .limit(1)
+    )
+    return (await session.scalars(statement)).first()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
@@ -14,7 +16,9 @@ from domain.models import (
     Customer,
     EmailAccount,
     EmailAlias,
+    ExtraService,
     ExtraServiceDefinition,
+    HostedDomain,
     IpAssignment,
     IpPool,
     Plan,
@@ -25,7 +29,7 @@ from domain.models import (
     Service,
     SystemVariable,
 )
-from domain.models.enums import ServiceKind
+from domain.models.enums import ServiceKind, ServiceStatus
 
 _ANY_SERVICE = with_polymorphic(Service, "*")
 
@@ -91,8 +95,25 @@ async def value_taken(
 async def email_address_taken(session: AsyncSession, login: str, domain: str) -> bool:
     """Whether login@domain is a mailbox or an alias already (the two share one address space)."""
     mailbox = exists().where(EmailAccount.login == login, EmailAccount.domain == domain)
-    alias = exists().where(EmailAlias.login == login, EmailAlias.domain == domain)
-    return bool(await session.scalar(select(mailbox | alias)))
+    return bool(await session.scalar(select(mailbox | _alias(login, domain))))
+
+
+async def email_alias_taken(session: AsyncSession, login: str, domain: str) -> bool:
+    """Whether login@domain is an alias already."""
+    return bool(await session.scalar(select(_alias(login, domain))))
+
+
+def _alias(login: str, domain: str) -> Any:
+    return exists().where(EmailAlias.login == login, EmailAlias.domain == domain)
+
+
+async def customer_hosted_domains(session: AsyncSession, customer_id: int) -> set[str]:
+    """Names of the domains hosted on the customer's plans that have not ended."""
+    statement = select(HostedDomain.name).where(
+        HostedDomain.plan_id.in_(select(Plan.id).where(Plan.customer_id == customer_id)),
+        HostedDomain.status.in_([ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED]),
+    )
+    return set(await session.scalars(statement))
 
 
 async def radius_logins_like(session: AsyncSession, base: str) -> set[str]:
@@ -177,3 +198,34 @@ async def extra_service_receivables(
         .order_by(Receivable.installment_number, Receivable.id)
     )
     return list(await session.scalars(statement))
+
+
+async def recent_extra_service(
+    session: AsyncSession,
+    *,
+    plan_id: int,
+    definition_id: int,
+    value: Decimal,
+    installments: int,
+    first_due_date: dt.date,
+    complement: str | None,
+    since: dt.datetime,
+) -> ExtraService | None:
+    """The first active extra service of the plan added at or after `since` with these terms."""
+    e = ExtraService
+    statement = (
+        select(e)
+        .where(
+            e.plan_id == plan_id,
+            e.definition_id == definition_id,
+            e.value == value,
+            e.installments == installments,
+            e.first_due_date == first_due_date,
+            e.complement.is_(None) if complement is None else e.complement == complement,
+            e.status == ServiceStatus.ACTIVE,
+            e.created_at >= since,
+        )
+        .order_by(e.id)
+        .limit(1)
+    )
+    return (await session.scalars(statement)).first()

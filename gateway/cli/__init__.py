@@ -429,6 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cli import tv as tv_cli
 
     tv_cli.register(commands, systems)
+    from gateway.cli import export as export_cli
+
+    export_cli.register(commands, _database_option)
     for _, each in _all_parsers(parser):
         each.formatter_class = _HelpWithDefaults
     return parser
@@ -470,7 +473,3 @@ def main(argv: list[str] | None = None) -> int:
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

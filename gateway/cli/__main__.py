@@ -1,4 +1,4 @@
-"""`python -m gateway.cli`: the `gateway` command without its console script (bench/ uses it)."""
+"""`python -m gateway.cli ...`: the `gateway` command without its script (benchmarks use it)."""
 
 from gateway.cli import main
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
     DirectiveNode,
     FieldNode,
-    GraphQLError,
     GraphQLObjectType,
     OperationDefinitionNode,
     OperationType,
@@ -30,6 +29,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 
 from domain import access
 from domain import models as m
+from domain.errors import ValidationFailed
 from domain.identity import Identity, Permission, Role
 from domain.reads import customers as customer_reads
 from domain.reads.batched import BatchSpec, CompiledBatch, Reader
@@ -53,7 +53,6 @@ from gateway.resolvers.nodes import NODE_TYPE_NAMES, SERVICE_TYPE_KINDS
 from gateway.resolvers.root import ROOT_LISTS
 from gateway.schema.base import from_global_id
 from gateway.schema.ids import MAX_KEY, database_id
-from gateway.schema.pagination import offset_cursor
 from gateway.settings import Settings
 
 
@@ -287,26 +286,26 @@ class ConnectionRoot(RootField):
                 for term in arguments.get("orderBy") or ()
             ]
         )
-        counted = customer_resolvers.needs_total(self.selected, arguments)
+        try:
+            page = customer_resolvers.page_window(run.settings, ordering, arguments)
+        except ValidationFailed:
+            raise Fallback("connection arguments refused") from None
         total = (
             await customer_reads.count_customers(run.reader, matching, run.identity)
-            if counted
+            if customer_resolvers.needs_total(self.selected)
             else customer_resolvers.UNCOUNTED
         )
-        try:
-            page = customer_resolvers.page_window(run.settings, total, arguments)
-        except GraphQLError:
-            raise Fallback("connection arguments refused") from None
-        rows = await customer_reads.customer_page_rows(
+        read = await customer_reads.customer_page_rows(
             run.reader,
             matching,
             ordering,
-            offset=page.start,
-            limit=page.limit,
+            page.page,
             columns=self.columns,
             identity=run.identity,
         )
-        cursors = [offset_cursor(page.start + index) for index in range(len(rows))]
+        rows, has_next, has_previous = page.cut(read)
+        width = len(self.columns)
+        cursors = [customer_resolvers.cursor_of(ordering, row[width:]) for row in rows]
         out: dict[str, Any] = {}
         for key, (part, detail) in self.shape.items():
             if part == "__typename":
@@ -318,8 +317,8 @@ class ConnectionRoot(RootField):
             elif part == "pageInfo":
                 values = {
                     "__typename": "PageInfo",
-                    "hasNextPage": page.has_next_page,
-                    "hasPreviousPage": page.has_previous_page,
+                    "hasNextPage": has_next,
+                    "hasPreviousPage": has_previous,
                     "startCursor": cursors[0] if cursors else None,
                     "endCursor": cursors[-1] if cursors else None,
                 }
@@ -395,11 +394,19 @@ def _directive_variables(
     return tuple(sorted(names))
 
 
+# Plans one root field: (planner, response key, field name, node, field definition, details).
+RootPlanner = Callable[[Planner, str, str, FieldNode, Any, list[FieldDetails]], RootField]
+
+
 class CompiledReads:
     """Plans (cached per document, operation and @skip/@include values) and runs them."""
 
-    def __init__(self, schema: Any, max_plans: int = 256) -> None:
+    def __init__(
+        self, schema: Any, max_plans: int = 256, roots: dict[str, RootPlanner] | None = None
+    ) -> None:
         self.schema = schema
+        # Root fields planned by modules of their own (the report roots, ADR 0151).
+        self.roots = roots or {}
         self.graphql_schema = schema._schema
         self._plans: OrderedDict[Any, CompiledOperation | str] = OrderedDict()
         self._shape_variables: dict[tuple[str, str | None], tuple[str, ...]] = {}
@@ -483,6 +490,8 @@ class CompiledReads:
                 roots.append(ByIdRoot(key, name, node, field_def, details, planner=planner))
             elif name == "customers":
                 roots.append(self._connection_root(planner, key, name, node, field_def, details))
+            elif name in self.roots:
+                roots.append(self.roots[name](planner, key, name, node, field_def, details))
             else:
                 raise Unplannable(f"root field {name} is not plannable")
         models = set().union(*(root.models() for root in roots))

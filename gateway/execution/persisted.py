@@ -79,6 +79,11 @@ class PersistedDocuments:
             raise DocumentRefused("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
         return known[0]
 
+    async def is_registered(self, sha: str) -> bool:
+        """Whether the document of this hash was registered (`gateway documents register`)."""
+        known = await self._lookup(sha)
+        return known is not None and known[1]
+
     async def _require_registered(self, sha: str) -> None:
         known = await self._lookup(sha)
         if known is None or not known[1]:

@@ -176,7 +176,7 @@ def type_info(schema: Any, graphql_name: str) -> TypeInfo:
         raise Unplannable(f"type {graphql_name} has no declared model")
     converter = schema.config.name_converter
     attributes = {
-        converter.get_graphql_name(f): f.python_name
+        converter.get_graphql_name(f): getattr(cls, "columns", {}).get(f.python_name, f.python_name)
         for f in definition.fields
         if f.base_resolver is None
     }

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from domain.models.base import utcnow
 from domain.reads import outbox as outbox_reads
 from gateway.http.documents import boleto_document, contract_document, invoice_document
+from gateway.http.export import ExportEndpoint
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.overload import InFlightLimit
 from gateway.http.runtime import Runtime
@@ -149,6 +150,7 @@ def create_app(
         )
     routes = [
         Route("/graphql", in_flight, methods=None),
+        Route("/export", ExportEndpoint(graphql), methods=None),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),

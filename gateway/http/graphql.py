@@ -22,17 +22,19 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from domain.db import writer_bind
-from domain.errors import DomainError
+from domain.errors import DomainError, FieldProblem
 from domain.identity import Identity
 from domain.reads.batched import Readers
+from gateway.execution import reports as report_plans
 from gateway.execution.compiled import CompiledReads, Fallback
 from gateway.execution.documents import DocumentCache
+from gateway.execution.inputs import InputBounds, refusals
 from gateway.execution.limits import OperationLimits
 from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, AuthenticationUnavailable, Authenticator
-from gateway.http.errors import error_response
+from gateway.http.errors import STATUS_CODES, error_response
 from gateway.http.ratelimit import Rate, RateLimiter
 from gateway.http.runtime import Runtime
 from gateway.observability import metrics, tracing
@@ -182,22 +184,6 @@ def _with_request_id(errors: list[dict[str, Any]], request_note: RequestNote) ->
     return finished
 
 
-# A machine-readable code for each refusal, in `errors[0].extensions.code`.
-_STATUS_CODES = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "IDEMPOTENCY_KEY_REUSED",
-    429: "RATE_LIMITED",
-    503: "TIMEOUT",
-}
-
-# A header-shaped note on a 429 saying which limit refused it (taken off before sending).
-_BUCKET = "x-gateway-limit-bucket"
-
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
@@ -222,13 +208,18 @@ class GraphQLEndpoint:
             hide_suggestions=not settings.field_suggestions_enabled,
         )
         self.limits = OperationLimits(schema, settings)
+        self.bounds = InputBounds(schema)
         self.auth = Authenticator(settings, runtime.sessions)
         self.rate_limiter = RateLimiter(runtime.counters)
         self.rate_per_ip = _rate(settings.rate_limit_per_ip)
         self.rate_per_identity = _rate(settings.rate_limit_per_identity)
         self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis)
         self.idempotency = idempotency.Idempotency(settings, runtime.sessions)
-        self.compiled = CompiledReads(runtime.schema) if settings.compiled_reads else None
+        self.compiled = (
+            CompiledReads(runtime.schema, roots=report_plans.PLANNERS)
+            if settings.compiled_reads
+            else None
+        )
         self.readers = Readers(runtime.engine)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -263,10 +254,8 @@ class GraphQLEndpoint:
             return await self._execute(request, identity, graphql_request, media)
         except HttpError as error:
             request_note = _request_note(request)
-            code = error.code or _STATUS_CODES.get(error.status, "BAD_REQUEST")
+            code = error.code or STATUS_CODES.get(error.status, "BAD_REQUEST")
             request_note.error_codes.append(code)
-            if error.status == 429:
-                metrics.RATE_LIMITED.labels(error.headers.pop(_BUCKET, "ip")).inc()
             return error_response(
                 error.status,
                 error.message,
@@ -295,14 +284,16 @@ class GraphQLEndpoint:
             raise HttpError(401, "Authenticate with `Authorization: Bearer <token>`.", challenge)
         return identity
 
-    async def _limit_rate(self, bucket: str, rate: Rate | None, kind: str) -> None:
+    async def _limit_rate(self, bucket: str, rate: Rate | None, kind: str = "identity") -> None:
+        """Counts a hit; 429 past the limit (counted by `kind` of limit: ip or identity)."""
         wait = await self.rate_limiter.hit(bucket, rate)
         if wait is not None:
             assert rate is not None
+            metrics.RATE_LIMITED.labels(kind).inc()
             raise HttpError(
                 429,
                 f"Too many requests: the limit is {rate.count} per {rate.seconds} s.",
-                {"Retry-After": str(wait), _BUCKET: kind},
+                {"Retry-After": str(wait)},
             )
 
     def _request_error(
@@ -369,6 +360,12 @@ class GraphQLEndpoint:
         exceeded = self.limits.check(prepared.document, operation, gql.variables)
         if exceeded is not None:
             return self._request_error(request, [exceeded.as_error()], media)
+        # Strings, lists and decimals past their bounds (ADR 0120): a root field that can
+        # answer ValidationError does so, as data; anything else refuses the request.
+        problems = self.bounds.check(prepared.document, operation, gql.variables)
+        if problems and not self.bounds.refusable(operation, problems):
+            return self._request_error(request, [problem.as_error() for problem in problems], media)
+        refused = refusals(problems)
 
         mutation = operation.operation is OperationType.MUTATION
         key = None
@@ -389,7 +386,9 @@ class GraphQLEndpoint:
         try:
             async with asyncio.timeout(settings.request_timeout_seconds):
                 executor = "standard; reason=a mutation"
-                if not mutation:
+                if refused:
+                    executor = "standard; reason=refused input"
+                elif not mutation:
                     compiled, executor = await self._run_compiled(
                         request, identity, prepared, operation, query, gql, media
                     )
@@ -406,6 +405,7 @@ class GraphQLEndpoint:
                     request_id,
                     mutation=mutation,
                     key=key,
+                    refused=refused,
                 )
                 response.headers.setdefault(EXECUTOR_HEADER, executor)
                 return response
@@ -468,6 +468,7 @@ class GraphQLEndpoint:
         *,
         mutation: bool,
         key: str | None,
+        refused: dict[str, list[FieldProblem]],
     ) -> tuple[Response, bool]:
         """Executes the operation in one session; a mutation commits once, at the end.
 
@@ -477,6 +478,7 @@ class GraphQLEndpoint:
         bind = writer_bind(self.runtime.engine) if mutation else self.runtime.engine
         async with self.runtime.sessions(bind=bind) as session:
             context = self.runtime.context_for(session, request, identity=identity)
+            context.refused = refused
             with tracing.span("graphql.execute", **{"gateway.executor": "standard"}):
                 result = graphql_execute(
                     self.runtime.schema._schema,

@@ -49,16 +49,7 @@ from gateway.schema.portal import (
 def call_statement_of(rows: list[m.CallRecord], totals: list[reads.CallTotals]) -> CallStatement:
     """The GraphQL statement of a domain read's calls and totals (a plan's or a voice line's)."""
     return CallStatement(
-        calls=[
-            CallRecordType(
-                started_at=r.started_at,
-                destination=r.destination,
-                duration_seconds=r.duration_seconds,
-                termination=r.termination,
-                cost=r.cost,
-            )
-            for r in rows
-        ],
+        calls=CallRecordType.from_models(rows),
         totals=[
             CallTotals(
                 termination=t.termination,
@@ -115,7 +106,7 @@ class PortalQuery:
         )
         last = offset + len(rows) - 1
         return ConnectionStatement(
-            sessions=[ConnectionSessionType.of(row) for row in rows],
+            sessions=[ConnectionSessionType.from_model(row) for row in rows],
             total_count=totals.count,
             total_duration_seconds=totals.duration_seconds,
             total_input_octets=totals.input_octets,
@@ -218,5 +209,6 @@ class PortalMutations:
                 receivable=ReceivableType.from_model(result.receivable),
                 boleto=BoletoType.from_model(result.boleto),
                 boleto_pdf_path=boleto_pdf_path(result.receivable.id),
+                repeated=result.repeated,
             )
         return result  # type: ignore[return-value]

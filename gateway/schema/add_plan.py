@@ -9,7 +9,9 @@ import strawberry
 from domain.actions import add_plan as actions
 from domain.actions.plans import BankDetails
 from gateway.schema.base import PaymentMethod
-from gateway.schema.errors import Conflict, NotAllowed, NotFound, RuleViolation, ValidationError
+from gateway.schema.errors import (
+    AnyUserError,
+)
 from gateway.schema.plan_lifecycle import (
     AddressChoiceInput,
     AppointmentInput,
@@ -17,6 +19,7 @@ from gateway.schema.plan_lifecycle import (
     key,
 )
 from gateway.schema.plans import PlanType
+from gateway.schema.service_actions import PasswordStrengthType
 
 
 @strawberry.input(description="A mailbox login@domain; the domain defaults to the ISP's.")
@@ -119,6 +122,16 @@ class AddPlanSuccess:
     plan: PlanType
     radius_login: str | None = strawberry.field(description="The login, generated or given.")
     email_address: str | None
+    radius_password_strength: PasswordStrengthType | None = strawberry.field(
+        default=None,
+        description="The strength of the RADIUS login's password, as addRadiusLogin reports it; "
+        "null without a login.",
+    )
+    email_password_strength: PasswordStrengthType | None = strawberry.field(
+        default=None,
+        description="The strength of the mailbox's password, as addEmail reports it; null "
+        "without a mailbox.",
+    )
 
 
 @strawberry.type(description="Every check passed for the steps given.")
@@ -128,11 +141,7 @@ class AddPlanValid:
     )
 
 
-AddPlanResult = Annotated[
-    AddPlanSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
-    strawberry.union("AddPlanResult"),
-]
+AddPlanResult = Annotated[AddPlanSuccess | AnyUserError, strawberry.union("AddPlanResult")]
 ValidateAddPlanResult = Annotated[
-    AddPlanValid | ValidationError | NotFound | NotAllowed | RuleViolation,
-    strawberry.union("ValidateAddPlanResult"),
+    AddPlanValid | AnyUserError, strawberry.union("ValidateAddPlanResult")
 ]

@@ -12,7 +12,7 @@ from domain import models as m
 from gateway.loaders import container as loaders
 from gateway.schema.base import BillingEventKind, BillingEventStatus, FromModel, Info
 from gateway.schema.billing import ReceivableType
-from gateway.schema.errors import Conflict, NotAllowed, ValidationError
+from gateway.schema.errors import AnyUserError
 from gateway.schema.plan_lifecycle import DueDateChangeType
 from gateway.schema.relations import Relation
 from gateway.schema.tv import TvPackageSubscriptionType
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 class BillingEventType(FromModel):
     graphql_name = "BillingEvent"
     model = m.BillingEvent
+    columns = {"database_id": "id"}  # not a Node: the planner reads it as a plain column
     database_id: int
     kind: BillingEventKind
     due_date: dt.date
@@ -136,18 +137,12 @@ class RunCycleBillingSuccess:
 
 
 RunTvBillingResult = Annotated[
-    RunTvBillingSuccess | ValidationError | NotAllowed | Conflict,
-    strawberry.union("RunTvBillingResult"),
+    RunTvBillingSuccess | AnyUserError, strawberry.union("RunTvBillingResult")
 ]
 TvBillingPreviewResult = Annotated[
-    TvBillingPreview | ValidationError | NotAllowed,
-    strawberry.union("TvBillingPreviewResult"),
+    TvBillingPreview | AnyUserError, strawberry.union("TvBillingPreviewResult")
 ]
-RunBillingResult = Annotated[
-    RunBillingSuccess | ValidationError | NotAllowed | Conflict,
-    strawberry.union("RunBillingResult"),
-]
+RunBillingResult = Annotated[RunBillingSuccess | AnyUserError, strawberry.union("RunBillingResult")]
 RunCycleBillingResult = Annotated[
-    RunCycleBillingSuccess | ValidationError | NotAllowed | Conflict,
-    strawberry.union("RunCycleBillingResult"),
+    RunCycleBillingSuccess | AnyUserError, strawberry.union("RunCycleBillingResult")
 ]

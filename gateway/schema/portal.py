@@ -14,21 +14,31 @@ from typing import Annotated, NewType
 import strawberry
 
 from domain import models as m
+from domain.actions.portal import MAX_DESCRIPTION
 from domain.models import enums as domain_enums
 from domain.rules import dates
 from gateway.loaders import portal as loaders
-from gateway.schema.base import FromModel, Info, Node, to_global_id
+from gateway.schema.base import FromModel, Info, Node, described_enum, to_global_id
 from gateway.schema.billing import ReceivableType
+from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
-    NotAllowed,
-    RuleViolation,
-    ValidationError,
+    AnyUserError,
 )
-from gateway.schema.errors import NotFound as NotFoundError
 from gateway.schema.relations import Relation
 
 TicketStatus = strawberry.enum(domain_enums.TicketStatus)
-CallTermination = strawberry.enum(domain_enums.CallTermination)
+CallTermination = described_enum(
+    domain_enums.CallTermination,
+    "Where a call ended: the six categories of manual 004's minute franchises.",
+    {
+        "FIXED_LOCAL": "A fixed phone in the caller's area (Fixo Local).",
+        "FIXED_LONG_DISTANCE": "A fixed phone in another area of the country (Fixo LDN).",
+        "MOBILE_LOCAL": "A mobile phone in the caller's area (Móvel Local).",
+        "MOBILE_LONG_DISTANCE": "A mobile phone in another area of the country (Móvel LDN).",
+        "INTERNATIONAL_FIXED": "A fixed phone abroad (internacional fixo).",
+        "INTERNATIONAL_MOBILE": "A mobile phone abroad (internacional móvel).",
+    },
+)
 
 # Octet counters outgrow GraphQL's 32-bit Int; JSON numbers hold them exactly up to 2^53.
 # Its scalar definition is in the schema's config (SCALARS, gateway/resolvers/root.py).
@@ -115,7 +125,21 @@ class SmsCreditValueType(FromModel, Node):
 
 
 @strawberry.type(name="ConnectionSession", description="A RADIUS accounting session (radacct).")
-class ConnectionSessionType:
+class ConnectionSessionType(FromModel):
+    graphql_name = "ConnectionSession"
+    model = m.ConnectionSession
+    # The fields' names in radacct, FreeRADIUS's own (both read paths read these).
+    columns = {
+        "login": "username",
+        "started_at": "acctstarttime",
+        "stopped_at": "acctstoptime",
+        "duration_seconds": "acctsessiontime",
+        "input_octets": "acctinputoctets",
+        "output_octets": "acctoutputoctets",
+        "ip_address": "framedipaddress",
+        "nas_ip_address": "nasipaddress",
+        "terminate_cause": "acctterminatecause",
+    }
     login: str
     started_at: dt.datetime | None
     stopped_at: dt.datetime | None
@@ -125,20 +149,6 @@ class ConnectionSessionType:
     ip_address: str | None
     nas_ip_address: str
     terminate_cause: str | None
-
-    @classmethod
-    def of(cls, row: m.ConnectionSession) -> ConnectionSessionType:
-        return cls(
-            login=row.username,
-            started_at=row.acctstarttime,
-            stopped_at=row.acctstoptime,
-            duration_seconds=row.acctsessiontime,
-            input_octets=row.acctinputoctets,
-            output_octets=row.acctoutputoctets,
-            ip_address=row.framedipaddress,
-            nas_ip_address=row.nasipaddress,
-            terminate_cause=row.acctterminatecause,
-        )
 
 
 @strawberry.type(description="A period's connection sessions, a page at a time, with totals.")
@@ -153,7 +163,9 @@ class ConnectionStatement:
 
 
 @strawberry.type(name="CallRecord", description="A call made from one of the plan's terminals.")
-class CallRecordType:
+class CallRecordType(FromModel):
+    graphql_name = "CallRecord"
+    model = m.CallRecord
     started_at: dt.datetime
     destination: str
     duration_seconds: int
@@ -178,11 +190,10 @@ class CallStatement:
 
 
 ConnectionStatementResult = Annotated[
-    ConnectionStatement | ValidationError | NotFoundError,
-    strawberry.union("ConnectionStatementResult"),
+    ConnectionStatement | AnyUserError, strawberry.union("ConnectionStatementResult")
 ]
 CallStatementResult = Annotated[
-    CallStatement | ValidationError | NotFoundError, strawberry.union("CallStatementResult")
+    CallStatement | AnyUserError, strawberry.union("CallStatementResult")
 ]
 
 
@@ -212,7 +223,11 @@ class TicketFilter:
 @strawberry.input
 class OpenTicketInput:
     type: str
-    description: str
+    description: str = bounded(
+        max_length=MAX_DESCRIPTION,
+        multiline=True,
+        description="The request, in the caller's words.",
+    )
     plan_id: strawberry.ID | None = None
     contact_name: str | None = strawberry.field(
         default=None, description="The first contact; the customer's name when not given."
@@ -227,10 +242,7 @@ class OpenTicketSuccess:
     ticket: TicketType
 
 
-OpenTicketResult = Annotated[
-    OpenTicketSuccess | ValidationError | NotFoundError | NotAllowed,
-    strawberry.union("OpenTicketResult"),
-]
+OpenTicketResult = Annotated[OpenTicketSuccess | AnyUserError, strawberry.union("OpenTicketResult")]
 
 
 @strawberry.input
@@ -245,9 +257,15 @@ class PurchaseSmsCreditsSuccess:
     receivable: ReceivableType
     boleto: BoletoType
     boleto_pdf_path: str = strawberry.field(description="GET it with the same bearer token.")
+    repeated: bool = strawberry.field(
+        default=False,
+        description=(
+            "True when this is the purchase of the same package for the same plan made less "
+            "than a minute before, answered again: nothing new was bought."
+        ),
+    )
 
 
 PurchaseSmsCreditsResult = Annotated[
-    PurchaseSmsCreditsSuccess | NotFoundError | NotAllowed | RuleViolation,
-    strawberry.union("PurchaseSmsCreditsResult"),
+    PurchaseSmsCreditsSuccess | AnyUserError, strawberry.union("PurchaseSmsCreditsResult")
 ]

@@ -16,7 +16,10 @@ from domain.rules import franchise as rules
 from gateway.loaders import portal as loaders
 from gateway.schema.base import CustomerKind, FromModel, Info, Node
 from gateway.schema.customers import CustomerType
-from gateway.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, user_error
+from gateway.schema.errors import (
+    AnyUserError,
+    user_error,
+)
 from gateway.schema.portal import PeriodInput, check_period
 from gateway.schema.relations import Relation
 
@@ -38,6 +41,13 @@ SUBSCRIBER_SALE_PLAN = Relation(
 )  # fmt: skip
 SUBSCRIBER_LINES = Relation(
     "VoiceSubscriber", "lines", loaders.VoiceLinesBySubscriberIdLoader, "id", "VoiceLine", True
+)
+LINE_EXTENSIONS = Relation(
+    "VoiceLine", "extensions", loaders.VoiceExtensionsByLineIdLoader, "id", "VoiceExtension",
+    many=True, sort=("extension",),
+)  # fmt: skip
+EXTENSION_LINE = Relation(
+    "VoiceExtension", "line", loaders.VoiceLineByIdLoader, "line_id", "VoiceLine", many=False
 )
 SUBSCRIBER_FRANCHISES = Relation(
     "VoiceSubscriber", "franchises", loaders.VoiceFranchisesBySubscriberIdLoader, "id",
@@ -68,6 +78,32 @@ class VoiceLineType(FromModel, Node):
     simultaneous_ip_lines: int
     status: VoiceLineStatus
 
+    @strawberry.field(
+        description="The line's extensions (ramais), by extension number; managed by the "
+        "reseller, or by the voice subscriber when granted MANAGE_EXTENSIONS."
+    )
+    async def extensions(self, info: Info) -> list[VoiceExtensionType]:
+        return await LINE_EXTENSIONS.resolve(self, info)
+
+
+@strawberry.type(
+    name="VoiceExtension",
+    description="An extension (ramal) of a voice line: a short number dialled inside the "
+    "subscriber's PABX, and the name its calls show.",
+)
+class VoiceExtensionType(FromModel, Node):
+    graphql_name = "VoiceExtension"
+    model = m.VoiceExtension
+    database_id: int
+    extension: str = strawberry.field(description="2 to 10 digits, unique for the subscriber.")
+    name: str = strawberry.field(description="The extension's name, e.g. Recepção.")
+    created_at: dt.datetime = strawberry.field(description="When the extension was added.")
+    line_id: strawberry.Private[int]
+
+    @strawberry.field(description="The line the extension belongs to.")
+    async def line(self, info: Info) -> VoiceLineType | None:
+        return await EXTENSION_LINE.resolve(self, info)
+
 
 @strawberry.type(name="VoiceFranchise", description="Minutes a month for one call category.")
 class VoiceFranchiseType(FromModel):
@@ -97,7 +133,7 @@ class FranchiseBalances:
 
 
 FranchiseBalanceResult = Annotated[
-    FranchiseBalances | ValidationError, strawberry.union("FranchiseBalanceResult")
+    FranchiseBalances | AnyUserError, strawberry.union("FranchiseBalanceResult")
 ]
 
 
@@ -228,8 +264,7 @@ class VoiceSubscriberSuccess:
 
 
 VoiceSubscriberResult = Annotated[
-    VoiceSubscriberSuccess | ValidationError | NotFound | NotAllowed | Conflict,
-    strawberry.union("VoiceSubscriberResult"),
+    VoiceSubscriberSuccess | AnyUserError, strawberry.union("VoiceSubscriberResult")
 ]
 
 
@@ -260,8 +295,7 @@ class AddVoiceLineSuccess:
 
 
 AddVoiceLineResult = Annotated[
-    AddVoiceLineSuccess | ValidationError | NotFound | NotAllowed | Conflict,
-    strawberry.union("AddVoiceLineResult"),
+    AddVoiceLineSuccess | AnyUserError, strawberry.union("AddVoiceLineResult")
 ]
 
 
@@ -284,8 +318,7 @@ class SetVoiceFranchisesSuccess:
 
 
 SetVoiceFranchisesResult = Annotated[
-    SetVoiceFranchisesSuccess | ValidationError | NotFound | NotAllowed,
-    strawberry.union("SetVoiceFranchisesResult"),
+    SetVoiceFranchisesSuccess | AnyUserError, strawberry.union("SetVoiceFranchisesResult")
 ]
 
 
@@ -301,6 +334,30 @@ class SetVoicePermissionsSuccess:
 
 
 SetVoicePermissionsResult = Annotated[
-    SetVoicePermissionsSuccess | NotFound | NotAllowed,
-    strawberry.union("SetVoicePermissionsResult"),
+    SetVoicePermissionsSuccess | AnyUserError, strawberry.union("SetVoicePermissionsResult")
+]
+
+
+@strawberry.type(
+    description="Whether a panel username may be used (manual 004: suggest a username, then "
+    "validate it); createVoiceSubscriber and setVoicePanelCredentials apply the same check."
+)
+class VoicePanelUsernameCheck:
+    username: str = strawberry.field(description="The username as it would be stored.")
+    available: bool = strawberry.field(
+        description="True when it is valid and no other voice subscriber, of any reseller, has it."
+    )
+    problem: str | None = strawberry.field(
+        description="Why it may not be used; null when available."
+    )
+    suggestion: str | None = strawberry.field(
+        description="A free, valid username close to the one asked; null when available."
+    )
+
+
+VoicePanelUsernameResult = Annotated[
+    VoicePanelUsernameCheck | AnyUserError,
+    strawberry.union(
+        "VoicePanelUsernameResult", description="The username check, or why it was refused."
+    ),
 ]

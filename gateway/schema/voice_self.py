@@ -6,9 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.schema.errors import NotAllowed, NotFound, ValidationError
+from gateway.schema.errors import AnyUserError
 from gateway.schema.portal import CallStatement
-from gateway.schema.voice import VoiceLineType, VoiceSubscriberType
+from gateway.schema.voice import VoiceExtensionType, VoiceLineType, VoiceSubscriberType
 
 
 @strawberry.input
@@ -23,8 +23,7 @@ class SetSimultaneousIpLinesSuccess:
 
 
 SetSimultaneousIpLinesResult = Annotated[
-    SetSimultaneousIpLinesSuccess | ValidationError | NotFound | NotAllowed,
-    strawberry.union("SetSimultaneousIpLinesResult"),
+    SetSimultaneousIpLinesSuccess | AnyUserError, strawberry.union("SetSimultaneousIpLinesResult")
 ]
 
 
@@ -40,12 +39,59 @@ class ChangeVoicePanelPasswordSuccess:
 
 
 ChangeVoicePanelPasswordResult = Annotated[
-    ChangeVoicePanelPasswordSuccess | ValidationError | NotFound | NotAllowed,
+    ChangeVoicePanelPasswordSuccess | AnyUserError,
     strawberry.union("ChangeVoicePanelPasswordResult"),
 ]
 
 
 VoiceLineCallStatementResult = Annotated[
-    CallStatement | ValidationError | NotFound | NotAllowed,
-    strawberry.union("VoiceLineCallStatementResult"),
+    CallStatement | AnyUserError, strawberry.union("VoiceLineCallStatementResult")
+]
+
+
+@strawberry.input(description="A new extension (ramal) on one of the subscriber's lines.")
+class AddVoiceExtensionInput:
+    line_id: strawberry.ID = strawberry.field(description="The line the extension rings.")
+    extension: str = strawberry.field(
+        description="2 to 10 digits, not yet dialled by the subscriber (its lines' own "
+        "extensions included)."
+    )
+    name: str = strawberry.field(description="What the extension is called, up to 60 characters.")
+
+
+@strawberry.input(description="A new name for an extension.")
+class RenameVoiceExtensionInput:
+    extension_id: strawberry.ID = strawberry.field(description="The VoiceExtension.")
+    name: str = strawberry.field(description="The new name, up to 60 characters.")
+
+
+@strawberry.input(description="The extension to remove; its number is free again.")
+class RemoveVoiceExtensionInput:
+    extension_id: strawberry.ID = strawberry.field(description="The VoiceExtension.")
+
+
+@strawberry.type(description="The extension as it is now.")
+class VoiceExtensionSuccess:
+    extension: VoiceExtensionType = strawberry.field(description="The added or renamed extension.")
+
+
+@strawberry.type(description="The extension was removed.")
+class RemoveVoiceExtensionSuccess:
+    removed_extension_id: strawberry.ID = strawberry.field(
+        description="The global id the removed extension had."
+    )
+    line: VoiceLineType = strawberry.field(description="Its line, without it.")
+
+
+VoiceExtensionResult = Annotated[
+    VoiceExtensionSuccess | AnyUserError,
+    strawberry.union(
+        "VoiceExtensionResult", description="The result of adding or renaming an extension."
+    ),
+]
+RemoveVoiceExtensionResult = Annotated[
+    RemoveVoiceExtensionSuccess | AnyUserError,
+    strawberry.union(
+        "RemoveVoiceExtensionResult", description="The result of removing an extension."
+    ),
 ]
