@@ -134,6 +134,10 @@ def create_app(
             metrics.process_stopped()
 
     graphql = GraphQLEndpoint(runtime)
+    remote_keys = graphql.auth.remote_keys
+    if remote_keys is not None:
+        # Tokens cannot be checked without the provider's keys: held, or fetchable now.
+        checks["identity_provider"] = remote_keys.ensure
     # Only /graphql is bounded: health checks must answer even when the gateway is saturated.
     in_flight = InFlightLimit(graphql, settings.max_in_flight)
     middleware = []

@@ -255,6 +255,11 @@ class Authenticator:
         if self._jwks is not None:
             await self._jwks.aclose()
 
+    @property
+    def remote_keys(self) -> RemoteKeys | None:
+        """The identity provider's keys, when they come from a URL (a readiness check)."""
+        return self._jwks if isinstance(self._jwks, RemoteKeys) else None
+
     async def identify(self, request: Request) -> Identity | None:
         header = request.headers.get("authorization")
         if header is None:

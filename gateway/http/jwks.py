@@ -127,6 +127,13 @@ class RemoteKeys:
                 raise
         return pick(self.keys, kid, algorithm)
 
+    async def ensure(self) -> None:
+        """Readiness: a key set is held, or can be fetched now (KeysUnavailable if not)."""
+        if not self.keys:
+            await self._refresh(since=self.clock())
+        if not self.keys:
+            raise KeysUnavailable("the identity provider's keys could not be fetched")
+
     async def _refresh(self, *, since: float) -> bool:
         """Fetches the set (one fetch for every request waiting on it); False when the last
         attempt was too recent to ask again."""

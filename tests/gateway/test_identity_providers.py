@@ -313,3 +313,21 @@ async def test_a_pem_public_key_verifies_the_algorithm_of_its_type(
         other = idp.add("RS256")
         status, message = await _ask(client, idp.token(other))
         assert status == 401 and "'RS256' are not accepted" in message
+
+
+async def test_readiness_needs_the_providers_keys(
+    engine: AsyncEngine, database_url: str, provider: tuple[Provider, str]
+) -> None:
+    idp, url = provider
+    idp.add("RS256")
+    idp.failing = True
+    async with http_client(engine, _settings(database_url, url), identity=None) as client:
+        down = await client.get("/readyz")
+        assert down.status_code == 503
+        assert down.json()["failed"] == ["identity_provider"]
+        idp.failing = False
+        await asyncio.sleep(0.6)  # past the least time between two fetches
+        up = await client.get("/readyz")
+        assert up.status_code == 200, up.json()
+        assert up.json()["identity_provider"] == "ok"
+        assert (await client.get("/healthz")).status_code == 200
