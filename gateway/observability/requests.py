@@ -177,17 +177,17 @@ class RequestEdge:
             metrics.GRAPHQL_DURATION.labels(operation_type or "", executor or "").observe(elapsed)
             for code in request_note.error_codes:
                 metrics.ERRORS.labels(code).inc()
-        log.info(
-            "request",
-            method=method,
-            path=scope.get("path", ""),
-            route=route,
-            status=status,
-            duration_ms=round(elapsed * 1000, 2),
-            operation=request_note.operation,
-            operation_type=operation_type,
-            executor=executor,
-        )
+        fields = {
+            "method": method,
+            "path": scope.get("path", ""),
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 2),
+            "operation": request_note.operation,
+            "operation_type": operation_type,
+            "executor": executor,
+        }
+        log.info("request", **{k: v for k, v in fields.items() if v is not None})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
