@@ -92,6 +92,7 @@ async def ensure_database() -> None:
         started = time.perf_counter()
         subprocess.run(  # noqa: ASYNC221 - the seed runs alone, before any server
             [PYTHON, "-m", "gateway.cli", "seed", "--customers", "10000", "--seed", "42",
+             "--today", "2026-01-01",
              "--database-url", database_url()],
             check=True, cwd=ROOT,
         )  # fmt: skip
@@ -117,6 +118,7 @@ def ensure_sqlite() -> None:
         started = time.perf_counter()
         subprocess.run(
             [PYTHON, "-m", "gateway.cli", "seed", "--customers", "10000", "--seed", "42",
+             "--today", "2026-01-01",
              "--database-url", sqlite_url()],
             check=True, cwd=ROOT,
         )  # fmt: skip

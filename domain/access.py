@@ -136,6 +136,8 @@ BILLING = Permission.BILLING
 
 POLICIES: dict[type[Any], Policy] = {
     m.Customer: Policy(Owner.CUSTOMER, lambda cls, cid: cls.id == cid),
+    m.CustomerEmail: Policy(Owner.CUSTOMER, _by_customer),
+    m.CustomerPhone: Policy(Owner.CUSTOMER, _by_customer),
     m.Address: Policy(Owner.CUSTOMER, _by_customer),
     m.Contact: Policy(Owner.CUSTOMER, _by_customer),
     m.ExtraField: Policy(
@@ -176,6 +178,12 @@ POLICIES: dict[type[Any], Policy] = {
             select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id.in_(_plans_of(cid)))
         ),
     ),
+    m.RadPostAuth: Policy(
+        Owner.CUSTOMER,
+        lambda cls, cid: cls.username.in_(
+            select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id.in_(_plans_of(cid)))
+        ),
+    ),
     m.CallRecord: Policy(
         Owner.CUSTOMER,
         _calls_of_customer,
@@ -208,6 +216,7 @@ POLICIES: dict[type[Any], Policy] = {
     m.AuditLog: Policy(Owner.STAFF),
     m.OutboxMessage: Policy(Owner.STAFF),
     m.ApiKey: Policy(Owner.STAFF),
+    m.Nas: Policy(Owner.STAFF),  # holds the shared secrets
     m.IdempotencyRecord: Policy(Owner.INTERNAL),
     m.PersistedDocument: Policy(Owner.INTERNAL),
     **{

@@ -34,6 +34,7 @@ from domain.models.enums import (
     FranchiseCategory,
     InactiveReason,
     PaymentMethod,
+    PhoneKind,
     PlanStatus,
     ReceivableOrigin,
     ReceivableStatus,
@@ -245,6 +246,17 @@ class _Catalog:
             for credits, price in cat.SMS_CREDIT_VALUES
         ]
         self.email_domain = next(v for k, v, _ in cat.SYSTEM_VARIABLES if k == "email_domain")
+        for index, address in enumerate(cat.NAS, start=1):
+            rows.add(
+                m.Nas,
+                nasname=address,
+                shortname=f"bras-{index}",
+                type="other",
+                secret=cat.NAS_SECRET,
+                description=f"BRAS {index}",
+                coa_host=cat.NAS_COA[0],
+                coa_port=cat.NAS_COA[1],
+            )
 
 
 class _Generator:
@@ -313,18 +325,37 @@ class _Generator:
         created = self._at(300, after=self.base_time - dt.timedelta(days=900))
         customer_receivables = len(self.rows.by_table[m.Receivable.__table__])
         email = f"{_slug(first)}.{_slug(last)}{self._next('email')}@example.com.br"
+        document = self._document(kind)
+        principal_email = email if rng.random() < 0.92 else None
+        landline = self._phone(False) if rng.random() < 0.6 else None
+        mobile = self._phone(True)
         customer_id = self.rows.add(
             m.Customer,
             kind=kind,
             name=name,
             trade_name=trade_name,
-            document=self._document(kind),
-            email=email if rng.random() < 0.92 else None,
-            phone=self._phone(False) if rng.random() < 0.6 else None,
-            mobile_phone=self._phone(True),
+            document=document,
+            email=principal_email,
+            phone=landline,
+            mobile_phone=mobile,
             birth_date=birth,
             created_at=created,
         )
+        if principal_email is not None:
+            self.rows.add(
+                m.CustomerEmail, customer_id=customer_id, address=principal_email, position=1
+            )
+        for position, (phone_kind, number) in enumerate(
+            ((k, n) for k, n in ((PhoneKind.LANDLINE, landline), (PhoneKind.MOBILE, mobile)) if n),
+            start=1,
+        ):
+            self.rows.add(
+                m.CustomerPhone,
+                customer_id=customer_id,
+                kind=phone_kind,
+                number=number,
+                position=position,
+            )
         city, state, cep_prefix, districts = rng.choice(cat.CITIES)
         address_ids = []
         for _ in range(1 if rng.random() < 0.7 else 2):
@@ -924,6 +955,24 @@ class _Generator:
                 callingstationid=":".join(f"{rng.randrange(256):02X}" for _ in range(6)),
                 acctterminatecause=rng.choice(cat.TERMINATE_CAUSES),
                 framedipaddress=f"100.64.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            )
+            self._attempts(login, start, service_id, index)
+
+    def _attempts(self, login: str, start: dt.datetime, service_id: int, index: int) -> None:
+        """The authentication attempts (radpostauth) before a session: its Access-Accept, and
+        for one login in seven some Access-Rejects first. Derived from the session, drawing
+        nothing from the random stream, so the rest of the data stays as it was."""
+        session = self.rows.by_table[m.ConnectionSession.__table__][-1]
+        rejects = 3 if service_id % 7 == 0 and index == 0 else 0
+        for attempt in range(rejects + 1):
+            self.rows.add_plain(
+                m.RadPostAuth,
+                id=self._next("radpostauth"),
+                username=login,
+                reply="Access-Accept" if attempt == rejects else "Access-Reject",
+                calledstationid=session["nasipaddress"],
+                callingstationid=session["callingstationid"],
+                authdate=start - dt.timedelta(seconds=60 * (rejects - attempt) + 1),
             )
 
     def calls(self, terminal_id: int | None, line_id: int | None, created: dt.datetime) -> None:

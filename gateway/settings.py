@@ -153,6 +153,9 @@ class Settings:
     tv_platform_url: str = "http://127.0.0.1:8100"
     tv_platform_api_key: str | None = None
     tv_platform_timeout: Seconds = 5.0
+    # RFC 5176 Disconnect-Requests to the NAS (domain/ports/radius.py): seconds per send, sends.
+    radius_timeout: Seconds = 2.0
+    radius_retries: Positive = 3
     # "in-process": the app delivers outbox messages itself; "off": run `gateway worker`.
     outbox_worker: Literal["in-process", "off"] = "in-process"
     outbox_poll_seconds: Seconds = 1.0
@@ -367,6 +370,8 @@ VARIABLES: tuple[Variable, ...] = (
         "optional",
     ),
     Variable("GATEWAY_TV_PLATFORM_TIMEOUT", "tv_platform_timeout", "seconds (more than 0)"),
+    Variable("GATEWAY_RADIUS_TIMEOUT", "radius_timeout", "seconds (more than 0)"),
+    Variable("GATEWAY_RADIUS_RETRIES", "radius_retries", "a number of sends (1 or more)"),
     Variable("GATEWAY_OUTBOX_WORKER", "outbox_worker", "in-process or off"),
     Variable("GATEWAY_OUTBOX_POLL_SECONDS", "outbox_poll_seconds", "seconds (more than 0)"),
     Variable("GATEWAY_READINESS_TIMEOUT", "readiness_timeout_seconds", "seconds (more than 0)"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.actions import audit, released_logins
+from domain.actions import audit, registration_rules, released_logins
 from domain.actions.accounts import mailbox_domain
 from domain.actions.plan_common import (
     AddressChoice,
@@ -56,10 +56,8 @@ from domain.models import (
 )
 from domain.models.enums import (
     AddressRole,
-    CustomerKind,
     InactiveReason,
     PaymentMethod,
-    RegistrationCondition,
     ServiceKind,
     SpeedState,
 )
@@ -69,7 +67,6 @@ from domain.reads import plans as reads
 from domain.reads import services as service_reads
 from domain.rules import passwords
 from domain.rules import services as service_rules
-from domain.rules.documents import is_valid_cnpj, is_valid_cpf
 
 AUTO_LOGIN = "auto_generate_radius_login"
 LOGIN_PATTERN = "radius_login_pattern"
@@ -285,25 +282,8 @@ async def _check_billing(
 
 async def _registration_rules(session: AsyncSession, customer: Customer, today: dt.date) -> None:
     """Refuses with the first registration rule (regra de cadastro) the customer fails."""
-    for rule in await reads.active_registration_rules(session):
-        condition = rule.condition
-        if condition is RegistrationCondition.CUSTOMER_HAS_CPF:
-            # A rule about CPFs says nothing about companies, which have a CNPJ instead.
-            ok = customer.kind is not CustomerKind.PERSON or is_valid_cpf(customer.document)
-        elif condition is RegistrationCondition.CUSTOMER_HAS_CNPJ:
-            ok = customer.kind is not CustomerKind.COMPANY or is_valid_cnpj(customer.document)
-        elif condition is RegistrationCondition.CUSTOMER_HAS_EMAIL:
-            ok = bool((customer.email or "").strip())
-        elif condition is RegistrationCondition.CUSTOMER_HAS_PHONE:
-            ok = bool((customer.phone or "").strip() or (customer.mobile_phone or "").strip())
-        elif condition is RegistrationCondition.CUSTOMER_HAS_CONTACT:
-            ok = await reads.contact_count(session, customer.id) > 0
-        elif condition is RegistrationCondition.NO_OVERDUE_RECEIVABLES:
-            ok = not await reads.customer_has_overdue(session, customer.id, today)
-        else:  # a condition this gateway does not know yet refuses, rather than passes
-            ok = False
-        if not ok:
-            raise RuleViolation(condition.name, f"{rule.name}: {rule.message}")
+    for alert in await registration_rules.failed_rules(session, customer, today, first_only=True):
+        raise RuleViolation(alert.condition.name, alert.message)
 
 
 async def check_add_plan(

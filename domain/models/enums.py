@@ -10,6 +10,11 @@ class CustomerKind(enum.Enum):
     COMPANY = "COMPANY"  # pessoa jurídica, CNPJ
 
 
+class PhoneKind(enum.Enum):
+    LANDLINE = "LANDLINE"  # telefone fixo
+    MOBILE = "MOBILE"  # celular
+
+
 class ExtraFieldType(enum.Enum):
     STRING = "STRING"
     INTEGER = "INTEGER"

@@ -80,10 +80,17 @@ class ReportConnectionRoot(RootField):
         return wanted, order, page
 
     async def page(
-        self, run: _Run, wanted: dict[str, Any], order: Any, page: Any
-    ) -> tuple[list[tuple[str, Any]], bool, bool, tuple[Any, ...] | None]:
+        self,
+        run: _Run,
+        wanted: dict[str, Any],
+        order: Any,
+        page: Any,
+        cursors_wanted: str = "all",
+    ) -> tuple[list[tuple[str | None, Any]], bool, bool, tuple[Any, ...] | None]:
         """(cursor, row) of one keyset page, hasNextPage, hasPreviousPage and the sort key of
-        its last row (where the next page starts)."""
+        its last row (where the next page starts). `cursors_wanted` says which rows' cursors to make
+        (a cursor costs a checksum): "all", "ends" (the first and last, for pageInfo) or
+        "none" (an export pages by `last` itself); the others are None."""
         assert self.root is not None
         report = self.root.report
         read = await reports.page_rows(
@@ -92,7 +99,16 @@ class ReportConnectionRoot(RootField):
         rows, has_next, has_previous = page.cut(read)
         width = len(self.columns)
         name = report_resolvers.ordering_name(report, order)
-        cursors = [encode(name, row[width:]) for row in rows]
+        cursors: list[str | None] = [None] * len(rows)
+        wanted_at = (
+            range(len(rows))
+            if cursors_wanted == "all"
+            else (0, len(rows) - 1)
+            if cursors_wanted == "ends" and rows
+            else ()
+        )
+        for index in wanted_at:
+            cursors[index] = encode(name, rows[index][width:])
         last = tuple(rows[-1][width:]) if rows else None
         if self.nodes is None:
             return list(zip(cursors, rows, strict=True)), has_next, has_previous, last
@@ -102,6 +118,14 @@ class ReportConnectionRoot(RootField):
         by_key = {row[0]: row for row in found}
         pairs = [(c, by_key[k]) for c, k in zip(cursors, keys, strict=True) if k in by_key]
         return pairs, has_next, has_previous, last
+
+    def cursors_wanted(self) -> str:
+        """Which rows' cursors the selection shows: every edge's, pageInfo's two, or none."""
+        parts = list(self.parts.values())
+        for part, detail in parts:
+            if part == "edges" and any(name == "cursor" for name, _ in detail.values()):
+                return "all"
+        return "ends" if any(part == "pageInfo" for part, _ in parts) else "none"
 
     def node_shape(self) -> Shape | PolyShape:
         """The shape of the selection's rows (`nodes`, or `edges { node }`)."""
@@ -118,7 +142,9 @@ class ReportConnectionRoot(RootField):
         assert self.root is not None
         root, report = self.root, self.root.report
         wanted, order, page = self.arguments(run)
-        pairs, has_next, has_previous, _ = await self.page(run, wanted, order, page)
+        pairs, has_next, has_previous, _ = await self.page(
+            run, wanted, order, page, self.cursors_wanted()
+        )
         total = (
             await reports.count_rows(run.reader, report, wanted, run.identity)
             if "totalCount" in self.selected

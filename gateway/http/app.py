@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from domain.models.base import utcnow
 from domain.reads import outbox as outbox_reads
+from gateway.http import documents
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.export import ExportEndpoint
 from gateway.http.graphql import GraphQLEndpoint
@@ -160,17 +161,37 @@ def create_app(
         Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),
         Route("/receivables/{receivable_id}/boleto.pdf", boleto_document, methods=["GET"]),
         Route("/invoices/{invoice_id}.xml", invoice_document, methods=["GET"]),
+        Route("/invoices/{invoice_id}.pdf", documents.invoice_pdf_document, methods=["GET"]),
+        Route(
+            "/plans/{plan_id}/bank-debit-authorization.pdf",
+            documents.bank_debit_authorization_document,
+            methods=["GET"],
+        ),
+        Route(
+            "/plans/{plan_id}/connection-statement.pdf",
+            documents.connection_statement_document,
+            methods=["GET"],
+        ),
+        Route(
+            "/plans/{plan_id}/call-statement.pdf",
+            documents.call_statement_document,
+            methods=["GET"],
+        ),
+        Route(
+            "/customers/{customer_id}/financial-statement.pdf",
+            documents.financial_statement_document,
+            methods=["GET"],
+        ),
     ]
     if settings.metrics_path:
         # Outside the GraphQL authentication: bind it to a private address
         # (GATEWAY_METRICS_LISTEN) where the app's port is public (docs/operations.md).
         routes.append(Route(settings.metrics_path, metrics_endpoint, methods=["GET"]))
-    fixed_routes = {route.path: route.path for route in routes if "{" not in route.path}
     app = Starlette(
         routes=routes,
         # The request edge is outermost: every answer, a CORS or overload refusal included,
         # carries the request id and is logged, counted and traced.
-        middleware=[Middleware(RequestEdge, routes=fixed_routes), *middleware],
+        middleware=[Middleware(RequestEdge), *middleware],
         lifespan=lifespan,
     )
     app.state.runtime = runtime

@@ -53,27 +53,17 @@ class RequestNote:
         self.error_codes: list[str] = []
 
 
-def _route(scope: Scope, routes: dict[str, str]) -> str:
-    path = scope.get("path", "")
-    found = routes.get(path)
-    if found is not None:
-        return found
-    for prefix, name in (
-        ("/plans/", "/plans/{id}/contract.pdf"),
-        ("/receivables/", "/receivables/{id}/boleto.pdf"),
-        ("/invoices/", "/invoices/{id}.xml"),
-    ):
-        if path.startswith(prefix):
-            return name
-    return "other"
+def _route(scope: Scope) -> str:
+    """The path template of the route that answered (Starlette's router leaves it in the
+    scope): a bounded label, never the path itself."""
+    return getattr(scope.get("route"), "path", None) or "other"
 
 
 class RequestEdge:
     """Outermost ASGI middleware of the app."""
 
-    def __init__(self, app: ASGIApp, *, routes: dict[str, str]) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,18 +85,15 @@ class RequestEdge:
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", header)]
             await send(message)
 
-        route = _route(scope, self.routes)
         structlog.contextvars.bind_contextvars(request_id=rid)
         try:
             if tracing.ENABLED:
-                await self._traced(
-                    scope, receive, send_with_id, route, request_note, lambda: status
-                )
+                await self._traced(scope, receive, send_with_id, request_note, lambda: status)
             else:
                 await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            self._record(scope, route, status, elapsed, request_note)
+            self._record(scope, _route(scope), status, elapsed, request_note)
             structlog.contextvars.unbind_contextvars("request_id")
 
     async def _traced(
@@ -114,7 +101,6 @@ class RequestEdge:
         scope: Scope,
         receive: Receive,
         send: Send,
-        route: str,
         request_note: RequestNote,
         status: Any,
     ) -> None:
@@ -127,16 +113,19 @@ class RequestEdge:
             if key in (b"traceparent", b"tracestate", b"baggage")
         }
         with tracing.tracer().start_as_current_span(
-            f"{scope['method']} {route}",
+            scope["method"],
             context=propagate.extract(carrier),
             kind=SpanKind.SERVER,
             attributes={
                 "http.request.method": scope["method"],
-                "http.route": route,
                 "gateway.request_id": request_note.request_id,
             },
         ) as span:
             await self.app(scope, receive, send)
+            # The route is known once the router has matched it.
+            route = _route(scope)
+            span.update_name(f"{scope['method']} {route}")
+            span.set_attribute("http.route", route)
             code = status()
             span.set_attribute("http.response.status_code", code)
             for name, value in (

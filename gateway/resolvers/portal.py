@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -122,14 +123,19 @@ class PortalQuery:
         plan_id: strawberry.ID,
         period: PeriodInput,
         termination: list[CallTermination] | None = None,
+        terminal_id: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Only the calls of these voice terminals."),
+        ] = None,
     ) -> CallStatementResult:
         try:
             check_period(period)
             plan = await _own_plan(info, plan_id)
         except (ValidationFailed, NotFound) as error:
             return _user_error(error)  # type: ignore[return-value]
+        terminal_ids = [database_id(t, "VoiceTerminal", "Service") or -1 for t in terminal_id or []]
         rows, totals = await info.context.db.run(
-            reads.call_statement, plan.id, period.start, period.end, termination
+            reads.call_statement, plan.id, period.start, period.end, termination, terminal_ids
         )
         return call_statement_of(rows, totals)
 

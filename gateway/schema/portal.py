@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, NewType
+from typing import TYPE_CHECKING, Annotated, NewType
 
 import strawberry
 
@@ -18,6 +18,7 @@ from domain.actions.portal import MAX_DESCRIPTION
 from domain.models import enums as domain_enums
 from domain.rules import dates
 from gateway.loaders import portal as loaders
+from gateway.loaders.registration import VoiceTerminalByIdLoader
 from gateway.schema.base import FromModel, Info, Node, described_enum, to_global_id
 from gateway.schema.billing import ReceivableType
 from gateway.schema.bounds import bounded
@@ -25,6 +26,9 @@ from gateway.schema.errors import (
     AnyUserError,
 )
 from gateway.schema.relations import Relation
+
+if TYPE_CHECKING:
+    from gateway.schema.services import VoiceTerminalType
 
 TicketStatus = strawberry.enum(domain_enums.TicketStatus)
 CallTermination = described_enum(
@@ -139,6 +143,8 @@ class ConnectionSessionType(FromModel):
         "ip_address": "framedipaddress",
         "nas_ip_address": "nasipaddress",
         "terminate_cause": "acctterminatecause",
+        "session_id": "acctsessionid",
+        "calling_station_id": "callingstationid",
     }
     login: str
     started_at: dt.datetime | None
@@ -149,6 +155,12 @@ class ConnectionSessionType(FromModel):
     ip_address: str | None
     nas_ip_address: str
     terminate_cause: str | None
+    session_id: str | None = strawberry.field(
+        default=None, description="The NAS's Acct-Session-Id of the session."
+    )
+    calling_station_id: str | None = strawberry.field(
+        default=None, description="The subscriber equipment's MAC (Calling-Station-Id)."
+    )
 
 
 @strawberry.type(description="A period's connection sessions, a page at a time, with totals.")
@@ -162,6 +174,12 @@ class ConnectionStatement:
     has_next_page: bool
 
 
+CALL_TERMINAL = Relation(
+    "CallRecord", "terminal", VoiceTerminalByIdLoader, "voice_terminal_id", "VoiceTerminal",
+    many=False,
+)  # fmt: skip
+
+
 @strawberry.type(name="CallRecord", description="A call made from one of the plan's terminals.")
 class CallRecordType(FromModel):
     graphql_name = "CallRecord"
@@ -171,6 +189,16 @@ class CallRecordType(FromModel):
     duration_seconds: int
     termination: CallTermination
     cost: Decimal
+    voice_terminal_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="The plan's voice terminal that made the call; null for a call of a "
+        "reseller's line."
+    )
+    async def terminal(
+        self, info: Info
+    ) -> Annotated[VoiceTerminalType, strawberry.lazy("gateway.schema.services")] | None:
+        return await CALL_TERMINAL.resolve(self, info)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="Totals of one termination type in the period.")

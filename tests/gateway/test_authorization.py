@@ -561,6 +561,43 @@ CASES: dict[str, Case] = {
     "billingForms": _catalog("billingForms"),
     "banks": _catalog("banks"),
     "technicians": _catalog("technicians", "name role { name }"),
+    "roles": _catalog("roles", "name"),
+    "freeSlots": Case(
+        '{ freeSlots(roleId: "1", date: "2099-01-05", duration: 60) { __typename } }',
+        lambda _w: {},
+        {
+            "staff": _typename("freeSlots", "FreeSlots"),
+            "clerk": _typename("freeSlots", "NotAllowed"),
+            "subscriber": _typename("freeSlots", "NotAllowed"),
+            "reseller": _typename("freeSlots", "NotAllowed"),
+            "voice_subscriber": _typename("freeSlots", "NotAllowed"),
+        },
+    ),
+    # The authentication assistant is a PLAN_ADMIN screen; a subscriber finds no such plan.
+    "authenticationDiagnosis(other)": Case(
+        "query ($id: ID!) { authenticationDiagnosis(planId: $id) { __typename } }",
+        lambda w: {"id": _gid("Plan", w.other_plan)},
+        {
+            "staff": _typename("authenticationDiagnosis", "AuthenticationDiagnosis"),
+            "clerk": _typename("authenticationDiagnosis", "NotAllowed"),
+            "subscriber": _typename("authenticationDiagnosis", "NotAllowed"),
+            "reseller": _typename("authenticationDiagnosis", "NotAllowed"),
+            "voice_subscriber": _typename("authenticationDiagnosis", "NotAllowed"),
+        },
+    ),
+    # Another customer's data export: staff with CUSTOMER_ADMIN only; it does not exist for a
+    # subscriber (who exports itself, tests/gateway/test_lgpd_http.py).
+    "customerDataExport(other)": Case(
+        "query ($id: ID) { customerDataExport(customerId: $id) { __typename } }",
+        lambda w: {"id": _gid("Customer", w.other)},
+        {
+            "staff": _typename("customerDataExport", "CustomerDataExport"),
+            "clerk": _typename("customerDataExport", "NotAllowed"),
+            "subscriber": _typename("customerDataExport", "NotFound"),
+            "reseller": _typename("customerDataExport", "NotAllowed"),
+            "voice_subscriber": _typename("customerDataExport", "NotAllowed"),
+        },
+    ),
 }
 
 

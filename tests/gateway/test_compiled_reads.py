@@ -201,6 +201,11 @@ EXCEPTIONS: dict[str, str] = {
     "Query.voicePanelUsername": "a yes or no about a name across every reseller (domain action)",
     "Query.tickets": "matches text and the first contact's name in a domain read",
     "VoiceSubscriber.franchiseBalance": "computed from a period's call records by a domain rule",
+    "Query.customerDataExport": "one JSON document a domain action assembles from every table",
+    "Query.freeSlots": "free slots computed by a domain action from the day's appointments",
+    "Technician.appointments": "a date-range argument (relations filter by membership only)",
+    "Role.appointments": "a date-range argument (relations filter by membership only)",
+    "Query.authenticationDiagnosis": "findings a domain action computes from radacct, radpostauth",
 }
 SPECIAL = {  # answered by the planner's own root and connection code
     "Query.customers", "Query.customer", "Query.node", "CustomerConnection.edges",

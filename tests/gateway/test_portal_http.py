@@ -114,6 +114,15 @@ async def test_connection_statement_pages_with_period_totals(
         "connectionStatement"
     ]
     assert first["totalCount"] == len(within) and len(first["sessions"]) == 2
+    # Staff, whose reads no row filter narrows, see the same sessions: only the plan's login's
+    # (the taken-over-login rule once matched every session of the period, ADR 0104).
+    staff = (
+        await gql(
+            client, Identity.staff("support"), CONNECTIONS, plan=gid("Plan", plan_id), **period
+        )
+    )["connectionStatement"]
+    assert staff["totalCount"] == len(within)
+    assert staff["totalInputOctets"] == first["totalInputOctets"]
     assert first["totalDurationSeconds"] == sum(r.acctsessiontime for r in within)
     assert first["totalInputOctets"] == sum(r.acctinputoctets for r in within)
     assert first["totalOutputOctets"] == sum(r.acctoutputoctets for r in within)
