@@ -157,3 +157,21 @@ async def test_metrics_need_no_token_and_can_move_or_go(empty_database: str) -> 
         None, test_settings(empty_database, metrics_path=""), identity=None
     ) as c:
         assert (await c.get("/metrics")).status_code == 404
+
+
+async def test_routes_are_counted_by_their_template(empty_database: str) -> None:
+    async with http_client(None, test_settings(empty_database), identity=None) as client:
+        before = await scrape(client)
+        for plan_id in (1, 2, 3):
+            assert (await client.get(f"/plans/{plan_id}/contract.pdf")).status_code == 401
+        assert (await client.get("/no/such/page")).status_code == 404
+        after = await scrape(client)
+    name, sample = "gateway_http_requests", "gateway_http_requests_total"
+    route = "/plans/{plan_id}/contract.pdf"
+
+    def delta(**labels: str) -> float:
+        return value(after, name, sample, **labels) - value(before, name, sample, **labels)
+
+    assert delta(route=route, method="GET", status="401") == 3
+    assert delta(route="other", status="404") == 1
+    assert not any("/plans/1/" in s.labels.get("route", "") for s in after[name].samples)
