@@ -133,11 +133,23 @@ class Settings:
     # Overload (ADR 0083): time limit per request, requests in flight per process.
     request_timeout_seconds: Seconds = 10.0
     max_in_flight: NonNegative = 64
+    # Request bodies (ADR 0132): all of it within body_timeout_seconds, before a slot in flight;
+    # a body still arriving after 0.1 s is slow, and each client IP and each caller may have
+    # slow_bodies_per_client of those at once (max_slow_bodies in all).
+    body_timeout_seconds: Seconds = 10.0
+    slow_bodies_per_client: Positive = 4
+    max_slow_bodies: Positive = 256
     # Rate limits (ADR 0083), "N/SECONDS"; "0" switches one off. Counted in Redis when
     # redis_url is set, else in this process only.
     redis_url: str | None = None
     rate_limit_per_ip: RateText = "600/60"
     rate_limit_per_identity: RateText = "300/60"
+    # A Redis that does not answer (ADR 0131): each call gives up after redis_timeout_seconds;
+    # after three failures in a row Redis is not asked for redis_breaker_seconds. Meanwhile
+    # rate limits let requests through uncounted ("open") or refuse them with 503 ("closed").
+    redis_timeout_seconds: Seconds = 0.25
+    redis_breaker_seconds: Seconds = 5.0
+    rate_limit_on_redis_failure: Literal["open", "closed"] = "open"
     # Trusted documents (ADR 0084): "any" runs any document (and APQ); "registered" runs only
     # documents registered with `gateway documents register`.
     documents_mode: Literal["any", "registered"] = "any"
@@ -350,6 +362,14 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("GATEWAY_REQUEST_TIMEOUT", "request_timeout_seconds", "seconds (more than 0)"),
     Variable("GATEWAY_MAX_IN_FLIGHT", "max_in_flight", "an integer (0: no limit)"),
+    Variable("GATEWAY_BODY_TIMEOUT", "body_timeout_seconds", "seconds (more than 0)"),
+    Variable("GATEWAY_SLOW_BODIES_PER_CLIENT", "slow_bodies_per_client", "a positive integer"),
+    Variable("GATEWAY_MAX_SLOW_BODIES", "max_slow_bodies", "a positive integer"),
+    Variable("GATEWAY_REDIS_TIMEOUT", "redis_timeout_seconds", "seconds (more than 0)"),
+    Variable("GATEWAY_REDIS_BREAKER_SECONDS", "redis_breaker_seconds", "seconds (more than 0)"),
+    Variable(
+        "GATEWAY_RATE_LIMIT_ON_REDIS_FAILURE", "rate_limit_on_redis_failure", "open or closed"
+    ),
     Variable("GATEWAY_REDIS_URL", "redis_url", "a URL, redis://host:port/db", True, "optional"),
     Variable("GATEWAY_RATE_LIMIT_PER_IP", "rate_limit_per_ip", "N/SECONDS, e.g. 600/60, or 0"),
     Variable(

@@ -22,7 +22,7 @@ from gateway.http import documents
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.export import ExportEndpoint
 from gateway.http.graphql import GraphQLEndpoint
-from gateway.http.overload import InFlightLimit
+from gateway.http.outage import OutageGuard
 from gateway.http.runtime import Runtime
 from gateway.observability import metrics, tracing
 from gateway.observability.requests import RequestEdge
@@ -69,7 +69,8 @@ def create_app(
             await connection.execute(text("SELECT 1"))
 
     async def redis() -> None:
-        await runtime.redis.ping()
+        # Through the breaker: while it is open Redis is not asked, and that is the answer.
+        await runtime.redis_breaker.call(lambda client: client.ping())
 
     checks: dict[str, Callable[[], Awaitable[None]]] = {"database": database}
     if runtime.redis is not None:
@@ -84,6 +85,8 @@ def create_app(
         report = dict(zip(checks, results, strict=True))
         failed = [name for name, result in report.items() if result != "ok"]
         body: dict[str, object] = {"status": "unavailable" if failed else "ok", **report}
+        if runtime.redis_breaker is not None:
+            body["redis_breaker"] = runtime.redis_breaker.state
         if failed:
             body["failed"] = failed
         return JSONResponse(body, status_code=503 if failed else 200)
@@ -134,13 +137,13 @@ def create_app(
             tracing.shutdown()
             metrics.process_stopped()
 
+    # Only /graphql is bounded (GraphQLEndpoint.in_flight): health checks must answer even
+    # when the gateway is saturated.
     graphql = GraphQLEndpoint(runtime)
     remote_keys = graphql.auth.remote_keys
     if remote_keys is not None:
         # Tokens cannot be checked without the provider's keys: held, or fetchable now.
         checks["identity_provider"] = remote_keys.ensure
-    # Only /graphql is bounded: health checks must answer even when the gateway is saturated.
-    in_flight = InFlightLimit(graphql, settings.max_in_flight)
     middleware = []
     if settings.cors_origins:
         middleware.append(
@@ -153,8 +156,10 @@ def create_app(
                 max_age=600,
             )
         )
+    # Inside CORS, so that a browser can read the 503 a database outage answers (ADR 0130).
+    middleware.append(Middleware(OutageGuard))
     routes = [
-        Route("/graphql", in_flight, methods=None),
+        Route("/graphql", graphql, methods=None),
         Route("/export", ExportEndpoint(graphql), methods=None),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -196,7 +201,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.graphql = graphql
-    app.state.in_flight = in_flight
+    app.state.in_flight = graphql.in_flight
     return app
 
 

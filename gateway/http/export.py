@@ -38,7 +38,8 @@ from gateway.execution.planner import (
 )
 from gateway.execution.reports import ReportConnectionRoot
 from gateway.http.errors import STATUS_CODES, error_response
-from gateway.http.graphql import GraphQLEndpoint, HttpError, _read_post
+from gateway.http.graphql import GraphQLEndpoint, HttpError
+from gateway.http.overload import Refused
 from gateway.observability.requests import request_id
 
 CSV = "text/csv"
@@ -197,14 +198,13 @@ class ExportEndpoint:
 
     async def handle(self, request: Request) -> Response:
         graphql = self.graphql
-        settings = graphql.runtime.settings
         try:
             if request.method != "POST":
                 raise HttpError(405, "Use POST.", {"Allow": "POST"})
             media = _media(request)
             identity = await graphql._authenticate(request)
-            gql = await _read_post(request, settings.max_body_bytes)
-            query = await graphql.persisted.resolve(gql.query, gql.extensions)
+            gql = await graphql.read_post(request, identity)
+            query = (await graphql.persisted.resolve(gql.query, gql.extensions)).text
             if not await graphql.persisted.is_registered(document_hash(query)):
                 raise HttpError(400, "Only registered documents may be exported.")
             export = plan(graphql, query, gql.variables, gql.operation_name)
@@ -222,6 +222,17 @@ class ExportEndpoint:
         except DocumentRefused as error:
             return error_response(
                 400, error.message, error.code, requestId=request_id(request.scope)
+            )
+        except Refused as error:  # the body: too slow, too large, or too many slow ones
+            headers = {"Connection": "close"}
+            if error.retry_after is not None:
+                headers["Retry-After"] = str(error.retry_after)
+            return error_response(
+                error.status,
+                error.message,
+                error.code,
+                headers=headers,
+                requestId=request_id(request.scope),
             )
         return _ClosingStream(
             self._stream(export, identity, media, bucket),

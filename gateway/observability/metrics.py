@@ -103,6 +103,25 @@ OUTBOX_DELIVERIES = Counter(
     ["outcome"],
 )
 
+REDIS_BREAKER_OPEN = Gauge(
+    "gateway_redis_breaker_open",
+    "1 while the Redis circuit breaker is open or half-open (Redis not asked, or one trial at "
+    "a time), else 0; the highest of the processes.",
+    multiprocess_mode="livemax",
+)
+REDIS_BREAKER_OPENED = Counter(
+    "gateway_redis_breaker_opened", "Times the Redis circuit breaker opened."
+)
+REDIS_SHORT_CIRCUITED = Counter(
+    "gateway_redis_short_circuited",
+    "Redis calls refused without asking Redis because the breaker was open.",
+)
+RATE_LIMIT_FAIL_OPEN = Counter(
+    "gateway_rate_limit_fail_open",
+    "Requests let through uncounted because Redis could not count them "
+    "(GATEWAY_RATE_LIMIT_ON_REDIS_FAILURE=open).",
+)
+
 MAX_OPERATION_NAMES = 200
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 _seen_operations: set[str] = set()

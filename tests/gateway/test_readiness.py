@@ -60,7 +60,12 @@ async def test_ready_when_the_database_and_redis_answer(
     async with http_client(engine, test_settings(database_url, redis_url=REDIS)) as client:
         ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert ready.json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+        "redis_breaker": "closed",
+    }
 
 
 async def test_a_hung_redis_is_named_within_the_timeout(
@@ -73,12 +78,11 @@ async def test_a_hung_redis_is_named_within_the_timeout(
         elapsed = time.monotonic() - started
         alive = await client.get("/healthz")
     assert ready.status_code == 503
-    assert ready.json() == {
-        "status": "unavailable",
-        "database": "ok",
-        "redis": "no answer within 0.3 s",
-        "failed": ["redis"],
-    }
+    body = ready.json()
+    assert body["status"] == "unavailable" and body["failed"] == ["redis"]
+    assert body["database"] == "ok"
+    # Redis's own timeout (0.25 s) or the check's (0.3 s), whichever gives up first.
+    assert body["redis"] in ("no answer within 0.3 s", "unavailable (RedisUnavailable)")
     assert elapsed < 2.0
     assert alive.status_code == 200  # liveness does not depend on Redis
 
@@ -103,3 +107,47 @@ async def test_an_unreachable_database_is_named(tmp_path) -> None:  # type: igno
     assert ready.status_code == 503
     assert ready.json()["failed"] == ["database"]
     assert "redis" not in ready.json()  # not configured, not checked
+
+
+async def test_the_redis_breaker_and_fail_open_decisions_show_in_readiness_and_metrics(
+    engine: AsyncEngine, database_url: str, hung_redis: str
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def sample(text: str, name: str) -> float:
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        return sum(s.value for s in families[name].samples if s.name in (name, f"{name}_total"))
+
+    settings = test_settings(
+        database_url,
+        redis_url=hung_redis,
+        rate_limit_per_ip="1000/60",
+        redis_timeout_seconds=0.05,
+        redis_breaker_seconds=30,
+    )
+    async with http_client(engine, settings) as client:
+        before = (await client.get("/metrics")).text
+        for _ in range(5):  # three failures open the breaker; the next ones do not ask
+            response = await client.post("/graphql", json={"query": "{ banks { code } }"})
+            assert response.status_code == 200  # rate limits fail open
+        after = (await client.get("/metrics")).text
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["redis_breaker"] == "open"
+    assert ready.json()["redis"] == "unavailable (RedisUnavailable)"
+    assert sample(after, "gateway_redis_breaker_open") == 1
+    assert (
+        sample(after, "gateway_redis_breaker_opened")
+        - sample(before, "gateway_redis_breaker_opened")
+        == 1
+    )
+    assert (
+        sample(after, "gateway_redis_short_circuited")
+        - sample(before, "gateway_redis_short_circuited")
+        >= 2
+    )
+    assert (
+        sample(after, "gateway_rate_limit_fail_open")
+        - sample(before, "gateway_rate_limit_fail_open")
+        == 5
+    )
