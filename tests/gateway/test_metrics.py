@@ -93,11 +93,13 @@ async def test_requests_latency_and_errors_are_counted(empty_database: str) -> N
 
 
 async def test_rate_limit_and_overload_refusals_are_counted(empty_database: str) -> None:
-    limited = test_settings(empty_database, rate_limit_per_identity="2/60", max_in_flight=4)
+    limited = test_settings(empty_database, rate_limit_per_identity="2/60")
     async with http_client(None, limited) as client:
         before = await scrape(client)
         statuses = [(await client.post("/graphql", json=BANKS)).status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
+        limited_out = await scrape(client)
+    async with http_client(None, test_settings(empty_database, max_in_flight=4)) as client:
         bound = client.app.state.in_flight  # type: ignore[attr-defined]
         bound.in_flight = 4  # four requests are running
         try:
@@ -120,7 +122,7 @@ async def test_rate_limit_and_overload_refusals_are_counted(empty_database: str)
             before, name, f"{name}_total", **labels
         )
 
-    assert delta(after, "gateway_rate_limited", bucket="identity") == 1
+    assert delta(limited_out, "gateway_rate_limited", bucket="identity") == 1
     assert delta(after, "gateway_overload_rejections", reason="in_flight") == 1
     assert delta(timed_out, "gateway_overload_rejections", reason="timeout") == 1
     assert delta(after, "gateway_graphql_requests", outcome="unavailable") == 1
