@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
 
 DEFAULT_SQLITE_PATH = Path("var") / "gateway.sqlite3"
+DEFAULT_ASSETS_DIR = Path("var") / "assets"
 
 ROLE_NAMES = ("staff", "subscriber", "reseller", "voice_subscriber")
 
@@ -171,6 +172,8 @@ class Settings:
     # "in-process": the app delivers outbox messages itself; "off": run `gateway worker`.
     outbox_worker: Literal["in-process", "off"] = "in-process"
     outbox_poll_seconds: Seconds = 1.0
+    # Files fetched at install time (`gateway assets fetch`): GraphiQL's, below graphiql/.
+    assets_dir: str = str(DEFAULT_ASSETS_DIR)
     # /readyz: how long each dependency may take to answer before it counts as down.
     readiness_timeout_seconds: Seconds = 1.0
     # Logs (ADR 0174): "json" or "console"; None: json in production, console in development.
@@ -394,6 +397,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GATEWAY_RADIUS_RETRIES", "radius_retries", "a number of sends (1 or more)"),
     Variable("GATEWAY_OUTBOX_WORKER", "outbox_worker", "in-process or off"),
     Variable("GATEWAY_OUTBOX_POLL_SECONDS", "outbox_poll_seconds", "seconds (more than 0)"),
+    Variable("GATEWAY_ASSETS_DIR", "assets_dir", "a folder's path"),
     Variable("GATEWAY_READINESS_TIMEOUT", "readiness_timeout_seconds", "seconds (more than 0)"),
     Variable(
         "GATEWAY_LOG_FORMAT",

@@ -21,6 +21,7 @@ from domain.reads import outbox as outbox_reads
 from gateway.http import documents
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.export import ExportEndpoint
+from gateway.http.graphiql import STATIC_PREFIX
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.outage import OutageGuard
 from gateway.http.runtime import Runtime
@@ -188,6 +189,12 @@ def create_app(
             methods=["GET"],
         ),
     ]
+    # GraphiQL's own files (ADR 0190), in development only: the page loads nothing from any
+    # other host.
+    if settings.development:
+        routes.append(
+            Route(f"{STATIC_PREFIX}/{{path:path}}", graphql.graphiql.asset, methods=["GET"])
+        )
     if settings.metrics_path:
         # Outside the GraphQL authentication: bind it to a private address
         # (GATEWAY_METRICS_LISTEN) where the app's port is public (docs/operations.md).
