@@ -137,17 +137,22 @@ class Target:
     results: list[dict[str, float]] = field(default_factory=list)
     statements: int | None = None
     rss: float = 0.0
+    log: Path = Path("/dev/null")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/graphql"
 
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [part.replace("{port}", str(self.port)) for part in self.command],
-            cwd=ROOT, env={**os.environ, **self.env}, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+    def start(self, log_folder: Path) -> None:
+        # Its log lines (an access line per request) go to a file: a pipe nobody reads would
+        # fill up and stop the server.
+        self.log = log_folder / f"{re.sub(r'[^a-z0-9]+', '-', self.name.lower())}.log"
+        with self.log.open("wb") as sink:
+            self.process = subprocess.Popen(
+                [part.replace("{port}", str(self.port)) for part in self.command],
+                cwd=ROOT, env={**os.environ, **self.env}, start_new_session=True,
+                stdout=subprocess.DEVNULL, stderr=sink,
+            )  # fmt: skip
 
     def pids(self) -> list[int]:
         assert self.process is not None
@@ -207,9 +212,7 @@ def wait_ready(target: Target) -> None:
             pass
         assert target.process is not None
         if target.process.poll() is not None:
-            raise SystemExit(
-                f"{target.name} exited: {target.process.stderr.read().decode()[-2000:]}"
-            )  # type: ignore[union-attr]
+            raise SystemExit(f"{target.name} exited: {target.log.read_text()[-2000:]}")
         time.sleep(0.3)
     raise SystemExit(f"{target.name} did not start")
 
@@ -293,7 +296,8 @@ def count_statements(url: str) -> dict[str, int]:
 
     counts = asyncio.run(gateway_counts())
     counts["floor"] = asyncio.run(floor_count())
-    counts["compiled x2 workers"] = counts["compiled"]
+    for name in ("compiled x2 workers", "compiled + tracing", "compiled (baseline)"):
+        counts[name] = counts["compiled"]
     return counts
 
 
@@ -303,6 +307,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--databases", default="postgresql,sqlite")
+    parser.add_argument(
+        "--baseline",
+        help="another checkout of the project (e.g. `git archive main`): adds its compiled "
+        "path as a target, to measure a change before and after",
+    )
+    parser.add_argument(
+        "--only",
+        help="comma-separated target names to run (the floor and standard are always in)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -326,6 +339,13 @@ def main() -> None:
     }
     auth = {"Authorization": f"Bearer {staff_token()}"}
     targets: list[Target] = []
+    # Where the "tracing on" targets export their spans (ADR 0176).
+    sink = Target("otlp sink", "", [PYTHON, "bench/otlp_sink.py", "{port}"], {})
+    sink.port = free_port()
+    tracing_env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.port}",
+        "OTEL_SERVICE_NAME": "isp-gateway-bench",
+    }
     for database, url in urls.items():
         suffix = "" if database == "postgresql" else " (SQLite)"
         env = {**base_env, "GATEWAY_DATABASE_URL": url}
@@ -334,7 +354,13 @@ def main() -> None:
             Target("floor" + suffix, database, [PYTHON, "bench/floor.py", url, "{port}"], {}),
             Target("compiled" + suffix, database, gateway, env, auth),
             Target("standard" + suffix, database, gateway, standard_env, auth),
-        ]
+            Target("compiled + tracing" + suffix, database, gateway, {**env, **tracing_env},
+                   auth),
+        ]  # fmt: skip
+        if args.baseline:
+            baseline_env = {**env, "PYTHONPATH": str(Path(args.baseline).resolve())}
+            targets.append(Target("compiled (baseline)" + suffix, database, gateway,
+                                  baseline_env, auth))  # fmt: skip
         if database == "postgresql":
             # One SQLite file serves one process; more workers are a PostgreSQL deployment.
             targets.append(
@@ -348,20 +374,25 @@ def main() -> None:
             f"wrk.body = {json.dumps(body)}\n"
             'wrk.headers["Content-Type"] = "application/json"\n'
         )
+        if args.only:
+            wanted = {name.strip() for name in args.only.split(",")} | {"floor", "standard"}
+            targets = [t for t in targets if t.name.split(" (SQLite)")[0] in wanted]
         try:
+            sink.start(Path(folder))
             for target in targets:
                 target.port = free_port()
-                target.start()
+                target.start(Path(folder))
             for target in targets:
                 wait_ready(target)
             answers = {
                 t.name: httpx.post(t.url, json={"query": QUERY}, headers=t.headers).content
                 for t in targets
             }
-            reference = answers[targets[2].name]  # the first database's standard path
+            reference_target = next(t for t in targets if t.name.startswith("standard"))
+            reference = answers[reference_target.name]
             for name, answer in answers.items():
                 if answer != reference:
-                    raise SystemExit(f"{name} answers differently from {targets[2].name}")
+                    raise SystemExit(f"{name} answers differently from {reference_target.name}")
             print(f"all targets answer the same {len(reference)} bytes", flush=True)
             statements = {database: count_statements(url) for database, url in urls.items()}
             for target in targets:
@@ -376,6 +407,7 @@ def main() -> None:
         finally:
             for target in targets:
                 target.stop()
+            sink.stop()
     print()
     print(
         "| target | req/s | p50 ms | p99 ms | CPU ms/req | statements/req | peak RSS MB "

@@ -115,7 +115,12 @@ def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url`, with SQLite's foreign keys switched on; a failed connect
-    raises DatabaseUnavailable."""
+    raises DatabaseUnavailable.
+
+    Its errors never quote the statement's parameters: they reach logs, and parameters are
+    customers' names, documents and password hashes.
+    """
+    kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(async_url(url), **kwargs)
     event.listen(engine.sync_engine, "do_connect", _connect)
     if engine.dialect.name == "sqlite":

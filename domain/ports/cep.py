@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from domain.ports.tracing import port_call
 from domain.rules.keys import ascii_digits
 
 
@@ -73,9 +74,11 @@ class HttpCepLookup:
         last: Exception | None = None
         # A transient network error gets one more try; a clear answer never does.
         for _attempt in range(self.retries + 1):
+            headers: dict[str, str] = {}
             try:
-                async with httpx.AsyncClient(timeout=self.timeout) as client:
-                    response = await client.get(url)
+                with port_call("cep", "lookup", headers):
+                    async with httpx.AsyncClient(timeout=self.timeout) as client:
+                        response = await client.get(url, headers=headers)
             except httpx.HTTPError as error:
                 last = error
                 continue

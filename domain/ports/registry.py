@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from domain.ports.tracing import port_call
+
 
 class RegistryUnavailable(Exception):
     """The registry could not be reached or answered something we do not understand."""
@@ -72,8 +74,11 @@ class HttpDomainRegistry:
         await self._client.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers: dict[str, str] = {}
+        operation = "register" if method == "POST" else "is available"
         try:
-            return await self._client.request(method, path, **kwargs)
+            with port_call("domain registry", operation, headers):
+                return await self._client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as error:
             raise RegistryUnavailable(f"the domain registry did not answer: {error!r}") from error
 

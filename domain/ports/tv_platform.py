@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 import httpx
 
+from domain.ports.tracing import port_call
+
 API_PREFIX = "/api/v1"
 
 
@@ -154,9 +156,10 @@ class HttpTvPlatform:
         json: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        headers = {"idempotency-key": idempotency_key} if idempotency_key else None
+        headers = {"idempotency-key": idempotency_key} if idempotency_key else {}
         try:
-            response = await self._client.request(method, path, json=json, headers=headers)
+            with port_call("tv platform", f"{method} {_shape(path)}", headers):
+                response = await self._client.request(method, path, json=json, headers=headers)
         except httpx.TimeoutException as error:
             raise TvPlatformUnavailable(
                 f"TV platform did not answer in time ({type(error).__name__})"
@@ -285,6 +288,14 @@ class HttpTvPlatform:
 
     async def device(self, device_id: str) -> PlatformDevice:
         return _device(await self._request("GET", f"/devices/{_q(device_id)}"))
+
+
+def _shape(path: str) -> str:
+    """The path with its ids taken out (a span's name names the kind of call, not the row)."""
+    parts = path.split("/")
+    return "/".join(
+        "{id}" if index % 2 == 0 and index > 1 else part for index, part in enumerate(parts)
+    )
 
 
 def _q(segment: str) -> str:

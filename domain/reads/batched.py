@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -51,6 +52,9 @@ class Reader:
     # Called with each statement run on the driver directly (SQLAlchemy's events do not see
     # those): tests and the benchmark count statements with it.
     observers: ClassVar[list[Callable[[str], None]]] = []
+    # When tracing is on, a context manager around each of those statements, called with the
+    # database's name and the SQL (gateway.observability.tracing sets it; None costs nothing).
+    span: ClassVar[Callable[[str, str], AbstractContextManager[Any]] | None] = None
     _compiled: ClassVar[OrderedDict[Any, tuple[Any, Processors]]] = OrderedDict()
     max_compiled: ClassVar[int] = 512
 
@@ -70,6 +74,15 @@ class Reader:
         """Rows of SQL compiled for this database, with the columns' result processors."""
         for observer in self.observers:
             observer(sql)
+        span = Reader.span
+        if span is not None:
+            with span(self.dialect, sql):
+                return await self._fetch(sql, arguments, processors)
+        return await self._fetch(sql, arguments, processors)
+
+    async def _fetch(
+        self, sql: str, arguments: Sequence[Any], processors: Processors
+    ) -> list[Sequence[Any]]:
         if self.postgresql:
             return await self.driver.fetch(sql, *arguments)  # type: ignore[no-any-return]
         rows = await self.driver.execute_fetchall(sql, arguments)

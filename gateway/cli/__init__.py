@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import logging
+import math
 import sys
 import time
 from dataclasses import replace
@@ -116,19 +116,36 @@ def cmd_schema(_args: argparse.Namespace) -> int:
     return 0
 
 
+# What the serving processes build their app with: every worker reads the environment.
+APP_FACTORY = "gateway.http.app:app_from_environment"
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Serves with uvicorn: one process, or a supervisor and `--workers` processes (ADR 0171).
+
+    SIGTERM (or Ctrl-C) stops accepting connections, lets the requests in flight finish for
+    up to GATEWAY_SHUTDOWN_TIMEOUT seconds, then closes; every worker does the same.
+    """
+    import os
+
     import uvicorn
 
     from gateway.cli.migrate import upgrade
-    from gateway.http.app import create_app
 
-    settings = _settings(
-        args, **{k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    )
+    overrides = {
+        name: value
+        for name, value in (("host", args.host), ("port", args.port), ("workers", args.workers))
+        if value is not None
+    }
+    settings = _settings(args, **overrides)
     if args.demo and settings.development and not settings.dev_identity:
         # The demo answers GraphiQL without a token; never in production (Settings.check).
         settings = replace(settings, dev_identity="staff")
+    # The serving processes read the environment: hand them what the command line changed.
+    if args.database_url:
+        os.environ["GATEWAY_DATABASE_URL"] = args.database_url
     if settings.dev_identity:
+        os.environ["GATEWAY_DEV_IDENTITY"] = settings.dev_identity
         print(
             f"development identity: requests without a token act as {settings.dev_identity!r}",
             flush=True,
@@ -138,14 +155,43 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if asyncio.run(_customer_count(settings.database_url)) == 0:
             print(f"loading demo data: {DEMO_CUSTOMERS} customers ...", flush=True)
             asyncio.run(_seed(settings.database_url, DEMO_CUSTOMERS, DEMO_SEED, _today()))
-    print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
+    from gateway import observability
+
+    observability.prepare_processes(settings)
+    from gateway.observability.logs import get_logger
+
+    get_logger("gateway.serve").info(
+        f"GraphiQL: http://{settings.host}:{settings.port}/graphql"
+        if settings.development
+        else f"serving http://{settings.host}:{settings.port}/graphql",
+        workers=settings.workers,
+    )
     uvicorn.run(
-        create_app(settings),
+        APP_FACTORY,
+        factory=True,
         host=settings.host,
         port=settings.port,
-        log_level="info",
-        workers=1,
+        workers=settings.workers,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_seconds),
+        log_config=None,  # the gateway's own logging (gateway.observability.logs)
+        access_log=False,  # one access line per request comes from the gateway itself
     )
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """Prints the effective configuration, secrets masked, and where each value came from."""
+    from gateway.settings import masked
+
+    settings = _settings(args)
+    rows = masked(settings)
+    width = max(len(name) for name, _value, _source in rows)
+    for name, value, source in rows:
+        print(f"{name.ljust(width)} = {value}".ljust(width + 50) + f"  # {source}")
+    from gateway.observability.tracing import describe_environment
+
+    for line in describe_environment():
+        print(line)
     return 0
 
 
@@ -321,9 +367,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (else GATEWAY_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (else GATEWAY_PORT, 8000)")
     serve.add_argument(
+        "--workers", type=int, help="processes to serve with (default: GATEWAY_WORKERS, else 1)"
+    )
+    serve.add_argument(
         "--demo", action="store_true", help="migrate, and load demo data when the database is empty"
     )
     serve.set_defaults(run=cmd_serve)
+
+    config = commands.add_parser(
+        "config", help="print the effective configuration (secrets masked) and exit"
+    )
+    _database_option(config)
+    config.set_defaults(run=cmd_config)
 
     migrate = commands.add_parser("migrate", help="upgrade the database to the latest revision")
     _database_option(migrate)
@@ -432,7 +487,16 @@ def _all_parsers(
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from gateway.settings import ConfigurationError
+
     args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        from gateway.observability.logs import configure_logging
+
+        configure_logging(Settings.from_env())
+        return int(args.run(args))
+    except ConfigurationError as error:
+        print("gateway: the configuration is not valid:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2

@@ -94,7 +94,13 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    return asyncio.run(_worker(_settings(args), args))
+    from gateway.observability import tracing
+
+    tracing.configure()  # each delivery a trace of its own, when OTEL_* asks for traces
+    try:
+        return asyncio.run(_worker(_settings(args), args))
+    finally:
+        tracing.shutdown()
 
 
 async def _billing(settings: Settings, run: str, due_date: dt.date) -> int:

@@ -18,6 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from gateway.observability import metrics
+
 log = logging.getLogger("gateway.redis")
 
 T = TypeVar("T")
@@ -78,6 +80,7 @@ class RedisBreaker:
         """`operation(redis)`'s result; RedisUnavailable if Redis fails or is known down."""
         if not self._may_try():
             self.short_circuited += 1
+            metrics.REDIS_SHORT_CIRCUITED.inc()
             raise RedisUnavailable("Redis is unavailable (circuit open)")
         trial = self.state == HALF_OPEN
         try:
@@ -108,6 +111,7 @@ class RedisBreaker:
             return
         if self.state == CLOSED:
             self.opened += 1
+            metrics.REDIS_BREAKER_OPENED.inc()
             log.warning(
                 "Redis unavailable (%s: %s): not asked again for %g s",
                 type(error).__name__,
@@ -117,9 +121,11 @@ class RedisBreaker:
         if self.state != OPEN:  # calls that began before it opened do not extend it
             self._opened_at = self.clock()
         self.state = OPEN
+        metrics.REDIS_BREAKER_OPEN.set(1)
 
     def _succeeded(self) -> None:
         if self.state != CLOSED:
             log.warning("Redis answers again")
+            metrics.REDIS_BREAKER_OPEN.set(0)
         self.state = CLOSED
         self._failures_in_a_row = 0

@@ -1,12 +1,16 @@
 """Who is calling: an Identity from a bearer JWT or API key (ADR 0080).
 
 `Authorization: Bearer <token>`: a token that starts with `gk_` is an API key (looked up by its
-SHA-256), anything else is a JWT, verified with the configured HS256 secret or RS256 public
-key / JWKS file, with issuer, audience and expiry checked.
+SHA-256), anything else is a JWT, verified with the configured HS256 secret, or (RS256, ES256,
+EdDSA) with a PEM public key or the keys of a JWKS file or an identity provider's JWKS URL
+(gateway.http.jwks, ADR 0172), with issuer, audience and expiry checked and the registered
+claims' types and ranges too.
 
 JWT claims: `sub` (required), `role` (`staff`, `subscriber`, `reseller` or `voice_subscriber`),
 `permissions` (staff: a list of Permission names; unknown names grant nothing), `customer_id`
 (subscriber), `reseller_id` (reseller), `voice_subscriber_id` (voice subscriber, ADR 0094).
+Each but `sub` may sit elsewhere in a provider's token (GATEWAY_JWT_CLAIM_*, e.g. Keycloak's
+`realm_access.roles`), and the roles may go by the provider's names (GATEWAY_JWT_ROLE_VALUES).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+import orjson
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
@@ -27,7 +32,8 @@ from domain.actions.access import API_KEY_PREFIX, secret_hash
 from domain.identity import DEVELOPMENT_STAFF, Identity, Permission, Role
 from domain.reads import access as access_reads
 from domain.rules.keys import MAX_KEY, parse_key
-from gateway.settings import Settings
+from gateway.http.jwks import ASYMMETRIC, KeysUnavailable, RemoteKeys, StaticKeys, UnknownKey
+from gateway.settings import ROLE_NAMES, Settings
 
 log = logging.getLogger("gateway.http.auth")
 
@@ -76,6 +82,21 @@ def identity_from_claims(
     )
 
 
+def _public_key(path: Path) -> tuple[str, Any]:
+    """(algorithm, key) of a PEM public key: RSA for RS256, P-256 for ES256, Ed25519 for
+    EdDSA."""
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RS256", key
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return "ES256", key
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "EdDSA", key
+    raise ValueError(
+        "GATEWAY_JWT_PUBLIC_KEY_FILE must hold an RSA, P-256 or Ed25519 public key (PEM)."
+    )
+
+
 def _key(claims: Mapping[str, Any], name: str) -> int:
     # The one key parser (domain.rules.keys): ASCII digits or an integer, within the key column.
     value = parse_key(claims.get(name))
@@ -111,6 +132,103 @@ def parse_dev_identity(raw: str | None) -> Identity | None:
 
 # How many verified tokens each process remembers (oldest forgotten first).
 _VERIFIED_TOKENS = 4096
+# NumericDate claims outside [0, 9999-12-31T23:59:59Z] are refused as out of range.
+_LATEST_DATE = 253_402_300_799
+
+
+class AuthenticationUnavailable(Exception):
+    """The token cannot be checked now (the identity provider's keys cannot be had): 503."""
+
+
+def registered_claim_problem(claims: Mapping[str, Any]) -> str | None:
+    """Why the registered claims' types or ranges are wrong (RFC 7519), or None.
+
+    PyJWT reads `exp`, `nbf` and `iat` with int(), so a string "9999999999" would pass as a
+    date; here a NumericDate must be a JSON number, finite, in range.
+    """
+    for name in ("exp", "nbf", "iat"):
+        if name not in claims:
+            continue
+        value = claims[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"The token's `{name}` must be a number (a NumericDate), not {_kind(value)}."
+        if not 0 <= value <= _LATEST_DATE:  # NaN fails this too
+            return f"The token's `{name}` is out of range."
+    for name in ("iss", "sub", "jti"):
+        if name in claims and not isinstance(claims[name], str):
+            return f"The token's `{name}` must be a string, not {_kind(claims[name])}."
+    audience = claims.get("aud")
+    if "aud" in claims and not (
+        isinstance(audience, str)
+        or (isinstance(audience, list) and all(isinstance(a, str) for a in audience))
+    ):
+        return "The token's `aud` must be a string or a list of strings."
+    return None
+
+
+def _kind(value: Any) -> str:
+    return {str: "a string", bool: "a boolean", list: "a list", dict: "an object"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def claim_at(claims: Mapping[str, Any], path: str) -> Any:
+    """The claim named `path`, or the value at its dotted path into nested objects
+    (`realm_access.roles`); a name that itself holds dots (`https://isp.example/roles`) is
+    looked up whole first."""
+    if path in claims:
+        return claims[path]
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+class ClaimMapping:
+    """Where the gateway's claims are in a provider's token (GATEWAY_JWT_CLAIM_*), and the
+    provider's names of the roles (GATEWAY_JWT_ROLE_VALUES)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.role = settings.jwt_claim_role
+        self.permissions = settings.jwt_claim_permissions
+        self.keys = {
+            "customer_id": settings.jwt_claim_customer_id,
+            "reseller_id": settings.jwt_claim_reseller_id,
+            "voice_subscriber_id": settings.jwt_claim_voice_subscriber_id,
+        }
+        self.role_names = settings.role_values()
+
+    def gateway_claims(self, claims: Mapping[str, Any]) -> dict[str, Any]:
+        """The token's claims under the gateway's own names (identity_from_claims reads them)."""
+        mapped: dict[str, Any] = {"sub": claims.get("sub"), "role": self._role(claims)}
+        permissions = claim_at(claims, self.permissions)
+        mapped["permissions"] = [] if permissions is None else permissions
+        for name, path in self.keys.items():
+            value = claim_at(claims, path)
+            # A multivalued user attribute (Keycloak's mapper) arrives as a list of one.
+            if isinstance(value, list) and len(value) == 1:
+                value = value[0]
+            mapped[name] = value
+        return mapped
+
+    def _role(self, claims: Mapping[str, Any]) -> Any:
+        value = claim_at(claims, self.role)
+        if not isinstance(value, list):
+            return self.role_names.get(value, value) if isinstance(value, str) else value
+        roles = {
+            self.role_names.get(name, name.lower())
+            for name in value
+            if isinstance(name, str) and (name in self.role_names or name.lower() in ROLE_NAMES)
+        }
+        if len(roles) > 1:
+            raise AuthenticationFailed(
+                f"The token carries more than one gateway role in `{self.role}`."
+            )
+        if not roles:
+            raise AuthenticationFailed(f"The token carries no gateway role in `{self.role}`.")
+        return roles.pop()
 
 
 class Authenticator:
@@ -121,16 +239,30 @@ class Authenticator:
         self.settings = settings
         self.sessions = sessions
         self.development_identity = parse_dev_identity(settings.dev_identity)
+        self.mapping = ClaimMapping(settings)
         self._hs256 = settings.jwt_secret
-        self._rs256_key: Any = None
-        self._jwks: jwt.PyJWKSet | None = None
+        # A PEM public key verifies the one algorithm its type is for.
+        self._public_key: tuple[str, Any] | None = None
+        self._jwks: StaticKeys | RemoteKeys | None = None
         if settings.jwt_public_key_file:
-            pem = Path(settings.jwt_public_key_file).read_bytes()
-            self._rs256_key = serialization.load_pem_public_key(pem)
-            if not isinstance(self._rs256_key, rsa.RSAPublicKey):
-                raise ValueError("GATEWAY_JWT_PUBLIC_KEY_FILE must hold an RSA public key (PEM).")
-        if settings.jwt_jwks_file:
-            self._jwks = jwt.PyJWKSet.from_json(Path(settings.jwt_jwks_file).read_text())
+            self._public_key = _public_key(Path(settings.jwt_public_key_file))
+        if settings.jwt_jwks_url:
+            self._jwks = RemoteKeys(
+                settings.jwt_jwks_url,
+                cache_seconds=settings.jwt_jwks_cache_seconds,
+                min_refresh_seconds=settings.jwt_jwks_min_refresh_seconds,
+            )
+        elif settings.jwt_jwks_file:
+            self._jwks = StaticKeys(orjson.loads(Path(settings.jwt_jwks_file).read_bytes()))
+
+    async def aclose(self) -> None:
+        if self._jwks is not None:
+            await self._jwks.aclose()
+
+    @property
+    def remote_keys(self) -> RemoteKeys | None:
+        """The identity provider's keys, when they come from a URL (a readiness check)."""
+        return self._jwks if isinstance(self._jwks, RemoteKeys) else None
 
     async def identify(self, request: Request) -> Identity | None:
         header = request.headers.get("authorization")
@@ -142,9 +274,9 @@ class Authenticator:
             raise AuthenticationFailed("Send credentials as `Authorization: Bearer <token>`.")
         if token.startswith(API_KEY_PREFIX):
             return await self._api_key(token)
-        return self._jwt(token)
+        return await self._jwt(token)
 
-    def _jwt(self, token: str) -> Identity:
+    async def _jwt(self, token: str) -> Identity:
         # A client sends the same token on every request until it expires: verifying its
         # signature once is enough. The expiry is still checked on every use.
         cached = self._verified.get(token)
@@ -153,32 +285,28 @@ class Authenticator:
             if time.time() <= expires + self.settings.jwt_leeway_seconds:
                 return identity
             del self._verified[token]
-        identity, expires = self._verify_jwt(token)
+        identity, expires = await self._verify_jwt(token)
         if len(self._verified) >= _VERIFIED_TOKENS:
             self._verified.pop(next(iter(self._verified)))
         self._verified[token] = (identity, expires)
         return identity
 
-    def _verify_jwt(self, token: str) -> tuple[Identity, float]:
+    async def _verify_jwt(self, token: str) -> tuple[Identity, float]:
         try:
             header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise AuthenticationFailed("The bearer token is not a JWT.") from None
+        # Types first: a forged token learns nothing from this, and PyJWT would take a
+        # string `exp` for a date.
+        problem = registered_claim_problem(unverified)
+        if problem is not None:
+            raise AuthenticationFailed(problem)
         algorithm = header.get("alg")
-        # The algorithm comes from the token, but each one is accepted only with its own kind
-        # of key: an RS256 public key is never used as an HS256 secret.
-        if algorithm == "HS256" and self._hs256:
-            key: Any = self._hs256
-        elif algorithm == "RS256" and self._jwks is not None:
-            kid = header.get("kid")
-            try:
-                key = self._jwks[kid].key if kid else self._only_jwk()
-            except KeyError:
-                raise AuthenticationFailed("The token's key id is not in the JWKS.") from None
-        elif algorithm == "RS256" and self._rs256_key is not None:
-            key = self._rs256_key
-        else:
-            raise AuthenticationFailed(f"Tokens signed with {algorithm!r} are not accepted.")
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise AuthenticationFailed("The token's key id (`kid`) must be a string.")
+        key = await self._key_for(algorithm, kid)
         try:
             claims = jwt.decode(
                 token,
@@ -191,6 +319,8 @@ class Authenticator:
             )
         except jwt.ExpiredSignatureError:
             raise AuthenticationFailed("The token has expired.") from None
+        except jwt.ImmatureSignatureError:
+            raise AuthenticationFailed("The token is not valid yet (nbf or iat).") from None
         except jwt.InvalidAudienceError:
             raise AuthenticationFailed("The token is not meant for this gateway (aud).") from None
         except jwt.InvalidIssuerError:
@@ -199,13 +329,23 @@ class Authenticator:
             raise AuthenticationFailed(f"The token lacks the `{error.claim}` claim.") from None
         except jwt.PyJWTError:
             raise AuthenticationFailed("The token's signature or format is invalid.") from None
-        return identity_from_claims(claims), float(claims["exp"])
+        return identity_from_claims(self.mapping.gateway_claims(claims)), float(claims["exp"])
 
-    def _only_jwk(self) -> Any:
-        assert self._jwks is not None
-        if len(self._jwks.keys) != 1:
-            raise KeyError("kid")
-        return self._jwks.keys[0].key
+    async def _key_for(self, algorithm: Any, kid: str | None) -> Any:
+        """The key that may verify a token signed with `algorithm`: each algorithm only with
+        its own kind of key (an RSA public key is never used as an HS256 secret)."""
+        if algorithm == "HS256" and self._hs256:
+            return self._hs256
+        if algorithm in ASYMMETRIC and self._jwks is not None:
+            try:
+                return await self._jwks.key(kid, algorithm)
+            except UnknownKey as error:
+                raise AuthenticationFailed(str(error)) from None
+            except KeysUnavailable as error:
+                raise AuthenticationUnavailable(str(error)) from None
+        if self._public_key is not None and algorithm == self._public_key[0]:
+            return self._public_key[1]
+        raise AuthenticationFailed(f"Tokens signed with {algorithm!r} are not accepted.")
 
     async def _api_key(self, secret: str) -> Identity:
         # A system session: looking a key up must not depend on who is asking.

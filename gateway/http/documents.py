@@ -23,9 +23,10 @@ from domain.boleto_document import boleto_pdf
 from domain.contract_document import contract_pdf
 from domain.errors import NotAllowed, NotFound, RuleViolation, ValidationFailed
 from domain.identity import Identity
-from gateway.http.auth import AuthenticationFailed
+from gateway.http.auth import AuthenticationFailed, AuthenticationUnavailable
 from gateway.http.errors import error_response
 from gateway.http.runtime import Runtime
+from gateway.observability.requests import note, request_id
 from gateway.schema.ids import database_id
 
 # A document carries personal data: no shared cache may keep it.
@@ -42,32 +43,46 @@ async def _serve(
     (body, media type, file name); a refusal becomes 401, 403, 404 or 409, in the errors shape
     of /graphql (http/errors.py)."""
     runtime: Runtime = request.app.state.runtime
+
+    def refuse(status: int, message: str, code: str, **extensions: Any) -> Response:
+        found = note(request.scope)
+        if found is not None:
+            found.error_codes.append(code)
+        return error_response(
+            status, message, code, requestId=request_id(request.scope), **extensions
+        )
+
     try:
         identity = await request.app.state.graphql.auth.identify(request)
+    except AuthenticationUnavailable:
+        return refuse(
+            503,
+            "Tokens cannot be checked now: the identity provider's keys are unavailable.",
+            "SERVICE_UNAVAILABLE",
+            headers={"Retry-After": "5"},
+        )
     except AuthenticationFailed as error:
         identity, message = None, str(error)
     else:
         message = "Authenticate with `Authorization: Bearer <token>`."
     if identity is None:
-        return error_response(
-            401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": "Bearer"}
-        )
+        return refuse(401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": "Bearer"})
     key = database_id(request.path_params[parameter], type_name)
     if key is None:
-        return error_response(404, f"{type_name} not found.", "NOT_FOUND")
+        return refuse(404, f"{type_name} not found.", "NOT_FOUND")
     async with runtime.sessions() as session:
         access.bind(session, identity)  # another customer's row does not exist for them
         try:
             body, media_type, filename = await produce(session, key, identity)
         except NotFound as error:
-            return error_response(404, error.message, "NOT_FOUND")
+            return refuse(404, error.message, "NOT_FOUND")
         except NotAllowed as error:
-            return error_response(403, error.message, "NOT_ALLOWED", permission=error.permission)
+            return refuse(403, error.message, "NOT_ALLOWED", permission=error.permission)
         except RuleViolation as error:
-            return error_response(409, error.message, "RULE_VIOLATION", rule=error.rule)
+            return refuse(409, error.message, "RULE_VIOLATION", rule=error.rule)
         except ValidationFailed as error:
             fields = [{"path": list(p.path), "message": p.message} for p in error.problems]
-            return error_response(400, error.message, "VALIDATION_FAILED", fields=fields)
+            return refuse(400, error.message, "VALIDATION_FAILED", fields=fields)
     return Response(
         body,
         media_type=media_type,

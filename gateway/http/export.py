@@ -40,6 +40,7 @@ from gateway.execution.reports import ReportConnectionRoot
 from gateway.http.errors import STATUS_CODES, error_response
 from gateway.http.graphql import GraphQLEndpoint, HttpError
 from gateway.http.overload import Refused
+from gateway.observability.requests import request_id
 
 CSV = "text/csv"
 NDJSON = "application/x-ndjson"
@@ -210,15 +211,29 @@ class ExportEndpoint:
             bucket = f"id:{identity.subject}"
             await graphql._limit_rate(bucket, graphql.rate_per_identity)  # the first page
         except HttpError as error:
-            code = STATUS_CODES.get(error.status, "BAD_REQUEST")
-            return error_response(error.status, error.message, code, headers=error.headers)
+            code = error.code or STATUS_CODES.get(error.status, "BAD_REQUEST")
+            return error_response(
+                error.status,
+                error.message,
+                code,
+                headers=error.headers,
+                requestId=request_id(request.scope),
+            )
         except DocumentRefused as error:
-            return error_response(400, error.message, error.code)
+            return error_response(
+                400, error.message, error.code, requestId=request_id(request.scope)
+            )
         except Refused as error:  # the body: too slow, too large, or too many slow ones
             headers = {"Connection": "close"}
             if error.retry_after is not None:
                 headers["Retry-After"] = str(error.retry_after)
-            return error_response(error.status, error.message, error.code, headers=headers)
+            return error_response(
+                error.status,
+                error.message,
+                error.code,
+                headers=headers,
+                requestId=request_id(request.scope),
+            )
         return _ClosingStream(
             self._stream(export, identity, media, bucket),
             media_type=media,

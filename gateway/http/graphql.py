@@ -32,13 +32,15 @@ from gateway.execution.limits import OperationLimits
 from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
-from gateway.http.auth import AuthenticationFailed, Authenticator
+from gateway.http.auth import AuthenticationFailed, AuthenticationUnavailable, Authenticator
 from gateway.http.errors import STATUS_CODES, error_response
 from gateway.http.graphiql import GraphiQL
 from gateway.http.outage import SERVICE_UNAVAILABLE
 from gateway.http.overload import BodyReader, InFlightLimit, Refused
 from gateway.http.ratelimit import Rate, RateLimiter, RateLimitUnavailable
 from gateway.http.runtime import Runtime
+from gateway.observability import metrics, tracing
+from gateway.observability.requests import STATE, RequestNote, note
 from gateway.settings import parse_rate
 
 log = logging.getLogger("gateway.http.graphql")
@@ -163,6 +165,25 @@ def _read_get(request: Request) -> GraphQLRequest:
     return _parse_request(payload)
 
 
+def _request_note(request: Request) -> RequestNote:
+    """The request edge's note of this request (a fresh one when called without the edge)."""
+    found = note(request.scope)
+    if found is None:
+        found = request.scope.setdefault("state", {})[STATE] = RequestNote(uuid.uuid4().hex)
+    return found
+
+
+def _with_request_id(errors: list[dict[str, Any]], request_note: RequestNote) -> list[Any]:
+    """The errors, each with the request id in its extensions (copies: a cached document's
+    errors are shared), their codes noted for the metrics."""
+    finished = []
+    for error in errors:
+        extensions = {**(error.get("extensions") or {}), "requestId": request_note.request_id}
+        request_note.error_codes.append(str(extensions.get("code", "NONE")))
+        finished.append({**error, "extensions": extensions})
+    return finished
+
+
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
@@ -233,9 +254,10 @@ class GraphQLEndpoint:
                 raise HttpError(405, "Use GET or POST.", {"Allow": "GET, POST"})
             media = _accept(request)
             client_ip = _client_ip(request)
-            await self._limit_rate(f"ip:{client_ip}", self.rate_per_ip)
+            await self._limit_rate(f"ip:{client_ip}", self.rate_per_ip, "ip")
             identity = await self._authenticate(request)
-            await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity)
+            _request_note(request).identity = identity.role.value.lower()
+            await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity, "identity")
             if request.method == "GET":
                 graphql_request = _read_get(request)
             else:
@@ -248,18 +270,29 @@ class GraphQLEndpoint:
             headers = {} if error.retry_after is None else {"Retry-After": str(error.retry_after)}
             if error.status != 503:
                 headers["Connection"] = "close"  # the rest of the body is never read
+            request_note = _request_note(request)
+            request_note.error_codes.append(error.code)
             return error_response(
-                error.status, error.message, error.code, headers=headers, media_type=media
+                error.status,
+                error.message,
+                error.code,
+                headers=headers,
+                media_type=media,
+                requestId=request_note.request_id,
             )
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it
         except HttpError as error:
+            request_note = _request_note(request)
+            code = error.code or STATUS_CODES.get(error.status, "BAD_REQUEST")
+            request_note.error_codes.append(code)
             return error_response(
                 error.status,
                 error.message,
-                error.code or STATUS_CODES.get(error.status, "BAD_REQUEST"),
+                code,
                 headers=error.headers,
                 media_type=media,
+                requestId=request_note.request_id,
             )
 
     async def read_post(self, request: Request, identity: Identity) -> GraphQLRequest:
@@ -277,11 +310,19 @@ class GraphQLEndpoint:
         except AuthenticationFailed as error:
             challenge["WWW-Authenticate"] += ', error="invalid_token"'
             raise HttpError(401, error.message, challenge) from None
+        except AuthenticationUnavailable:
+            raise HttpError(
+                503,
+                "Tokens cannot be checked now: the identity provider's keys are unavailable.",
+                {"Retry-After": "5"},
+                code="SERVICE_UNAVAILABLE",
+            ) from None
         if identity is None:
             raise HttpError(401, "Authenticate with `Authorization: Bearer <token>`.", challenge)
         return identity
 
-    async def _limit_rate(self, bucket: str, rate: Rate | None) -> None:
+    async def _limit_rate(self, bucket: str, rate: Rate | None, kind: str = "identity") -> None:
+        """Counts a hit; 429 past the limit (counted by `kind` of limit: ip or identity)."""
         try:
             wait = await self.rate_limiter.hit(bucket, rate)
         except RateLimitUnavailable as error:
@@ -293,17 +334,21 @@ class GraphQLEndpoint:
             ) from None
         if wait is not None:
             assert rate is not None
+            metrics.RATE_LIMITED.labels(kind).inc()
             raise HttpError(
                 429,
                 f"Too many requests: the limit is {rate.count} per {rate.seconds} s.",
                 {"Retry-After": str(wait)},
             )
 
-    def _request_error(self, errors: list[dict[str, Any]], media: str) -> Response:
+    def _request_error(
+        self, request: Request, errors: list[dict[str, Any]], media: str
+    ) -> Response:
         """A GraphQL request error: nothing ran. 400 with the new media type, 200 with the old."""
         if not self.runtime.settings.field_suggestions_enabled:
             errors = [{**e, "message": _SUGGESTION.sub("", e["message"])} for e in errors]
         status = 400 if media == GRAPHQL_RESPONSE else 200
+        errors = _with_request_id(errors, _request_note(request))
         return self._respond({"errors": errors}, status, media)
 
     async def _execute(
@@ -316,7 +361,7 @@ class GraphQLEndpoint:
             if error.code == "BAD_REQUEST":
                 raise HttpError(400, error.message) from None
             return self._request_error(
-                [{"message": error.message, "extensions": {"code": error.code}}], media
+                request, [{"message": error.message, "extensions": {"code": error.code}}], media
             )
         query = resolved.text
         if len(query.encode()) > settings.max_document_bytes:
@@ -324,16 +369,18 @@ class GraphQLEndpoint:
                 f"The document is larger than the limit of {settings.max_document_bytes} bytes."
             )
             return self._request_error(
+                request,
                 [{"message": message, "extensions": {"code": "LIMIT_EXCEEDED", "limit": "size"}}],
                 media,
             )
-        prepared = self.documents.get(query)
+        with tracing.span("graphql.parse_validate"):
+            prepared = self.documents.get(query)
         if prepared.errors:
             # A request error: the document does not parse or validate. Nothing runs.
             parsed = prepared.document is not None
             code = "GRAPHQL_VALIDATION_FAILED" if parsed else "GRAPHQL_PARSE_FAILED"
             errors = [_with_code(error.formatted, code) for error in prepared.errors]
-            return self._request_error(errors, media)
+            return self._request_error(request, errors, media)
         operation = prepared.operation(gql.operation_name)
         if operation is None:
             message = (
@@ -342,9 +389,15 @@ class GraphQLEndpoint:
                 else "Must provide operation name if query contains multiple operations."
             )
             return self._request_error(
+                request,
                 [{"message": message, "extensions": {"code": "OPERATION_RESOLUTION_FAILURE"}}],
                 media,
             )
+        request_note = _request_note(request)
+        request_note.operation = gql.operation_name or (
+            operation.name.value if operation.name is not None else None
+        )
+        request_note.operation_type = operation.operation.value
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise HttpError(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"})
         if operation.operation is OperationType.SUBSCRIPTION:
@@ -352,12 +405,12 @@ class GraphQLEndpoint:
         assert prepared.document is not None
         exceeded = self.limits.check(prepared.document, operation, gql.variables)
         if exceeded is not None:
-            return self._request_error([exceeded.as_error()], media)
+            return self._request_error(request, [exceeded.as_error()], media)
         # Strings, lists and decimals past their bounds (ADR 0120): a root field that can
         # answer ValidationError does so, as data; anything else refuses the request.
         problems = self.bounds.check(prepared.document, operation, gql.variables)
         if problems and not self.bounds.refusable(operation, problems):
-            return self._request_error([problem.as_error() for problem in problems], media)
+            return self._request_error(request, [problem.as_error() for problem in problems], media)
         refused = refusals(problems)
         # Only now, with every check passed, is an APQ text worth keeping (ADR 0084).
         await self.persisted.store(resolved)
@@ -376,7 +429,7 @@ class GraphQLEndpoint:
             except idempotency.IdempotencyError as error:
                 raise HttpError(error.status, error.message) from None
 
-        request_id = uuid.uuid4().hex[:16]
+        request_id = request_note.request_id
         committed = False
         try:
             async with asyncio.timeout(settings.request_timeout_seconds):
@@ -388,8 +441,9 @@ class GraphQLEndpoint:
                         request, identity, prepared, operation, query, gql, media
                     )
                     if compiled is not None:
-                        compiled.headers["X-Request-Id"] = request_id
+                        request_note.executor = "compiled"
                         return compiled
+                request_note.executor = "standard"
                 response, committed = await self._run(
                     request,
                     identity,
@@ -404,14 +458,13 @@ class GraphQLEndpoint:
                 response.headers.setdefault(EXECUTOR_HEADER, executor)
                 return response
         except TimeoutError:
-            log.warning(
-                "request %s stopped after %s s", request_id, settings.request_timeout_seconds
-            )
+            log.warning("request stopped after %s s", settings.request_timeout_seconds)
+            metrics.OVERLOADED.labels("timeout").inc()
             raise HttpError(
                 503,
                 f"The request took longer than {settings.request_timeout_seconds:g} s "
                 "and was stopped; nothing was changed.",
-                {"Retry-After": "1", "X-Request-Id": request_id},
+                {"Retry-After": "1"},
             ) from None
         finally:
             if key is not None and not committed:
@@ -443,10 +496,12 @@ class GraphQLEndpoint:
         # field by field: the plan raises Fallback); subscribers', resellers' and voice
         # subscribers' row filters are compiled into the batched statements (ADR 0006).
         try:
-            plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
+            with tracing.span("graphql.plan"):
+                plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
             # A driver connection, without the ORM session the compiled path does not use.
-            async with self.readers.reader() as reader:
-                data = await plan.run(reader, self.runtime.settings, variables, identity)
+            with tracing.span("graphql.execute", **{"gateway.executor": "compiled"}):
+                async with self.readers.reader() as reader:
+                    data = await plan.run(reader, self.runtime.settings, variables, identity)
         except (Unplannable, Fallback) as reason:
             return None, f"standard; reason={reason}"
         except Exception as error:
@@ -480,16 +535,17 @@ class GraphQLEndpoint:
         async with self.runtime.sessions(bind=bind) as session:
             context = self.runtime.context_for(session, request, identity=identity)
             context.refused = refused
-            result = graphql_execute(
-                self.runtime.schema._schema,
-                document,
-                context_value=context,
-                variable_values=gql.variables,
-                operation_name=gql.operation_name,
-                executor_class=self.runtime.schema.execution_context_class,
-            )
-            if not isinstance(result, dict) and hasattr(result, "__await__"):
-                result = await result
+            with tracing.span("graphql.execute", **{"gateway.executor": "standard"}):
+                result = graphql_execute(
+                    self.runtime.schema._schema,
+                    document,
+                    context_value=context,
+                    variable_values=gql.variables,
+                    operation_name=gql.operation_name,
+                    executor_class=self.runtime.schema.execution_context_class,
+                )
+                if not isinstance(result, dict) and hasattr(result, "__await__"):
+                    result = await result
             await context.db.finish()  # no read may outlive the answer, or use the closed session
 
             body: dict[str, Any] = {}
@@ -500,16 +556,16 @@ class GraphQLEndpoint:
             )
             if result.errors:
                 _raise_outage(result.errors)
-                body["errors"] = [self._format_error(e, request_id) for e in result.errors]
+                formatted = [self._format_error(e, request_id) for e in result.errors]
                 if request_error:
                     # Nothing ran: the variables do not fit the operation's declarations.
-                    errors = [_with_code(e, "BAD_USER_INPUT") for e in body["errors"]]
-                    refused = self._request_error(errors, media)
+                    errors = [_with_code(e, "BAD_USER_INPUT") for e in formatted]
+                    refused = self._request_error(request, errors, media)
                     refused.headers[EXECUTOR_HEADER] = "none; reason=variables do not fit"
                     return refused, False
+                body["errors"] = _with_request_id(formatted, _request_note(request))
             body["data"] = result.data
             response = self._respond(body, 200, media)
-            response.headers["X-Request-Id"] = request_id
             if not mutation or result.errors:
                 return response, False  # after an unexpected error nothing is committed
             if key is not None:

@@ -19,6 +19,8 @@ from collections.abc import Iterator, Sequence
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive
 
+from gateway.observability import metrics
+
 RETRY_AFTER_SECONDS = 1
 
 
@@ -50,6 +52,7 @@ class InFlightLimit:
             yield
             return
         if self.in_flight >= self.maximum:
+            metrics.OVERLOADED.labels("in_flight").inc()
             raise Refused(
                 503,
                 f"The gateway is at its limit of {self.maximum} requests in flight.",
@@ -106,6 +109,7 @@ class BodyReader:
                 except TimeoutError:
                     if held or loop.time() >= deadline:
                         self.timed_out += 1
+                        metrics.OVERLOADED.labels("body_timeout").inc()
                         raise Refused(
                             408,
                             f"The request body did not arrive within {self.timeout_seconds:g} s.",
@@ -130,6 +134,7 @@ class BodyReader:
     def _take(self, keys: Sequence[str]) -> Sequence[str]:
         if self.slow_total >= self.total:
             self.refused += 1
+            metrics.OVERLOADED.labels("slow_bodies").inc()
             raise Refused(
                 503,
                 f"The gateway is waiting for {self.total} slow request bodies already.",
@@ -139,6 +144,7 @@ class BodyReader:
         for key in keys:
             if self.slow[key] >= self.per_client:
                 self.refused += 1
+                metrics.OVERLOADED.labels("slow_bodies").inc()
                 raise Refused(
                     429,
                     f"Too many requests whose bodies are still arriving: the limit is "

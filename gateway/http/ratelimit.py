@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.execution.redis_guard import RedisBreaker, RedisUnavailable
+from gateway.observability import metrics
 
 log = logging.getLogger("gateway.http.ratelimit")
 
@@ -94,6 +95,7 @@ class RateLimiter:
                 assert isinstance(self.counters, RedisCounters)
                 raise RateLimitUnavailable(self.counters.breaker.retry_after()) from error
             self.fail_open_decisions += 1
+            metrics.RATE_LIMIT_FAIL_OPEN.inc()
             log.debug("rate limit not counted: %s", error)
             return None
         if count <= rate.count:

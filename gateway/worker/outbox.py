@@ -28,6 +28,7 @@ from domain.models.base import utcnow
 from domain.models.enums import OutboxStatus
 from domain.ports.tv_platform import HttpTvPlatform, TvPlatform, TvPlatformError
 from domain.rules.outbox import RetryPolicy
+from gateway.observability import metrics, tracing
 from gateway.settings import Settings
 
 log = logging.getLogger("gateway.worker.outbox")
@@ -105,6 +106,23 @@ class OutboxWorker:
         return report
 
     async def _deliver_one(self, message: Any, report: DeliveryReport) -> str:
+        """Delivers one message: a span of its own (the platform calls are its children)
+        and a count by outcome."""
+        before = (report.delivered, report.retrying, report.failed)
+        attributes = {
+            "gateway.outbox.message_id": message.id,
+            "gateway.outbox.topic": message.topic,
+            "gateway.outbox.attempt": message.attempts + 1,
+        }
+        with tracing.span("outbox deliver", **attributes):
+            outcome = await self._deliver(message, report)
+        after = (report.delivered, report.retrying, report.failed)
+        for name, old, new in zip(("delivered", "retrying", "failed"), before, after, strict=True):
+            if new > old:
+                metrics.OUTBOX_DELIVERIES.labels(name).inc(new - old)
+        return outcome
+
+    async def _deliver(self, message: Any, report: DeliveryReport) -> str:
         try:
             async with self.sessions() as session:
                 delivery = await tv_sync.prepare(session, message)

@@ -42,9 +42,11 @@ async def client(engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.
 
 async def _both(client: httpx.AsyncClient, query: str, variables: dict) -> tuple:
     payload = {"query": query, "variables": variables}
-    compiled = await client.post("/graphql", json=payload)
+    # One request id for both: it is in every error's extensions.
+    same_id = {"x-request-id": "differential-test"}
+    compiled = await client.post("/graphql", json=payload, headers=same_id)
     standard = await client.post(
-        "/graphql", json=payload, headers={"x-gateway-executor": "standard"}
+        "/graphql", json=payload, headers={"x-gateway-executor": "standard", **same_id}
     )
     return compiled, standard
 

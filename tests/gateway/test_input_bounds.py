@@ -179,11 +179,9 @@ async def test_forty_thousand_list_items_are_refused_before_the_database(
     nested = """query ($s: [PlanStatus!]) { customers(first: 1) { edges { node {
       plans(status: $s) { id } } } } }"""
     errors = refused_request(await post(client, nested, s=["ACTIVE"] * 40_000))
-    assert errors[0]["extensions"] == {
-        "code": "BAD_USER_INPUT",
-        "field": "plans",
-        "path": ["status"],
-    }
+    extensions = dict(errors[0]["extensions"])
+    assert extensions.pop("requestId")  # every error carries the request id
+    assert extensions == {"code": "BAD_USER_INPUT", "field": "plans", "path": ["status"]}
     assert data(await post(client, CUSTOMERS, filter={"offerId": offers[:MAX_ITEMS]}))
 
 

@@ -126,6 +126,7 @@ async def test_limits_over_http_are_configurable_and_named(client: httpx.AsyncCl
         "limit": "depth",
         "maximum": 5,
         "actual": 6,
+        "requestId": response.headers["x-request-id"],
     }
     response = await client.post(
         "/graphql", json={"query": "{ customers(first: 100) { edges { node { name } } } }"}

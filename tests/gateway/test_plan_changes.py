@@ -379,8 +379,11 @@ async def test_contract_pdf_only_for_authorised_callers(
 
     forged = await client.get("/plans/bm90LWEtcGxhbg==/contract.pdf")
     assert forged.status_code == 404
+    rid = forged.headers["x-request-id"]
     assert forged.json() == {
-        "errors": [{"message": "Plan not found.", "extensions": {"code": "NOT_FOUND"}}]
+        "errors": [
+            {"message": "Plan not found.", "extensions": {"code": "NOT_FOUND", "requestId": rid}}
+        ]
     }
     assert (await client.get(f"/plans/{gid('Plan', 10**8)}/contract.pdf")).status_code == 404
 

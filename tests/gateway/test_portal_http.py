@@ -225,6 +225,7 @@ async def test_invoices_download_their_xml_only_for_their_customer(
     assert refused.json()["errors"][0]["extensions"] == {
         "code": "NOT_ALLOWED",
         "permission": "BILLING",
+        "requestId": refused.headers["x-request-id"],
     }
 
 
@@ -337,6 +338,7 @@ async def test_sms_credits_bring_a_receivable_and_its_printable_boleto(
         assert late.json()["errors"][0]["extensions"] == {
             "code": "RULE_VIOLATION",
             "rule": "OVERDUE",
+            "requestId": late.headers["x-request-id"],
         }
     # Another customer's plan, and an unknown credit value, are not found.
     other = await gql(

@@ -117,7 +117,9 @@ async def test_rate_limits_may_fail_closed(
 
 
 def test_fail_open_or_closed_is_a_checked_setting(database_url: str) -> None:
-    with pytest.raises(ValueError, match="open' or 'closed"):
+    with pytest.raises(
+        ValueError, match="GATEWAY_RATE_LIMIT_ON_REDIS_FAILURE must be open or closed"
+    ):
         test_settings(database_url, rate_limit_on_redis_failure="sometimes").check()
 
 
