@@ -188,29 +188,80 @@ class _From:
         return self.table(column.hops).c[column.name]  # type: ignore[no-any-return]
 
 
-def _conditions(source: _From, criteria: Mapping[str, Any]) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of the given filters (values already in the columns' types)."""
+def _conditions(
+    source: _From, criteria: Mapping[str, Any], named: bool = False
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of the given filters (values already in the columns' types).
+    `named`: each value is the parameter `_criteria_values` names, so that one statement (its
+    shape keyed by `_criteria_shape`) serves any values."""
     conditions = []
+    values = _criteria_values(source.report, criteria)
+
+    def value_of(key: str, column: ColumnElement[Any], expanding: bool = False) -> Any:
+        if not named:
+            return values[key]
+        return bindparam(key, values[key], type_=column.type, expanding=expanding)
+
     for name, value in criteria.items():
         if value is None:
             continue
         declared = source.report.filter(name)
         column = source.column(declared.column)
         if declared.kind is Kind.ANY_OF:
-            conditions.append(column.in_(list(value)))
+            conditions.append(column.in_(value_of(f"f_{name}", column, expanding=True)))
         elif declared.kind is Kind.RANGE:
             start, end = value
             if start is not None:
-                conditions.append(column >= start)
+                conditions.append(column >= value_of(f"f_{name}_start", column))
             if end is not None:
-                conditions.append(column < end)
+                conditions.append(column < value_of(f"f_{name}_end", column))
         elif declared.kind is Kind.EQUALS:
-            conditions.append(column == value)
+            conditions.append(column == value_of(f"f_{name}", column))
         elif declared.kind is Kind.EQUALS_IGNORING_CASE:
-            conditions.append(func.lower(column) == str(value).lower())
+            lowered = func.lower(column)
+            conditions.append(lowered == value_of(f"f_{name}", lowered))
         else:  # IS_NULL
             conditions.append(column.is_(None) if value else column.is_not(None))
     return conditions
+
+
+def _criteria_values(report: Report, criteria: Mapping[str, Any]) -> dict[str, Any]:
+    """The filters' values by the parameter names `_conditions(named=True)` gives them."""
+    values: dict[str, Any] = {}
+    for name, value in criteria.items():
+        if value is None:
+            continue
+        kind = report.filter(name).kind
+        if kind is Kind.ANY_OF:
+            values[f"f_{name}"] = list(value)
+        elif kind is Kind.RANGE:
+            start, end = value
+            if start is not None:
+                values[f"f_{name}_start"] = start
+            if end is not None:
+                values[f"f_{name}_end"] = end
+        elif kind is Kind.EQUALS:
+            values[f"f_{name}"] = value
+        elif kind is Kind.EQUALS_IGNORING_CASE:
+            values[f"f_{name}"] = str(value).lower()
+    return values
+
+
+def _criteria_shape(report: Report, criteria: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What of the filters shapes the statement: which are set, which range ends are open,
+    which way an IS_NULL goes (the values themselves are parameters)."""
+    shape: list[Any] = []
+    for name, value in criteria.items():
+        if value is None:
+            continue
+        kind = report.filter(name).kind
+        if kind is Kind.RANGE:
+            shape.append((name, value[0] is None, value[1] is None))
+        elif kind is Kind.IS_NULL:
+            shape.append((name, bool(value)))
+        else:
+            shape.append(name)
+    return tuple(shape)
 
 
 @dataclass(frozen=True)
@@ -294,11 +345,8 @@ async def count_rows(
 ) -> int:
     """How many rows match (totalCount: a scan of the matching rows, run only when asked)."""
     source = _From(report, _identity(db, identity))
-    statement = (
-        select(func.count())
-        .select_from(source.clause)
-        .where(*source.where, *_conditions(source, criteria))
-    )
+    where = source.where + _conditions(source, criteria)  # joins what the filters reach, first
+    statement = select(func.count()).select_from(source.clause).where(*where)
     rows = await _rows(db, statement)
     return int(rows[0][0])
 
@@ -337,32 +385,47 @@ def _dimension(source: _From, dimension: Dimension, dialect: str) -> ColumnEleme
     return type_coerce(func.date(column), Date)
 
 
-def _measure_columns(
-    source: _From, measure: Measure, functions: set[Function], dialect: str
-) -> list[tuple[str, ColumnElement[Any]]]:
-    """The SELECT items one measure needs: sum and count for SUM and AVG, then MIN, MAX."""
-    column = source.base.c[measure.column]
-    items: list[tuple[str, ColumnElement[Any]]] = []
+def _measure_parts(measure: Measure, functions: set[Function], dialect: str) -> list[str]:
+    """The SELECT items one measure needs, in order: sum (for SUM and AVG); for AVG, a money
+    mean's avg on PostgreSQL (NUMERIC's avg shares sum's running state, so it costs nothing
+    more; to the cent it is sum / count) or count elsewhere (integer means are sum / count as
+    floats); then min and max."""
+    parts = []
     if functions & {Function.SUM, Function.AVG}:
+        parts.append("sum")
+        if Function.AVG in functions:
+            parts.append("avg" if measure.money and dialect == "postgresql" else "count")
+    if Function.MIN in functions:
+        parts.append("min")
+    if Function.MAX in functions:
+        parts.append("max")
+    return parts
+
+
+def _measure_column(source: _From, measure: Measure, part: str, dialect: str) -> ColumnElement[Any]:
+    column = source.base.c[measure.column]
+    if part == "sum":
         if measure.money and dialect == "sqlite":
             # SQLite keeps NUMERIC as a binary float: sum whole cents, exactly.
-            summed = func.sum(cast(func.round(column * 100), BigInteger))
-        else:
-            summed = func.sum(column)
-        items.append(("sum", summed))
-        if Function.AVG in functions:
-            items.append(("count", func.count(column)))
-    if Function.MIN in functions:
-        items.append(("min", func.min(column)))
-    if Function.MAX in functions:
-        items.append(("max", func.max(column)))
-    return items
+            return func.sum(cast(func.round(column * 100), BigInteger))
+        return func.sum(column)
+    return {"avg": func.avg, "count": func.count, "min": func.min, "max": func.max}[part](column)
 
 
 def _dialect(db: Db) -> str:
     if isinstance(db, Reader):
         return db.dialect
     return db.bind.dialect.name
+
+
+def _scope_key(identity: Identity | None) -> Any:
+    """What of the caller shapes a statement: the role (its row filters take the owner as a
+    parameter); for staff, their permissions (a missing one refuses the table)."""
+    if identity is None:
+        return None
+    if identity.role is Role.STAFF:
+        return (identity.role, identity.permissions)
+    return identity.role
 
 
 async def aggregate(
@@ -377,6 +440,7 @@ async def aggregate(
     values, in one GROUP BY statement; groups in the order of their dimensions' values.
 
     Staff need BILLING for a money measure (and the table's own permission, as for any read).
+    On a Reader the statement is built and compiled once per shape (`Reader.rows_prepared`).
     """
     identity = _identity(db, identity)
     measures = {name for _, name in wanted}
@@ -388,36 +452,50 @@ async def aggregate(
     ):
         raise NotAllowed("Sums of money need the BILLING permission.", permission="BILLING")
     dialect = _dialect(db)
-    source = _From(report, identity)
-    dimensions = [_dimension(source, report.dimension(name), dialect) for name in group_by]
-    selected: list[ColumnElement[Any]] = [*dimensions, func.count()]
     positions: dict[tuple[str, str], int] = {}
+    items: list[tuple[str, str]] = []  # (part, measure name) after the dimensions and count
     for name in sorted(measures):
         functions = {function for function, measure in wanted if measure == name}
-        for part, item in _measure_columns(source, report.measure(name), functions, dialect):
-            positions[(part, name)] = len(selected)
-            selected.append(item)
-    statement = (
-        select(*selected)
-        .select_from(source.clause)
-        .where(*source.where, *_conditions(source, criteria))
-    )
-    if dimensions:
-        statement = statement.group_by(*dimensions).order_by(
-            *(d.asc().nulls_last() for d in dimensions)
-        )
-    rows = await _rows(db, statement)
+        for part in _measure_parts(report.measure(name), functions, dialect):
+            positions[(part, name)] = len(group_by) + 1 + len(items)
+            items.append((part, name))
+
+    def build() -> Select[Any]:
+        source = _From(report, identity)
+        dimensions = [_dimension(source, report.dimension(name), dialect) for name in group_by]
+        selected: list[ColumnElement[Any]] = [*dimensions, func.count()]
+        for part, name in items:
+            selected.append(_measure_column(source, report.measure(name), part, dialect))
+        # The conditions join the tables the filters reach: before the FROM is taken.
+        where = source.where + _conditions(source, criteria, named=True)
+        statement = select(*selected).select_from(source.clause).where(*where)
+        if dimensions:
+            statement = statement.group_by(*dimensions).order_by(
+                *(d.asc().nulls_last() for d in dimensions)
+            )
+        return statement
+
+    if isinstance(db, Reader):
+        # Everything else that shapes the statement is in the key; its values are parameters.
+        key = ("aggregate", report.name, tuple(group_by), tuple(items),
+               _criteria_shape(report, criteria), _scope_key(identity))  # fmt: skip
+        values = _criteria_values(report, criteria)
+        if identity is not None and identity.role is not Role.STAFF:
+            values["owner"] = access.owner_key(identity)
+        rows = await db.rows_prepared(key, build, values)
+    else:
+        rows = await _rows(db, build())
     groups = []
     for row in rows:
-        key = {
+        key_values = {
             name: _dimension_value(report, report.dimension(name), row[index])
             for index, name in enumerate(group_by)
         }
-        values = {
+        values_of = {
             (function, name): _value(report.measure(name), function, row, positions, dialect)
             for function, name in wanted
         }
-        groups.append(Group(key, int(row[len(dimensions)]), values))
+        groups.append(Group(key_values, int(row[len(group_by)]), values_of))
     return groups
 
 
@@ -487,6 +565,9 @@ def _value(
         total = int(summed)
     if function is Function.SUM:
         return total
+    if ("avg", name) in positions:  # PostgreSQL's avg of money, to 16 digits at least
+        mean = Decimal(row[positions[("avg", name)]])
+        return mean.quantize(CENT, rounding=ROUND_HALF_EVEN)
     counted = int(row[positions[("count", name)]])
     if counted == 0:
         return None
