@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -21,9 +21,12 @@ from sqlalchemy import (
     Date,
     Integer,
     Select,
+    String,
     bindparam,
+    case,
     cast,
     func,
+    literal,
     select,
     type_coerce,
 )
@@ -292,8 +295,10 @@ def page_statement(
     page: PageSpec,
     columns: Sequence[str],
     identity: Identity | None,
+    render: Callable[[FromClause], list[ColumnElement[Any]]] | None = None,
 ) -> Select[Any]:
-    """The page: each row is `columns` of the report's table, then the sort key's values."""
+    """The page: each row is `columns` of the report's table (or what `render` makes of the
+    table), then the sort key's values."""
     source = _From(report, identity)
     keys = [
         keyset.SortKey(source.base.c[column], descending, nullable)
@@ -304,7 +309,8 @@ def page_statement(
         where.append(keyset.after(keys, page.after))
     if page.before is not None:
         where.append(keyset.after(keys, page.before, backward=True))
-    selected = [source.base.c[name] for name in columns] + [key.column for key in keys]
+    selected = [source.base.c[name] for name in columns] if render is None else render(source.base)
+    selected += [key.column for key in keys]
     return (
         select(*selected)
         .select_from(source.clause)
@@ -338,6 +344,93 @@ async def page_rows(
     statement = page_statement(report, criteria, page, columns, _identity(db, identity))
     rows = await _rows(db, statement)
     return rows[::-1] if page.backward else rows
+
+
+# ------------------------------------------------------------------------ CSV lines
+
+
+class Cell(enum.Enum):
+    """How a CSV cell renders a column's value, as the GraphQL answer does (then Python's
+    csv writer: QUOTE_MINIMAL, `\\r\\n`): null is an empty cell."""
+
+    INTEGER = "INTEGER"  # decimal digits
+    MONEY = "MONEY"  # a fixed-scale NUMERIC: its digits with its scale (`str(Decimal)`)
+    DATE = "DATE"  # ISO 8601
+    NAME = "NAME"  # an enum member's name (stored as such)
+    TEXT = "TEXT"  # quoted when it holds a comma, a quote, CR or LF; quotes doubled
+    GLOBAL_ID = "GLOBAL_ID"  # base64 of "Type:key" (the detail: the type's name)
+    CONSTANT = "CONSTANT"  # the same cell on every row (the detail: its CSV text)
+
+
+def cell_of(column_type: Any) -> Cell | None:
+    """The Cell that renders a column type's values exactly as the GraphQL answer would;
+    None for the types it does not (instants, booleans, JSON...)."""
+    if getattr(column_type, "enum_class", None) is not None:
+        return Cell.NAME
+    if isinstance(column_type, UtcDateTime):
+        return None
+    try:
+        python_type = column_type.python_type
+    except NotImplementedError:
+        return None
+    if python_type is int:
+        return Cell.INTEGER
+    if python_type is Decimal and getattr(column_type, "scale", None) is not None:
+        return Cell.MONEY
+    if python_type is dt.date:
+        return Cell.DATE
+    if python_type is str:
+        return Cell.TEXT
+    return None
+
+
+def _cell_sql(column: ColumnElement[Any], cell: Cell, detail: Any) -> ColumnElement[Any]:
+    if cell is Cell.CONSTANT:
+        return literal(detail, String)
+    if cell is Cell.DATE:
+        return func.to_char(column, "YYYY-MM-DD")
+    if cell is Cell.GLOBAL_ID:
+        # Short ids: PostgreSQL's base64 breaks lines only after 76 characters.
+        text = literal(f"{detail}:", String) + cast(column, String)
+        return func.encode(func.convert_to(text, "UTF8"), "base64")
+    if cell is Cell.TEXT:
+        quoted = literal('"', String) + func.replace(column, '"', '""') + literal('"', String)
+        special = (
+            (func.strpos(column, ",") > 0)
+            | (func.strpos(column, '"') > 0)
+            | (func.strpos(column, "\r") > 0)
+            | (func.strpos(column, "\n") > 0)
+        )
+        return case((special, quoted), else_=column)
+    return cast(column, String)  # INTEGER, MONEY, NAME: their text output
+
+
+async def csv_lines(
+    reader: Reader,
+    report: Report,
+    criteria: Mapping[str, Any],
+    page: PageSpec,
+    cells: Sequence[tuple[str | None, Cell, Any]],
+    identity: Identity | None = None,
+) -> list[Sequence[Any]]:
+    """One page (forward) as CSV lines rendered by PostgreSQL: each row is the line (its
+    cells, comma-separated, ending in CRLF), then the sort key's values. `cells` are
+    (column of the report's table or None, Cell, detail). The same page statement, scoping
+    and keyset as `page_rows`; only the SELECT list differs."""
+    assert reader.postgresql and not page.backward
+    if page.limit <= 0:
+        return []
+
+    def line(base: FromClause) -> list[ColumnElement[Any]]:
+        parts: list[Any] = []
+        for index, (name, cell, detail) in enumerate(cells):
+            if index:
+                parts.append(",")
+            column = base.c[name] if name is not None else None
+            parts.append(_cell_sql(column, cell, detail))  # type: ignore[arg-type]
+        return [func.concat(*parts, "\r\n")]
+
+    return await reader.rows(page_statement(report, criteria, page, (), identity, line))
 
 
 async def count_rows(

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from domain.identity import Identity
+from domain.reads import reports
 from domain.reads.batched import Reader
 from gateway.execution.compiled import Fallback, _Run, build, resolve_pending
 from gateway.execution.persisted import DocumentRefused, document_hash
@@ -80,11 +81,50 @@ def flatten(
 
 @dataclass(frozen=True)
 class Export:
-    """A planned export: the connection root and what the request's variables coerce to."""
+    """A planned export: the connection root and what the request's variables coerce to;
+    `cells`: how PostgreSQL renders each CSV cell, when it can (`sql_cells`)."""
 
     root: ReportConnectionRoot
     variables: Any
     header: list[str]
+    cells: list[tuple[str | None, reports.Cell, Any]] | None = None
+
+
+def csv_text(value: str) -> str:
+    """One CSV cell as Python's csv writer writes it (QUOTE_MINIMAL, CRLF lines)."""
+    if any(c in value for c in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def sql_cells(
+    root: ReportConnectionRoot, shape: Shape | PolyShape
+) -> list[tuple[str | None, reports.Cell, Any]] | None:
+    """Each CSV cell of a node selection as PostgreSQL can render it byte for byte as the
+    generic path writes it, or None when one cannot: the node reads one table, every field is
+    a column of a type `reports.cell_of` renders, a global id or a constant (__typename);
+    there are two cells at least (a lone empty cell is written `""`)."""
+    if root.nodes is not None or not isinstance(shape, Shape) or len(shape.fields) < 2:
+        return None
+    assert root.root is not None
+    report = root.root.report
+    cells: list[tuple[str | None, reports.Cell, Any]] = []
+    for out in shape.fields:
+        if isinstance(out, ScalarOut | GlobalIdOut):
+            name = root.columns[out.position]
+            cell = (
+                reports.Cell.GLOBAL_ID
+                if isinstance(out, GlobalIdOut)
+                else reports.cell_of(report.column_type(name))
+            )
+            if cell is None:
+                return None
+            cells.append((name, cell, getattr(out, "type_name", None)))
+        elif isinstance(out, ConstOut) and isinstance(out.value, str):
+            cells.append((None, reports.Cell.CONSTANT, csv_text(out.value)))
+        else:
+            return None
+    return cells
 
 
 def plan(endpoint: GraphQLEndpoint, query: str, gql_variables: Any, name: str | None) -> Export:
@@ -109,7 +149,7 @@ def plan(endpoint: GraphQLEndpoint, query: str, gql_variables: Any, name: str | 
         header = columns(root.node_shape())
     except Unplannable as reason:
         raise HttpError(400, str(reason)) from None
-    return Export(root, variables, header)
+    return Export(root, variables, header, sql_cells(root, root.node_shape()))
 
 
 async def rows(
@@ -136,6 +176,34 @@ async def rows(
         if not has_next or last is None:
             return
         page = replace(page, page=replace(page.page, after=last))
+
+
+async def csv_pages(
+    export: Export,
+    reader: Reader,
+    identity: Identity | None,
+    settings: Any,
+    before_page: Any = None,
+) -> AsyncIterator[bytes]:
+    """The connection's CSV rows, one keyset page at a time, rendered by PostgreSQL (the
+    page's own statement, scoped as `rows`' is, selecting each row's CSV line)."""
+    assert export.cells is not None
+    assert export.root.root is not None
+    report = export.root.root.report
+    run = _Run(reader, settings, export.variables, identity)
+    wanted, _, window = export.root.arguments(run)
+    page = replace(window, first=PAGE_SIZE, last=None)
+    page = replace(page, page=replace(page.page, limit=PAGE_SIZE + 1, backward=False, before=None))
+    while True:
+        if before_page is not None:
+            await before_page()
+        read = await reports.csv_lines(reader, report, wanted, page.page, export.cells, identity)
+        lines, has_next, _ = page.cut(read)
+        if lines:
+            yield "".join([line[0] for line in lines]).encode()
+        if not has_next or not lines:
+            return
+        page = replace(page, page=replace(page.page, after=tuple(lines[-1][1:])))
 
 
 def csv_header(header: list[str]) -> bytes:
@@ -248,6 +316,11 @@ class ExportEndpoint:
             yield csv_header(export.header)
         async with graphql.readers.reader() as reader:
             try:
+                if media == CSV and export.cells is not None and reader.postgresql:
+                    settings = graphql.runtime.settings
+                    async for chunk in csv_pages(export, reader, identity, settings, before_page):
+                        yield chunk
+                    return
                 async for nodes in rows(
                     export, reader, identity, graphql.runtime.settings, before_page
                 ):
