@@ -71,6 +71,23 @@ def _plans_of(customer_id: int) -> Select[Any]:
     return select(m.Plan.id).where(m.Plan.customer_id == customer_id)
 
 
+def _under_own_login(username: Any, at: Any, customer_id: int) -> ColumnElement[bool]:
+    """A RADIUS row (session, authentication attempt) of one of the customer's logins, from
+    the moment that login was theirs: a name released to a new owner (ADR 0104) never shows
+    them the previous owner's rows."""
+    login = m.RadiusLogin
+    return (
+        select(login.id)
+        .where(
+            login.login == username,
+            login.plan_id.in_(_plans_of(customer_id)),
+            login.created_at <= at,
+        )
+        .correlate_except(login)  # the outer row's username and instant, never a FROM here
+        .exists()
+    )
+
+
 def _by_customer(cls: Any, customer_id: int) -> ColumnElement[bool]:
     return cls.customer_id == customer_id
 
@@ -173,16 +190,10 @@ POLICIES: dict[type[Any], Policy] = {
         lambda cls, cid: cls.ticket_id.in_(select(m.Ticket.id).where(m.Ticket.customer_id == cid)),
     ),
     m.ConnectionSession: Policy(
-        Owner.CUSTOMER,
-        lambda cls, cid: cls.username.in_(
-            select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id.in_(_plans_of(cid)))
-        ),
+        Owner.CUSTOMER, lambda cls, cid: _under_own_login(cls.username, cls.acctstarttime, cid)
     ),
     m.RadPostAuth: Policy(
-        Owner.CUSTOMER,
-        lambda cls, cid: cls.username.in_(
-            select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id.in_(_plans_of(cid)))
-        ),
+        Owner.CUSTOMER, lambda cls, cid: _under_own_login(cls.username, cls.authdate, cid)
     ),
     m.CallRecord: Policy(
         Owner.CUSTOMER,

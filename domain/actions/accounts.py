@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import credentials
+from domain.actions import released_logins
 from domain.actions.service_common import (
     AUTO_LOGIN_PATTERN,
     ENDED,
@@ -131,13 +132,15 @@ async def add_radius_login(
         except ValueError as error:
             raise RuleViolation(AUTO_LOGIN_PATTERN, str(error)) from None
         wanted = rules.first_free_login(base, await reads.radius_logins_like(session, base))
-    elif await reads.value_taken(session, RadiusLogin.login, wanted):
+    elif await released_logins.taken(session, RadiusLogin, wanted, customer_id=plan.customer_id):
         raise ValidationFailed.one("login", f"{wanted} is already taken")
     if ip is not None and not await reads.plan_holds_address(session, plan.id, ip):
         raise ValidationFailed.one(
             "fixedIp", f"{ip} is not an address this plan holds: add it as an IP service first"
         )
     strength = _strong_enough("password", password, login=wanted, email=customer.email)
+    # A name this customer's cancelled plan held is theirs again (ADR 0104).
+    await released_logins.release(session, RadiusLogin, wanted, customer_id=plan.customer_id)
 
     service = RadiusLogin(
         plan_id=plan.id,
@@ -179,9 +182,15 @@ async def add_email(
         domain_value = await mailbox_domain(session, customer_id=plan.customer_id, raw=domain)
     except ValueError as error:
         raise ValidationFailed.one("domain", str(error)) from None
-    if await reads.email_address_taken(session, name, domain_value):
+    # A mailbox of a cancelled plan is released by the rule of ADR 0104; an alias never is.
+    if await released_logins.taken(
+        session, EmailAccount, name, domain=domain_value, customer_id=plan.customer_id
+    ) or await reads.email_alias_taken(session, name, domain_value):
         raise ValidationFailed.one("login", f"{name}@{domain_value} is already taken")
     strength = _strong_enough("password", password, login=name, email=f"{name}@{domain_value}")
+    await released_logins.release(
+        session, EmailAccount, name, domain=domain_value, customer_id=plan.customer_id
+    )
 
     service = EmailAccount(
         plan_id=plan.id,

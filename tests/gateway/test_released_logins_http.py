@@ -14,7 +14,7 @@ from sqlalchemy import delete, exists, select
 from starlette.applications import Starlette
 
 from domain import models as m
-from domain.identity import Identity, Permission
+from domain.identity import Identity, Permission, Role
 from domain.models.enums import CustomerKind, ReceivableStatus
 from gateway.http.app import create_app
 from tests.gateway.helpers import bearer, test_settings
@@ -180,3 +180,80 @@ async def test_another_customer_waits_for_the_quarantine(
     later = (await gql(clerk, ADD, input=wizard(second_owner, "bruno.saiu")))["addPlan"]
     assert later["__typename"] == "AddPlanSuccess", later
     await set_quarantine(app, None)
+
+
+ADD_LOGIN = """mutation ($input: AddRadiusLoginInput!) { addRadiusLogin(input: $input) {
+  __typename ... on ValidationError { fields { path message } } } }"""
+ADD_EMAIL = """mutation ($input: AddEmailInput!) { addEmail(input: $input) {
+  __typename ... on ValidationError { fields { path message } } } }"""
+
+
+async def test_the_service_mutations_follow_the_same_rule(
+    app: Starlette, clerk: httpx.AsyncClient
+) -> None:
+    """addRadiusLogin and addEmail on a live plan take back the customer's own cancelled names
+    too, and refuse them to anyone else while the quarantine runs."""
+    await set_quarantine(app, None)
+    owner, stranger = await customers(app)
+    old = (await gql(clerk, ADD, input=wizard(owner, "carla.volta")))["addPlan"]
+    assert old["__typename"] == "AddPlanSuccess", old
+    live = (await gql(clerk, ADD, input=wizard(owner, "carla.nova")))["addPlan"]
+    other = (await gql(clerk, ADD, input=wizard(stranger, "dario.aqui")))["addPlan"]
+    assert live["__typename"] == other["__typename"] == "AddPlanSuccess"
+    domain = old["emailAddress"].split("@")[1]
+    await gql(clerk, CANCEL, input={"planId": old["plan"]["id"], "reason": "Troca de plano"})
+
+    for_stranger = {"planId": other["plan"]["id"], "password": "Forte#Senha2026!x"}
+    refused = await gql(clerk, ADD_LOGIN, input={**for_stranger, "login": "carla.volta"})
+    assert refused["addRadiusLogin"]["__typename"] == "ValidationError"
+    refused = await gql(
+        clerk, ADD_EMAIL, input={**for_stranger, "login": "carla.volta", "domain": domain}
+    )
+    assert refused["addEmail"]["__typename"] == "ValidationError"
+
+    own = {"planId": live["plan"]["id"], "password": "Forte#Senha2026!x"}
+    login = await gql(clerk, ADD_LOGIN, input={**own, "login": "carla.volta"})
+    assert login["addRadiusLogin"]["__typename"] == "AddRadiusLoginSuccess", login
+    email = await gql(clerk, ADD_EMAIL, input={**own, "login": "carla.volta", "domain": domain})
+    assert email["addEmail"]["__typename"] == "AddEmailSuccess", email
+    cancelled = (await gql(clerk, SERVICES, id=old["plan"]["id"]))["node"]["services"]
+    renamed = [s.get("login") or s.get("address") for s in cancelled]
+    assert all(name.startswith("carla.volta~") for name in renamed if name and "carla" in name)
+
+
+SESSIONS = """{ connectionSessions(first: 100) {
+  ... on ConnectionSessionConnection { nodes { login startedAt } } } }"""
+
+
+async def test_a_released_login_never_shows_its_previous_owners_sessions(
+    app: Starlette, clerk: httpx.AsyncClient
+) -> None:
+    first_owner, second_owner = await customers(app)
+    plan = (await gql(clerk, ADD, input=wizard(first_owner, "elis.foi")))["addPlan"]
+    assert plan["__typename"] == "AddPlanSuccess", plan
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    async with app.state.runtime.sessions() as session, session.begin():
+        session.add(
+            m.ConnectionSession(
+                acctsessionid="old-owner", acctuniqueid="old-owner-unique", username="elis.foi",
+                nasipaddress="10.0.0.9", acctstarttime=before, acctsessiontime=60,
+                acctinputoctets=1, acctoutputoctets=2,
+            )
+        )  # fmt: skip
+    await gql(clerk, CANCEL, input={"planId": plan["plan"]["id"], "reason": "Mudou de cidade"})
+    await set_quarantine(app, "0")
+    taken = (await gql(clerk, ADD, input=wizard(second_owner, "elis.foi")))["addPlan"]
+    await set_quarantine(app, None)
+    assert taken["__typename"] == "AddPlanSuccess", taken
+
+    new_owner = Identity(subject="s2", role=Role.SUBSCRIBER, customer_id=second_owner["id"])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://gateway", headers=bearer(new_owner)
+    ) as client:
+        for executor in ("compiled", "standard"):
+            response = await client.post(
+                "/graphql", json={"query": SESSIONS}, headers={"x-gateway-executor": executor}
+            )
+            nodes = response.json()["data"]["connectionSessions"]["nodes"]
+            assert "elis.foi" not in {node["login"] for node in nodes}, executor
