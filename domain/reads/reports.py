@@ -23,7 +23,6 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
-    case,
     cast,
     func,
     literal,
@@ -350,16 +349,16 @@ async def page_rows(
 
 
 class Cell(enum.Enum):
-    """How a CSV cell renders a column's value, as the GraphQL answer does (then Python's
-    csv writer: QUOTE_MINIMAL, `\\r\\n`): null is an empty cell."""
+    """How PostgreSQL renders a CSV cell of a column's values as the GraphQL answer gives
+    them (its CSV writer then quotes as Python's does: a comma, a quote, CR or LF)."""
 
     INTEGER = "INTEGER"  # decimal digits
     MONEY = "MONEY"  # a fixed-scale NUMERIC: its digits with its scale (`str(Decimal)`)
     DATE = "DATE"  # ISO 8601
     NAME = "NAME"  # an enum member's name (stored as such)
-    TEXT = "TEXT"  # quoted when it holds a comma, a quote, CR or LF; quotes doubled
+    TEXT = "TEXT"  # as it is
     GLOBAL_ID = "GLOBAL_ID"  # base64 of "Type:key" (the detail: the type's name)
-    CONSTANT = "CONSTANT"  # the same cell on every row (the detail: its CSV text)
+    CONSTANT = "CONSTANT"  # the same cell on every row (the detail: its text)
 
 
 def cell_of(column_type: Any) -> Cell | None:
@@ -384,53 +383,47 @@ def cell_of(column_type: Any) -> Cell | None:
     return None
 
 
-def _cell_sql(column: ColumnElement[Any], cell: Cell, detail: Any) -> ColumnElement[Any]:
+def _cell_sql(column: ColumnElement[Any] | None, cell: Cell, detail: Any) -> ColumnElement[Any]:
+    """The value COPY's CSV writer gets for a cell: text as the GraphQL answer gives it, an
+    empty text as null (COPY would write `""`, Python's writer writes nothing)."""
     if cell is Cell.CONSTANT:
-        return literal(detail, String)
+        return literal(detail or None, String)
+    assert column is not None
     if cell is Cell.DATE:
-        return func.to_char(column, "YYYY-MM-DD")
+        return func.to_char(column, "YYYY-MM-DD")  # whatever the DateStyle
     if cell is Cell.GLOBAL_ID:
         # Short ids: PostgreSQL's base64 breaks lines only after 76 characters.
         text = literal(f"{detail}:", String) + cast(column, String)
         return func.encode(func.convert_to(text, "UTF8"), "base64")
     if cell is Cell.TEXT:
-        quoted = literal('"', String) + func.replace(column, '"', '""') + literal('"', String)
-        special = (
-            (func.strpos(column, ",") > 0)
-            | (func.strpos(column, '"') > 0)
-            | (func.strpos(column, "\r") > 0)
-            | (func.strpos(column, "\n") > 0)
-        )
-        return case((special, quoted), else_=column)
-    return cast(column, String)  # INTEGER, MONEY, NAME: their text output
+        return func.nullif(column, "")
+    return column  # INTEGER, MONEY, NAME: their text output
 
 
-async def csv_lines(
+async def copy_csv(
     reader: Reader,
     report: Report,
     criteria: Mapping[str, Any],
-    page: PageSpec,
+    order: Sequence[tuple[str, bool]],
     cells: Sequence[tuple[str | None, Cell, Any]],
+    sink: Callable[[bytes], Any],
     identity: Identity | None = None,
-) -> list[Sequence[Any]]:
-    """One page (forward) as CSV lines rendered by PostgreSQL: each row is the line (its
-    cells, comma-separated, ending in CRLF), then the sort key's values. `cells` are
-    (column of the report's table or None, Cell, detail). The same page statement, scoping
-    and keyset as `page_rows`; only the SELECT list differs."""
-    assert reader.postgresql and not page.backward
-    if page.limit <= 0:
-        return []
+) -> None:
+    """Every matching row, in the ordering, as CSV written by PostgreSQL (`COPY (...) TO
+    STDOUT (FORMAT csv)`, LF line ends) into `sink`, batch by batch. `cells` are (column of the
+    report's table or None, Cell, detail). The page statement's FROM, scoping and ORDER BY
+    (`page_statement`, with no limit), selecting the cells."""
 
-    def line(base: FromClause) -> list[ColumnElement[Any]]:
-        parts: list[Any] = []
-        for index, (name, cell, detail) in enumerate(cells):
-            if index:
-                parts.append(",")
-            column = base.c[name] if name is not None else None
-            parts.append(_cell_sql(column, cell, detail))  # type: ignore[arg-type]
-        return [func.concat(*parts, "\r\n")]
+    def render(base: FromClause) -> list[ColumnElement[Any]]:
+        return [
+            _cell_sql(None if name is None else base.c[name], cell, detail)
+            for name, cell, detail in cells
+        ]
 
-    return await reader.rows(page_statement(report, criteria, page, (), identity, line))
+    page = PageSpec(order=tuple(order), limit=None)  # type: ignore[arg-type]
+    statement = page_statement(report, criteria, page, (), identity, render)
+    selected = list(statement.selected_columns)[: len(cells)]
+    await reader.copy_csv(statement.with_only_columns(*selected, maintain_column_froms=True), sink)
 
 
 async def count_rows(

@@ -10,6 +10,7 @@ client goes away, Starlette cancels the stream and the reader goes back to the p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable
@@ -90,13 +91,6 @@ class Export:
     cells: list[tuple[str | None, reports.Cell, Any]] | None = None
 
 
-def csv_text(value: str) -> str:
-    """One CSV cell as Python's csv writer writes it (QUOTE_MINIMAL, CRLF lines)."""
-    if any(c in value for c in ',"\r\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
 def sql_cells(
     root: ReportConnectionRoot, shape: Shape | PolyShape
 ) -> list[tuple[str | None, reports.Cell, Any]] | None:
@@ -121,7 +115,7 @@ def sql_cells(
                 return None
             cells.append((name, cell, getattr(out, "type_name", None)))
         elif isinstance(out, ConstOut) and isinstance(out.value, str):
-            cells.append((None, reports.Cell.CONSTANT, csv_text(out.value)))
+            cells.append((None, reports.Cell.CONSTANT, out.value))
         else:
             return None
     return cells
@@ -184,26 +178,62 @@ async def csv_pages(
     identity: Identity | None,
     settings: Any,
     before_page: Any = None,
-) -> AsyncIterator[bytes]:
-    """The connection's CSV rows, one keyset page at a time, rendered by PostgreSQL (the
-    page's own statement, scoped as `rows`' is, selecting each row's CSV line)."""
-    assert export.cells is not None
-    assert export.root.root is not None
+) -> AsyncIterator[tuple[bytes, int]]:
+    """The connection's CSV rows and their number, batch by batch, written by PostgreSQL: one
+    `COPY` of the page statement's FROM, scoping and order (`reports.copy_csv`). At most two
+    batches wait in memory (the driver reads no further meanwhile); `before_page` is awaited
+    before the first row and after each PAGE_SIZE rows, as the paged export does per page."""
+    assert export.cells is not None and export.root.root is not None
     report = export.root.root.report
     run = _Run(reader, settings, export.variables, identity)
     wanted, _, window = export.root.arguments(run)
-    page = replace(window, first=PAGE_SIZE, last=None)
-    page = replace(page, page=replace(page.page, limit=PAGE_SIZE + 1, backward=False, before=None))
-    while True:
+    batches: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=2)
+
+    async def copy() -> None:
+        try:
+            await reports.copy_csv(
+                reader, report, wanted, window.page.order, export.cells or (), batches.put,
+                identity,
+            )  # fmt: skip
+        finally:
+            await batches.put(None)
+
+    task = asyncio.create_task(copy())
+    try:
         if before_page is not None:
             await before_page()
-        read = await reports.csv_lines(reader, report, wanted, page.page, export.cells, identity)
-        lines, has_next, _ = page.cut(read)
-        if lines:
-            yield "".join([line[0] for line in lines]).encode()
-        if not has_next or not lines:
-            return
-        page = replace(page, page=replace(page.page, after=tuple(lines[-1][1:])))
+        since_page = 0
+        while (batch := await batches.get()) is not None:
+            chunk, count = crlf_lines(bytes(batch))
+            yield chunk, count
+            since_page += count
+            while since_page >= PAGE_SIZE:
+                since_page -= PAGE_SIZE
+                if before_page is not None:
+                    await before_page()
+        await task  # its error, if any
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def crlf_lines(batch: bytes) -> tuple[bytes, int]:
+    """Whole rows of PostgreSQL's CSV (LF line ends) as Python's writer writes them (CRLF) and
+    their number. With no quote in the batch no cell was quoted, so no cell holds a line end
+    and every LF ends a row; otherwise the rows are read and written again (rare)."""
+    if b'"' not in batch:
+        return batch.replace(b"\n", b"\r\n"), batch.count(b"\n")
+    rows = list(csv.reader(io.StringIO(batch.decode(), newline="")))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode(), len(rows)
+
+
+def rendered_by_database(export: Export, media: str, reader: Reader) -> bool:
+    """Whether PostgreSQL writes this export's CSV rows (`csv_pages`)."""
+    return media == CSV and export.cells is not None and reader.postgresql
 
 
 def csv_header(header: list[str]) -> bytes:
@@ -316,9 +346,10 @@ class ExportEndpoint:
             yield csv_header(export.header)
         async with graphql.readers.reader() as reader:
             try:
-                if media == CSV and export.cells is not None and reader.postgresql:
+                if rendered_by_database(export, media, reader):
                     settings = graphql.runtime.settings
-                    async for chunk in csv_pages(export, reader, identity, settings, before_page):
+                    pages = csv_pages(export, reader, identity, settings, before_page)
+                    async for chunk, _ in pages:
                         yield chunk
                     return
                 async for nodes in rows(

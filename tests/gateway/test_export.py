@@ -278,7 +278,7 @@ async def test_a_flat_csv_export_rendered_by_postgresql_has_the_generic_bytes(
                         "/export", json={"query": FLAT}, headers={"accept": "text/csv"}
                     )
                     assert response.status_code == 200, response.text
-                    rendered = any("concat(" in sql for sql in statements)
+                    rendered = any(sql.startswith("COPY (") for sql in statements)
                     assert rendered == (not generic and "postgresql" in database_url)
                     answers.append(response.content)
                 monkeypatch.undo()
@@ -305,3 +305,42 @@ async def test_a_flat_csv_export_rendered_by_postgresql_has_the_generic_bytes(
                     .where(m.Receivable.__table__.c.id == key)
                     .values(description=description)
                 )
+
+
+async def test_gateway_export_of_a_flat_selection_writes_the_generic_bytes(
+    engine: AsyncEngine, database_url: str, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import sys
+    from pathlib import Path
+
+    document = tmp_path / "flat.graphql"
+    document.write_text(FLAT)
+    target = tmp_path / "flat.csv"
+    cli = Path(sys.executable).parent / "gateway"
+    process = await asyncio.create_subprocess_exec(
+        str(cli), "export", str(document), "--database-url", database_url,
+        "--output", str(target), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, stderr
+    async with AsyncSession(engine) as session:
+        await save_document(session, body=FLAT, registered=True)
+        await session.commit()
+    monkeypatch.setattr(export_module, "sql_cells", lambda *_: None)  # the generic path
+    async with http_client(engine, test_settings(database_url)) as client:
+        generic = await client.post("/export", json={"query": FLAT}, headers={"accept": "text/csv"})
+    assert target.read_bytes() == generic.content
+    rows = len(list(csv.reader(io.StringIO(generic.text, newline="")))) - 1
+    assert f"exported {rows} rows" in stdout.decode()
+
+
+def test_postgresql_csv_batches_become_python_csv_rows() -> None:
+    rows = [["1", "10.00", "2026-01-01", "OPEN", "plain"], ["2", "", "2026-01-02", "PAID", ""]]
+    quoted = [["3", "1.00", "2026-01-03", "OPEN", 'a, "b"\r\nc'], ["4", "", "", "", "x\ny"]]
+    for table, batch in (
+        (rows, b"1,10.00,2026-01-01,OPEN,plain\n2,,2026-01-02,PAID,\n"),
+        (quoted, b'3,1.00,2026-01-03,OPEN,"a, ""b""\r\nc"\n4,,,,"x\ny"\n'),
+    ):
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(table)
+        assert export_module.crlf_lines(batch) == (out.getvalue().encode(), 2)
