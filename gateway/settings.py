@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_SQLITE_PATH = Path("var") / "gateway.sqlite3"
+DEFAULT_ASSETS_DIR = Path("var") / "assets"
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class Settings:
     # "in-process": the app delivers outbox messages itself; "off": run `gateway worker`.
     outbox_worker: str = "in-process"
     outbox_poll_seconds: float = 1.0
+    # Files fetched at install time (`gateway assets fetch`): GraphiQL's, below graphiql/.
+    assets_dir: str = str(DEFAULT_ASSETS_DIR)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -192,6 +195,7 @@ class Settings:
             "outbox_poll_seconds": float(
                 env.get("GATEWAY_OUTBOX_POLL_SECONDS", base.outbox_poll_seconds)
             ),
+            "assets_dir": env.get("GATEWAY_ASSETS_DIR") or base.assets_dir,
         }
         return replace(base, **{**values, **overrides})
 

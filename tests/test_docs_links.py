@@ -32,3 +32,12 @@ def test_the_check_sees_a_file_outside_the_clone(tmp_path: Path) -> None:
     sample = tmp_path / "sample.md"
     sample.write_text("See `../shared/ARCHITECTURE.md` and [the map](missing.md).\n")
     assert _targets(sample) == ["missing.md", "../shared/ARCHITECTURE.md"]
+
+
+def test_no_document_holds_merge_conflict_markers() -> None:
+    marked = [
+        str(document.relative_to(ROOT))
+        for document in [*_documents(), ROOT / "CHANGELOG.md"]
+        if re.search(r"^(<{7}|>{7}) ", document.read_text(), re.M)
+    ]
+    assert marked == []

@@ -1,5 +1,5 @@
 """The `gateway` command: serve | migrate | seed | schema | apikey | documents | simulate |
-worker | billing."""
+worker | billing | assets."""
 
 from __future__ import annotations
 
@@ -396,12 +396,14 @@ def build_parser() -> argparse.ArgumentParser:
     registry.add_argument("--host", default="127.0.0.1", help="address to listen on")
     registry.add_argument("--port", type=int, default=8091, help="port to listen on")
     registry.set_defaults(run=cmd_simulate, name="registry")
+    from gateway.cli import assets as assets_cli
     from gateway.cli import tv as tv_cli
 
     tv_cli.register(commands, systems)
     from gateway.cli import export as export_cli
 
     export_cli.register(commands, _database_option)
+    assets_cli.register(commands)
     for _, each in _all_parsers(parser):
         each.formatter_class = _HelpWithDefaults
     return parser

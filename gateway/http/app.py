@@ -18,6 +18,7 @@ from starlette.routing import Route
 from gateway.http import documents
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.export import ExportEndpoint
+from gateway.http.graphiql import STATIC_PREFIX
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.outage import OutageGuard
 from gateway.http.runtime import Runtime
@@ -73,6 +74,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 max_age=600,
             )
         )
+    # GraphiQL's own files (ADR 0190), in development only: the page loads nothing from any
+    # other host.
+    ide_files = (
+        [Route(f"{STATIC_PREFIX}/{{path:path}}", graphql.graphiql.asset, methods=["GET"])]
+        if settings.development
+        else []
+    )
     # Inside CORS, so that a browser can read the 503 a database outage answers (ADR 0130).
     middleware.append(Middleware(OutageGuard))
     app = Starlette(
@@ -105,6 +113,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 documents.financial_statement_document,
                 methods=["GET"],
             ),
+            *ide_files,
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -18,8 +18,7 @@ import orjson
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationType
 from graphql import execute as graphql_execute
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
 
 from domain.db import DatabaseUnavailable, database_unavailable, writer_bind
 from domain.errors import DomainError, FieldProblem
@@ -35,6 +34,7 @@ from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, Authenticator
 from gateway.http.errors import STATUS_CODES, error_response
+from gateway.http.graphiql import GraphiQL
 from gateway.http.outage import SERVICE_UNAVAILABLE
 from gateway.http.overload import BodyReader, InFlightLimit, Refused
 from gateway.http.ratelimit import Rate, RateLimiter, RateLimitUnavailable
@@ -209,6 +209,7 @@ class GraphQLEndpoint:
             else None
         )
         self.readers = Readers(runtime.engine)
+        self.graphiql = GraphiQL(settings)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -226,7 +227,7 @@ class GraphQLEndpoint:
         try:
             if request.method == "GET" and _wants_ide(request):
                 if settings.development:
-                    return HTMLResponse(get_graphql_ide_html())
+                    return self.graphiql.ide(request)
                 raise HttpError(400, "`query` is required.")
             if request.method not in ("GET", "POST"):
                 raise HttpError(405, "Use GET or POST.", {"Allow": "GET, POST"})

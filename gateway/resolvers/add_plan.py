@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.actions import add_plan as actions
@@ -22,9 +24,17 @@ from gateway.schema.service_actions import PasswordStrengthType
 @strawberry.type
 class AddPlanQuery:
     @strawberry.field(
-        description="The errors addPlan would return for these steps, without saving anything."
+        description="The errors addPlan would return for these steps, without saving anything: "
+        "the wizard checks each step as it goes (Avançar). Needs the PLAN_ADMIN permission."
     )
-    async def validate_add_plan(self, info: Info, input: AddPlanInput) -> ValidateAddPlanResult:
+    async def validate_add_plan(
+        self,
+        info: Info,
+        input: Annotated[
+            AddPlanInput,
+            strawberry.argument(description="The steps filled so far; any subset."),
+        ],
+    ) -> ValidateAddPlanResult:
         lookup = cep_lookup(info)
         new = input.to_domain()
         result = await perform(
@@ -45,8 +55,24 @@ class AddPlanQuery:
 
 @strawberry.type
 class AddPlanMutation:
-    @strawberry.mutation(description="Adds a plan to a customer: the whole wizard at once.")
-    async def add_plan(self, info: Info, input: AddPlanInput) -> AddPlanResult:
+    @strawberry.mutation(
+        description="Adds a plan to a customer: the whole Novo Plano Cliente wizard at once "
+        "(plan, mailbox and login, default TV package, contract and its installation fee, "
+        "installation appointment), after every check and the registration rules (regras de "
+        "cadastro). Not deduplicated: send an Idempotency-Key. Needs the PLAN_ADMIN permission "
+        "(and TV_PACKAGES for a TV offer)."
+    )
+    async def add_plan(
+        self,
+        info: Info,
+        input: Annotated[
+            AddPlanInput,
+            strawberry.argument(
+                description="The wizard's steps: customer, offer, installation address, "
+                "billing, the login the offer enables, optionally contract and installation."
+            ),
+        ],
+    ) -> AddPlanResult:
         lookup = cep_lookup(info)
         new = input.to_domain()
         result = await perform(

@@ -66,7 +66,12 @@ class AuthenticationMutation:
         "Disconnect-Request (PLAN_ADMIN)."
     )
     async def disconnect_session(
-        self, info: Info, input: DisconnectSessionInput
+        self,
+        info: Info,
+        input: Annotated[
+            DisconnectSessionInput,
+            strawberry.argument(description="The login whose open session to end."),
+        ],
     ) -> DisconnectSessionResult:
         port = dynamic_authorization(info)
         result = await perform(

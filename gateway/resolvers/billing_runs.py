@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 
@@ -43,9 +44,19 @@ class BillingRunQuery:
     # (the compiled plans cover table reads, ADR 0006).
     @strawberry.field(
         description="Faturamento TV, Carregar: the events `runTvBilling` would create for the "
-        "due date now (plan, package, value), writing nothing. Needs BILLING."
+        "due date now (plan, package, value), writing nothing. Needs the BILLING permission."
     )
-    async def tv_billing_preview(self, info: Info, due_date: dt.date) -> TvBillingPreviewResult:
+    async def tv_billing_preview(
+        self,
+        info: Info,
+        due_date: Annotated[
+            dt.date,
+            strawberry.argument(
+                description="The due date (vencimento); not after the billing horizon "
+                "(system variable billing_horizon_days, 60 when unset) from today."
+            ),
+        ],
+    ) -> TvBillingPreviewResult:
         result = await perform(
             info,
             lambda session: preview_tv_billing(
@@ -73,9 +84,16 @@ class BillingRunQuery:
 class BillingRunMutations:
     @strawberry.mutation(
         description="Faturamento TV: one PENDING billing event per plan due that day and "
-        "charged extra package. Running it again for the same date creates nothing twice."
+        "charged extra package (the Faturamento TV screen's Salvar). Running it again for the "
+        "same date creates nothing twice. Needs the BILLING permission."
     )
-    async def run_tv_billing(self, info: Info, input: RunTvBillingInput) -> RunTvBillingResult:
+    async def run_tv_billing(
+        self,
+        info: Info,
+        input: Annotated[
+            RunTvBillingInput, strawberry.argument(description="The due date to bill.")
+        ],
+    ) -> RunTvBillingResult:
         result = await perform(
             info,
             lambda session: run_tv_billing(
@@ -92,9 +110,14 @@ class BillingRunMutations:
 
     @strawberry.mutation(
         description="The regular billing run, for billing events: turns the due date's "
-        "PENDING events into open receivables and marks them PROCESSED."
+        "PENDING events into open receivables and marks them PROCESSED. Needs the BILLING "
+        "permission."
     )
-    async def run_billing(self, info: Info, input: RunBillingInput) -> RunBillingResult:
+    async def run_billing(
+        self,
+        info: Info,
+        input: Annotated[RunBillingInput, strawberry.argument(description="The due date to bill.")],
+    ) -> RunBillingResult:
         result = await perform(
             info,
             lambda session: run_billing(
@@ -113,9 +136,13 @@ class BillingRunMutations:
         description="The plans' monthly billing run (mensalidades): one OPEN cycle receivable "
         "per active plan due that day, at its offer's price, moved by the figures of a "
         "confirmed due-date change whose new due date it is. Running it again for the same "
-        "date creates nothing twice."
+        "date creates nothing twice. Needs the BILLING permission."
     )
-    async def run_cycle_billing(self, info: Info, input: RunBillingInput) -> RunCycleBillingResult:
+    async def run_cycle_billing(
+        self,
+        info: Info,
+        input: Annotated[RunBillingInput, strawberry.argument(description="The due date to bill.")],
+    ) -> RunCycleBillingResult:
         result = await perform(
             info,
             lambda session: run_cycle_billing(

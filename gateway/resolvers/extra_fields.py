@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.actions.extra_fields import ExtraFieldValue, set_extra_fields
@@ -18,9 +20,16 @@ from gateway.schema.ids import database_id
 
 @strawberry.type
 class ExtraFieldMutations:
-    @strawberry.mutation(description="Sets, changes or removes extra fields of one owner.")
+    @strawberry.mutation(
+        description="Sets, changes or removes extra fields (campos extras) of one customer or "
+        "plan. Needs the CUSTOMER_ADMIN permission."
+    )
     async def set_extra_fields(
-        self, info: Info, input: SetExtraFieldsInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetExtraFieldsInput, strawberry.argument(description="The owner and the fields.")
+        ],
     ) -> SetExtraFieldsResult:
         customer_id = plan_id = None
         if input.customer_id is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -77,9 +77,23 @@ def _plan_success(result: Any) -> Any:
 
 @strawberry.type
 class PlanLifecycleQuery:
-    @strawberry.field(description="The figures of a due-date change, before confirming it.")
+    @strawberry.field(
+        description="The figures of a due-date change before confirming it (Alterar "
+        "Vencimento, Confirmação); changes nothing. Needs the BILLING permission."
+    )
     async def due_date_change_preview(
-        self, info: Info, plan_id: strawberry.ID, new_due_day: int
+        self,
+        info: Info,
+        plan_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The plan (global or database id); not cancelled."),
+        ],
+        new_due_day: Annotated[
+            int,
+            strawberry.argument(
+                description="The new due day, 1 to 28, other than the plan's current one."
+            ),
+        ],
     ) -> DueDateChangePreviewResult:
         result = await perform(
             info,
@@ -105,8 +119,18 @@ class PlanLifecycleQuery:
             token=result.token,
         )
 
-    @strawberry.field(description="The address a CEP names, from the CEP lookup service.")
-    async def address_by_cep(self, info: Info, cep: str) -> AddressByCepResult:
+    @strawberry.field(
+        description="The address a CEP names, from the CEP lookup service (the Pesquisar "
+        "button of Novo Endereço): NotFound for an unknown CEP, RuleViolation CEP_UNAVAILABLE "
+        "when the service is down. Any caller."
+    )
+    async def address_by_cep(
+        self,
+        info: Info,
+        cep: Annotated[
+            str, strawberry.argument(description="8 digits; a dash is allowed (01310-100).")
+        ],
+    ) -> AddressByCepResult:
         digits = normalize_cep(cep)
         if digits is None:
             problem = "must be 8 digits, e.g. 01310-100"
@@ -133,9 +157,16 @@ class PlanLifecycleQuery:
 
 @strawberry.type
 class PlanLifecycleMutation:
-    @strawberry.mutation(description="Moves a plan between ACTIVE and INACTIVE, or cancels it.")
+    @strawberry.mutation(
+        description="Moves a plan between ACTIVE and INACTIVE (or to another inactive reason), or "
+        "cancels it as cancelPlan does. Needs the PLAN_ADMIN permission."
+    )
     async def change_plan_status(
-        self, info: Info, input: ChangePlanStatusInput
+        self,
+        info: Info,
+        input: Annotated[
+            ChangePlanStatusInput, strawberry.argument(description="The plan and its new status.")
+        ],
     ) -> ChangePlanStatusResult:
         result = await perform(
             info,
@@ -150,8 +181,18 @@ class PlanLifecycleMutation:
         )
         return _plan_success(result)  # type: ignore[no-any-return]
 
-    @strawberry.mutation(description="Cancels a plan and ends everything on it; it is final.")
-    async def cancel_plan(self, info: Info, input: CancelPlanInput) -> CancelPlanResult:
+    @strawberry.mutation(
+        description="Cancels a plan and, in the same transaction, ends everything on it: "
+        "services, TV packages and points, unbilled extra-service installments, scheduled "
+        "installations. CANCELLED is final. Needs the PLAN_ADMIN permission."
+    )
+    async def cancel_plan(
+        self,
+        info: Info,
+        input: Annotated[
+            CancelPlanInput, strawberry.argument(description="The plan and why it is cancelled.")
+        ],
+    ) -> CancelPlanResult:
         result = await perform(
             info,
             lambda session: plans.cancel_plan(
@@ -172,8 +213,18 @@ class PlanLifecycleMutation:
             cancelled_appointments=result.cancelled_appointments,
         )
 
-    @strawberry.mutation(description="Applies a previewed due-date change (its token).")
-    async def change_due_date(self, info: Info, input: ChangeDueDateInput) -> ChangeDueDateResult:
+    @strawberry.mutation(
+        description="Applies exactly the figures a dueDateChangePreview showed (its token); "
+        "Conflict when anything changed since. Needs the BILLING permission."
+    )
+    async def change_due_date(
+        self,
+        info: Info,
+        input: Annotated[
+            ChangeDueDateInput,
+            strawberry.argument(description="The plan, the new due day and the preview's token."),
+        ],
+    ) -> ChangeDueDateResult:
         result = await perform(
             info,
             lambda session: plan_billing.change_due_date(
@@ -191,9 +242,17 @@ class PlanLifecycleMutation:
             plan=PlanType.from_model(plan), change=DueDateChangeType.from_model(change)
         )
 
-    @strawberry.mutation(description="Moves the plan to a new address, keeping the old in history.")
+    @strawberry.mutation(
+        description="Moves the plan's installation or billing address (Transferência de "
+        "Endereço), keeping the old one in `addressHistory`. Needs the PLAN_ADMIN permission."
+    )
     async def transfer_address(
-        self, info: Info, input: TransferAddressInput
+        self,
+        info: Info,
+        input: Annotated[
+            TransferAddressInput,
+            strawberry.argument(description="The plan, which address, and the new one."),
+        ],
     ) -> TransferAddressResult:
         lookup = cep_lookup(info)
         result = await perform(
@@ -209,8 +268,18 @@ class PlanLifecycleMutation:
         )
         return _plan_success(result)  # type: ignore[no-any-return]
 
-    @strawberry.mutation(description="Adds or changes the plan's service contract.")
-    async def set_contract(self, info: Info, input: SetContractInput) -> SetContractResult:
+    @strawberry.mutation(
+        description="Adds or replaces the plan's service contract (Contrato do Serviço); its "
+        "installation fee becomes receivables once, and can no longer change after one was "
+        "billed or paid. Needs the PLAN_ADMIN permission."
+    )
+    async def set_contract(
+        self,
+        info: Info,
+        input: Annotated[
+            SetContractInput, strawberry.argument(description="The plan and its contract.")
+        ],
+    ) -> SetContractResult:
         result = await perform(
             info,
             lambda session: plans.set_contract(
@@ -229,9 +298,18 @@ class PlanLifecycleMutation:
             document_url=contract_document_url(plan.id),
         )
 
-    @strawberry.mutation(description="Records a bank-debit authorization for the plan.")
+    @strawberry.mutation(
+        description="Records the customer's bank-debit authorization (Autorização de Débito "
+        "Bancário): the plan becomes BANK_DEBIT with these details. Needs the BILLING "
+        "permission."
+    )
     async def authorize_bank_debit(
-        self, info: Info, input: AuthorizeBankDebitInput
+        self,
+        info: Info,
+        input: Annotated[
+            AuthorizeBankDebitInput,
+            strawberry.argument(description="The plan and the bank account."),
+        ],
     ) -> AuthorizeBankDebitResult:
         result = await perform(
             info,
@@ -248,9 +326,16 @@ class PlanLifecycleMutation:
         )
         return _plan_success(result)  # type: ignore[no-any-return]
 
-    @strawberry.mutation(description="Schedules the plan's installation; slots never overlap.")
+    @strawberry.mutation(
+        description="Schedules the plan's installation (Agendar Instalação) for a technician or "
+        "a role; a technician's slots never overlap. Needs the PLAN_ADMIN permission."
+    )
     async def schedule_installation(
-        self, info: Info, input: ScheduleInstallationInput
+        self,
+        info: Info,
+        input: Annotated[
+            ScheduleInstallationInput, strawberry.argument(description="The plan and the slot.")
+        ],
     ) -> ScheduleInstallationResult:
         result = await perform(
             info,
@@ -269,8 +354,16 @@ class PlanLifecycleMutation:
             appointment=InstallationAppointmentType.from_model(appointment),
         )
 
-    @strawberry.mutation(description="Restores a reduced plan's full speed for a few days.")
-    async def restore_temporary_speed(self, info: Info, input: PlanIdInput) -> RestorationResult:
+    @strawberry.mutation(
+        description="Restores a REDUCED plan's full speed for the days the system variable "
+        "temporary_speed_restoration_days says (Restabelecer Velocidade Provisória), when its "
+        "offer allows it and its billing form's limits do. Needs the PLAN_ADMIN permission."
+    )
+    async def restore_temporary_speed(
+        self,
+        info: Info,
+        input: Annotated[PlanIdInput, strawberry.argument(description="The plan.")],
+    ) -> RestorationResult:
         result = await perform(
             info,
             lambda session: plan_billing.restore_temporary_speed(
@@ -279,8 +372,17 @@ class PlanLifecycleMutation:
         )
         return _plan_success(result)  # type: ignore[no-any-return]
 
-    @strawberry.mutation(description="Enables a plan suspended for debt for a few days.")
-    async def enable_temporarily(self, info: Info, input: PlanIdInput) -> RestorationResult:
+    @strawberry.mutation(
+        description="Enables a plan suspended for debt for the days the system variable "
+        "temporary_enablement_days says (Habilitação Provisória), within its billing form's "
+        "limits; it stays INACTIVE (SUSPENDED), with `enabledUntil`. Staff with PLAN_ADMIN, "
+        "or the plan's own subscriber."
+    )
+    async def enable_temporarily(
+        self,
+        info: Info,
+        input: Annotated[PlanIdInput, strawberry.argument(description="The plan.")],
+    ) -> RestorationResult:
         result = await perform(
             info,
             lambda session: plan_billing.enable_temporarily(

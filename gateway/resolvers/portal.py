@@ -80,14 +80,30 @@ def _user_error(error: ValidationFailed | NotFound) -> UserError:
 
 @strawberry.type
 class PortalQuery:
-    @strawberry.field(description="The plan's RADIUS sessions started in the period, newest first.")
+    @strawberry.field(
+        description="The plan's RADIUS sessions started in the period, newest first, a page at "
+        "a time, with the period's totals (Extrato de Conexões). Staff, or the plan's own "
+        "subscriber."
+    )
     async def connection_statement(
         self,
         info: Info,
-        plan_id: strawberry.ID,
-        period: PeriodInput,
-        first: int = 50,
-        after: str | None = None,
+        plan_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The plan (global or database id); a subscriber's own only."
+            ),
+        ],
+        period: Annotated[
+            PeriodInput, strawberry.argument(description="The period (Período), at most 366 days.")
+        ],
+        first: Annotated[
+            int, strawberry.argument(description="Sessions per page, 0 to 100 (default 50).")
+        ] = 50,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The `endCursor` of the page before; null: the first."),
+        ] = None,
     ) -> ConnectionStatementResult:
         try:
             check_period(period)
@@ -116,13 +132,28 @@ class PortalQuery:
             has_next_page=last + 1 < totals.count,
         )
 
-    @strawberry.field(description="The plan's calls in the period, with totals by termination.")
+    @strawberry.field(
+        description="The calls of the plan's voice terminals in the period, with totals by "
+        "termination (Extrato de Ligação). Staff, or the plan's own subscriber."
+    )
     async def call_statement(
         self,
         info: Info,
-        plan_id: strawberry.ID,
-        period: PeriodInput,
-        termination: list[CallTermination] | None = None,
+        plan_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The plan (global or database id); a subscriber's own only."
+            ),
+        ],
+        period: Annotated[
+            PeriodInput, strawberry.argument(description="The period (Período), at most 366 days.")
+        ],
+        termination: Annotated[
+            list[CallTermination] | None,
+            strawberry.argument(
+                description="Only calls of these termination types (Tipo de Terminação); null: all."
+            ),
+        ] = None,
         terminal_id: Annotated[
             list[strawberry.ID] | None,
             strawberry.argument(description="Only the calls of these voice terminals."),
@@ -140,13 +171,23 @@ class PortalQuery:
         return call_statement_of(rows, totals)
 
     @strawberry.field(
-        description=f"Tickets matching the filter, newest first (at most {MAX_TICKETS})."
+        description=f"Tickets matching the filter, newest first (at most {MAX_TICKETS}): the "
+        "portal's Atendimentos. A subscriber sees its own customer's; staff every customer's."
     )
     async def tickets(
         self,
         info: Info,
-        filter: TicketFilter | None = None,
-        customer_id: strawberry.ID | None = None,
+        filter: Annotated[
+            TicketFilter | None,
+            strawberry.argument(description="Criteria that must all hold; null: every ticket."),
+        ] = None,
+        customer_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only this customer's tickets (global or database id); null: "
+                "every ticket the caller may see."
+            ),
+        ] = None,
     ) -> list[TicketType]:
         wanted = filter or TicketFilter()
         if wanted.opened is not None:
@@ -178,8 +219,15 @@ def _key(raw: strawberry.ID | None, *type_names: str) -> int | None:
 
 @strawberry.type
 class PortalMutations:
-    @strawberry.mutation(description="Opens a support ticket for the caller's customer.")
-    async def open_ticket(self, info: Info, input: OpenTicketInput) -> OpenTicketResult:
+    @strawberry.mutation(
+        description="Opens a support ticket: a subscriber for its own customer, staff (with "
+        "CUSTOMER_ADMIN) for the customer named."
+    )
+    async def open_ticket(
+        self,
+        info: Info,
+        input: Annotated[OpenTicketInput, strawberry.argument(description="The ticket to open.")],
+    ) -> OpenTicketResult:
         result = await perform(
             info,
             lambda session: actions.open_ticket(
@@ -196,9 +244,17 @@ class PortalMutations:
             return OpenTicketSuccess(ticket=TicketType.from_model(result))
         return result  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Buys SMS credits for a plan: a receivable and its boleto.")
+    @strawberry.mutation(
+        description="Buys SMS credits for a plan (Compra de Crédito): a receivable and its "
+        "boleto. The same package for the same plan within 60 seconds answers the first "
+        "purchase again (`repeated`). Staff with BILLING, or the plan's own subscriber."
+    )
     async def purchase_sms_credits(
-        self, info: Info, input: PurchaseSmsCreditsInput
+        self,
+        info: Info,
+        input: Annotated[
+            PurchaseSmsCreditsInput, strawberry.argument(description="The plan and the package.")
+        ],
     ) -> PurchaseSmsCreditsResult:
         result = await perform(
             info,

@@ -118,7 +118,13 @@ class RegistrationMutation:
         description="Registers a customer (Novo Cliente) with its e-mails, phones, addresses "
         "and contacts; returns the registration rules it still fails as alerts."
     )
-    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CreateCustomerResult:
+    async def create_customer(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateCustomerInput, strawberry.argument(description="The new customer's registration.")
+        ],
+    ) -> CreateCustomerResult:
         new = input.to_domain()
         lookup = cep_lookup(info)
         result = await perform(
@@ -133,7 +139,16 @@ class RegistrationMutation:
         description="Changes a customer's registration (a subscriber: its own e-mails and "
         "phones); a change made since `expectedVersion` is a Conflict."
     )
-    async def update_customer(self, info: Info, input: UpdateCustomerInput) -> UpdateCustomerResult:
+    async def update_customer(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateCustomerInput,
+            strawberry.argument(
+                description="The customer, the fields to change and the version they were read at."
+            ),
+        ],
+    ) -> UpdateCustomerResult:
         result = await perform(
             info,
             lambda session: actions.update_customer(
@@ -147,7 +162,13 @@ class RegistrationMutation:
         return _customer_success(result)  # type: ignore[no-any-return]
 
     @strawberry.mutation(description="Adds a contact to a customer (a subscriber: to itself).")
-    async def add_contact(self, info: Info, input: AddContactInput) -> ContactChangeResult:
+    async def add_contact(
+        self,
+        info: Info,
+        input: Annotated[
+            AddContactInput, strawberry.argument(description="The customer and the new contact.")
+        ],
+    ) -> ContactChangeResult:
         result = await perform(
             info,
             lambda session: actions.add_contact(
@@ -160,7 +181,14 @@ class RegistrationMutation:
         return _contact_success(result)  # type: ignore[no-any-return]
 
     @strawberry.mutation(description="Changes a contact of a customer.")
-    async def update_contact(self, info: Info, input: UpdateContactInput) -> ContactChangeResult:
+    async def update_contact(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateContactInput,
+            strawberry.argument(description="The contact and its changed fields."),
+        ],
+    ) -> ContactChangeResult:
         result = await perform(
             info,
             lambda session: actions.update_contact(
@@ -176,7 +204,13 @@ class RegistrationMutation:
         description="Removes a contact, unless it follows a scheduled installation or an "
         "extra service."
     )
-    async def remove_contact(self, info: Info, input: RemoveContactInput) -> RemoveContactResult:
+    async def remove_contact(
+        self,
+        info: Info,
+        input: Annotated[
+            RemoveContactInput, strawberry.argument(description="The contact to remove.")
+        ],
+    ) -> RemoveContactResult:
         result = await perform(
             info,
             lambda session: actions.remove_contact(
@@ -196,7 +230,13 @@ class RegistrationMutation:
         )
 
     @strawberry.mutation(description="Adds an address to a customer, found by CEP.")
-    async def add_address(self, info: Info, input: AddAddressInput) -> AddressChangeResult:
+    async def add_address(
+        self,
+        info: Info,
+        input: Annotated[
+            AddAddressInput, strawberry.argument(description="The customer and the new address.")
+        ],
+    ) -> AddressChangeResult:
         lookup = cep_lookup(info)
         result = await perform(
             info,
@@ -214,7 +254,14 @@ class RegistrationMutation:
         description="Corrects an address that no plan uses (a plan's address changes through "
         "transferAddress)."
     )
-    async def update_address(self, info: Info, input: UpdateAddressInput) -> AddressChangeResult:
+    async def update_address(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateAddressInput,
+            strawberry.argument(description="The address and its corrected version."),
+        ],
+    ) -> AddressChangeResult:
         lookup = cep_lookup(info)
         result = await perform(
             info,
@@ -233,7 +280,12 @@ class RegistrationMutation:
         "records other laws require (ADR 0161)."
     )
     async def anonymize_customer(
-        self, info: Info, input: AnonymizeCustomerInput
+        self,
+        info: Info,
+        input: Annotated[
+            AnonymizeCustomerInput,
+            strawberry.argument(description="The former customer to anonymize."),
+        ],
     ) -> AnonymizeCustomerResult:
         result = await perform(
             info,

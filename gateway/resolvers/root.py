@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
@@ -80,66 +80,138 @@ ROOT_LISTS = {
 class CoreQuery:
     """The read graph's entry points: customers, any node, the catalog."""
 
-    @strawberry.field(description="A customer by global id (or database id); null if none.")
-    async def customer(self, info: Info, id: strawberry.ID) -> CustomerType | None:
+    @strawberry.field(
+        description="A customer by global id (or database id); null if none, or not the "
+        "caller's to see (a subscriber sees only its own)."
+    )
+    async def customer(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The customer's global id or database id."),
+        ],
+    ) -> CustomerType | None:
         return await customer_resolvers.customer(info, id)
 
-    @strawberry.field(description="Customers, filtered and ordered, a page at a time.")
+    @strawberry.field(
+        description="Customers, filtered and ordered, a page at a time (keyset cursors, ADR "
+        "0150). A subscriber's connection holds only its own customer. A refused argument "
+        "(a size out of range, a cursor of another ordering) is a BAD_USER_INPUT error naming "
+        "it."
+    )
     async def customers(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: CustomerFilter | None = None,
-        order_by: list[CustomerOrder] | None = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Page size from the start or `after`, 0 to 100 "
+                "(GATEWAY_MAX_PAGE_SIZE); 20 when neither first nor last is given."
+            ),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="A cursor of this connection: the page after it."),
+        ] = None,
+        last: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Page size counted back from the end or `before`, 0 to 100."
+            ),
+        ] = None,
+        before: Annotated[
+            str | None,
+            strawberry.argument(description="A cursor of this connection: the page before it."),
+        ] = None,
+        filter: Annotated[
+            CustomerFilter | None,
+            strawberry.argument(description="Criteria that must all hold; null: every customer."),
+        ] = None,
+        order_by: Annotated[
+            list[CustomerOrder] | None,
+            strawberry.argument(
+                description="Ordering terms, most significant first; the id always ends it. "
+                "Null: by id."
+            ),
+        ] = None,
     ) -> CustomerConnection:
         return await customer_resolvers.customers(
             info, first, after, last, before, filter, order_by
         )
 
-    @strawberry.field(description="Any object by its global id; null if none.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    @strawberry.field(
+        description="Any object by its global id; null if none, or not the caller's to see."
+    )
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="A global id (`id` of any Node); not a database id."),
+        ],
+    ) -> Node | None:
         return await nodes.node(info, id)
 
-    @strawberry.field(description="Plan offers of the catalog.")
+    @strawberry.field(
+        description="Plan offers of the catalog, inactive ones included, by id. Any caller."
+    )
     async def plan_offers(self, info: Info) -> list[PlanOfferType]:
         return await ROOT_LISTS["planOffers"].resolve(info)
 
-    @strawberry.field(description="TV packages with their channels.")
-    async def tv_packages(self, info: Info, is_extra: bool | None = None) -> list[TvPackageType]:
+    @strawberry.field(description="TV packages with their channels, by id. Any caller.")
+    async def tv_packages(
+        self,
+        info: Info,
+        is_extra: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="True: extra packages only; false: non-extra only; null: all."
+            ),
+        ] = None,
+    ) -> list[TvPackageType]:
         return await ROOT_LISTS["tvPackages"].resolve(info, isExtra=is_extra)
 
-    @strawberry.field(description="Extra services of the catalog.")
+    @strawberry.field(
+        description="Extra services of the catalog, inactive ones included, by id. Any caller."
+    )
     async def extra_service_definitions(self, info: Info) -> list[ExtraServiceDefinitionType]:
         return await ROOT_LISTS["extraServiceDefinitions"].resolve(info)
 
-    @strawberry.field(description="Where TV points can be installed.")
+    @strawberry.field(
+        description="Where TV points can be installed (Local do Ponto), by id. Any caller."
+    )
     async def tv_point_locations(self, info: Info) -> list[TvPointLocationType]:
         return await ROOT_LISTS["tvPointLocations"].resolve(info)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Contract templates (Modelo), inactive ones included, by id. Any caller."
+    )
     async def contract_templates(self, info: Info) -> list[ContractTemplateType]:
         return await ROOT_LISTS["contractTemplates"].resolve(info)
 
-    @strawberry.field
+    @strawberry.field(description="Billing forms (formas de cobrança), by id. Any caller.")
     async def billing_forms(self, info: Info) -> list[BillingFormType]:
         return await ROOT_LISTS["billingForms"].resolve(info)
 
-    @strawberry.field
+    @strawberry.field(description="Banks, by id; the first one issues new boletos. Any caller.")
     async def banks(self, info: Info) -> list[BankType]:
         return await ROOT_LISTS["banks"].resolve(info)
 
-    @strawberry.field
+    @strawberry.field(description="Field technicians, inactive ones included, by id. Any caller.")
     async def technicians(self, info: Info) -> list[TechnicianType]:
         return await ROOT_LISTS["technicians"].resolve(info)
 
-    @strawberry.field(description="Staff roles (cargos) installations can be booked for.")
+    @strawberry.field(
+        description="Staff roles (cargos) installations can be booked for, by id. Any caller."
+    )
     async def roles(self, info: Info) -> list[RoleType]:
         return await ROOT_LISTS["roles"].resolve(info)
 
-    @strawberry.field(description="SMS credit packages the subscriber portal sells.")
+    @strawberry.field(
+        description="SMS credit packages the subscriber portal sells (Compra de Crédito), by "
+        "id. Any caller."
+    )
     async def sms_credit_values(self, info: Info) -> list[SmsCreditValueType]:
         return await ROOT_LISTS["smsCreditValues"].resolve(info)
 
@@ -179,6 +251,16 @@ Mutation = merge_types(
         RegistrationMutation,
         AuthenticationMutation,
     ),
+)
+
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Every read of the gateway. Needs `Authorization: Bearer <token>`; each field says who may "
+    "read it, and rows are scoped to the caller (docs/security.md)."
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Every action of the gateway: one transaction each; a refusal is a typed error in the "
+    "field's result union, and a refused action changes nothing. Send an Idempotency-Key to "
+    "retry safely."
 )
 
 # Every root field answers an out-of-bounds input with its ValidationError (ADR 0120).

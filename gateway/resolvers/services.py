@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -110,9 +110,15 @@ async def _registry(info: Info) -> AsyncIterator[DomainRegistry | None]:
 
 @strawberry.type
 class ServiceQuery:
-    @strawberry.field(description="A random, very strong password (8-64 characters).")
+    @strawberry.field(
+        description="A random VERY_STRONG password, as the Gerar Senha button makes; nothing "
+        "is stored. Any caller."
+    )
     def generate_password(
-        self, length: int = passwords.GENERATED_DEFAULT_LENGTH
+        self,
+        length: Annotated[
+            int, strawberry.argument(description="How many characters, 8 to 64 (default 12).")
+        ] = passwords.GENERATED_DEFAULT_LENGTH,
     ) -> GeneratePasswordResult:
         try:
             password = passwords.generate(length)
@@ -123,10 +129,27 @@ class ServiceQuery:
         )
 
     @strawberry.field(
-        description="The strength of a password; 0 when it equals the login or e-mail given."
+        description="The strength of a password (Força da Senha), to show while it is typed; "
+        "0 when it equals the login or e-mail given. Nothing is stored. Any caller."
     )
     def password_strength(
-        self, password: str, login: str | None = None, email: str | None = None
+        self,
+        password: Annotated[
+            str, strawberry.argument(description="The password to score, at most 128 characters.")
+        ],
+        login: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The login it is for; a password equal to it scores 0."
+            ),
+        ] = None,
+        email: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The e-mail it is for; a password equal to it, or to its part "
+                "before the @, scores 0."
+            ),
+        ] = None,
     ) -> PasswordStrengthResult:
         if len(password) > passwords.MAX_LENGTH:
             return user_error(  # type: ignore[return-value]
@@ -136,8 +159,17 @@ class ServiceQuery:
             )
         return PasswordStrengthType.of(passwords.strength(password, login=login, email=email))
 
-    @strawberry.field(description="Asks the domain registry whether a name is available.")
-    async def domain_availability(self, info: Info, name: str) -> DomainAvailabilityResult:
+    @strawberry.field(
+        description="Asks the domain registry whether a name can be registered (Novo Registro "
+        "de Domínio, Verificar Disponibilidade). Needs the PLAN_ADMIN permission."
+    )
+    async def domain_availability(
+        self,
+        info: Info,
+        name: Annotated[
+            str, strawberry.argument(description="A fully qualified name such as example.com.br.")
+        ],
+    ) -> DomainAvailabilityResult:
         async with _registry(info) as registry:
             try:
                 result = await domains.domain_availability(
@@ -203,9 +235,16 @@ async def _antivirus(info: Info, raw_id: strawberry.ID, status: DomainAntivirusS
 
 @strawberry.type
 class ServiceMutations:
-    @strawberry.mutation(description="Adds a RADIUS login (login radius) to a plan.")
+    @strawberry.mutation(
+        description="Adds a RADIUS login to a plan (Adicionar Serviço, Login Radius). Needs the "
+        "PLAN_ADMIN permission."
+    )
     async def add_radius_login(
-        self, info: Info, input: AddRadiusLoginInput
+        self,
+        info: Info,
+        input: Annotated[
+            AddRadiusLoginInput, strawberry.argument(description="The login to add and its plan.")
+        ],
     ) -> AddRadiusLoginResult:
         return await _run(
             info,
@@ -222,8 +261,17 @@ class ServiceMutations:
             fixed_ip=input.fixed_ip,
         )
 
-    @strawberry.mutation(description="Adds a mailbox to a plan.")
-    async def add_email(self, info: Info, input: AddEmailInput) -> AddEmailResult:
+    @strawberry.mutation(
+        description="Adds a mailbox to a plan (Adicionar Serviço, E-mail). Needs the PLAN_ADMIN "
+        "permission."
+    )
+    async def add_email(
+        self,
+        info: Info,
+        input: Annotated[
+            AddEmailInput, strawberry.argument(description="The mailbox to add and its plan.")
+        ],
+    ) -> AddEmailResult:
         return await _run(
             info,
             accounts.add_email,
@@ -239,8 +287,17 @@ class ServiceMutations:
             quota_mb=input.quota_mb,
         )
 
-    @strawberry.mutation(description="Adds an alias to one of a plan's mailboxes.")
-    async def add_email_alias(self, info: Info, input: AddEmailAliasInput) -> AddEmailAliasResult:
+    @strawberry.mutation(
+        description="Adds an alias to one of a plan's mailboxes (Alias de E-mail). Needs the "
+        "PLAN_ADMIN permission."
+    )
+    async def add_email_alias(
+        self,
+        info: Info,
+        input: Annotated[
+            AddEmailAliasInput, strawberry.argument(description="The alias to add and its mailbox.")
+        ],
+    ) -> AddEmailAliasResult:
         return await _run(
             info,
             accounts.add_email_alias,
@@ -252,8 +309,18 @@ class ServiceMutations:
             domain=input.domain,
         )
 
-    @strawberry.mutation(description="Allocates a fixed IP from the plan offer's pool.")
-    async def add_ip_address(self, info: Info, input: AddIpAddressInput) -> AddIpAddressResult:
+    @strawberry.mutation(
+        description="Allocates a fixed IP from the plan offer's pool (Adicionar Serviço, IP). "
+        "Needs the PLAN_ADMIN permission."
+    )
+    async def add_ip_address(
+        self,
+        info: Info,
+        input: Annotated[
+            AddIpAddressInput,
+            strawberry.argument(description="The plan, and the address wanted if any."),
+        ],
+    ) -> AddIpAddressResult:
         return await _run(
             info,
             ip.add_ip_address,
@@ -264,9 +331,17 @@ class ServiceMutations:
             address=input.address,
         )
 
-    @strawberry.mutation(description="Adds a phone number (terminal de voz) to a plan.")
+    @strawberry.mutation(
+        description="Adds a phone number (Terminal de Voz) to a plan. Needs the PLAN_ADMIN "
+        "permission."
+    )
     async def add_voice_terminal(
-        self, info: Info, input: AddVoiceTerminalInput
+        self,
+        info: Info,
+        input: Annotated[
+            AddVoiceTerminalInput,
+            strawberry.argument(description="The phone number to add and its plan."),
+        ],
     ) -> AddVoiceTerminalResult:
         return await _run(
             info,
@@ -279,8 +354,14 @@ class ServiceMutations:
             sip_username=input.sip_username,
         )
 
-    @strawberry.mutation(description="Adds an ONU to a plan.")
-    async def add_onu(self, info: Info, input: AddOnuInput) -> AddOnuResult:
+    @strawberry.mutation(description="Adds an ONU to a plan. Needs the PLAN_ADMIN permission.")
+    async def add_onu(
+        self,
+        info: Info,
+        input: Annotated[
+            AddOnuInput, strawberry.argument(description="The ONU to add and its plan.")
+        ],
+    ) -> AddOnuResult:
         return await _run(
             info,
             services.add_onu,
@@ -291,8 +372,17 @@ class ServiceMutations:
             pon_port=input.pon_port,
         )
 
-    @strawberry.mutation(description="Hosts a domain on a plan (no registration).")
-    async def add_domain(self, info: Info, input: AddDomainInput) -> AddDomainResult:
+    @strawberry.mutation(
+        description="Hosts a domain on a plan, without registering it (Adicionar Domínio). Needs "
+        "the PLAN_ADMIN permission."
+    )
+    async def add_domain(
+        self,
+        info: Info,
+        input: Annotated[
+            AddDomainInput, strawberry.argument(description="The domain to host and its plan.")
+        ],
+    ) -> AddDomainResult:
         return await _run(
             info,
             domains.add_domain,
@@ -303,8 +393,19 @@ class ServiceMutations:
             name=input.name,
         )
 
-    @strawberry.mutation(description="Registers a domain at the registry and hosts it on a plan.")
-    async def register_domain(self, info: Info, input: RegisterDomainInput) -> RegisterDomainResult:
+    @strawberry.mutation(
+        description="Registers a domain at the registry and hosts it on a plan (Novo Registro de "
+        "Domínio). The registry is called before the transaction commits. Needs the "
+        "PLAN_ADMIN permission."
+    )
+    async def register_domain(
+        self,
+        info: Info,
+        input: Annotated[
+            RegisterDomainInput,
+            strawberry.argument(description="The name to register, for how long, and its plan."),
+        ],
+    ) -> RegisterDomainResult:
         async with _registry(info) as registry:
             return await _run(
                 info,
@@ -318,8 +419,17 @@ class ServiceMutations:
                 registry=registry,
             )
 
-    @strawberry.mutation(description="Adds a dedicated circuit to a plan.")
-    async def add_circuit(self, info: Info, input: AddCircuitInput) -> AddCircuitResult:
+    @strawberry.mutation(
+        description="Adds a dedicated circuit (Circuito) to a plan. Needs the PLAN_ADMIN "
+        "permission."
+    )
+    async def add_circuit(
+        self,
+        info: Info,
+        input: Annotated[
+            AddCircuitInput, strawberry.argument(description="The circuit to add and its plan.")
+        ],
+    ) -> AddCircuitResult:
         return await _run(
             info,
             services.add_circuit,
@@ -331,9 +441,18 @@ class ServiceMutations:
             endpoint_b=input.endpoint_b,
         )
 
-    @strawberry.mutation(description="Adds an extra service and its installment receivables.")
+    @strawberry.mutation(
+        description="Adds an extra service and its installment receivables (Adicionar Serviço "
+        "Extra). The same terms on the same plan within 60 seconds answer the first one "
+        "again (`repeated`). Needs the PLAN_ADMIN permission."
+    )
     async def add_extra_service(
-        self, info: Info, input: AddExtraServiceInput
+        self,
+        info: Info,
+        input: Annotated[
+            AddExtraServiceInput,
+            strawberry.argument(description="The catalog entry, its terms and the plan."),
+        ],
     ) -> AddExtraServiceResult:
         contact_id = None if input.contact_id is None else _key(input.contact_id, "Contact")
         return await _run(
@@ -356,10 +475,15 @@ class ServiceMutations:
         )
 
     @strawberry.mutation(
-        description="Cancels an extra service: unbilled installments are dropped, billed kept."
+        description="Cancels an extra service (Cancelar Serviço): open installments not yet "
+        "billed are dropped, billed ones kept. Needs the PLAN_ADMIN permission."
     )
     async def cancel_extra_service(
-        self, info: Info, input: CancelExtraServiceInput
+        self,
+        info: Info,
+        input: Annotated[
+            CancelExtraServiceInput, strawberry.argument(description="The extra service to cancel.")
+        ],
     ) -> CancelExtraServiceResult:
         return await _run(
             info,
@@ -373,8 +497,17 @@ class ServiceMutations:
             service_id=_service_key(input.service_id, "ExtraService"),
         )
 
-    @strawberry.mutation(description="Adds an antivirus licence to a plan.")
-    async def add_antivirus(self, info: Info, input: AddAntivirusInput) -> AddAntivirusResult:
+    @strawberry.mutation(
+        description="Adds an antivirus licence to a plan (Licenc. Anti-Virus). Needs the "
+        "PLAN_ADMIN permission."
+    )
+    async def add_antivirus(
+        self,
+        info: Info,
+        input: Annotated[
+            AddAntivirusInput, strawberry.argument(description="The plan and the licence's seats.")
+        ],
+    ) -> AddAntivirusResult:
         return await _run(
             info,
             services.add_antivirus,
@@ -386,21 +519,42 @@ class ServiceMutations:
             activate=input.activate,
         )
 
-    @strawberry.mutation(description="Activates a suspended antivirus licence.")
+    @strawberry.mutation(
+        description="Activates a suspended antivirus licence (Ativar). Needs the PLAN_ADMIN "
+        "permission."
+    )
     async def activate_antivirus(
-        self, info: Info, input: ActivateAntivirusInput
+        self,
+        info: Info,
+        input: Annotated[
+            ActivateAntivirusInput, strawberry.argument(description="The licence to activate.")
+        ],
     ) -> ActivateAntivirusResult:
         return await _antivirus(info, input.service_id, DomainAntivirusStatus.ACTIVE)
 
-    @strawberry.mutation(description="Suspends an active antivirus licence.")
+    @strawberry.mutation(
+        description="Suspends an active antivirus licence (Suspender). Needs the PLAN_ADMIN "
+        "permission."
+    )
     async def suspend_antivirus(
-        self, info: Info, input: SuspendAntivirusInput
+        self,
+        info: Info,
+        input: Annotated[
+            SuspendAntivirusInput, strawberry.argument(description="The licence to suspend.")
+        ],
     ) -> SuspendAntivirusResult:
         return await _antivirus(info, input.service_id, DomainAntivirusStatus.SUSPENDED)
 
-    @strawberry.mutation(description="Deletes an antivirus licence (the service is cancelled).")
+    @strawberry.mutation(
+        description="Deletes an antivirus licence (Excluir): the service is CANCELLED and the "
+        "licence DELETED. Needs the PLAN_ADMIN permission."
+    )
     async def delete_antivirus(
-        self, info: Info, input: DeleteAntivirusInput
+        self,
+        info: Info,
+        input: Annotated[
+            DeleteAntivirusInput, strawberry.argument(description="The licence to delete.")
+        ],
     ) -> DeleteAntivirusResult:
         return await _run(
             info,
@@ -411,9 +565,17 @@ class ServiceMutations:
             action="deleteAntivirus",
         )
 
-    @strawberry.mutation(description="Sets a new password on a RADIUS login or a mailbox.")
+    @strawberry.mutation(
+        description="Sets a new password on a live RADIUS login or mailbox. Needs the PLAN_ADMIN "
+        "permission."
+    )
     async def change_service_password(
-        self, info: Info, input: ChangeServicePasswordInput
+        self,
+        info: Info,
+        input: Annotated[
+            ChangeServicePasswordInput,
+            strawberry.argument(description="The login or mailbox and its new password."),
+        ],
     ) -> ChangeServicePasswordResult:
         return await _run(
             info,
@@ -428,9 +590,16 @@ class ServiceMutations:
 
     @strawberry.mutation(
         description="Removes a service from its plan, releasing what it held (an IP returns to "
-        "its pool, a mailbox's aliases end with it). Extra services use cancelExtraService."
+        "its pool, a mailbox's aliases end with it). Extra services use cancelExtraService. "
+        "Needs the PLAN_ADMIN permission."
     )
-    async def remove_service(self, info: Info, input: RemoveServiceInput) -> RemoveServiceResult:
+    async def remove_service(
+        self,
+        info: Info,
+        input: Annotated[
+            RemoveServiceInput, strawberry.argument(description="The service to remove.")
+        ],
+    ) -> RemoveServiceResult:
         return await _run(
             info,
             services.remove_service,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.actions import tv as actions
@@ -68,10 +70,22 @@ async def _plan(info: Info, plan_id: int) -> PlanType:
 class TvQuery:
     @strawberry.field(
         description="The equipment with a CASN (description, asset tag, serial, internal code, "
-        "smartcard; read-only), for adding a point at a location."
+        "smartcard; read-only), for adding a point at a location: Adicionar Ponto de TV's "
+        "Buscar. NotFound for an unknown CASN. Needs the TV_PACKAGES permission."
     )
     async def equipment_by_casn(
-        self, info: Info, location_id: strawberry.ID, casn: str
+        self,
+        info: Info,
+        location_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The TvPointLocation chosen (Local do Ponto)."),
+        ],
+        casn: Annotated[
+            str,
+            strawberry.argument(
+                description="The equipment's CASN: 1 to 32 letters, digits or '-', case aside."
+            ),
+        ],
     ) -> EquipmentByCasnResult:
         location = _key(location_id, "TvPointLocation")
         if isinstance(location, NotFound):
@@ -92,11 +106,16 @@ class TvQuery:
         return result  # type: ignore[return-value]
 
     @strawberry.field(
-        description="What the TV platform last said about a point's device (Dados na "
-        "Plataforma); refreshTvPointPlatformData asks it again."
+        description="What the TV platform last said about a point's device (Dados do "
+        "Equipamento na Plataforma de TV), read-only; refreshTvPointPlatformData asks it "
+        "again. Needs the TV_PACKAGES permission."
     )
     async def tv_point_platform_data(
-        self, info: Info, tv_point_id: strawberry.ID
+        self,
+        info: Info,
+        tv_point_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The TvPoint (global or database id).")
+        ],
     ) -> TvPointPlatformDataResult:
         point_id = _key(tv_point_id, "TvPoint")
         if isinstance(point_id, NotFound):
@@ -114,8 +133,18 @@ class TvQuery:
 
 @strawberry.type
 class TvMutations:
-    @strawberry.mutation(description="Adds an extra TV package to a plan of a TV offer.")
-    async def add_tv_package(self, info: Info, input: AddTvPackageInput) -> AddTvPackageResult:
+    @strawberry.mutation(
+        description="Adds an extra TV package to a plan of a TV offer (Adicionar Pacotes de "
+        "TV); the platform gets it after commit. Needs the TV_PACKAGES permission."
+    )
+    async def add_tv_package(
+        self,
+        info: Info,
+        input: Annotated[
+            AddTvPackageInput,
+            strawberry.argument(description="The plan, the extra package, its value and start."),
+        ],
+    ) -> AddTvPackageResult:
         plan_id = _key(input.plan_id, "Plan")
         package_id = _key(input.package_id, "TvPackage")
         for key in (plan_id, package_id):
@@ -139,9 +168,17 @@ class TvMutations:
             )
         return result  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Removes an extra TV package from its plan (ends today).")
+    @strawberry.mutation(
+        description="Removes an extra TV package from its plan (Remover Pacote de TV): it ends "
+        "today, or on its start date if it had not started, and is never billed after. Needs "
+        "the TV_PACKAGES permission."
+    )
     async def remove_tv_package(
-        self, info: Info, input: RemoveTvPackageInput
+        self,
+        info: Info,
+        input: Annotated[
+            RemoveTvPackageInput, strawberry.argument(description="The package on the plan.")
+        ],
     ) -> RemoveTvPackageResult:
         subscription_id = _key(input.tv_package_id, "TvPackageSubscription")
         if isinstance(subscription_id, NotFound):
@@ -156,8 +193,18 @@ class TvMutations:
             return RemoveTvPackageSuccess(tv_package=TvPackageSubscriptionType.from_model(result))
         return result  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Installs a set-top box (by CASN) at a location.")
-    async def add_tv_point(self, info: Info, input: AddTvPointInput) -> AddTvPointResult:
+    @strawberry.mutation(
+        description="Installs a set-top box (by CASN) at a location (Adicionar Ponto de TV); "
+        "the platform gets it after commit. Needs the TV_PACKAGES permission."
+    )
+    async def add_tv_point(
+        self,
+        info: Info,
+        input: Annotated[
+            AddTvPointInput,
+            strawberry.argument(description="The plan, the location and the equipment's CASN."),
+        ],
+    ) -> AddTvPointResult:
         plan_id = _key(input.plan_id, "Plan")
         location_id = _key(input.location_id, "TvPointLocation")
         for key in (plan_id, location_id):
@@ -179,9 +226,17 @@ class TvMutations:
             )
         return result  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Moves a point to another location; kept in its history.")
+    @strawberry.mutation(
+        description="Moves a point to another location (Alterar Local do Ponto de TV); the "
+        "move stays in its history. Needs the TV_PACKAGES permission."
+    )
     async def change_tv_point_location(
-        self, info: Info, input: ChangeTvPointLocationInput
+        self,
+        info: Info,
+        input: Annotated[
+            ChangeTvPointLocationInput,
+            strawberry.argument(description="The point and its new location."),
+        ],
     ) -> TvPointResult:
         point_id = _key(input.tv_point_id, "TvPoint")
         location_id = _key(input.location_id, "TvPointLocation")
@@ -201,9 +256,17 @@ class TvMutations:
             return TvPointSuccess(tv_point=TvPointType.from_model(result))
         return result  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Replaces a point's set-top box with another (by CASN).")
+    @strawberry.mutation(
+        description="Replaces a point's set-top box with another (by CASN); the old one is free "
+        "again. Needs the TV_PACKAGES permission."
+    )
     async def swap_tv_point_equipment(
-        self, info: Info, input: SwapTvPointEquipmentInput
+        self,
+        info: Info,
+        input: Annotated[
+            SwapTvPointEquipmentInput,
+            strawberry.argument(description="The point and the new equipment's CASN."),
+        ],
     ) -> SwapTvPointEquipmentResult:
         point_id = _key(input.tv_point_id, "TvPoint")
         if isinstance(point_id, NotFound):
@@ -222,8 +285,15 @@ class TvMutations:
             )
         return result  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Removes a point; its equipment is free again.")
-    async def remove_tv_point(self, info: Info, input: RemoveTvPointInput) -> TvPointResult:
+    @strawberry.mutation(
+        description="Removes a point (Remover Ponto de TV); its equipment is free again. Needs "
+        "the TV_PACKAGES permission."
+    )
+    async def remove_tv_point(
+        self,
+        info: Info,
+        input: Annotated[RemoveTvPointInput, strawberry.argument(description="The point.")],
+    ) -> TvPointResult:
         point_id = _key(input.tv_point_id, "TvPoint")
         if isinstance(point_id, NotFound):
             return point_id
@@ -237,9 +307,17 @@ class TvMutations:
             return TvPointSuccess(tv_point=TvPointType.from_model(result))
         return result  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Sends REFRESH or RESET_PARENTAL_KEY to a point's box.")
+    @strawberry.mutation(
+        description="Sends REFRESH or RESET_PARENTAL_KEY to a point's box (Enviar Comando ao "
+        "STB), through the platform after commit; kept in its history. Needs the TV_PACKAGES "
+        "permission."
+    )
     async def send_set_top_box_command(
-        self, info: Info, input: SendSetTopBoxCommandInput
+        self,
+        info: Info,
+        input: Annotated[
+            SendSetTopBoxCommandInput, strawberry.argument(description="The point and the command.")
+        ],
     ) -> SendSetTopBoxCommandResult:
         point_id = _key(input.tv_point_id, "TvPoint")
         if isinstance(point_id, NotFound):
@@ -262,10 +340,16 @@ class TvMutations:
         return result  # type: ignore[return-value]
 
     @strawberry.mutation(
-        description="Asks the TV platform about a point's device now and keeps the answer."
+        description="Asks the TV platform about a point's device now and keeps the answer "
+        "(Dados na Plataforma, Atualizar); RuleViolation TV_PLATFORM_UNAVAILABLE when it cannot "
+        "be reached. Needs the TV_PACKAGES permission."
     )
     async def refresh_tv_point_platform_data(
-        self, info: Info, input: RefreshTvPointPlatformDataInput
+        self,
+        info: Info,
+        input: Annotated[
+            RefreshTvPointPlatformDataInput, strawberry.argument(description="The point.")
+        ],
     ) -> RefreshTvPointPlatformDataResult:
         point_id = _key(input.tv_point_id, "TvPoint")
         if isinstance(point_id, NotFound):

@@ -77,10 +77,13 @@ class VoicePanelQuery:
     async def voice_panel_username(
         self,
         info: Info,
-        username: Annotated[str, strawberry.argument(description="The username wanted.")],
+        username: Annotated[str, strawberry.argument(description="The username wanted, as typed.")],
         subscriber_id: Annotated[
             strawberry.ID | None,
-            strawberry.argument(description="The subscriber whose credentials are being changed."),
+            strawberry.argument(
+                description="The subscriber whose credentials are being changed; null for a "
+                "new subscriber."
+            ),
         ] = None,
     ) -> VoicePanelUsernameResult:
         try:
@@ -143,9 +146,18 @@ def _subscriber_success(result: object) -> object:
 
 @strawberry.type
 class VoiceMutations:
-    @strawberry.mutation(description="Registers a voice subscriber with its panel credentials.")
+    @strawberry.mutation(
+        description="Registers a voice subscriber with its panel credentials (Gerenciar "
+        "Assinantes, Adicionar, then Gravar). For a voice reseller, or staff with "
+        "CUSTOMER_ADMIN naming the reseller."
+    )
     async def create_voice_subscriber(
-        self, info: Info, input: CreateVoiceSubscriberInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateVoiceSubscriberInput,
+            strawberry.argument(description="The registration and the panel credentials."),
+        ],
     ) -> VoiceSubscriberResult:
         lookup = cep_lookup(info)
         result = await perform(
@@ -164,9 +176,17 @@ class VoiceMutations:
         )
         return _subscriber_success(result)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Changes a voice subscriber's registration.")
+    @strawberry.mutation(
+        description="Changes a voice subscriber's registration; fields left null stay. For its "
+        "voice reseller, or staff with CUSTOMER_ADMIN."
+    )
     async def update_voice_subscriber(
-        self, info: Info, input: UpdateVoiceSubscriberInput
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateVoiceSubscriberInput,
+            strawberry.argument(description="The subscriber and the fields to change."),
+        ],
     ) -> VoiceSubscriberResult:
         lookup = cep_lookup(info)
         result = await perform(
@@ -181,9 +201,18 @@ class VoiceMutations:
         )
         return _subscriber_success(result)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Sets the panel username and password (generated if null).")
+    @strawberry.mutation(
+        description="Sets the panel username and password (Dados de Acesso; the password is "
+        "generated and returned once if null). For its voice reseller, or staff with "
+        "CUSTOMER_ADMIN."
+    )
     async def set_voice_panel_credentials(
-        self, info: Info, input: SetVoicePanelCredentialsInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetVoicePanelCredentialsInput,
+            strawberry.argument(description="The subscriber and its new credentials."),
+        ],
     ) -> VoiceSubscriberResult:
         result = await perform(
             info,
@@ -197,8 +226,17 @@ class VoiceMutations:
         )
         return _subscriber_success(result)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Adds a line or extension to a voice subscriber.")
-    async def add_voice_line(self, info: Info, input: AddVoiceLineInput) -> AddVoiceLineResult:
+    @strawberry.mutation(
+        description="Adds a line to a voice subscriber (Cadastro e gerência de linhas/ramais). "
+        "For its voice reseller, or staff with CUSTOMER_ADMIN."
+    )
+    async def add_voice_line(
+        self,
+        info: Info,
+        input: Annotated[
+            AddVoiceLineInput, strawberry.argument(description="The subscriber and the line.")
+        ],
+    ) -> AddVoiceLineResult:
         result = await perform(
             info,
             lambda session: actions.add_voice_line(
@@ -214,9 +252,17 @@ class VoiceMutations:
             return AddVoiceLineSuccess(line=VoiceLineType.from_model(result))
         return result  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Replaces a voice subscriber's minute franchises.")
+    @strawberry.mutation(
+        description="Replaces a voice subscriber's minute franchises (Franquia de Minutos). For "
+        "its voice reseller, or staff with CUSTOMER_ADMIN."
+    )
     async def set_voice_franchises(
-        self, info: Info, input: SetVoiceFranchisesInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetVoiceFranchisesInput,
+            strawberry.argument(description="The subscriber and its franchises."),
+        ],
     ) -> SetVoiceFranchisesResult:
         items = [
             actions.FranchiseData(f.category, f.minutes, f.consumes_local) for f in input.franchises
@@ -234,9 +280,17 @@ class VoiceMutations:
             return SetVoiceFranchisesSuccess(franchises=VoiceFranchiseType.from_models(result))
         return result  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Replaces what a voice subscriber may do in its panel.")
+    @strawberry.mutation(
+        description="Replaces what a voice subscriber may do in its panel (Permissões de "
+        "Acesso). For its voice reseller, or staff with CUSTOMER_ADMIN."
+    )
     async def set_voice_permissions(
-        self, info: Info, input: SetVoicePermissionsInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetVoicePermissionsInput,
+            strawberry.argument(description="The subscriber and its permissions."),
+        ],
     ) -> SetVoicePermissionsResult:
         result = await perform(
             info,

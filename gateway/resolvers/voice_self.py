@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain import models as m
@@ -42,9 +44,16 @@ class VoiceSelfQuery:
     async def voice_line_call_statement(
         self,
         info: Info,
-        line_id: strawberry.ID,
-        period: PeriodInput,
-        termination: list[CallTermination] | None = None,
+        line_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The VoiceLine (global or database id).")
+        ],
+        period: Annotated[
+            PeriodInput, strawberry.argument(description="The period, at most 366 days.")
+        ],
+        termination: Annotated[
+            list[CallTermination] | None,
+            strawberry.argument(description="Only calls of these termination types; null: all."),
+        ] = None,
     ) -> VoiceLineCallStatementResult:
         try:
             check_period(period)
@@ -73,7 +82,12 @@ class VoiceSelfMutations:
         "subscriber itself when granted CHANGE_SIMULTANEOUS_IP_LINES."
     )
     async def set_simultaneous_ip_lines(
-        self, info: Info, input: SetSimultaneousIpLinesInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetSimultaneousIpLinesInput,
+            strawberry.argument(description="The line and its simultaneous calls."),
+        ],
     ) -> SetSimultaneousIpLinesResult:
         result = await perform(
             info,
@@ -93,7 +107,12 @@ class VoiceSelfMutations:
         "CHANGE_PANEL_PASSWORD permission from its reseller)."
     )
     async def change_voice_panel_password(
-        self, info: Info, input: ChangeVoicePanelPasswordInput
+        self,
+        info: Info,
+        input: Annotated[
+            ChangeVoicePanelPasswordInput,
+            strawberry.argument(description="The current and the new password."),
+        ],
     ) -> ChangeVoicePanelPasswordResult:
         result = await perform(
             info,
@@ -115,7 +134,12 @@ class VoiceSelfMutations:
         "subscriber itself when granted MANAGE_EXTENSIONS."
     )
     async def add_voice_extension(
-        self, info: Info, input: AddVoiceExtensionInput
+        self,
+        info: Info,
+        input: Annotated[
+            AddVoiceExtensionInput,
+            strawberry.argument(description="The line, the extension and its name."),
+        ],
     ) -> VoiceExtensionResult:
         result = await perform(
             info,
@@ -136,7 +160,12 @@ class VoiceSelfMutations:
         "granted MANAGE_EXTENSIONS."
     )
     async def rename_voice_extension(
-        self, info: Info, input: RenameVoiceExtensionInput
+        self,
+        info: Info,
+        input: Annotated[
+            RenameVoiceExtensionInput,
+            strawberry.argument(description="The extension and its new name."),
+        ],
     ) -> VoiceExtensionResult:
         result = await perform(
             info,
@@ -156,7 +185,11 @@ class VoiceSelfMutations:
         "granted MANAGE_EXTENSIONS."
     )
     async def remove_voice_extension(
-        self, info: Info, input: RemoveVoiceExtensionInput
+        self,
+        info: Info,
+        input: Annotated[
+            RemoveVoiceExtensionInput, strawberry.argument(description="The extension.")
+        ],
     ) -> RemoveVoiceExtensionResult:
         pk = database_id(input.extension_id, "VoiceExtension") or -1
         result = await perform(

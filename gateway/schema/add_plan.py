@@ -24,9 +24,18 @@ from gateway.schema.service_actions import PasswordStrengthType
 
 @strawberry.input(description="A mailbox login@domain; the domain defaults to the ISP's.")
 class EmailLoginInput:
-    login: str
-    password: str
-    domain: str | None = None
+    login: str = strawberry.field(
+        description="The part before the @: 1 to 64 of a-z, 0-9, '.', '_', '-' (stored "
+        "lower-case); login@domain must not be taken."
+    )
+    password: str = strawberry.field(
+        description="At most 128 characters, not VERY_WEAK; stored only as a hash."
+    )
+    domain: str | None = strawberry.field(
+        default=None,
+        description="One of the ISP's e-mail domains or a domain hosted for the customer; "
+        "null: the ISP's default (system variable email_domain).",
+    )
 
 
 @strawberry.input(
@@ -34,30 +43,51 @@ class EmailLoginInput:
     "is on). `domain` is required when the offer requires one."
 )
 class RadiusLoginInput:
-    password: str
-    login: str | None = None
-    domain: str | None = None
+    password: str = strawberry.field(
+        description="At most 128 characters, not VERY_WEAK; stored only as a hash."
+    )
+    login: str | None = strawberry.field(
+        default=None,
+        description="1 to 64 of a-z, 0-9, '.', '_', '-' (stored lower-case), not taken; null: "
+        "generated from the radius_login_pattern system variable.",
+    )
+    domain: str | None = strawberry.field(
+        default=None, description="A domain name such as empresa.com.br; null: none."
+    )
 
 
 @strawberry.input(description="The bank account of a bank-debit plan.")
 class BankAccountInput:
-    bank_id: strawberry.ID
-    branch: str
-    account: str
+    bank_id: strawberry.ID = strawberry.field(description="A bank of the catalog.")
+    branch: str = strawberry.field(
+        description="Branch number (agência): 1 to 5 digits, optionally '-' and a check digit "
+        "or X, e.g. 1234-5."
+    )
+    account: str = strawberry.field(
+        description="Account number: 1 to 18 digits, optionally '-' and a check digit or X, "
+        "e.g. 12345-6."
+    )
 
 
-@strawberry.input(description="Billing information: payment method and what it needs.")
+@strawberry.input(description="Informações da Cobrança: payment method and what it needs.")
 class BillingInput:
-    payment_method: PaymentMethod
-    due_day: int
+    payment_method: PaymentMethod = strawberry.field(description="Forma de Pagamento.")
+    due_day: int = strawberry.field(description="Due day of the month (vencimento), 1 to 28.")
     billing_address: AddressChoiceInput | None = strawberry.field(
         default=None, description="Defaults to the installation address."
     )
     billing_form_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Defaults to the payment method's billing form."
+        default=None,
+        description="A billing form for the payment method; null: the method's default form.",
     )
-    bank_account: BankAccountInput | None = None
-    phone_bill_account: str | None = None
+    bank_account: BankAccountInput | None = strawberry.field(
+        default=None, description="Required for BANK_DEBIT, refused otherwise."
+    )
+    phone_bill_account: str | None = strawberry.field(
+        default=None,
+        description="The phone account to debit, 8 to 30 digits: required for "
+        "PHONE_BILL_DEBIT, refused otherwise.",
+    )
 
 
 @strawberry.input(
@@ -65,14 +95,31 @@ class BillingInput:
     "the login the offer enables; validateAddPlan accepts any subset."
 )
 class AddPlanInput:
-    customer_id: strawberry.ID
-    offer_id: strawberry.ID | None = None
-    installation_address: AddressChoiceInput | None = None
-    email: EmailLoginInput | None = None
-    radius_login: RadiusLoginInput | None = None
-    billing: BillingInput | None = None
-    contract: ContractDetailsInput | None = None
-    installation: AppointmentInput | None = None
+    customer_id: strawberry.ID = strawberry.field(
+        description="The customer (global or database id)."
+    )
+    offer_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="An offer on sale (active); a TV offer needs the TV_PACKAGES permission.",
+    )
+    installation_address: AddressChoiceInput | None = strawberry.field(
+        default=None, description="End. de Instalação: one of the customer's or a new one."
+    )
+    email: EmailLoginInput | None = strawberry.field(
+        default=None, description="A mailbox, when the offer includes e-mail."
+    )
+    radius_login: RadiusLoginInput | None = strawberry.field(
+        default=None, description="A RADIUS login, when the offer includes one."
+    )
+    billing: BillingInput | None = strawberry.field(
+        default=None, description="Informações da Cobrança."
+    )
+    contract: ContractDetailsInput | None = strawberry.field(
+        default=None, description="Detalhes do Contrato; null: no contract yet."
+    )
+    installation: AppointmentInput | None = strawberry.field(
+        default=None, description="Agendar Instalação; null: not scheduled now."
+    )
 
     def to_domain(self) -> actions.NewPlan:
         billing = self.billing
@@ -119,9 +166,15 @@ class AddPlanInput:
 
 @strawberry.type(description="The new plan; its services, contract and appointment hang off it.")
 class AddPlanSuccess:
-    plan: PlanType
-    radius_login: str | None = strawberry.field(description="The login, generated or given.")
-    email_address: str | None
+    plan: PlanType = strawberry.field(
+        description="The new plan, in its offer's initial status (Plano adicionado com sucesso)."
+    )
+    radius_login: str | None = strawberry.field(
+        description="The login, generated or given; null without a RADIUS login."
+    )
+    email_address: str | None = strawberry.field(
+        description="The mailbox's address, login@domain; null without a mailbox."
+    )
     radius_password_strength: PasswordStrengthType | None = strawberry.field(
         default=None,
         description="The strength of the RADIUS login's password, as addRadiusLogin reports it; "
@@ -141,7 +194,19 @@ class AddPlanValid:
     )
 
 
-AddPlanResult = Annotated[AddPlanSuccess | AnyUserError, strawberry.union("AddPlanResult")]
+AddPlanResult = Annotated[
+    AddPlanSuccess | AnyUserError,
+    strawberry.union(
+        "AddPlanResult",
+        description="What addPlan answers: the new plan, or the typed error that refused it "
+        "(a failed registration rule is a RuleViolation whose `rule` is its condition).",
+    ),
+]
 ValidateAddPlanResult = Annotated[
-    AddPlanValid | AnyUserError, strawberry.union("ValidateAddPlanResult")
+    AddPlanValid | AnyUserError,
+    strawberry.union(
+        "ValidateAddPlanResult",
+        description="What validateAddPlan answers: the steps still missing, or the error "
+        "addPlan would answer.",
+    ),
 ]

@@ -12,7 +12,7 @@ from domain import models as m
 from gateway.loaders import container as loaders
 from gateway.schema.base import BillingEventKind, BillingEventStatus, FromModel, Info
 from gateway.schema.billing import ReceivableType
-from gateway.schema.errors import AnyUserError
+from gateway.schema.errors import AnyUserError, answers
 from gateway.schema.plan_lifecycle import DueDateChangeType
 from gateway.schema.relations import Relation
 from gateway.schema.tv import TvPackageSubscriptionType
@@ -24,29 +24,35 @@ if TYPE_CHECKING:
 @strawberry.type(
     name="BillingEvent",
     description="A charge waiting for the regular billing run (PENDING), or turned into a "
-    "receivable by it (PROCESSED).",
+    "receivable by it (PROCESSED): the Evento de Faturamento screen. Staff need the BILLING "
+    "permission to read it.",
 )
 class BillingEventType(FromModel):
     graphql_name = "BillingEvent"
     model = m.BillingEvent
     columns = {"database_id": "id"}  # not a Node: the planner reads it as a plain column
-    database_id: int
-    kind: BillingEventKind
-    due_date: dt.date
-    amount: Decimal
-    status: BillingEventStatus
-    created_at: dt.datetime
+    database_id: int = strawberry.field(description="The event's database key.")
+    kind: BillingEventKind = strawberry.field(description="What it charges.")
+    due_date: dt.date = strawberry.field(description="The due date (vencimento) it bills.")
+    amount: Decimal = strawberry.field(
+        description="The charge in R$: the extra package's value on the plan."
+    )
+    status: BillingEventStatus = strawberry.field(description="Pending or processed.")
+    created_at: dt.datetime = strawberry.field(description="When the TV billing run made it.")
     plan_id: strawberry.Private[int]
     tv_package_subscription_id: strawberry.Private[int | None]
     receivable_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The plan charged.")
     async def plan(
         self, info: Info
     ) -> Annotated[PlanType, strawberry.lazy("gateway.schema.plans")]:
         return await EVENT_PLAN.resolve(self, info)
 
-    @strawberry.field(description="The extra TV package charged, for TV events.")
+    @strawberry.field(
+        description="The extra TV package charged, for TV events; null for other kinds. Reading "
+        "it needs TV_PACKAGES too."
+    )
     async def tv_package(self, info: Info) -> TvPackageSubscriptionType | None:
         return await EVENT_TV_PACKAGE.resolve(self, info)
 
@@ -68,12 +74,15 @@ EVENT_RECEIVABLE = Relation(
 
 @strawberry.input(description="The due date (vencimento) to bill.")
 class RunTvBillingInput:
-    due_date: dt.date
+    due_date: dt.date = strawberry.field(
+        description="The due date: plans whose due day is its day are billed; not after the "
+        "billing horizon (system variable billing_horizon_days, 60 when unset) from today."
+    )
 
 
 @strawberry.type(description="What the TV billing run created for the due date.")
 class RunTvBillingSuccess:
-    due_date: dt.date
+    due_date: dt.date = strawberry.field(description="The due date billed.")
     created: list[BillingEventType] = strawberry.field(
         description="One PENDING event per plan and charged extra package, new in this run."
     )
@@ -113,14 +122,21 @@ class TvBillingPreview:
 
 @strawberry.input(description="The due date whose pending billing events become receivables.")
 class RunBillingInput:
-    due_date: dt.date
+    due_date: dt.date = strawberry.field(
+        description="The due date to bill; not after the billing horizon (system variable "
+        "billing_horizon_days, 60 when unset) from today."
+    )
 
 
 @strawberry.type(description="The events the run processed and the receivables it created.")
 class RunBillingSuccess:
-    due_date: dt.date
-    processed: list[BillingEventType]
-    receivables: list[ReceivableType]
+    due_date: dt.date = strawberry.field(description="The due date billed.")
+    processed: list[BillingEventType] = strawberry.field(
+        description="The events it turned PROCESSED (none when run again)."
+    )
+    receivables: list[ReceivableType] = strawberry.field(
+        description="The OPEN receivables it created, one per processed event."
+    )
 
 
 @strawberry.type(
@@ -128,21 +144,43 @@ class RunBillingSuccess:
     "whose figures went on them."
 )
 class RunCycleBillingSuccess:
-    due_date: dt.date
-    receivables: list[ReceivableType]
-    applied_due_date_changes: list[DueDateChangeType]
+    due_date: dt.date = strawberry.field(description="The due date billed.")
+    receivables: list[ReceivableType] = strawberry.field(
+        description="The OPEN cycle receivables it created (free plans get none)."
+    )
+    applied_due_date_changes: list[DueDateChangeType] = strawberry.field(
+        description="The due-date changes whose surcharge or discount went on them."
+    )
     already_billed: int = strawberry.field(
         description="Plans due that day whose cycle receivable existed (left as it was)."
     )
 
 
 RunTvBillingResult = Annotated[
-    RunTvBillingSuccess | AnyUserError, strawberry.union("RunTvBillingResult")
+    RunTvBillingSuccess | AnyUserError,
+    strawberry.union(
+        "RunTvBillingResult",
+        description=answers("runTvBilling"),
+    ),
 ]
 TvBillingPreviewResult = Annotated[
-    TvBillingPreview | AnyUserError, strawberry.union("TvBillingPreviewResult")
+    TvBillingPreview | AnyUserError,
+    strawberry.union(
+        "TvBillingPreviewResult",
+        description=answers("tvBillingPreview"),
+    ),
 ]
-RunBillingResult = Annotated[RunBillingSuccess | AnyUserError, strawberry.union("RunBillingResult")]
+RunBillingResult = Annotated[
+    RunBillingSuccess | AnyUserError,
+    strawberry.union(
+        "RunBillingResult",
+        description=answers("runBilling"),
+    ),
+]
 RunCycleBillingResult = Annotated[
-    RunCycleBillingSuccess | AnyUserError, strawberry.union("RunCycleBillingResult")
+    RunCycleBillingSuccess | AnyUserError,
+    strawberry.union(
+        "RunCycleBillingResult",
+        description=answers("runCycleBilling"),
+    ),
 ]

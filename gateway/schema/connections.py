@@ -5,20 +5,26 @@ from __future__ import annotations
 import strawberry
 
 from domain.reads import customers as customer_reads
-from gateway.schema.base import OrderDirection, PageInfo, PlanStatus
+from gateway.schema.base import OrderDirection, PageInfo, PlanStatus, described_enum
 from gateway.schema.customers import CustomerType
 
 
-@strawberry.type(name="CustomerEdge")
+@strawberry.type(name="CustomerEdge", description="A customer of the page and its cursor.")
 class CustomerEdge:
-    cursor: str
-    node: CustomerType
+    cursor: str = strawberry.field(
+        description="Opaque: pass it as `after` or `before`, under the same orderBy."
+    )
+    node: CustomerType = strawberry.field(description="The customer.")
 
 
 @strawberry.type(name="CustomerConnection", description="A page of customers.")
 class CustomerConnection:
-    edges: list[CustomerEdge]
-    page_info: PageInfo
+    edges: list[CustomerEdge] = strawberry.field(
+        description="The page's customers with their cursors, in the order asked for."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Where the page sits, and its ends' cursors."
+    )
     total_count: int = strawberry.field(description="Matching customers across all pages.")
 
     @strawberry.field(description="The page's customers, without cursors.")
@@ -31,8 +37,12 @@ class CustomerFilter:
     search: str | None = strawberry.field(
         default=None, description="Name or document (CPF/CNPJ digits) contains this."
     )
-    name_contains: str | None = None
-    document_contains: str | None = None
+    name_contains: str | None = strawberry.field(
+        default=None, description="The name contains this (case-insensitive)."
+    )
+    document_contains: str | None = strawberry.field(
+        default=None, description="The CPF/CNPJ contains these digits (punctuation is ignored)."
+    )
     city: str | None = strawberry.field(
         default=None, description="Has an address in this city (case-insensitive)."
     )
@@ -44,10 +54,23 @@ class CustomerFilter:
     )
 
 
-CustomerOrderField = strawberry.enum(customer_reads.CustomerOrderField)
+CustomerOrderField = described_enum(
+    customer_reads.CustomerOrderField,
+    "What customers can be ordered by.",
+    {
+        "ID": "The database key: the order they were registered in.",
+        "NAME": "The name.",
+        "DOCUMENT": "The CPF/CNPJ digits.",
+        "CREATED_AT": "When they were registered.",
+    },
+)
 
 
-@strawberry.input
+@strawberry.input(
+    description="One ordering term; ties are broken by the next term, and lastly by id."
+)
 class CustomerOrder:
-    field: CustomerOrderField
-    direction: OrderDirection = OrderDirection.ASC
+    field: CustomerOrderField = strawberry.field(description="What to order by.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC, description="Which way (ascending by default)."
+    )

@@ -14,6 +14,7 @@ from gateway.loaders import portal as portal_loaders
 from gateway.loaders import registration as registration_loaders
 from gateway.loaders.tv import BillingEventsByCustomerIdLoader
 from gateway.schema.base import (
+    DATABASE_ID,
     BillingEventStatus,
     CustomerKind,
     ExtraFieldType,
@@ -85,18 +86,23 @@ async def customer_billing_events(
     return model_type("BillingEvent").from_models(rows)
 
 
-@strawberry.type(name="Address", description="A postal address, found by CEP.")
+@strawberry.type(
+    name="Address",
+    description="A postal address of a customer (Novo Endereço): found by CEP, completed by hand.",
+)
 class AddressType(FromModel, Node):
     graphql_name = "Address"
     model = m.Address
-    database_id: int
-    cep: str
-    street: str
-    number: str
-    complement: str | None
-    district: str
-    city: str
-    state: str
+    database_id: int = strawberry.field(description=DATABASE_ID)
+    cep: str = strawberry.field(description="The CEP, 8 digits without the dash.")
+    street: str = strawberry.field(description="Street (logradouro).")
+    number: str = strawberry.field(description="Number in the street, as typed (may be S/N).")
+    complement: str | None = strawberry.field(
+        description="Complement (apartment, block...); null when none."
+    )
+    district: str = strawberry.field(description="District (bairro).")
+    city: str = strawberry.field(description="City.")
+    state: str = strawberry.field(description="State, its 2-letter code (UF), e.g. SP.")
 
 
 @strawberry.type(name="CustomerEmail", description="One of a customer's e-mail addresses.")
@@ -116,45 +122,72 @@ class CustomerPhoneType(FromModel):
     position: int = strawberry.field(description="The order the customer gave its phones in.")
 
 
-@strawberry.type(name="Contact", description="A person linked to a customer.")
+@strawberry.type(
+    name="Contact",
+    description="A person linked to a customer (contato): follows installations, is the "
+    "contact of extra services and tickets.",
+)
 class ContactType(FromModel, Node):
     graphql_name = "Contact"
     model = m.Contact
-    database_id: int
-    name: str
-    phone: str | None
-    email: str | None
-    role: str | None
+    database_id: int = strawberry.field(description=DATABASE_ID)
+    name: str = strawberry.field(description="The person's name.")
+    phone: str | None = strawberry.field(description="Phone number; null when not known.")
+    email: str | None = strawberry.field(description="E-mail address; null when not known.")
+    role: str | None = strawberry.field(
+        description="What the person is to the customer (e.g. manager), free text; null when "
+        "not given."
+    )
 
 
-@strawberry.type(name="ExtraField", description="A typed key/value on a customer or a plan.")
+@strawberry.type(
+    name="ExtraField",
+    description="A typed key/value on a customer or a plan (campo extra). Integrations write "
+    "some: the TV platform's `ID Assinante` and `Auth Pin Assinante`.",
+)
 class ExtraFieldEntry(FromModel):
     graphql_name = "ExtraField"
     model = m.ExtraField
-    name: str
-    value_type: ExtraFieldType
-    value: str
+    name: str = strawberry.field(description="The field's name; unique on its owner.")
+    value_type: ExtraFieldType = strawberry.field(description="The type of its value.")
+    value: str = strawberry.field(
+        description="The value as text, in its type's canonical form (e.g. 2026-03-01 for a DATE)."
+    )
 
 
-@strawberry.type(name="Customer", description="A person (CPF) or company (CNPJ) with plans.")
+@strawberry.type(
+    name="Customer",
+    description="A person (CPF) or company (CNPJ) with plans (Cadastro de Cliente). Staff see "
+    "every customer; a subscriber sees only its own.",
+)
 class CustomerType(FromModel, Node):
     graphql_name = "Customer"
     model = m.Customer
-    database_id: int
-    kind: CustomerKind
-    name: str
-    trade_name: str | None
+    database_id: int = strawberry.field(description=DATABASE_ID)
+    kind: CustomerKind = strawberry.field(description="Person or company.")
+    name: str = strawberry.field(
+        description="The person's name, or the company's legal name (razão social)."
+    )
+    trade_name: str | None = strawberry.field(
+        description="A company's trade name (nome fantasia); null when none (persons)."
+    )
     document: str = strawberry.field(
         description="CPF (11 digits) or CNPJ (14 characters, alphanumeric since July 2026), "
         "without punctuation, in upper case."
     )
-    email: str | None = strawberry.field(description="The principal e-mail: the first of `emails`.")
-    phone: str | None = strawberry.field(description="The first landline of `phones`.")
-    mobile_phone: str | None = strawberry.field(description="The first mobile of `phones`.")
+    email: str | None = strawberry.field(
+        description="The principal e-mail: the first of `emails`; null when none."
+    )
+    phone: str | None = strawberry.field(
+        description="The first landline of `phones`; null when none."
+    )
+    mobile_phone: str | None = strawberry.field(
+        description="The first mobile of `phones`; null when none."
+    )
     birth_date: dt.date | None = strawberry.field(
         description="A person's birth date, or a company's foundation date."
     )
-    created_at: dt.datetime
+    created_at: dt.datetime = strawberry.field(description="When the customer was registered.")
     state_registration: str | None = strawberry.field(
         description="The company's state registration (inscrição estadual), or ISENTO."
     )
@@ -174,51 +207,75 @@ class CustomerType(FromModel, Node):
     async def phones(self, info: Info) -> list[CustomerPhoneType]:
         return await CUSTOMER_PHONES.resolve(self, info)
 
-    @strawberry.field
+    @strawberry.field(description="The customer's addresses, oldest first.")
     async def addresses(self, info: Info) -> list[AddressType]:
         return await CUSTOMER_ADDRESSES.resolve(self, info)
 
-    @strawberry.field
+    @strawberry.field(description="The customer's contacts, oldest first.")
     async def contacts(self, info: Info) -> list[ContactType]:
         return await CUSTOMER_CONTACTS.resolve(self, info)
 
-    @strawberry.field
+    @strawberry.field(description="The customer's own extra fields (a plan has its own).")
     async def extra_fields(self, info: Info) -> list[ExtraFieldEntry]:
         return await CUSTOMER_EXTRA_FIELDS.resolve(self, info)
 
-    @strawberry.field(description="The customer's plans, optionally only those in some statuses.")
+    @strawberry.field(description="The customer's plans, oldest first.")
     async def plans(
-        self, info: Info, status: list[PlanStatus] | None = None
+        self,
+        info: Info,
+        status: Annotated[
+            list[PlanStatus] | None,
+            strawberry.argument(description="Only plans in one of these statuses; null: all."),
+        ] = None,
     ) -> list[Annotated[PlanType, strawberry.lazy("gateway.schema.plans")]]:
         return await CUSTOMER_PLANS.resolve(self, info, status=status)
 
-    @strawberry.field(description="Everything the customer owes or paid, by due date.")
+    @strawberry.field(
+        description="Everything the customer owes or paid (Extrato Financeiro), by due date. "
+        "Staff need the BILLING permission."
+    )
     async def receivables(
-        self, info: Info, status: list[ReceivableStatus] | None = None
+        self,
+        info: Info,
+        status: Annotated[
+            list[ReceivableStatus] | None,
+            strawberry.argument(
+                description="Only receivables in one of these statuses; null: all."
+            ),
+        ] = None,
     ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]]:
         return await CUSTOMER_RECEIVABLES.resolve(self, info, status=status)
 
     @strawberry.field(
-        description="Charges of the customer's plans waiting for, or made by, billing."
+        description="Charges of the customer's plans waiting for, or made by, billing (Evento "
+        "de Faturamento), by due date. Staff need the BILLING permission."
     )
     async def billing_events(
         self,
         info: Info,
-        status: list[BillingEventStatus] | None = None,
+        status: Annotated[
+            list[BillingEventStatus] | None,
+            strawberry.argument(description="Only events in one of these statuses; null: all."),
+        ] = None,
     ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
         return await customer_billing_events(info, self.database_id, status)
 
-    @strawberry.field(description="The customer's invoices (notas fiscais).")
+    @strawberry.field(
+        description="The customer's invoices (Nota Fiscal), oldest first; each one's XML is "
+        "GET /invoices/{id}.xml. Staff need the BILLING permission."
+    )
     async def invoices(
         self, info: Info
     ) -> list[Annotated[InvoiceType, strawberry.lazy("gateway.schema.portal")]]:
         return await CUSTOMER_INVOICES.resolve(self, info)
 
-    @strawberry.field(description="The customer's support tickets, optionally in some statuses.")
+    @strawberry.field(description="The customer's support tickets (Atendimentos), oldest first.")
     async def tickets(
         self,
         info: Info,
-        status: list[Annotated[TicketStatus, strawberry.lazy("gateway.schema.portal")]]
-        | None = None,
+        status: Annotated[
+            list[Annotated[TicketStatus, strawberry.lazy("gateway.schema.portal")]] | None,
+            strawberry.argument(description="Only tickets in one of these statuses; null: all."),
+        ] = None,
     ) -> list[Annotated[TicketType, strawberry.lazy("gateway.schema.portal")]]:
         return await CUSTOMER_TICKETS.resolve(self, info, status=status)

@@ -37,13 +37,18 @@ class UserError:
 
 @strawberry.type(description="One invalid input field.")
 class FieldError:
-    path: list[str] = strawberry.field(description="Where the field sits in the input object.")
-    message: str
+    path: list[str] = strawberry.field(
+        description="Where the field sits in the input object, one name per level "
+        '(["billing", "bankAccount", "branch"]).'
+    )
+    message: str = strawberry.field(description='What is wrong with it, e.g. "is required".')
 
 
 @strawberry.type(description="The input is invalid; `fields` says where and why.")
 class ValidationError(UserError):
-    fields: list[FieldError]
+    fields: list[FieldError] = strawberry.field(
+        description="Every invalid field of the input, at least one; all are reported at once."
+    )
 
     @strawberry.field(
         description="The first invalid input field, as a dotted path; `fields` lists them all."
@@ -54,25 +59,37 @@ class ValidationError(UserError):
 
 @strawberry.type(description="A referenced object does not exist (or is not yours to see).")
 class NotFound(UserError):
-    entity: str
-    id: str
+    entity: str = strawberry.field(description="The kind of object looked for, e.g. Plan.")
+    id: str = strawberry.field(
+        description="The key looked for, as the database key (-1 when the id given was not one "
+        "of this kind's ids)."
+    )
 
 
 @strawberry.type(description="The caller may not do this; `permission` names what is missing.")
 class NotAllowed(UserError):
-    permission: str | None
+    permission: str | None = strawberry.field(
+        description="The staff permission needed (TV_PACKAGES, BILLING, PLAN_ADMIN, "
+        "CUSTOMER_ADMIN), or the VoicePermission a voice subscriber's reseller has not granted; "
+        "null when no permission would allow it (the caller's role may not do this at all)."
+    )
 
 
 @strawberry.type(description="The object's state does not allow this change.")
 class InvalidTransition(UserError):
-    entity: str
-    from_state: str
-    to_state: str
+    entity: str = strawberry.field(description="The kind of object, e.g. Plan.")
+    from_state: str = strawberry.field(
+        description="Its state now, e.g. CANCELLED or INACTIVE (SUSPENDED)."
+    )
+    to_state: str = strawberry.field(description="The state asked for.")
 
 
 @strawberry.type(description="A configured business rule refused the action.")
 class RuleViolation(UserError):
-    rule: str
+    rule: str = strawberry.field(
+        description="A stable code of the rule, e.g. MIN_INTERVAL, PLAN_CANCELLED, "
+        "IP_POOL_EXHAUSTED; a failed registration rule gives its condition."
+    )
     next_allowed_at: datetime.datetime | None = strawberry.field(
         default=None, description="When the action may be tried again, when the rule knows."
     )
@@ -89,6 +106,11 @@ class Conflict(UserError):
 AnyUserError = (
     ValidationError | NotFound | NotAllowed | InvalidTransition | RuleViolation | Conflict
 )
+
+
+def answers(field: str) -> str:
+    """The description of the result union of `field` (a mutation or a root query)."""
+    return f"What {field} answers: its success, or the typed error that refused it."
 
 
 def user_error(error: domain_errors.DomainError) -> UserError:

@@ -19,18 +19,24 @@ from gateway.schema.base import (
     FromModel,
     InactiveReason,
     PlanStatus,
+    described_enum,
 )
 from gateway.schema.bounds import bounded
-from gateway.schema.errors import (
-    AnyUserError,
-)
+from gateway.schema.errors import AnyUserError, answers
 from gateway.schema.ids import database_id
 from gateway.schema.plans import ContractType, InstallationAppointmentType, PlanType
 from gateway.schema.relations import Computed
 from gateway.schema.services import ServiceInterface
 from gateway.schema.tv import TvPointType
 
-DueDateAdjustmentKind = strawberry.enum(domain_enums.DueDateAdjustmentKind)
+DueDateAdjustmentKind = described_enum(
+    domain_enums.DueDateAdjustmentKind,
+    "Which way a due-date change moves the next receivable's amount (Alterar Vencimento).",
+    {
+        "SURCHARGE": "The due date moves later: `amount` is added (acréscimo).",
+        "DISCOUNT": "The due date moves earlier: `amount` is taken off (desconto).",
+    },
+)
 
 
 def key(raw: strawberry.ID | None, *type_names: str) -> int | None:
@@ -45,13 +51,25 @@ def key(raw: strawberry.ID | None, *type_names: str) -> int | None:
 
 @strawberry.input(description="An address: CEP and number at least; the CEP lookup fills the rest.")
 class AddressInput:
-    cep: str
-    number: str
-    complement: str | None = None
-    street: str | None = None
-    district: str | None = None
-    city: str | None = None
-    state: str | None = None
+    cep: str = strawberry.field(description="The CEP, 8 digits (a dash is allowed: 01310-100).")
+    number: str = strawberry.field(
+        description="Number in the street: 1 to 20 letters, digits, spaces, '/', '.' or '-'."
+    )
+    complement: str | None = strawberry.field(
+        default=None, description="Apartment, block..., at most 100 characters (never looked up)."
+    )
+    street: str | None = strawberry.field(
+        default=None, description="At most 200 characters; null: from the CEP lookup."
+    )
+    district: str | None = strawberry.field(
+        default=None, description="District (bairro), at most 100 characters; null: from the CEP."
+    )
+    city: str | None = strawberry.field(
+        default=None, description="At most 100 characters; null: from the CEP lookup."
+    )
+    state: str | None = strawberry.field(
+        default=None, description="A Brazilian state's 2-letter code, e.g. SP; null: from the CEP."
+    )
 
     def to_domain(self) -> NewAddress:
         return NewAddress(
@@ -67,8 +85,12 @@ class AddressInput:
 
 @strawberry.input(description="Give exactly one: an address of the customer, or a new one.")
 class AddressChoiceInput:
-    address_id: strawberry.ID | None = None
-    new_address: AddressInput | None = None
+    address_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One of the customer's addresses (global or database id)."
+    )
+    new_address: AddressInput | None = strawberry.field(
+        default=None, description="A new address, added to the customer's addresses."
+    )
 
     def to_domain(self) -> AddressChoice:
         return AddressChoice(
@@ -79,12 +101,24 @@ class AddressChoiceInput:
 
 @strawberry.input(description="The service contract's details (contrato do serviço).")
 class ContractDetailsInput:
-    number: str
-    sale_date: dt.date
-    installation_fee: Decimal = Decimal("0.00")
-    installation_installments: int = 1
-    validity_months: int = 12
-    template_id: strawberry.ID | None = None
+    number: str = strawberry.field(
+        description="The contract's number, 1 to 40 characters; not another plan's."
+    )
+    sale_date: dt.date = strawberry.field(description="Data Venda; not in the future.")
+    installation_fee: Decimal = strawberry.field(
+        default=Decimal("0.00"),
+        description="Installation fee in R$ (Vl. Tx. Instalação), 0 or more: billed once as "
+        "receivables, one a month from the plan's next due date.",
+    )
+    installation_installments: int = strawberry.field(
+        default=1, description="Installments of the fee (Parcelas), 1 to 24, a cent or more each."
+    )
+    validity_months: int = strawberry.field(
+        default=12, description="Validade do Contrato in months, 1 to 120."
+    )
+    template_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An active contract template (Modelo); null: none."
+    )
 
     def to_domain(self) -> plans.ContractInput:
         return plans.ContractInput(
@@ -99,21 +133,36 @@ class ContractDetailsInput:
 
 @strawberry.input(description="A new contact of the customer, to follow the installation.")
 class NewContactInput:
-    name: str
-    phone: str | None = None
-    email: str | None = None
-    role: str | None = None
+    name: str = strawberry.field(description="The person's name, 1 to 200 characters.")
+    phone: str | None = strawberry.field(
+        default=None, description="8 to 20 digits, spaces, '(', ')', '-', optionally a '+'."
+    )
+    email: str | None = strawberry.field(default=None, description="An e-mail address.")
+    role: str | None = strawberry.field(
+        default=None, description="What the person is to the customer, free text."
+    )
 
 
 @strawberry.input(description="An installation slot for a technician or a role (one of them).")
 class AppointmentInput:
-    date: dt.date
-    start_time: dt.time
-    end_time: dt.time
-    technician_id: strawberry.ID | None = None
-    role_id: strawberry.ID | None = None
-    contact_id: strawberry.ID | None = None
-    new_contact: NewContactInput | None = None
+    date: dt.date = strawberry.field(description="The day, today or later (UTC).")
+    start_time: dt.time = strawberry.field(description="When the slot starts.")
+    end_time: dt.time = strawberry.field(description="When the slot ends, after the start.")
+    technician_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="An active technician; their slots must not overlap. Give this or roleId.",
+    )
+    role_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A role (cargo). Give this or technicianId."
+    )
+    contact_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="One of the customer's contacts to follow it; at most one of this and "
+        "newContact.",
+    )
+    new_contact: NewContactInput | None = strawberry.field(
+        default=None, description="A new contact of the customer to follow it."
+    )
     notes: str | None = bounded(
         max_length=MAX_NOTES, multiline=True, default=None, description="For the technician."
     )
@@ -139,19 +188,26 @@ class AppointmentInput:
 
 @strawberry.type(description="The plan after the change.")
 class PlanChangeSuccess:
-    plan: PlanType
+    plan: PlanType = strawberry.field(description="The plan as it is now.")
 
 
 @strawberry.type(description="The cancelled plan and everything its cancellation ended.")
 class CancelPlanSuccess:
-    plan: PlanType
-    ended_services: list[ServiceInterface]
-    removed_tv_points: list[TvPointType]
+    plan: PlanType = strawberry.field(description="The plan, now CANCELLED.")
+    ended_services: list[ServiceInterface] = strawberry.field(
+        description="The services it ended: extra services and antivirus licences CANCELLED, "
+        "every other kind DISABLED (IPs back to their pool)."
+    )
+    removed_tv_points: list[TvPointType] = strawberry.field(
+        description="The TV points it removed (the platform is told after commit)."
+    )
     dropped_installments: int = strawberry.field(
         description="Extra-service installments not billed yet, dropped."
     )
-    ended_tv_packages: int
-    cancelled_appointments: int
+    ended_tv_packages: int = strawberry.field(description="How many TV packages it ended.")
+    cancelled_appointments: int = strawberry.field(
+        description="How many scheduled installations it cancelled."
+    )
 
 
 def _applied(receivable_id: int | None) -> bool:
@@ -161,18 +217,27 @@ def _applied(receivable_id: int | None) -> bool:
 DUE_DATE_CHANGE_APPLIED = Computed("DueDateChange", "applied", ("receivable_id",), _applied)
 
 
-@strawberry.type(name="DueDateChange", description="A confirmed due-date change and its figures.")
+@strawberry.type(
+    name="DueDateChange",
+    description="A confirmed due-date change (Alterar Vencimento) and its figures, which the "
+    "cycle billing run applies to the receivable due on `newDueDate`. Staff need the BILLING "
+    "permission to read it.",
+)
 class DueDateChangeType(FromModel):
     graphql_name = "DueDateChange"
     model = m.DueDateChange
-    from_due_day: int
-    to_due_day: int
-    current_due_date: dt.date
-    new_due_date: dt.date
-    days_moved: int
-    kind: DueDateAdjustmentKind
-    amount: Decimal
-    created_at: dt.datetime
+    from_due_day: int = strawberry.field(description="The due day before, 1 to 28.")
+    to_due_day: int = strawberry.field(description="The due day after, 1 to 28.")
+    current_due_date: dt.date = strawberry.field(
+        description="The due date the next receivable not generated yet had before the change."
+    )
+    new_due_date: dt.date = strawberry.field(description="That receivable's new due date.")
+    days_moved: int = strawberry.field(description="Days moved: positive later, negative earlier.")
+    kind: DueDateAdjustmentKind = strawberry.field(description="Surcharge or discount.")
+    amount: Decimal = strawberry.field(
+        description="The surcharge or discount in R$ (never negative: `kind` says which way)."
+    )
+    created_at: dt.datetime = strawberry.field(description="When it was confirmed.")
     receivable_id: strawberry.Private[int | None]
 
     @strawberry.field(description="Whether the billing run applied it to the receivable yet.")
@@ -182,8 +247,8 @@ class DueDateChangeType(FromModel):
 
 @strawberry.type(description="What changing the due day would do; confirm it with `token`.")
 class DueDateChangePreview:
-    plan: PlanType
-    new_due_day: int
+    plan: PlanType = strawberry.field(description="The plan, unchanged.")
+    new_due_day: int = strawberry.field(description="The due day previewed, 1 to 28.")
     current_due_date: dt.date = strawberry.field(
         description="Due date of the next receivable not generated yet, as it is now."
     )
@@ -192,67 +257,92 @@ class DueDateChangePreview:
         description="When the billing run generates it (the billing form's closing day)."
     )
     days_moved: int = strawberry.field(description="Positive: later; negative: earlier.")
-    kind: DueDateAdjustmentKind
-    amount: Decimal = strawberry.field(description="Monthly price / 30 per day moved.")
+    kind: DueDateAdjustmentKind = strawberry.field(description="Surcharge or discount.")
+    amount: Decimal = strawberry.field(
+        description="In R$: the offer's monthly price / 30 per day moved, rounded to the cent."
+    )
     token: str = strawberry.field(description="Pass it to changeDueDate to apply these figures.")
 
 
-@strawberry.type
+@strawberry.type(description="The due day changed, with the figures it will apply.")
 class ChangeDueDateSuccess:
-    plan: PlanType
-    change: DueDateChangeType
+    plan: PlanType = strawberry.field(description="The plan, with its new due day.")
+    change: DueDateChangeType = strawberry.field(description="The change as recorded.")
 
 
-@strawberry.type
+@strawberry.type(description="The plan's contract as saved.")
 class SetContractSuccess:
-    plan: PlanType
-    contract: ContractType
-    document_url: str = strawberry.field(description="The printable contract (PDF).")
+    plan: PlanType = strawberry.field(description="The plan.")
+    contract: ContractType = strawberry.field(description="Its contract, as saved.")
+    document_url: str = strawberry.field(
+        description="The printable contract (PDF), a path on this gateway: "
+        "/plans/{global id}/contract.pdf."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The installation booked.")
 class ScheduleInstallationSuccess:
-    plan: PlanType
-    appointment: InstallationAppointmentType
+    plan: PlanType = strawberry.field(description="The plan.")
+    appointment: InstallationAppointmentType = strawberry.field(
+        description="The new appointment, SCHEDULED."
+    )
 
 
 @strawberry.type(name="CepAddress", description="What a CEP names; number and complement by hand.")
 class CepAddressType:
-    cep: str
-    street: str
-    complement: str | None
-    district: str
-    city: str
-    state: str
+    cep: str = strawberry.field(description="The CEP, 8 digits.")
+    street: str = strawberry.field(description="Street (logradouro).")
+    complement: str | None = strawberry.field(
+        description="The lookup's note on the CEP's range (e.g. lado ímpar), not the address's "
+        "complement; null when none."
+    )
+    district: str = strawberry.field(description="District (bairro).")
+    city: str = strawberry.field(description="City.")
+    state: str = strawberry.field(description="State, 2-letter code.")
 
 
 ChangePlanStatusResult = Annotated[
-    PlanChangeSuccess | AnyUserError, strawberry.union("ChangePlanStatusResult")
+    PlanChangeSuccess | AnyUserError,
+    strawberry.union("ChangePlanStatusResult", description=answers("changePlanStatus")),
 ]
-CancelPlanResult = Annotated[CancelPlanSuccess | AnyUserError, strawberry.union("CancelPlanResult")]
+CancelPlanResult = Annotated[
+    CancelPlanSuccess | AnyUserError,
+    strawberry.union("CancelPlanResult", description=answers("cancelPlan")),
+]
 DueDateChangePreviewResult = Annotated[
-    DueDateChangePreview | AnyUserError, strawberry.union("DueDateChangePreviewResult")
+    DueDateChangePreview | AnyUserError,
+    strawberry.union("DueDateChangePreviewResult", description=answers("dueDateChangePreview")),
 ]
 ChangeDueDateResult = Annotated[
-    ChangeDueDateSuccess | AnyUserError, strawberry.union("ChangeDueDateResult")
+    ChangeDueDateSuccess | AnyUserError,
+    strawberry.union("ChangeDueDateResult", description=answers("changeDueDate")),
 ]
 TransferAddressResult = Annotated[
-    PlanChangeSuccess | AnyUserError, strawberry.union("TransferAddressResult")
+    PlanChangeSuccess | AnyUserError,
+    strawberry.union("TransferAddressResult", description=answers("transferAddress")),
 ]
 SetContractResult = Annotated[
-    SetContractSuccess | AnyUserError, strawberry.union("SetContractResult")
+    SetContractSuccess | AnyUserError,
+    strawberry.union("SetContractResult", description=answers("setContract")),
 ]
 AuthorizeBankDebitResult = Annotated[
-    PlanChangeSuccess | AnyUserError, strawberry.union("AuthorizeBankDebitResult")
+    PlanChangeSuccess | AnyUserError,
+    strawberry.union("AuthorizeBankDebitResult", description=answers("authorizeBankDebit")),
 ]
 ScheduleInstallationResult = Annotated[
-    ScheduleInstallationSuccess | AnyUserError, strawberry.union("ScheduleInstallationResult")
+    ScheduleInstallationSuccess | AnyUserError,
+    strawberry.union("ScheduleInstallationResult", description=answers("scheduleInstallation")),
 ]
 RestorationResult = Annotated[
-    PlanChangeSuccess | AnyUserError, strawberry.union("TemporaryRestorationResult")
+    PlanChangeSuccess | AnyUserError,
+    strawberry.union(
+        "TemporaryRestorationResult",
+        description=answers("restoreTemporarySpeed and enableTemporarily"),
+    ),
 ]
 AddressByCepResult = Annotated[
-    CepAddressType | AnyUserError, strawberry.union("AddressByCepResult")
+    CepAddressType | AnyUserError,
+    strawberry.union("AddressByCepResult", description=answers("addressByCep")),
 ]
 
 
@@ -261,54 +351,85 @@ AddressByCepResult = Annotated[
 
 @strawberry.input(description="INACTIVE needs `inactiveReason`; CANCELLED needs `cancelReason`.")
 class ChangePlanStatusInput:
-    plan_id: strawberry.ID
-    status: PlanStatus
-    inactive_reason: InactiveReason | None = None
+    plan_id: strawberry.ID = strawberry.field(description="The plan (global or database id).")
+    status: PlanStatus = strawberry.field(
+        description="The new status: ACTIVE to INACTIVE and back, INACTIVE for another reason, "
+        "or CANCELLED (as cancelPlan)."
+    )
+    inactive_reason: InactiveReason | None = strawberry.field(
+        default=None, description="Required for INACTIVE, refused otherwise."
+    )
     cancel_reason: str | None = bounded(
-        max_length=MAX_REASON, multiline=True, default=None, description="Why it is cancelled."
+        max_length=MAX_REASON,
+        multiline=True,
+        default=None,
+        description="Why it is cancelled; required for CANCELLED.",
     )
 
 
-@strawberry.input
+@strawberry.input(description="The plan to cancel and why.")
 class CancelPlanInput:
-    plan_id: strawberry.ID
+    plan_id: strawberry.ID = strawberry.field(description="The plan (global or database id).")
     reason: str = bounded(max_length=MAX_REASON, multiline=True, description="Why it is cancelled.")
 
 
 @strawberry.input(description="The new due day and the token of the preview that showed it.")
 class ChangeDueDateInput:
-    plan_id: strawberry.ID
-    new_due_day: int
-    token: str
+    plan_id: strawberry.ID = strawberry.field(description="The plan (global or database id).")
+    new_due_day: int = strawberry.field(description="The due day previewed, 1 to 28.")
+    token: str = strawberry.field(
+        description="`token` of the dueDateChangePreview: if anything changed since, the answer "
+        "is Conflict and nothing is applied."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The plan and its new address (Transferência de Endereço).")
 class TransferAddressInput:
-    plan_id: strawberry.ID
-    address: AddressChoiceInput
-    role: AddressRole = AddressRole.INSTALLATION
+    plan_id: strawberry.ID = strawberry.field(
+        description="The plan (global or database id); not cancelled."
+    )
+    address: AddressChoiceInput = strawberry.field(
+        description="The new address; not the one the plan has now."
+    )
+    role: AddressRole = strawberry.field(
+        default=AddressRole.INSTALLATION, description="Which of the plan's addresses moves."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The plan and its contract's details.")
 class SetContractInput:
-    plan_id: strawberry.ID
-    contract: ContractDetailsInput
+    plan_id: strawberry.ID = strawberry.field(
+        description="The plan (global or database id); not cancelled."
+    )
+    contract: ContractDetailsInput = strawberry.field(
+        description="The whole contract: it replaces the plan's, if it has one."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The bank account to debit (Autorização de Débito Bancário).")
 class AuthorizeBankDebitInput:
-    plan_id: strawberry.ID
-    bank_id: strawberry.ID
-    branch: str
-    account: str
+    plan_id: strawberry.ID = strawberry.field(
+        description="The plan (global or database id); not cancelled."
+    )
+    bank_id: strawberry.ID = strawberry.field(description="A bank of the catalog.")
+    branch: str = strawberry.field(
+        description="Branch number (agência): 1 to 5 digits, optionally '-' and a check digit "
+        "or X, e.g. 1234-5."
+    )
+    account: str = strawberry.field(
+        description="Account number: 1 to 18 digits, optionally '-' and a check digit or X, "
+        "e.g. 12345-6."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The plan and the installation slot.")
 class ScheduleInstallationInput:
-    plan_id: strawberry.ID
-    appointment: AppointmentInput
+    plan_id: strawberry.ID = strawberry.field(
+        description="The plan (global or database id); not cancelled."
+    )
+    appointment: AppointmentInput = strawberry.field(description="The slot to book.")
 
 
-@strawberry.input
+@strawberry.input(description="A plan.")
 class PlanIdInput:
-    plan_id: strawberry.ID
+    plan_id: strawberry.ID = strawberry.field(description="The plan (global or database id).")

@@ -16,10 +16,9 @@ from strawberry.scalars import JSON
 
 from domain.models import TvPoint
 from domain.models import enums as domain_enums
+from gateway.schema.base import described_enum
 from gateway.schema.catalog import TvPointLocationType
-from gateway.schema.errors import (
-    AnyUserError,
-)
+from gateway.schema.errors import AnyUserError, answers
 from gateway.schema.plans import PlanType
 from gateway.schema.tv import (
     EquipmentType,
@@ -28,8 +27,14 @@ from gateway.schema.tv import (
     TvPointType,
 )
 
-SetTopBoxCommand = strawberry.enum(
-    domain_enums.SetTopBoxCommand, description="A command a set-top box can be sent."
+SetTopBoxCommand = described_enum(
+    domain_enums.SetTopBoxCommand,
+    "A command a set-top box can be sent (Enviar Comando para Set-Top Box).",
+    {
+        "REFRESH": "Refresh, passed to the box by the TV platform.",
+        "RESET_PARENTAL_KEY": "Reset Parental Key: resets the box's parental-control key, "
+        "passed to the box by the TV platform.",
+    },
 )
 
 
@@ -38,36 +43,47 @@ SetTopBoxCommand = strawberry.enum(
 
 @strawberry.type(description="The package added, and its plan.")
 class AddTvPackageSuccess:
-    tv_package: TvPackageSubscriptionType
-    plan: PlanType
+    tv_package: TvPackageSubscriptionType = strawberry.field(
+        description="The package on the plan, PENDING until the platform has it."
+    )
+    plan: PlanType = strawberry.field(description="The plan.")
 
 
 @strawberry.type(description="The package, now with its end date.")
 class RemoveTvPackageSuccess:
-    tv_package: TvPackageSubscriptionType
+    tv_package: TvPackageSubscriptionType = strawberry.field(
+        description="The package, with its end date (today, or its start date if it had not "
+        "started)."
+    )
 
 
 @strawberry.type(description="The point added, and its plan.")
 class AddTvPointSuccess:
-    tv_point: TvPointType
-    plan: PlanType
+    tv_point: TvPointType = strawberry.field(
+        description="The new point, ACTIVE, PENDING until the platform has it."
+    )
+    plan: PlanType = strawberry.field(description="The plan.")
 
 
 @strawberry.type(description="The changed point.")
 class TvPointSuccess:
-    tv_point: TvPointType
+    tv_point: TvPointType = strawberry.field(description="The point after the change.")
 
 
 @strawberry.type(description="The point with its new equipment, and the equipment it had.")
 class SwapTvPointEquipmentSuccess:
-    tv_point: TvPointType
-    previous_equipment: EquipmentType
+    tv_point: TvPointType = strawberry.field(description="The point, with its new equipment.")
+    previous_equipment: EquipmentType = strawberry.field(
+        description="The equipment it had, free for another point now."
+    )
 
 
 @strawberry.type(description="The point, and the history entry that records the command.")
 class SendSetTopBoxCommandSuccess:
-    tv_point: TvPointType
-    history_entry: TvPointHistoryEntryType
+    tv_point: TvPointType = strawberry.field(description="The point whose box gets the command.")
+    history_entry: TvPointHistoryEntryType = strawberry.field(
+        description="The COMMAND_SENT entry of its history."
+    )
 
 
 @strawberry.type(
@@ -75,18 +91,37 @@ class SendSetTopBoxCommandSuccess:
     description="What the TV platform said about a point's device (read-only), and when.",
 )
 class TvPointPlatformDataType:
-    tv_point: TvPointType
+    tv_point: TvPointType = strawberry.field(description="The point.")
     fetched_at: dt.datetime | None = strawberry.field(
         description="When the platform was last asked; null if never (refresh it)."
     )
-    device_id: str | None
-    status: str | None
-    casn: str | None
-    location: str | None
-    firmware: str | None
-    ip_address: str | None
-    last_seen_at: str | None
-    packages: list[str]
+    device_id: str | None = strawberry.field(
+        description="The device's id on the platform; null until the platform has the point."
+    )
+    status: str | None = strawberry.field(
+        description="The device's status as the platform says it (e.g. ONLINE); null when the "
+        "platform said nothing."
+    )
+    casn: str | None = strawberry.field(
+        description="The CASN the platform holds for it; null when it said nothing."
+    )
+    location: str | None = strawberry.field(
+        description="The location name the platform holds; null when it said nothing."
+    )
+    firmware: str | None = strawberry.field(
+        description="The box's firmware version; null when the platform said nothing."
+    )
+    ip_address: str | None = strawberry.field(
+        description="The box's IP address on the platform's network; null when not known."
+    )
+    last_seen_at: str | None = strawberry.field(
+        description="When the platform last saw the box, as the platform wrote it (ISO 8601 "
+        "text); null when not known."
+    )
+    packages: list[str] = strawberry.field(
+        description="The platform codes of the packages it serves the box; empty when none "
+        "or not known."
+    )
     raw: JSON | None = strawberry.field(description="The platform's whole answer.")
 
     @classmethod
@@ -114,40 +149,62 @@ class TvPointPlatformDataType:
 
 @strawberry.type(description="The equipment with the CASN, and whether a point already uses it.")
 class EquipmentLookup:
-    equipment: EquipmentType
-    location: TvPointLocationType
+    equipment: EquipmentType = strawberry.field(
+        description="The equipment: description, asset tag, serial, internal code, smartcard."
+    )
+    location: TvPointLocationType = strawberry.field(description="The location asked for.")
     in_use: bool = strawberry.field(description="True if an active TV point already has it.")
-    active_point: TvPointType | None
+    active_point: TvPointType | None = strawberry.field(
+        description="The active point that has it; null when it is free."
+    )
 
 
 @strawberry.type(description="The point's platform data after asking the platform again.")
 class RefreshTvPointPlatformDataSuccess:
-    platform_data: TvPointPlatformDataType
+    platform_data: TvPointPlatformDataType = strawberry.field(
+        description="What the platform answered just now."
+    )
 
 
 AddTvPackageResult = Annotated[
-    AddTvPackageSuccess | AnyUserError, strawberry.union("AddTvPackageResult")
+    AddTvPackageSuccess | AnyUserError,
+    strawberry.union("AddTvPackageResult", description=answers("addTvPackage")),
 ]
 RemoveTvPackageResult = Annotated[
-    RemoveTvPackageSuccess | AnyUserError, strawberry.union("RemoveTvPackageResult")
+    RemoveTvPackageSuccess | AnyUserError,
+    strawberry.union("RemoveTvPackageResult", description=answers("removeTvPackage")),
 ]
-AddTvPointResult = Annotated[AddTvPointSuccess | AnyUserError, strawberry.union("AddTvPointResult")]
-TvPointResult = Annotated[TvPointSuccess | AnyUserError, strawberry.union("TvPointResult")]
+AddTvPointResult = Annotated[
+    AddTvPointSuccess | AnyUserError,
+    strawberry.union("AddTvPointResult", description=answers("addTvPoint")),
+]
+TvPointResult = Annotated[
+    TvPointSuccess | AnyUserError,
+    strawberry.union(
+        "TvPointResult", description=answers("changeTvPointLocation and removeTvPoint")
+    ),
+]
 SwapTvPointEquipmentResult = Annotated[
-    SwapTvPointEquipmentSuccess | AnyUserError, strawberry.union("SwapTvPointEquipmentResult")
+    SwapTvPointEquipmentSuccess | AnyUserError,
+    strawberry.union("SwapTvPointEquipmentResult", description=answers("swapTvPointEquipment")),
 ]
 SendSetTopBoxCommandResult = Annotated[
-    SendSetTopBoxCommandSuccess | AnyUserError, strawberry.union("SendSetTopBoxCommandResult")
+    SendSetTopBoxCommandSuccess | AnyUserError,
+    strawberry.union("SendSetTopBoxCommandResult", description=answers("sendSetTopBoxCommand")),
 ]
 RefreshTvPointPlatformDataResult = Annotated[
     RefreshTvPointPlatformDataSuccess | AnyUserError,
-    strawberry.union("RefreshTvPointPlatformDataResult"),
+    strawberry.union(
+        "RefreshTvPointPlatformDataResult", description=answers("refreshTvPointPlatformData")
+    ),
 ]
 EquipmentByCasnResult = Annotated[
-    EquipmentLookup | AnyUserError, strawberry.union("EquipmentByCasnResult")
+    EquipmentLookup | AnyUserError,
+    strawberry.union("EquipmentByCasnResult", description=answers("equipmentByCasn")),
 ]
 TvPointPlatformDataResult = Annotated[
-    TvPointPlatformDataType | AnyUserError, strawberry.union("TvPointPlatformDataResult")
+    TvPointPlatformDataType | AnyUserError,
+    strawberry.union("TvPointPlatformDataResult", description=answers("tvPointPlatformData")),
 ]
 
 
@@ -156,52 +213,75 @@ TvPointPlatformDataResult = Annotated[
 
 @strawberry.input(description="An extra package for a TV plan.")
 class AddTvPackageInput:
-    plan_id: strawberry.ID
-    package_id: strawberry.ID
-    value: Decimal | None = strawberry.field(
-        default=None, description="Monthly value; the package's own value when omitted."
+    plan_id: strawberry.ID = strawberry.field(
+        description="A plan of a TV offer, not cancelled, without this package running."
     )
-    start_date: dt.date | None = strawberry.field(default=None, description="Today if omitted.")
+    package_id: strawberry.ID = strawberry.field(
+        description="An extra package (isExtra) of the catalog."
+    )
+    value: Decimal | None = strawberry.field(
+        default=None,
+        description="Its value in R$ per due date (Valor), 0 or more with at most two decimals; "
+        "the package's own value when omitted.",
+    )
+    start_date: dt.date | None = strawberry.field(
+        default=None,
+        description="From when it runs (Data Início), not before the plan's start; today if "
+        "omitted.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The extra package to remove from its plan.")
 class RemoveTvPackageInput:
-    tv_package_id: strawberry.ID = strawberry.field(description="A TvPackageSubscription id.")
+    tv_package_id: strawberry.ID = strawberry.field(
+        description="A TvPackageSubscription id: an extra package still running (the offer's "
+        "default one cannot be removed)."
+    )
 
 
 @strawberry.input(description="Where the box goes (Local do Ponto) and which box (CASN).")
 class AddTvPointInput:
-    plan_id: strawberry.ID
-    location_id: strawberry.ID
-    casn: str
+    plan_id: strawberry.ID = strawberry.field(description="A plan of a TV offer, not cancelled.")
+    location_id: strawberry.ID = strawberry.field(description="A TvPointLocation (Local do Ponto).")
+    casn: str = strawberry.field(
+        description="The equipment's CASN: 1 to 32 letters, digits or '-', case aside; no "
+        "active point may have it."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The point and its new location (Alterar Local do Ponto de TV).")
 class ChangeTvPointLocationInput:
-    tv_point_id: strawberry.ID
-    location_id: strawberry.ID
+    tv_point_id: strawberry.ID = strawberry.field(description="An ACTIVE TvPoint.")
+    location_id: strawberry.ID = strawberry.field(
+        description="A TvPointLocation other than the point's current one."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The point and the equipment that replaces its box (Trocar Ponto).")
 class SwapTvPointEquipmentInput:
-    tv_point_id: strawberry.ID
-    casn: str = strawberry.field(description="CASN of the equipment that replaces the current one.")
+    tv_point_id: strawberry.ID = strawberry.field(description="An ACTIVE TvPoint.")
+    casn: str = strawberry.field(
+        description="CASN of the equipment that replaces the current one; no active point may "
+        "have it."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The point to remove (Remover Ponto de TV).")
 class RemoveTvPointInput:
-    tv_point_id: strawberry.ID
+    tv_point_id: strawberry.ID = strawberry.field(description="An ACTIVE TvPoint.")
 
 
-@strawberry.input
+@strawberry.input(description="The point and the command for its box.")
 class SendSetTopBoxCommandInput:
-    tv_point_id: strawberry.ID
-    command: SetTopBoxCommand
+    tv_point_id: strawberry.ID = strawberry.field(description="An ACTIVE TvPoint.")
+    command: SetTopBoxCommand = strawberry.field(description="The command (Comando).")
 
 
-@strawberry.input
+@strawberry.input(description="The point whose platform data to fetch again (Atualizar).")
 class RefreshTvPointPlatformDataInput:
-    tv_point_id: strawberry.ID
+    tv_point_id: strawberry.ID = strawberry.field(
+        description="A TvPoint the platform already has (it has a platformDeviceId)."
+    )
 
 
 # ---- root fields ----------------------------------------------------------------------------

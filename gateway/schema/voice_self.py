@@ -6,46 +6,53 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.schema.errors import AnyUserError
+from gateway.schema.errors import AnyUserError, answers
 from gateway.schema.portal import CallStatement
 from gateway.schema.voice import VoiceExtensionType, VoiceLineType, VoiceSubscriberType
 
 
-@strawberry.input
+@strawberry.input(description="A line and how many calls it may carry at once.")
 class SetSimultaneousIpLinesInput:
-    line_id: strawberry.ID
+    line_id: strawberry.ID = strawberry.field(description="The VoiceLine.")
     lines: int = strawberry.field(description="Simultaneous IP calls, 1 to 100.")
 
 
-@strawberry.type
+@strawberry.type(description="The line after the change.")
 class SetSimultaneousIpLinesSuccess:
-    line: VoiceLineType
+    line: VoiceLineType = strawberry.field(description="The line, with its new number.")
 
 
 SetSimultaneousIpLinesResult = Annotated[
-    SetSimultaneousIpLinesSuccess | AnyUserError, strawberry.union("SetSimultaneousIpLinesResult")
+    SetSimultaneousIpLinesSuccess | AnyUserError,
+    strawberry.union("SetSimultaneousIpLinesResult", description=answers("setSimultaneousIpLines")),
 ]
 
 
-@strawberry.input
+@strawberry.input(description="The panel's current password and the new one.")
 class ChangeVoicePanelPasswordInput:
-    current_password: str
-    new_password: str
+    current_password: str = strawberry.field(description="The password the panel has now.")
+    new_password: str = strawberry.field(
+        description="The new password: at most 128 characters, not VERY_WEAK; stored only as a "
+        "hash."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The panel password was changed; it is never returned.")
 class ChangeVoicePanelPasswordSuccess:
-    subscriber: VoiceSubscriberType
+    subscriber: VoiceSubscriberType = strawberry.field(description="The voice subscriber.")
 
 
 ChangeVoicePanelPasswordResult = Annotated[
     ChangeVoicePanelPasswordSuccess | AnyUserError,
-    strawberry.union("ChangeVoicePanelPasswordResult"),
+    strawberry.union(
+        "ChangeVoicePanelPasswordResult", description=answers("changeVoicePanelPassword")
+    ),
 ]
 
 
 VoiceLineCallStatementResult = Annotated[
-    CallStatement | AnyUserError, strawberry.union("VoiceLineCallStatementResult")
+    CallStatement | AnyUserError,
+    strawberry.union("VoiceLineCallStatementResult", description=answers("voiceLineCallStatement")),
 ]
 
 
