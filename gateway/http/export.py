@@ -5,6 +5,9 @@ field is a report connection. The connection is read page by keyset page on the 
 each page written as it comes: memory stays one page whatever the table's size. Each page counts
 as one request against the caller's rate limit (a page over the limit waits for it); when the
 client goes away, Starlette cancels the stream and the reader goes back to the pool.
+
+On PostgreSQL a CSV export of a flat selection of plain columns (`sql_cells`) is written by the
+database instead: one COPY of the same FROM, scoping and order (`csv_pages`), the same bytes.
 """
 
 from __future__ import annotations
