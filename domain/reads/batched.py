@@ -110,6 +110,46 @@ class Reader:
                 self._compiled.popitem(last=False)
         compiled, processors = entry
         parameters = compiled.construct_params(extracted_parameters=cache_key.bindparams)
+        return await self._run(compiled, parameters, processors)
+
+    async def rows_prepared(
+        self, key: Any, build: Callable[[], Select[Any]], values: dict[str, Any]
+    ) -> list[Sequence[Any]]:
+        """Rows of the statement `build` makes, built and compiled once per `key` and database.
+
+        For statements whose shape `key` determines wholly and whose every per-request value is
+        a named parameter (`values`): a request then builds no statement and no cache key,
+        which `rows` does each time (a GROUP BY's construction costs more than its rows)."""
+        entry = self._compiled.get((self.dialect, "prepared", key))
+        if entry is None:
+            statement = build()
+            compiled = statement.compile(dialect=_DIALECTS[self.dialect])
+            processors = () if self.postgresql else result_processors(statement.selected_columns)
+            entry = self._compiled[(self.dialect, "prepared", key)] = (compiled, processors)
+            if len(self._compiled) > self.max_compiled:
+                self._compiled.popitem(last=False)
+        compiled, processors = entry
+        return await self._run(compiled, compiled.construct_params(params=values), processors)
+
+    async def copy_csv(self, statement: Select[Any], sink: Callable[[bytes], Any]) -> None:
+        """PostgreSQL's `COPY (statement) TO STDOUT (FORMAT csv)`, each batch of whole rows
+        handed to `sink` (awaited: while it waits, the driver reads no more)."""
+        assert self.postgresql
+        compiled = statement.compile(dialect=_DIALECTS[self.dialect])
+        sql, arguments = self._arguments(compiled, compiled.construct_params())
+        for observer in self.observers:
+            observer(f"COPY ({sql}) TO STDOUT (FORMAT csv)")
+        # asyncpg inlines the arguments as quoted literals (COPY takes no parameters).
+        await self.driver.copy_from_query(sql, *arguments, output=sink, format="csv")
+
+    async def _run(
+        self, compiled: Any, parameters: dict[str, Any], processors: Processors
+    ) -> list[Sequence[Any]]:
+        sql, arguments = self._arguments(compiled, parameters)
+        return await self.fetch_sql(sql, arguments, processors)
+
+    @staticmethod
+    def _arguments(compiled: Any, parameters: dict[str, Any]) -> tuple[str, list[Any]]:
         # Expands IN lists, whose length varies per request, into one parameter each.
         expanded = compiled.construct_expanded_state(parameters)
         # The statement's own bind processors (a Decimal or a date bound on SQLite), and
@@ -120,7 +160,7 @@ class Reader:
             bind[name](value) if name in bind else value
             for name, value in zip(names, expanded.positional_parameters, strict=True)
         ]
-        return await self.fetch_sql(expanded.statement, arguments, processors)
+        return expanded.statement, arguments
 
     async def scalar(self, statement: Select[Any]) -> Any:
         rows = await self.rows(statement)

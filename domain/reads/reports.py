@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -21,9 +21,11 @@ from sqlalchemy import (
     Date,
     Integer,
     Select,
+    String,
     bindparam,
     cast,
     func,
+    literal,
     select,
     type_coerce,
 )
@@ -188,29 +190,80 @@ class _From:
         return self.table(column.hops).c[column.name]  # type: ignore[no-any-return]
 
 
-def _conditions(source: _From, criteria: Mapping[str, Any]) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of the given filters (values already in the columns' types)."""
+def _conditions(
+    source: _From, criteria: Mapping[str, Any], named: bool = False
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of the given filters (values already in the columns' types).
+    `named`: each value is the parameter `_criteria_values` names, so that one statement (its
+    shape keyed by `_criteria_shape`) serves any values."""
     conditions = []
+    values = _criteria_values(source.report, criteria)
+
+    def value_of(key: str, column: ColumnElement[Any], expanding: bool = False) -> Any:
+        if not named:
+            return values[key]
+        return bindparam(key, values[key], type_=column.type, expanding=expanding)
+
     for name, value in criteria.items():
         if value is None:
             continue
         declared = source.report.filter(name)
         column = source.column(declared.column)
         if declared.kind is Kind.ANY_OF:
-            conditions.append(column.in_(list(value)))
+            conditions.append(column.in_(value_of(f"f_{name}", column, expanding=True)))
         elif declared.kind is Kind.RANGE:
             start, end = value
             if start is not None:
-                conditions.append(column >= start)
+                conditions.append(column >= value_of(f"f_{name}_start", column))
             if end is not None:
-                conditions.append(column < end)
+                conditions.append(column < value_of(f"f_{name}_end", column))
         elif declared.kind is Kind.EQUALS:
-            conditions.append(column == value)
+            conditions.append(column == value_of(f"f_{name}", column))
         elif declared.kind is Kind.EQUALS_IGNORING_CASE:
-            conditions.append(func.lower(column) == str(value).lower())
+            lowered = func.lower(column)
+            conditions.append(lowered == value_of(f"f_{name}", lowered))
         else:  # IS_NULL
             conditions.append(column.is_(None) if value else column.is_not(None))
     return conditions
+
+
+def _criteria_values(report: Report, criteria: Mapping[str, Any]) -> dict[str, Any]:
+    """The filters' values by the parameter names `_conditions(named=True)` gives them."""
+    values: dict[str, Any] = {}
+    for name, value in criteria.items():
+        if value is None:
+            continue
+        kind = report.filter(name).kind
+        if kind is Kind.ANY_OF:
+            values[f"f_{name}"] = list(value)
+        elif kind is Kind.RANGE:
+            start, end = value
+            if start is not None:
+                values[f"f_{name}_start"] = start
+            if end is not None:
+                values[f"f_{name}_end"] = end
+        elif kind is Kind.EQUALS:
+            values[f"f_{name}"] = value
+        elif kind is Kind.EQUALS_IGNORING_CASE:
+            values[f"f_{name}"] = str(value).lower()
+    return values
+
+
+def _criteria_shape(report: Report, criteria: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What of the filters shapes the statement: which are set, which range ends are open,
+    which way an IS_NULL goes (the values themselves are parameters)."""
+    shape: list[Any] = []
+    for name, value in criteria.items():
+        if value is None:
+            continue
+        kind = report.filter(name).kind
+        if kind is Kind.RANGE:
+            shape.append((name, value[0] is None, value[1] is None))
+        elif kind is Kind.IS_NULL:
+            shape.append((name, bool(value)))
+        else:
+            shape.append(name)
+    return tuple(shape)
 
 
 @dataclass(frozen=True)
@@ -241,8 +294,10 @@ def page_statement(
     page: PageSpec,
     columns: Sequence[str],
     identity: Identity | None,
+    render: Callable[[FromClause], list[ColumnElement[Any]]] | None = None,
 ) -> Select[Any]:
-    """The page: each row is `columns` of the report's table, then the sort key's values."""
+    """The page: each row is `columns` of the report's table (or what `render` makes of the
+    table), then the sort key's values."""
     source = _From(report, identity)
     keys = [
         keyset.SortKey(source.base.c[column], descending, nullable)
@@ -253,7 +308,8 @@ def page_statement(
         where.append(keyset.after(keys, page.after))
     if page.before is not None:
         where.append(keyset.after(keys, page.before, backward=True))
-    selected = [source.base.c[name] for name in columns] + [key.column for key in keys]
+    selected = [source.base.c[name] for name in columns] if render is None else render(source.base)
+    selected += [key.column for key in keys]
     return (
         select(*selected)
         .select_from(source.clause)
@@ -289,16 +345,94 @@ async def page_rows(
     return rows[::-1] if page.backward else rows
 
 
+# ------------------------------------------------------------------------ CSV lines
+
+
+class Cell(enum.Enum):
+    """How PostgreSQL renders a CSV cell of a column's values as the GraphQL answer gives
+    them (its CSV writer then quotes as Python's does: a comma, a quote, CR or LF)."""
+
+    INTEGER = "INTEGER"  # decimal digits
+    MONEY = "MONEY"  # a fixed-scale NUMERIC: its digits with its scale (`str(Decimal)`)
+    DATE = "DATE"  # ISO 8601
+    NAME = "NAME"  # an enum member's name (stored as such)
+    TEXT = "TEXT"  # as it is
+    GLOBAL_ID = "GLOBAL_ID"  # base64 of "Type:key" (the detail: the type's name)
+    CONSTANT = "CONSTANT"  # the same cell on every row (the detail: its text)
+
+
+def cell_of(column_type: Any) -> Cell | None:
+    """The Cell that renders a column type's values exactly as the GraphQL answer would;
+    None for the types it does not (instants, booleans, JSON...)."""
+    if getattr(column_type, "enum_class", None) is not None:
+        return Cell.NAME
+    if isinstance(column_type, UtcDateTime):
+        return None
+    try:
+        python_type = column_type.python_type
+    except NotImplementedError:
+        return None
+    if python_type is int:
+        return Cell.INTEGER
+    if python_type is Decimal and getattr(column_type, "scale", None) is not None:
+        return Cell.MONEY
+    if python_type is dt.date:
+        return Cell.DATE
+    if python_type is str:
+        return Cell.TEXT
+    return None
+
+
+def _cell_sql(column: ColumnElement[Any] | None, cell: Cell, detail: Any) -> ColumnElement[Any]:
+    """The value COPY's CSV writer gets for a cell: text as the GraphQL answer gives it, an
+    empty text as null (COPY would write `""`, Python's writer writes nothing)."""
+    if cell is Cell.CONSTANT:
+        return literal(detail or None, String)
+    assert column is not None
+    if cell is Cell.DATE:
+        return func.to_char(column, "YYYY-MM-DD")  # whatever the DateStyle
+    if cell is Cell.GLOBAL_ID:
+        # Short ids: PostgreSQL's base64 breaks lines only after 76 characters.
+        text = literal(f"{detail}:", String) + cast(column, String)
+        return func.encode(func.convert_to(text, "UTF8"), "base64")
+    if cell is Cell.TEXT:
+        return func.nullif(column, "")
+    return column  # INTEGER, MONEY, NAME: their text output
+
+
+async def copy_csv(
+    reader: Reader,
+    report: Report,
+    criteria: Mapping[str, Any],
+    order: Sequence[tuple[str, bool]],
+    cells: Sequence[tuple[str | None, Cell, Any]],
+    sink: Callable[[bytes], Any],
+    identity: Identity | None = None,
+) -> None:
+    """Every matching row, in the ordering, as CSV written by PostgreSQL (`COPY (...) TO
+    STDOUT (FORMAT csv)`, LF line ends) into `sink`, batch by batch. `cells` are (column of the
+    report's table or None, Cell, detail). The page statement's FROM, scoping and ORDER BY
+    (`page_statement`, with no limit), selecting the cells."""
+
+    def render(base: FromClause) -> list[ColumnElement[Any]]:
+        return [
+            _cell_sql(None if name is None else base.c[name], cell, detail)
+            for name, cell, detail in cells
+        ]
+
+    page = PageSpec(order=tuple(order), limit=None)  # type: ignore[arg-type]
+    statement = page_statement(report, criteria, page, (), identity, render)
+    selected = list(statement.selected_columns)[: len(cells)]
+    await reader.copy_csv(statement.with_only_columns(*selected, maintain_column_froms=True), sink)
+
+
 async def count_rows(
     db: Db, report: Report, criteria: Mapping[str, Any], identity: Identity | None = None
 ) -> int:
     """How many rows match (totalCount: a scan of the matching rows, run only when asked)."""
     source = _From(report, _identity(db, identity))
-    statement = (
-        select(func.count())
-        .select_from(source.clause)
-        .where(*source.where, *_conditions(source, criteria))
-    )
+    where = source.where + _conditions(source, criteria)  # joins what the filters reach, first
+    statement = select(func.count()).select_from(source.clause).where(*where)
     rows = await _rows(db, statement)
     return int(rows[0][0])
 
@@ -337,32 +471,47 @@ def _dimension(source: _From, dimension: Dimension, dialect: str) -> ColumnEleme
     return type_coerce(func.date(column), Date)
 
 
-def _measure_columns(
-    source: _From, measure: Measure, functions: set[Function], dialect: str
-) -> list[tuple[str, ColumnElement[Any]]]:
-    """The SELECT items one measure needs: sum and count for SUM and AVG, then MIN, MAX."""
-    column = source.base.c[measure.column]
-    items: list[tuple[str, ColumnElement[Any]]] = []
+def _measure_parts(measure: Measure, functions: set[Function], dialect: str) -> list[str]:
+    """The SELECT items one measure needs, in order: sum (for SUM and AVG); for AVG, a money
+    mean's avg on PostgreSQL (NUMERIC's avg shares sum's running state, so it costs nothing
+    more; to the cent it is sum / count) or count elsewhere (integer means are sum / count as
+    floats); then min and max."""
+    parts = []
     if functions & {Function.SUM, Function.AVG}:
+        parts.append("sum")
+        if Function.AVG in functions:
+            parts.append("avg" if measure.money and dialect == "postgresql" else "count")
+    if Function.MIN in functions:
+        parts.append("min")
+    if Function.MAX in functions:
+        parts.append("max")
+    return parts
+
+
+def _measure_column(source: _From, measure: Measure, part: str, dialect: str) -> ColumnElement[Any]:
+    column = source.base.c[measure.column]
+    if part == "sum":
         if measure.money and dialect == "sqlite":
             # SQLite keeps NUMERIC as a binary float: sum whole cents, exactly.
-            summed = func.sum(cast(func.round(column * 100), BigInteger))
-        else:
-            summed = func.sum(column)
-        items.append(("sum", summed))
-        if Function.AVG in functions:
-            items.append(("count", func.count(column)))
-    if Function.MIN in functions:
-        items.append(("min", func.min(column)))
-    if Function.MAX in functions:
-        items.append(("max", func.max(column)))
-    return items
+            return func.sum(cast(func.round(column * 100), BigInteger))
+        return func.sum(column)
+    return {"avg": func.avg, "count": func.count, "min": func.min, "max": func.max}[part](column)
 
 
 def _dialect(db: Db) -> str:
     if isinstance(db, Reader):
         return db.dialect
     return db.bind.dialect.name
+
+
+def _scope_key(identity: Identity | None) -> Any:
+    """What of the caller shapes a statement: the role (its row filters take the owner as a
+    parameter); for staff, their permissions (a missing one refuses the table)."""
+    if identity is None:
+        return None
+    if identity.role is Role.STAFF:
+        return (identity.role, identity.permissions)
+    return identity.role
 
 
 async def aggregate(
@@ -377,6 +526,7 @@ async def aggregate(
     values, in one GROUP BY statement; groups in the order of their dimensions' values.
 
     Staff need BILLING for a money measure (and the table's own permission, as for any read).
+    On a Reader the statement is built and compiled once per shape (`Reader.rows_prepared`).
     """
     identity = _identity(db, identity)
     measures = {name for _, name in wanted}
@@ -388,36 +538,50 @@ async def aggregate(
     ):
         raise NotAllowed("Sums of money need the BILLING permission.", permission="BILLING")
     dialect = _dialect(db)
-    source = _From(report, identity)
-    dimensions = [_dimension(source, report.dimension(name), dialect) for name in group_by]
-    selected: list[ColumnElement[Any]] = [*dimensions, func.count()]
     positions: dict[tuple[str, str], int] = {}
+    items: list[tuple[str, str]] = []  # (part, measure name) after the dimensions and count
     for name in sorted(measures):
         functions = {function for function, measure in wanted if measure == name}
-        for part, item in _measure_columns(source, report.measure(name), functions, dialect):
-            positions[(part, name)] = len(selected)
-            selected.append(item)
-    statement = (
-        select(*selected)
-        .select_from(source.clause)
-        .where(*source.where, *_conditions(source, criteria))
-    )
-    if dimensions:
-        statement = statement.group_by(*dimensions).order_by(
-            *(d.asc().nulls_last() for d in dimensions)
-        )
-    rows = await _rows(db, statement)
+        for part in _measure_parts(report.measure(name), functions, dialect):
+            positions[(part, name)] = len(group_by) + 1 + len(items)
+            items.append((part, name))
+
+    def build() -> Select[Any]:
+        source = _From(report, identity)
+        dimensions = [_dimension(source, report.dimension(name), dialect) for name in group_by]
+        selected: list[ColumnElement[Any]] = [*dimensions, func.count()]
+        for part, name in items:
+            selected.append(_measure_column(source, report.measure(name), part, dialect))
+        # The conditions join the tables the filters reach: before the FROM is taken.
+        where = source.where + _conditions(source, criteria, named=True)
+        statement = select(*selected).select_from(source.clause).where(*where)
+        if dimensions:
+            statement = statement.group_by(*dimensions).order_by(
+                *(d.asc().nulls_last() for d in dimensions)
+            )
+        return statement
+
+    if isinstance(db, Reader):
+        # Everything else that shapes the statement is in the key; its values are parameters.
+        key = ("aggregate", report.name, tuple(group_by), tuple(items),
+               _criteria_shape(report, criteria), _scope_key(identity))  # fmt: skip
+        values = _criteria_values(report, criteria)
+        if identity is not None and identity.role is not Role.STAFF:
+            values["owner"] = access.owner_key(identity)
+        rows = await db.rows_prepared(key, build, values)
+    else:
+        rows = await _rows(db, build())
     groups = []
     for row in rows:
-        key = {
+        key_values = {
             name: _dimension_value(report, report.dimension(name), row[index])
             for index, name in enumerate(group_by)
         }
-        values = {
+        values_of = {
             (function, name): _value(report.measure(name), function, row, positions, dialect)
             for function, name in wanted
         }
-        groups.append(Group(key, int(row[len(dimensions)]), values))
+        groups.append(Group(key_values, int(row[len(group_by)]), values_of))
     return groups
 
 
@@ -487,6 +651,9 @@ def _value(
         total = int(summed)
     if function is Function.SUM:
         return total
+    if ("avg", name) in positions:  # PostgreSQL's avg of money, to 16 digits at least
+        mean = Decimal(row[positions[("avg", name)]])
+        return mean.quantize(CENT, rounding=ROUND_HALF_EVEN)
     counted = int(row[positions[("count", name)]])
     if counted == 0:
         return None

@@ -37,6 +37,12 @@ async def export_to(
             out.write(export.csv_header(plan.header))
         with tqdm(desc="rows", unit=" rows", unit_scale=True, file=sys.stderr) as bar:
             async with endpoint.readers.reader() as reader:
+                if export.rendered_by_database(plan, media, reader):
+                    async for chunk, count in export.csv_pages(plan, reader, actor, settings):
+                        out.write(chunk)
+                        written += count
+                        bar.update(count)
+                    return written
                 async for nodes in export.rows(plan, reader, actor, settings):
                     out.write(export.encode_page(nodes, media, plan.header))
                     written += len(nodes)

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from domain import models as m
 from domain.actions.access import save_document
 from domain.identity import Identity, Role
+from domain.reads.batched import Reader
 from gateway.http import export as export_module
 from gateway.http.app import create_app
-from tests.gateway.helpers import bearer, http_client, test_settings
+from tests.gateway.helpers import DEVELOPMENT_STAFF, bearer, http_client, test_settings
 
 DOCUMENT = """query Export($filter: ReceivableFilter) {
   receivables(filter: $filter, orderBy: [{field: DUE_DATE}]) {
@@ -221,3 +222,125 @@ def test_gateway_export_refuses_a_document_that_is_no_report(
     )  # fmt: skip
     assert run.returncode == 2 and "export refused" in run.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+FLAT = """query Flat($filter: ReceivableFilter) {
+  receivables(filter: $filter, orderBy: [{field: DUE_DATE}]) {
+    ... on ReceivableConnection {
+      nodes { __typename id databaseId amount paidAmount dueDate status description
+              installmentNumber }
+    }
+  }
+}"""
+
+
+async def test_a_flat_csv_export_rendered_by_postgresql_has_the_generic_bytes(
+    engine: AsyncEngine, database_url: str, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A flat selection of plain columns is written by PostgreSQL (its page statement selects
+    each row's CSV line): the bytes must be those the generic path writes, quoting and nulls
+    included, for staff and for a subscriber, whose export holds only its own rows."""
+    monkeypatch.setattr(export_module, "PAGE_SIZE", 70)  # several pages
+    async with AsyncSession(engine) as session:
+        await save_document(session, body=FLAT, registered=True)
+        await session.commit()
+    tricky = {0: 'a, "quoted"\r\nsecond line', 1: "", 2: "comma, only", 3: 'a "quote"'}
+    async with engine.begin() as connection:
+        first = list(
+            (
+                await connection.execute(
+                    select(m.Receivable.id, m.Receivable.description, m.Receivable.customer_id)
+                    .order_by(m.Receivable.customer_id, m.Receivable.id)
+                    .limit(len(tricky))
+                )
+            ).all()
+        )
+        for index, (key, _, _) in enumerate(first):
+            await connection.execute(
+                m.Receivable.__table__.update()
+                .where(m.Receivable.__table__.c.id == key)
+                .values(description=tricky[index])
+            )
+    customer_id = first[0][2]
+    statements: list[str] = []
+    monkeypatch.setattr(Reader, "observers", [statements.append])
+    counts: list[int] = []
+    try:
+        subscriber = Identity(subject="s", role=Role.SUBSCRIBER, customer_id=customer_id)
+        for identity in (DEVELOPMENT_STAFF, subscriber):
+            async with http_client(engine, test_settings(database_url), identity) as client:
+                answers = []
+                for generic in (False, True):
+                    if generic:
+                        monkeypatch.setattr(export_module, "sql_cells", lambda *_: None)
+                    statements.clear()
+                    response = await client.post(
+                        "/export", json={"query": FLAT}, headers={"accept": "text/csv"}
+                    )
+                    assert response.status_code == 200, response.text
+                    rendered = any(sql.startswith("COPY (") for sql in statements)
+                    assert rendered == (not generic and "postgresql" in database_url)
+                    answers.append(response.content)
+                monkeypatch.undo()
+                monkeypatch.setattr(export_module, "PAGE_SIZE", 70)
+                monkeypatch.setattr(Reader, "observers", [statements.append])
+            assert answers[0] == answers[1]
+            table = list(csv.reader(io.StringIO(answers[0].decode(), newline="")))
+            assert table[0][:3] == ["__typename", "id", "databaseId"]
+            ids = [int(row[2]) for row in table[1:]]
+            async with engine.connect() as connection:
+                wanted = select(m.Receivable.id).order_by(m.Receivable.due_date, m.Receivable.id)
+                if identity is subscriber:
+                    wanted = wanted.where(m.Receivable.customer_id == customer_id)
+                assert ids == list(await connection.scalars(wanted))
+            descriptions = {int(row[2]): row[7] for row in table[1:]}
+            assert [descriptions[key] for key, _, _ in first] == list(tricky.values())
+            counts.append(len(ids))
+        assert counts[1] < counts[0] and counts[0] > 70 * 3  # staff's export: several pages
+    finally:
+        async with engine.begin() as connection:
+            for key, description, _ in first:
+                await connection.execute(
+                    m.Receivable.__table__.update()
+                    .where(m.Receivable.__table__.c.id == key)
+                    .values(description=description)
+                )
+
+
+async def test_gateway_export_of_a_flat_selection_writes_the_generic_bytes(
+    engine: AsyncEngine, database_url: str, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import sys
+    from pathlib import Path
+
+    document = tmp_path / "flat.graphql"
+    document.write_text(FLAT)
+    target = tmp_path / "flat.csv"
+    cli = Path(sys.executable).parent / "gateway"
+    process = await asyncio.create_subprocess_exec(
+        str(cli), "export", str(document), "--database-url", database_url,
+        "--output", str(target), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, stderr
+    async with AsyncSession(engine) as session:
+        await save_document(session, body=FLAT, registered=True)
+        await session.commit()
+    monkeypatch.setattr(export_module, "sql_cells", lambda *_: None)  # the generic path
+    async with http_client(engine, test_settings(database_url)) as client:
+        generic = await client.post("/export", json={"query": FLAT}, headers={"accept": "text/csv"})
+    assert target.read_bytes() == generic.content
+    rows = len(list(csv.reader(io.StringIO(generic.text, newline="")))) - 1
+    assert f"exported {rows} rows" in stdout.decode()
+
+
+def test_postgresql_csv_batches_become_python_csv_rows() -> None:
+    rows = [["1", "10.00", "2026-01-01", "OPEN", "plain"], ["2", "", "2026-01-02", "PAID", ""]]
+    quoted = [["3", "1.00", "2026-01-03", "OPEN", 'a, "b"\r\nc'], ["4", "", "", "", "x\ny"]]
+    for table, batch in (
+        (rows, b"1,10.00,2026-01-01,OPEN,plain\n2,,2026-01-02,PAID,\n"),
+        (quoted, b'3,1.00,2026-01-03,OPEN,"a, ""b""\r\nc"\n4,,,,"x\ny"\n'),
+    ):
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(table)
+        assert export_module.crlf_lines(batch) == (out.getvalue().encode(), 2)

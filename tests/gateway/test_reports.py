@@ -252,6 +252,65 @@ async def test_aggregates_are_scoped_per_identity(engine: AsyncEngine, database_
         assert body["data"]["receivables"]["permission"] == "BILLING"
 
 
+async def test_one_prepared_aggregate_serves_every_value_and_every_subscriber(
+    client: httpx.AsyncClient, engine: AsyncEngine, database_url: str
+) -> None:
+    """The compiled path builds an aggregate's statement once per shape: the filters' values
+    and the subscriber's key are its parameters, so each request must still get its own."""
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(m.Receivable.customer_id, m.Receivable.status, m.Receivable.due_date,
+                       m.Receivable.amount)
+            )
+        ).all()  # fmt: skip
+        cities = dict(
+            (
+                await connection.execute(
+                    select(m.Receivable.id, m.Address.city)
+                    .join(m.Plan, m.Plan.id == m.Receivable.plan_id)
+                    .join(m.Address, m.Address.id == m.Plan.installation_address_id)
+                )
+            ).all()
+        )
+        ids = [r[0] for r in (await connection.execute(select(m.Receivable.id))).all()]
+    assert len(ids) == len(rows)
+
+    def figures(matching: list[Decimal]) -> tuple[int, str | None, str | None]:
+        if not matching:
+            return 0, None, None
+        total = sum(matching, Decimal(0))
+        mean = (total / len(matching)).quantize(Decimal("0.01"), rounding="ROUND_HALF_EVEN")
+        return len(matching), str(total), str(mean)
+
+    def answered(body: dict) -> tuple[int, str | None, str | None]:
+        (group,) = body["data"]["receivablesAggregate"]["groups"]
+        return group["count"], group["sum"]["amount"], group["avg"]["amount"]
+
+    for status in (["OPEN"], ["PAID"], ["OPEN", "CANCELLED"]):
+        for start in ("2020-01-01", "2026-03-01"):
+            wanted = {"status": status, "dueDate": {"start": start}}
+            body = await _query(client, AGGREGATE, {"filter": wanted})
+            assert body["executor"] == "compiled"
+            expected = figures([
+                Decimal(r[3]) for r in rows
+                if r[1].name in status and r[2] >= dt.date.fromisoformat(start)
+            ])  # fmt: skip
+            assert answered(body) == expected, (status, start)
+    city = next(iter(cities.values()))
+    for spelled in (city.upper(), "nowhere at all"):
+        body = await _query(client, AGGREGATE, {"filter": {"city": spelled}})
+        with_city = await _query(client, AGGREGATE, {"filter": {"city": spelled.lower()}})
+        assert answered(body) == answered(with_city)
+    assert answered(body) == (0, None, None)
+    settings = test_settings(database_url)
+    for customer_id in sorted({r[0] for r in rows})[:3]:
+        subscriber = Identity(subject="s", role=Role.SUBSCRIBER, customer_id=customer_id)
+        async with http_client(engine, settings, subscriber) as own:
+            body = await _query(own, AGGREGATE, {})
+        assert answered(body) == figures([Decimal(r[3]) for r in rows if r[0] == customer_id])
+
+
 @pytest.mark.parametrize("executor", ["compiled", "standard"])
 async def test_total_count_is_counted_only_when_asked(
     client: httpx.AsyncClient, count_statements: StatementCounter, executor: str
