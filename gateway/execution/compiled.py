@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     DirectiveNode,
@@ -50,7 +50,8 @@ from gateway.execution.planner import (
 )
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers.ids import MAX_KEY, database_id
-from gateway.resolvers.nodes import NODE_TYPE_NAMES, SERVICE_TYPE_KINDS
+from gateway.resolvers.me import me_key
+from gateway.resolvers.nodes import SERVICE_TYPE_KINDS, is_node_type
 from gateway.resolvers.pagination import offset_cursor
 from gateway.schema.base import from_global_id
 from gateway.schema.query import ROOT_LISTS
@@ -239,10 +240,27 @@ class ByIdRoot(RootField):
             if decoded is None or not 0 < decoded[1] <= MAX_KEY:
                 return None
             type_name, pk = decoded
-            if type_name not in NODE_TYPE_NAMES:
+            if not is_node_type(type_name):
                 return None
         if pk is None:
             return None
+        batch = self._batch(type_name)
+        check_permissions(run.identity, self.needs[type_name])
+        rows = await batch.compiled.fetch(run.reader, [pk], run.identity)
+        if not rows:
+            return None
+        return build(batch.shape, rows[0], run.pending)
+
+
+@dataclass
+class MeRoot(ByIdRoot):
+    """`me`: the caller's own customer, reseller or voice subscriber (a union), by its key."""
+
+    async def run(self, run: _Run) -> Any:
+        found = None if run.identity is None else me_key(run.identity)
+        if found is None:
+            return None
+        type_name, pk = found
         batch = self._batch(type_name)
         check_permissions(run.identity, self.needs[type_name])
         rows = await batch.compiled.fetch(run.reader, [pk], run.identity)
@@ -338,6 +356,17 @@ class ConnectionRoot(RootField):
                     edges.append(edge)
                 out[key] = edges
         return out
+
+
+class RootRequest(NamedTuple):
+    """A root field of the operation, for the function that plans it (`ROOTS`)."""
+
+    planner: Planner
+    key: str
+    name: str
+    node: FieldNode
+    field_def: Any
+    details: list[FieldDetails]
 
 
 @dataclass
@@ -475,28 +504,15 @@ class CompiledReads:
                 roots.append(RootField(key, name, node, None, details))
                 continue
             field_def = query_type.fields.get(name)
-            if field_def is None:
+            plan_root = ROOTS.get(name)
+            if field_def is None or plan_root is None:
                 raise Unplannable(f"root field {name} is not plannable")
-            if name in ROOT_LISTS:
-                roots.append(self._list_root(planner, key, name, node, field_def, details))
-            elif name in ("customer", "node"):
-                roots.append(ByIdRoot(key, name, node, field_def, details, planner=planner))
-            elif name == "customers":
-                roots.append(self._connection_root(planner, key, name, node, field_def, details))
-            else:
-                raise Unplannable(f"root field {name} is not plannable")
+            roots.append(plan_root(self, RootRequest(planner, key, name, node, field_def, details)))
         models = set().union(*(root.models() for root in roots))
         return CompiledOperation(roots, access.read_permissions(models))
 
-    def _list_root(
-        self,
-        planner: Planner,
-        key: str,
-        name: str,
-        node: FieldNode,
-        field_def: Any,
-        details: list[FieldDetails],
-    ) -> ListRoot:
+    def list_root(self, request: RootRequest) -> ListRoot:
+        planner, key, name, node, field_def, details = request
         declaration = ROOT_LISTS[name]
         graphql_type = self.graphql_schema.get_type(declaration.type_name)
         assert isinstance(graphql_type, GraphQLObjectType)
@@ -512,15 +528,8 @@ class CompiledReads:
         batch = BatchNode(CompiledBatch(spec), shape, True, ())
         return ListRoot(key, name, node, field_def, details, batch=batch, filters=filters)
 
-    def _connection_root(
-        self,
-        planner: Planner,
-        key: str,
-        name: str,
-        node: FieldNode,
-        field_def: Any,
-        details: list[FieldDetails],
-    ) -> ConnectionRoot:
+    def connection_root(self, request: RootRequest) -> ConnectionRoot:
+        planner, key, name, node, field_def, details = request
         schema = self.graphql_schema
         connection_type = schema.get_type("CustomerConnection")
         edge_type = schema.get_type("CustomerEdge")
@@ -566,3 +575,22 @@ class CompiledReads:
         return ConnectionRoot(
             key, name, node, field_def, details, shape=parts, columns=columns, selected=selected
         )
+
+
+def _by_id_root(kind: type[ByIdRoot]) -> Callable[[CompiledReads, RootRequest], RootField]:
+    def plan(_reads: CompiledReads, request: RootRequest) -> RootField:
+        planner, key, name, node, field_def, details = request
+        return kind(key, name, node, field_def, details, planner=planner)
+
+    return plan
+
+
+# Root field -> how the compiled path plans it. A root not listed here runs on the standard
+# path; tests/gateway/test_compiled_reads.py lists each such root with its reason.
+ROOTS: dict[str, Callable[[CompiledReads, RootRequest], RootField]] = {
+    **dict.fromkeys(ROOT_LISTS, CompiledReads.list_root),
+    "customer": _by_id_root(ByIdRoot),
+    "node": _by_id_root(ByIdRoot),
+    "me": _by_id_root(MeRoot),
+    "customers": CompiledReads.connection_root,
+}

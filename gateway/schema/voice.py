@@ -11,7 +11,6 @@ import strawberry
 from domain import models as m
 from domain.actions import voice as actions
 from domain.errors import ValidationFailed
-from domain.identity import Role
 from domain.models import enums as domain_enums
 from domain.reads import voice as reads
 from domain.rules import franchise as rules
@@ -199,21 +198,9 @@ class MeQuery:
         "voice subscriber (a voice subscriber in its panel); null for staff."
     )
     async def me(self, info: Info) -> Me | None:
-        identity = info.context.identity
-        if identity.role is Role.SUBSCRIBER and identity.customer_id is not None:
-            row = await info.context.loaders.customer.load(identity.customer_id)
-            return None if row is None else CustomerType.from_model(row)
-        if identity.role is Role.RESELLER and identity.reseller_id is not None:
-            reseller = await info.context.loaders.get(loaders.VoiceResellerByIdLoader).load(
-                identity.reseller_id
-            )
-            return None if reseller is None else VoiceResellerType.from_model(reseller)
-        if identity.role is Role.VOICE_SUBSCRIBER and identity.voice_subscriber_id is not None:
-            own = await info.context.loaders.get(loaders.VoiceSubscriberByIdLoader).load(
-                identity.voice_subscriber_id
-            )
-            return None if own is None else VoiceSubscriberType.from_model(own)
-        return None
+        from gateway.resolvers.me import me
+
+        return await me(info)  # type: ignore[no-any-return]
 
 
 @strawberry.input(description="A voice subscriber's registration; on update, null keeps a field.")

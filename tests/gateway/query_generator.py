@@ -24,13 +24,12 @@ from hypothesis import strategies as st
 from gateway.schema.base import to_global_id
 
 # Fields whose arguments the generator fills in itself.
-ROOT_FIELDS = ("customers", "customer", "node", "planOffers", "tvPackages",
+ROOT_FIELDS = ("customers", "customer", "node", "me", "planOffers", "tvPackages",
                "extraServiceDefinitions", "tvPointLocations", "contractTemplates",
-               "billingForms", "banks", "technicians")  # fmt: skip
+               "billingForms", "banks", "technicians", "smsCreditValues")  # fmt: skip
 CITIES = ["São Paulo", "curitiba", "Recife", "Nowhere"]
-NODE_TYPES = ["Customer", "Plan", "PlanOffer", "TvPackage", "TvPoint", "RadiusLogin",
-              "EmailAccount", "Receivable", "Address", "Contract", "Equipment",
-              "ExtraField"]  # fmt: skip
+# Not a Node type: its ids name nothing, on both paths.
+NOT_NODES = ["ExtraField", "Service"]
 
 
 def _named(graphql_type: Any) -> Any:
@@ -186,7 +185,9 @@ class QueryBuilder:
             )  # fmt: skip
             return f'(id: "{raw}")'
         if name == "node":
-            type_name = draw(st.sampled_from(NODE_TYPES))
+            node_types = sorted(t.name for t in self.schema.get_possible_types(
+                self.schema.get_type("Node")))  # fmt: skip
+            type_name = draw(st.sampled_from(node_types + NOT_NODES))
             pk = draw(st.sampled_from([1, 2, 7, 50, 10**6]))
             raw = draw(
                 st.sampled_from([to_global_id(type_name, pk), "@@", to_global_id(type_name, 0)])
