@@ -245,7 +245,7 @@ def count_statements(url: str) -> dict[str, int]:
     from sqlalchemy import event
 
     from domain.reads.batched import Reader
-    from gateway.app import create_app
+    from gateway.http.app import create_app
     from gateway.settings import Settings
 
     sys.path.insert(0, str(ROOT / "bench"))
@@ -312,7 +312,7 @@ def main() -> None:
     if "sqlite" in databases:
         ensure_sqlite()
         urls["sqlite"] = sqlite_url()
-    gateway = [PYTHON, "-m", "uvicorn", "gateway.asgi:app", "--host", "127.0.0.1",
+    gateway = [PYTHON, "-m", "uvicorn", "gateway.http.asgi:app", "--host", "127.0.0.1",
                "--log-level", "warning", "--no-access-log", "--port", "{port}"]  # fmt: skip
     base_env = {
         "GATEWAY_ENV": "production",

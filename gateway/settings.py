@@ -24,7 +24,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     db_pool_size: int = 10
     compiled_reads: bool = True  # serve plannable queries from compiled plans (issue 7)
-    # Authentication (gateway.auth, ADR 0080). JWTs: HS256 with a shared secret and/or RS256
+    # Authentication (gateway.http.auth, ADR 0080). JWTs: HS256 with a shared secret and/or RS256
     # with a PEM public key or a JWKS file; issuer, audience and expiry are always checked.
     jwt_secret: str | None = None
     jwt_public_key_file: str | None = None

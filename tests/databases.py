@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from gateway.migrate import upgrade
+from gateway.cli.migrate import upgrade
 
 TEST_DATABASE_URL = os.environ.get("GATEWAY_TEST_DATABASE_URL", "sqlite://")
 

@@ -6,7 +6,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.models import Base
-from gateway.migrate import alembic_config
+from gateway.cli.migrate import alembic_config
 
 
 async def test_models_and_migrations_do_not_drift(engine: AsyncEngine) -> None:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from gateway.schema.query import schema
+from gateway.resolvers.root import schema
 
 SDL_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 

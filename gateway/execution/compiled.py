@@ -49,12 +49,12 @@ from gateway.execution.planner import (
     type_info,
 )
 from gateway.resolvers import customers as customer_resolvers
-from gateway.resolvers.ids import MAX_KEY, database_id
 from gateway.resolvers.me import me_key
 from gateway.resolvers.nodes import SERVICE_TYPE_KINDS, is_node_type
-from gateway.resolvers.pagination import offset_cursor
+from gateway.resolvers.root import ROOT_LISTS
 from gateway.schema.base import from_global_id
-from gateway.schema.query import ROOT_LISTS
+from gateway.schema.ids import MAX_KEY, database_id
+from gateway.schema.pagination import offset_cursor
 from gateway.settings import Settings
 
 

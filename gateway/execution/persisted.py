@@ -22,7 +22,7 @@ from domain.actions.access import document_hash, save_document
 from domain.reads import access as access_reads
 from gateway.settings import Settings
 
-log = logging.getLogger("gateway.documents")
+log = logging.getLogger("gateway.http.documents")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -9,8 +9,6 @@ from strawberry.types.nodes import SelectedField
 
 from domain.models import Customer
 from domain.reads import customers as customer_reads
-from gateway.resolvers.ids import database_id
-from gateway.resolvers.pagination import Window, offset_cursor, window
 from gateway.schema.base import Info, PageInfo, PlanStatus
 from gateway.schema.connections import (
     CustomerConnection,
@@ -19,6 +17,8 @@ from gateway.schema.connections import (
     CustomerOrder,
 )
 from gateway.schema.customers import CustomerType
+from gateway.schema.ids import database_id
+from gateway.schema.pagination import Window, offset_cursor, window
 from gateway.settings import Settings
 
 

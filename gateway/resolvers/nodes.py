@@ -12,9 +12,9 @@ from typing import Any
 from gateway.loaders import container as loaders
 from gateway.loaders import portal as portal_loaders
 from gateway.loaders.base import ByIdLoader, RequestLoader
-from gateway.resolvers.ids import MAX_KEY
 from gateway.schema import services
 from gateway.schema.base import Info, Node, from_global_id, model_type
+from gateway.schema.ids import MAX_KEY
 
 # GraphQL type name -> its by-id loader; the type itself is built by its `from_model`.
 _NODE_LOADERS: dict[str, type[RequestLoader]] = {  # type: ignore[type-arg]

@@ -8,14 +8,12 @@ import strawberry
 
 from domain.actions import add_plan as actions
 from domain.actions.plans import BankDetails
-from gateway.resolvers.mutations import perform
-from gateway.schema.base import Info, PaymentMethod
+from gateway.schema.base import PaymentMethod
 from gateway.schema.errors import Conflict, NotAllowed, NotFound, RuleViolation, ValidationError
 from gateway.schema.plan_lifecycle import (
     AddressChoiceInput,
     AppointmentInput,
     ContractDetailsInput,
-    cep_lookup,
     key,
 )
 from gateway.schema.plans import PlanType
@@ -138,48 +136,3 @@ ValidateAddPlanResult = Annotated[
     AddPlanValid | ValidationError | NotFound | NotAllowed | RuleViolation,
     strawberry.union("ValidateAddPlanResult"),
 ]
-
-
-@strawberry.type
-class AddPlanQuery:
-    @strawberry.field(
-        description="The errors addPlan would return for these steps, without saving anything."
-    )
-    async def validate_add_plan(self, info: Info, input: AddPlanInput) -> ValidateAddPlanResult:
-        lookup = cep_lookup(info)
-        new = input.to_domain()
-        result = await perform(
-            info,
-            lambda session: actions.check_add_plan(
-                session,
-                new,
-                actor=info.context.identity,
-                cep_lookup=lookup,
-                complete=False,
-                lock_slot=False,
-            ),
-        )
-        if isinstance(result, actions.CheckedPlan):
-            return AddPlanValid(missing_steps=result.missing_steps)
-        return result  # type: ignore[return-value]
-
-
-@strawberry.type
-class AddPlanMutation:
-    @strawberry.mutation(description="Adds a plan to a customer: the whole wizard at once.")
-    async def add_plan(self, info: Info, input: AddPlanInput) -> AddPlanResult:
-        lookup = cep_lookup(info)
-        new = input.to_domain()
-        result = await perform(
-            info,
-            lambda session: actions.add_plan(
-                session, new=new, cep_lookup=lookup, actor=info.context.identity
-            ),
-        )
-        if not isinstance(result, actions.AddedPlan):
-            return result  # type: ignore[return-value]
-        return AddPlanSuccess(
-            plan=PlanType.from_model(result.plan),
-            radius_login=result.radius_login,
-            email_address=result.email_address,
-        )

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Self, TypeAlias
 import strawberry
 
 from domain.models import enums as domain_enums
-from gateway.context import GraphQLContext
+from gateway.loaders.context import GraphQLContext
 
 Info: TypeAlias = strawberry.Info[GraphQLContext, None]
 

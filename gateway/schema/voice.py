@@ -9,14 +9,11 @@ from typing import Annotated
 import strawberry
 
 from domain import models as m
-from domain.actions import voice as actions
 from domain.errors import ValidationFailed
 from domain.models import enums as domain_enums
 from domain.reads import voice as reads
 from domain.rules import franchise as rules
 from gateway.loaders import portal as loaders
-from gateway.resolvers.ids import database_id
-from gateway.resolvers.mutations import perform
 from gateway.schema.base import CustomerKind, FromModel, Info, Node
 from gateway.schema.customers import CustomerType
 from gateway.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, user_error
@@ -191,18 +188,6 @@ class VoiceResellerType(FromModel, Node):
 Me = Annotated[CustomerType | VoiceResellerType | VoiceSubscriberType, strawberry.union("Me")]
 
 
-@strawberry.type
-class MeQuery:
-    @strawberry.field(
-        description="The caller's own customer (a subscriber), reseller (a voice reseller) or "
-        "voice subscriber (a voice subscriber in its panel); null for staff."
-    )
-    async def me(self, info: Info) -> Me | None:
-        from gateway.resolvers.me import me
-
-        return await me(info)  # type: ignore[no-any-return]
-
-
 @strawberry.input(description="A voice subscriber's registration; on update, null keeps a field.")
 class VoiceSubscriberFields:
     kind: CustomerKind | None = None
@@ -220,32 +205,6 @@ class VoiceSubscriberFields:
     credit_limit: Decimal | None = None
     monthly_limit: Decimal | None = None
     sale_plan_id: strawberry.ID | None = None
-
-
-def _data(fields: VoiceSubscriberFields) -> actions.SubscriberData:
-    return actions.SubscriberData(
-        kind=fields.kind,
-        name=fields.name,
-        document=fields.document,
-        email=fields.email,
-        phone=fields.phone,
-        cep=fields.cep,
-        street=fields.street,
-        number=fields.number,
-        complement=fields.complement,
-        district=fields.district,
-        city=fields.city,
-        state=fields.state,
-        credit_limit=fields.credit_limit,
-        monthly_limit=fields.monthly_limit,
-        sale_plan_id=None
-        if fields.sale_plan_id is None
-        else database_id(fields.sale_plan_id, "VoiceSalePlan") or -1,
-    )
-
-
-def _key(raw: strawberry.ID, type_name: str) -> int:
-    return database_id(raw, type_name) or -1
 
 
 @strawberry.input
@@ -345,121 +304,3 @@ SetVoicePermissionsResult = Annotated[
     SetVoicePermissionsSuccess | NotFound | NotAllowed,
     strawberry.union("SetVoicePermissionsResult"),
 ]
-
-
-def _subscriber_success(result: object) -> object:
-    if isinstance(result, actions.CreatedSubscriber):
-        return VoiceSubscriberSuccess(
-            subscriber=VoiceSubscriberType.from_model(result.subscriber),
-            generated_password=result.generated_password,
-        )
-    if isinstance(result, m.VoiceSubscriber):
-        return VoiceSubscriberSuccess(subscriber=VoiceSubscriberType.from_model(result))
-    return result
-
-
-@strawberry.type
-class VoiceMutations:
-    @strawberry.mutation(description="Registers a voice subscriber with its panel credentials.")
-    async def create_voice_subscriber(
-        self, info: Info, input: CreateVoiceSubscriberInput
-    ) -> VoiceSubscriberResult:
-        result = await perform(
-            info,
-            lambda session: actions.create_voice_subscriber(
-                session,
-                data=_data(input.subscriber),
-                panel_username=input.panel_username,
-                panel_password=input.panel_password,
-                reseller_id=None
-                if input.reseller_id is None
-                else _key(input.reseller_id, "VoiceReseller"),
-                actor=info.context.identity,
-            ),
-        )
-        return _subscriber_success(result)  # type: ignore[return-value]
-
-    @strawberry.mutation(description="Changes a voice subscriber's registration.")
-    async def update_voice_subscriber(
-        self, info: Info, input: UpdateVoiceSubscriberInput
-    ) -> VoiceSubscriberResult:
-        result = await perform(
-            info,
-            lambda session: actions.update_voice_subscriber(
-                session,
-                subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
-                data=_data(input.subscriber),
-                actor=info.context.identity,
-            ),
-        )
-        return _subscriber_success(result)  # type: ignore[return-value]
-
-    @strawberry.mutation(description="Sets the panel username and password (generated if null).")
-    async def set_voice_panel_credentials(
-        self, info: Info, input: SetVoicePanelCredentialsInput
-    ) -> VoiceSubscriberResult:
-        result = await perform(
-            info,
-            lambda session: actions.set_panel_credentials(
-                session,
-                subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
-                username=input.username,
-                password=input.password,
-                actor=info.context.identity,
-            ),
-        )
-        return _subscriber_success(result)  # type: ignore[return-value]
-
-    @strawberry.mutation(description="Adds a line or extension to a voice subscriber.")
-    async def add_voice_line(self, info: Info, input: AddVoiceLineInput) -> AddVoiceLineResult:
-        result = await perform(
-            info,
-            lambda session: actions.add_voice_line(
-                session,
-                subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
-                number=input.number,
-                extension=input.extension,
-                simultaneous_ip_lines=input.simultaneous_ip_lines,
-                actor=info.context.identity,
-            ),
-        )
-        if isinstance(result, m.VoiceLine):
-            return AddVoiceLineSuccess(line=VoiceLineType.from_model(result))
-        return result  # type: ignore[return-value]
-
-    @strawberry.mutation(description="Replaces a voice subscriber's minute franchises.")
-    async def set_voice_franchises(
-        self, info: Info, input: SetVoiceFranchisesInput
-    ) -> SetVoiceFranchisesResult:
-        items = [
-            actions.FranchiseData(f.category, f.minutes, f.consumes_local) for f in input.franchises
-        ]
-        result = await perform(
-            info,
-            lambda session: actions.set_voice_franchises(
-                session,
-                subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
-                franchises=items,
-                actor=info.context.identity,
-            ),
-        )
-        if isinstance(result, list):
-            return SetVoiceFranchisesSuccess(franchises=VoiceFranchiseType.from_models(result))
-        return result  # type: ignore[return-value]
-
-    @strawberry.mutation(description="Replaces what a voice subscriber may do in its panel.")
-    async def set_voice_permissions(
-        self, info: Info, input: SetVoicePermissionsInput
-    ) -> SetVoicePermissionsResult:
-        result = await perform(
-            info,
-            lambda session: actions.set_voice_permissions(
-                session,
-                subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
-                permissions=input.permissions,
-                actor=info.context.identity,
-            ),
-        )
-        if isinstance(result, list):
-            return SetVoicePermissionsSuccess(permissions=result)
-        return result  # type: ignore[return-value]

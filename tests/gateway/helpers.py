@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import access
 from domain.identity import DEVELOPMENT_STAFF, Identity, Role
-from gateway.app import create_app
-from gateway.context import GraphQLContext
-from gateway.schema.query import schema
+from gateway.http.app import create_app
+from gateway.loaders.context import GraphQLContext
+from gateway.resolvers.root import schema
 from gateway.settings import Settings
 
 SETTINGS = Settings()

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import models as m
 from domain.identity import DEVELOPMENT_STAFF, Identity
 from domain.models.enums import PlanStatus
-from gateway.context import GraphQLContext
+from gateway.loaders.context import GraphQLContext
+from gateway.resolvers.root import schema
 from gateway.schema.base import to_global_id
-from gateway.schema.query import schema
 from gateway.settings import Settings
 
 # Every error a service mutation can answer, with the fields the tests look at.

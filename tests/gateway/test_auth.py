@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
 from domain.identity import DEVELOPMENT_STAFF, Identity, Permission, Role
-from gateway.app import create_app
 from gateway.cli import main as cli
+from gateway.http.app import create_app
 from tests.gateway.helpers import claims_for, http_client, test_settings
 
 WHO = "{ customers(first: 100) { totalCount } }"
@@ -214,7 +214,7 @@ async def test_the_development_identity(engine: AsyncEngine, database_url: str) 
 
 
 def test_the_subscriber_identity_has_no_staff_permissions() -> None:
-    from gateway.auth import identity_from_claims
+    from gateway.http.auth import identity_from_claims
 
     identity = identity_from_claims(
         {"sub": "s", "role": "subscriber", "customer_id": 4, "permissions": ["BILLING"]}

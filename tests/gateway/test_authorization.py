@@ -507,7 +507,7 @@ async def test_every_role_against_every_root_field(
 
 
 async def test_every_root_field_is_in_the_matrix() -> None:
-    from gateway.schema.query import schema
+    from gateway.resolvers.root import schema
 
     root = schema._schema.query_type
     assert root is not None

@@ -23,7 +23,7 @@ from domain.identity import Identity, Permission, Role
 from domain.reads.batched import Readers
 from gateway.execution.compiled import ROOTS
 from gateway.execution.planner import type_info
-from gateway.schema.query import schema
+from gateway.resolvers.root import schema
 from gateway.schema.relations import COMPUTED, RELATIONS
 from tests.conftest import SEED_CUSTOMERS, StatementCounter
 from tests.gateway.helpers import http_client, test_settings

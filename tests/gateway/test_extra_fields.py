@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import models as m
 from domain.identity import Identity
-from gateway.context import GraphQLContext
+from gateway.loaders.context import GraphQLContext
+from gateway.resolvers.root import schema
 from gateway.schema.base import to_global_id
-from gateway.schema.query import schema
 from gateway.settings import Settings
 from tests.gateway.helpers import http_client, run, test_settings
 

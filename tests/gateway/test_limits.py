@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.execution.documents import PreparedDocument
 from gateway.execution.limits import LimitExceeded, OperationLimits
-from gateway.schema.query import schema
+from gateway.resolvers.root import schema
 from gateway.settings import Settings
 from tests.gateway.helpers import http_client, test_settings
 

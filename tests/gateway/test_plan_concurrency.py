@@ -20,7 +20,7 @@ from domain.db import session_factory
 from domain.identity import DEVELOPMENT_STAFF
 from domain.models.enums import CustomerKind, InactiveReason, PlanStatus, ServiceStatus
 from domain.rules.documents import generate_cpf
-from gateway.context import GraphQLContext
+from gateway.loaders.context import GraphQLContext
 from gateway.resolvers.mutations import perform
 from gateway.schema import errors
 from gateway.settings import Settings

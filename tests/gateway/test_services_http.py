@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
 from domain.models.enums import PlanStatus
-from gateway.app import create_app
+from gateway.http.app import create_app
 from gateway.schema.base import to_global_id
 from simulators.registry import RegistryState, running_registry
 from tests.gateway.helpers import bearer, http_client, test_settings

@@ -231,7 +231,9 @@ async def test_an_unexpected_error_is_internal_with_ids_in_production(
     request_id = error["extensions"]["requestId"]
     assert response.headers["x-request-id"] == request_id
     logged = [
-        r for r in caplog.records if r.name == "gateway.http" and request_id in r.getMessage()
+        r
+        for r in caplog.records
+        if r.name == "gateway.http.graphql" and request_id in r.getMessage()
     ]
     assert logged and logged[0].exc_info is not None
 

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from domain.db import create_engine
 from domain.seed import seed_database
-from gateway.app import create_app
+from gateway.http.app import create_app
 from tests.databases import fresh_database
 from tests.gateway.helpers import bearer, test_settings
 from tests.gateway.tv_support import SimulatorServer, running_simulator
@@ -368,7 +368,7 @@ def test_two_workers_share_the_queue_and_keep_each_customers_order(
     from domain.db import session_factory
     from domain.models.enums import OutboxStatus, PlanStatus, SetTopBoxCommand
     from domain.ports.tv_platform import HttpTvPlatform
-    from gateway.worker import OutboxWorker
+    from gateway.worker.outbox import OutboxWorker
     from tests.gateway.tv_support import TV_STAFF
 
     async def scenario() -> tuple[list[str], set[OutboxStatus], list[int], set[str]]:

@@ -21,7 +21,7 @@ from domain.ports.tv_platform import HttpTvPlatform
 from domain.reads.tv import AUTH_PIN_FIELD, SUBSCRIBER_ID_FIELD
 from domain.rules.outbox import RetryPolicy
 from gateway.settings import Settings
-from gateway.worker import OutboxWorker
+from gateway.worker.outbox import OutboxWorker
 from simulators.tv_platform import Faults
 from tests.gateway.tv_support import (
     Clock,

@@ -19,10 +19,10 @@ from domain import models as m
 from domain.identity import Identity, Permission
 from domain.models.enums import PlanStatus, TvPointStatus
 from domain.ports.tv_platform import HttpTvPlatform
-from gateway.context import GraphQLContext
-from gateway.schema.query import schema
+from gateway.loaders.context import GraphQLContext
+from gateway.resolvers.root import schema
 from gateway.settings import Settings
-from gateway.worker import OutboxWorker
+from gateway.worker.outbox import OutboxWorker
 from simulators.tv_platform import PlatformState
 from simulators.tv_platform import create_app as create_simulator
 from tests.gateway.helpers import request_scope

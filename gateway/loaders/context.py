@@ -16,7 +16,7 @@ from gateway.settings import Settings
 class GraphQLContext:
     """One request's context; loaders and the session live exactly as long as the request.
 
-    `identity` is whoever the request authenticated as (gateway.auth); there is no default, so
+    `identity` is whoever the request authenticated as (gateway.http.auth); there is no default, so
     a context can never act as someone by accident.
     """
 

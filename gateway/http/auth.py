@@ -28,7 +28,7 @@ from domain.identity import DEVELOPMENT_STAFF, Identity, Permission, Role
 from domain.reads import access as access_reads
 from gateway.settings import Settings
 
-log = logging.getLogger("gateway.auth")
+log = logging.getLogger("gateway.http.auth")
 
 
 class AuthenticationFailed(Exception):

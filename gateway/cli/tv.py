@@ -63,7 +63,7 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from domain.actions import outbox as outbox_actions
     from domain.actions.tv import TOPIC_PREFIX
     from domain.models.base import utcnow
-    from gateway.worker import OutboxWorker, platform_from_settings
+    from gateway.worker.outbox import OutboxWorker, platform_from_settings
 
     async def work(sessions: Any) -> int:
         if args.retry_failed:

@@ -30,7 +30,7 @@ from domain.ports.tv_platform import HttpTvPlatform, TvPlatform, TvPlatformError
 from domain.rules.outbox import RetryPolicy
 from gateway.settings import Settings
 
-log = logging.getLogger("gateway.worker")
+log = logging.getLogger("gateway.worker.outbox")
 
 SessionFactory = Callable[[], AsyncSession]
 

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gateway.documents import boleto_document, contract_document, invoice_document
-from gateway.http import GraphQLEndpoint
-from gateway.overload import InFlightLimit
-from gateway.runtime import Runtime
+from gateway.execution.runtime import Runtime
+from gateway.http.documents import boleto_document, contract_document, invoice_document
+from gateway.http.graphql import GraphQLEndpoint
+from gateway.http.overload import InFlightLimit
 from gateway.settings import Settings
 
 
@@ -43,7 +43,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        from gateway.worker import start_embedded_worker
+        from gateway.worker.outbox import start_embedded_worker
 
         worker = start_embedded_worker(runtime)
         # Everything loaded at start-up lives as long as the process: moving it out of the

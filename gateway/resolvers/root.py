@@ -12,9 +12,16 @@ from strawberry.tools import merge_types
 from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
-from gateway.schema.add_plan import AddPlanMutation, AddPlanQuery
+from gateway.resolvers.add_plan import AddPlanMutation, AddPlanQuery
+from gateway.resolvers.billing_runs import BillingRunMutations
+from gateway.resolvers.extra_fields import ExtraFieldMutations
+from gateway.resolvers.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
+from gateway.resolvers.portal import PortalMutations, PortalQuery
+from gateway.resolvers.services import ServiceMutations, ServiceQuery
+from gateway.resolvers.tv import TvMutations, TvQuery
+from gateway.resolvers.voice import MeQuery, VoiceMutations
+from gateway.resolvers.voice_self import VoiceSelfMutations, VoiceSelfQuery
 from gateway.schema.base import Info, Node, model_type
-from gateway.schema.billing_events import BillingRunMutations
 from gateway.schema.catalog import (
     BankType,
     BillingFormType,
@@ -27,20 +34,8 @@ from gateway.schema.catalog import (
 )
 from gateway.schema.connections import CustomerConnection, CustomerFilter, CustomerOrder
 from gateway.schema.customers import CustomerType
-from gateway.schema.extra_fields import ExtraFieldMutations
-from gateway.schema.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
-from gateway.schema.portal import (
-    BIG_INT_SCALAR,
-    BigInt,
-    PortalMutations,
-    PortalQuery,
-    SmsCreditValueType,
-)
-from gateway.schema.service_actions import ServiceMutations, ServiceQuery
+from gateway.schema.portal import BIG_INT_SCALAR, BigInt, SmsCreditValueType
 from gateway.schema.services import SERVICE_TYPES
-from gateway.schema.tv_actions import TvMutations, TvQuery
-from gateway.schema.voice import MeQuery, VoiceMutations
-from gateway.schema.voice_self import VoiceSelfMutations, VoiceSelfQuery
 
 
 @dataclass(frozen=True)

@@ -25,18 +25,18 @@ from domain.db import writer_bind
 from domain.errors import DomainError
 from domain.identity import Identity
 from domain.reads.batched import Readers
-from gateway import idempotency
-from gateway.auth import AuthenticationFailed, Authenticator
 from gateway.execution.compiled import CompiledReads, Fallback
 from gateway.execution.documents import DocumentCache
 from gateway.execution.limits import OperationLimits
 from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
-from gateway.ratelimit import Rate, RateLimiter
-from gateway.runtime import Runtime
+from gateway.execution.runtime import Runtime
+from gateway.http import idempotency
+from gateway.http.auth import AuthenticationFailed, Authenticator
+from gateway.http.ratelimit import Rate, RateLimiter
 from gateway.settings import parse_rate
 
-log = logging.getLogger("gateway.http")
+log = logging.getLogger("gateway.http.graphql")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 EXECUTOR_HEADER = "x-gateway-executor"  # which read path answered, and why not the compiled one
@@ -179,8 +179,9 @@ class GraphQLEndpoint:
     """The `/graphql` ASGI endpoint.
 
     A request goes through small steps, each of which may refuse it: method and media types,
-    identity (gateway.auth), rate limits (gateway.ratelimit), the body, the document (persisted
-    documents, the document cache, limits), idempotency, then execution under a time limit.
+    identity (gateway.http.auth), rate limits (gateway.http.ratelimit), the body, the document
+    (persisted documents, the document cache, limits), idempotency, then execution under a time
+    limit.
     """
 
     def __init__(self, runtime: Runtime) -> None:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-log = logging.getLogger("gateway.ratelimit")
+log = logging.getLogger("gateway.http.ratelimit")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.db import create_engine, session_factory
 from domain.identity import Identity
-from gateway.context import GraphQLContext
+from gateway.loaders.context import GraphQLContext
 from gateway.settings import Settings
 
 
@@ -25,8 +25,8 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Runtime:
-        from gateway.ratelimit import MemoryCounters, RedisCounters
-        from gateway.schema.query import schema
+        from gateway.http.ratelimit import MemoryCounters, RedisCounters
+        from gateway.resolvers.root import schema
 
         if engine is None:
             engine = create_engine(settings.database_url, **_pool_options(settings))

@@ -61,7 +61,7 @@ async def _seed(url: str, customers: int, seed: int) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from gateway.migrate import upgrade
+    from gateway.cli.migrate import upgrade
 
     settings = _settings(args)
     upgrade(settings.database_url)
@@ -70,7 +70,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from gateway.migrate import upgrade
+    from gateway.cli.migrate import upgrade
 
     settings = _settings(args)
     upgrade(settings.database_url)
@@ -88,7 +88,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(_args: argparse.Namespace) -> int:
-    from gateway.schema.query import schema
+    from gateway.resolvers.root import schema
 
     sys.stdout.write(schema.as_str() + "\n")
     return 0
@@ -97,8 +97,8 @@ def cmd_schema(_args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway.app import create_app
-    from gateway.migrate import upgrade
+    from gateway.cli.migrate import upgrade
+    from gateway.http.app import create_app
 
     settings = _settings(
         args, **{k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
@@ -217,7 +217,7 @@ def cmd_documents_register(args: argparse.Namespace) -> int:
     from graphql import parse, validate
 
     from domain.actions.access import save_document
-    from gateway.schema.query import schema
+    from gateway.resolvers.root import schema
 
     settings = _settings(args)
     bodies = []
@@ -328,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     cep.add_argument("--host", default="127.0.0.1")
     cep.add_argument("--port", type=int, default=8001)
     cep.set_defaults(run=cmd_simulate, name="cep")
-    from gateway import tv_cli
+    from gateway.cli import tv as tv_cli
 
     tv_cli.register(commands, systems)
     return parser

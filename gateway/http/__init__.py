@@ -1,0 +1,1 @@
+"""The wire: GraphQL over HTTP, authentication, limits, idempotency and the document routes."""
