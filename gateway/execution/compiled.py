@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -19,6 +20,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLObjectType,
+    GraphQLResolveInfo,
     OperationDefinitionNode,
     OperationType,
     VariableNode,
@@ -27,6 +29,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.pyutils import Path, is_awaitable
 
 from domain import access
 from domain import models as m
@@ -35,19 +38,26 @@ from domain.reads import customers as customer_reads
 from domain.reads.batched import BatchSpec, CompiledBatch, Reader
 from gateway.execution.documents import PreparedDocument
 from gateway.execution.planner import (
+    AbstractShape,
+    AttributeOut,
     BatchedOut,
     BatchNode,
+    ConstOut,
     Context,
     FoldedOut,
+    ObjectComputedOut,
+    ObjectShape,
     Planner,
     PolyShape,
     Shape,
     Unplannable,
+    ValuePlan,
     _StatementBuilder,
     compile_builder,
     compile_grouper,
     type_info,
 )
+from gateway.loaders.context import GraphQLContext
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers.me import me_key
 from gateway.resolvers.nodes import SERVICE_TYPE_KINDS, is_node_type
@@ -370,12 +380,107 @@ class RootRequest(NamedTuple):
 
 
 @dataclass
+class ResolverRoot(RootField):
+    """A root whose value one domain read or check computes (a statement's totals, a filtered
+    search, a preview): its own resolver runs, exactly as on the standard path, on a session
+    scoped to the caller; the planner turns the objects it returns into the answer and reads
+    their relations in batched statements."""
+
+    value: ValuePlan | None = None
+    context: Context | None = None
+
+    async def run(self, run: _Run) -> Any:
+        assert self.value is not None and self.context is not None
+        c = self.context
+        query_type = c.graphql_schema.query_type
+        info = GraphQLResolveInfo(
+            self.name,
+            [d.node for d in self.details],
+            self.field_def.type,
+            query_type,  # type: ignore[arg-type]
+            Path(None, self.key, "Query"),
+            c.graphql_schema,
+            {name: fragment.definition for name, fragment in c.fragments.items()},
+            None,
+            c.operation,
+            run.variables,  # type: ignore[arg-type]
+            await run.resolver_context(),
+            is_awaitable,
+            None,
+            None,  # type: ignore[arg-type]
+        )
+        arguments = get_argument_values(self.field_def, self.node, run.variables)
+        try:
+            result = self.field_def.resolve(None, info, **arguments)
+            if is_awaitable(result):
+                result = await result
+        except Exception as error:
+            # The standard path answers with its own located error.
+            raise Fallback(f"{self.name} raised {type(error).__name__}") from error
+        return serialize(self.value, result, run.pending)
+
+
+def serialize(plan: ValuePlan, value: Any, pending: Pending) -> Any:
+    """The JSON value of a Python value (a resolver's result), as graphql-core completes it:
+    leaves through their scalar's `serialize`, objects by their shape, relations queued."""
+    return _serialize(plan, value, plan.depth, pending)
+
+
+def _serialize(plan: ValuePlan, value: Any, depth: int, pending: Pending) -> Any:
+    if value is None:
+        return None
+    if depth:
+        return [_serialize(plan, item, depth - 1, pending) for item in value]
+    shape = plan.nested
+    if shape is None:
+        assert plan.serialize is not None
+        return plan.serialize(value)
+    if isinstance(shape, AbstractShape):
+        shape = shape.shapes[type(value).__strawberry_definition__.name]
+    return serialize_object(shape, value, pending)
+
+
+def serialize_object(shape: ObjectShape, obj: Any, pending: Pending) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in shape.fields:
+        kind = type(f)
+        if kind is AttributeOut:
+            out[f.key] = _serialize(f.value, getattr(obj, f.attribute), f.value.depth, pending)
+        elif kind is ConstOut:
+            out[f.key] = f.value
+        elif kind is ObjectComputedOut:
+            out[f.key] = f.function(*(getattr(obj, a) for a in f.attributes))
+        else:
+            out[f.key] = None  # filled in when its statement has run
+            pending[f.out].append((getattr(obj, f.attribute), out))
+    return out
+
+
+@dataclass
 class _Run:
     reader: Reader
     settings: Settings
     variables: VariableValues
     identity: Identity | None  # None: every row (system use); else the caller's rows only
     pending: Pending = field(default_factory=lambda: defaultdict(list))
+    sessions: Any = None  # the session factory, for resolver roots
+    request: Any = None
+    stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    _context: Any = None
+
+    async def resolver_context(self) -> Any:
+        """The standard path's request context (a session scoped to the caller), opened for
+        the first resolver root and closed when the operation's answer is built."""
+        if self._context is None:
+            if self.sessions is None or self.identity is None:
+                raise Fallback("no session for a resolver root")
+            session = await self.stack.enter_async_context(self.sessions())
+            context = GraphQLContext.for_session(
+                session, self.settings, self.request, identity=self.identity
+            )
+            self.stack.push_async_callback(context.db.finish)
+            self._context = context
+        return self._context
 
 
 # ------------------------------------------------------------------------ planning
@@ -392,16 +497,21 @@ class CompiledOperation:
         settings: Settings,
         variables: VariableValues,
         identity: Identity | None,
+        *,
+        sessions: Any = None,
+        request: Any = None,
     ) -> dict[str, Any]:
+        """The operation's `data`. `sessions` (the session factory) serves resolver roots."""
         check_permissions(identity, self.needs)
-        run = _Run(reader, settings, variables, identity)
+        run = _Run(reader, settings, variables, identity, sessions=sessions, request=request)
         data: dict[str, Any] = {}
-        for root in self.roots:
-            if root.name == "__typename":
-                data[root.key] = "Query"
-            else:
-                data[root.key] = await root.run(run)  # type: ignore[attr-defined]
-        await resolve_pending(reader, run.pending, variables, identity)
+        async with run.stack:
+            for root in self.roots:
+                if root.name == "__typename":
+                    data[root.key] = "Query"
+                else:
+                    data[root.key] = await root.run(run)  # type: ignore[attr-defined]
+            await resolve_pending(reader, run.pending, variables, identity)
         return data
 
 
@@ -528,6 +638,13 @@ class CompiledReads:
         batch = BatchNode(CompiledBatch(spec), shape, True, ())
         return ListRoot(key, name, node, field_def, details, batch=batch, filters=filters)
 
+    def resolver_root(self, request: RootRequest) -> ResolverRoot:
+        planner, key, name, node, field_def, details = request
+        value = planner.value_plan(field_def.type, details)
+        return ResolverRoot(
+            key, name, node, field_def, details, value=value, context=planner.context
+        )
+
     def connection_root(self, request: RootRequest) -> ConnectionRoot:
         planner, key, name, node, field_def, details = request
         schema = self.graphql_schema
@@ -593,4 +710,17 @@ ROOTS: dict[str, Callable[[CompiledReads, RootRequest], RootField]] = {
     "node": _by_id_root(ByIdRoot),
     "me": _by_id_root(MeRoot),
     "customers": CompiledReads.connection_root,
+    **dict.fromkeys(
+        (
+            "connectionStatement",
+            "callStatement",
+            "voiceLineCallStatement",
+            "tickets",
+            "dueDateChangePreview",
+            "validateAddPlan",
+            "equipmentByCasn",
+            "tvPointPlatformData",
+        ),
+        CompiledReads.resolver_root,
+    ),
 }

@@ -25,6 +25,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     OperationDefinitionNode,
 )
 from graphql.execution.collect_fields import (
@@ -122,6 +123,57 @@ class BatchNode:
     many: bool
     filter_positions: tuple[tuple[str, int], ...]  # (argument, row position)
     scalar_position: int | None = None  # a list of one column's values, not objects
+
+
+@dataclass
+class ValuePlan:
+    """How to serialize a Python value of one GraphQL output type (not read from a row):
+    `depth` list levels around a leaf (`serialize`, the scalar's own) or an object (`nested`)."""
+
+    depth: int
+    serialize: Callable[[Any], Any] | None = None
+    nested: ObjectShape | AbstractShape | None = None
+
+
+@dataclass
+class AttributeOut:
+    """A plain field of a Python object (a Strawberry type's instance): its attribute."""
+
+    key: str
+    attribute: str
+    value: ValuePlan
+
+
+@dataclass
+class ObjectComputedOut:
+    key: str
+    function: Callable[..., Any]
+    attributes: tuple[str, ...]
+
+
+@dataclass
+class ObjectBatchedOut:
+    """A relation of a Python object, read by a batched statement keyed by its attribute."""
+
+    key: str
+    attribute: str
+    out: BatchedOut
+
+
+@dataclass
+class ObjectShape:
+    """How to turn a Python object (a resolver's or an action's result) into a dict: plain
+    fields from its attributes, relations batched by the planner like a row's."""
+
+    type_name: str
+    fields: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class AbstractShape:
+    """Objects of a union or interface: the object's own Strawberry type picks the shape."""
+
+    shapes: dict[str, ObjectShape]
 
 
 # ------------------------------------------------------------------------ type metadata
@@ -358,6 +410,53 @@ class Planner:
         primary = tuple(c.name for c in model.__table__.primary_key.columns if c.name != key)
         sort = tuple(_column_of(model, a).name for a in relation.sort)
         return sort + tuple(c for c in primary if c not in sort)
+
+    # -- Python objects: a resolver's or an action's result
+    def value_plan(self, graphql_type: Any, details: list[FieldDetails]) -> ValuePlan:
+        depth = 0
+        while isinstance(graphql_type, GraphQLNonNull | GraphQLList):
+            if isinstance(graphql_type, GraphQLList):
+                depth += 1
+            graphql_type = graphql_type.of_type
+        if isinstance(graphql_type, GraphQLObjectType):
+            return ValuePlan(depth, nested=self.object_shape(graphql_type, details))
+        if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
+            possible = self.context.graphql_schema.get_possible_types(graphql_type)
+            shapes = {t.name: self.object_shape(t, details) for t in possible}
+            return ValuePlan(depth, nested=AbstractShape(shapes))
+        return ValuePlan(depth, serialize=graphql_type.serialize)
+
+    def object_shape(
+        self, graphql_type: GraphQLObjectType, details: list[FieldDetails]
+    ) -> ObjectShape:
+        definition = self.context.schema.get_type_by_name(graphql_type.name)
+        if definition is None:
+            raise Unplannable(f"type {graphql_type.name} has no Strawberry definition")
+        converter = self.context.schema.config.name_converter
+        by_name = {converter.get_graphql_name(f): f for f in definition.fields}
+        shape = ObjectShape(graphql_type.name)
+        for key, field_details in self.subfields(graphql_type, details).items():
+            name = field_details[0].node.name.value
+            if name == "__typename":
+                shape.fields.append(ConstOut(key, graphql_type.name))
+                continue
+            strawberry_field = by_name.get(name)
+            field_def = graphql_type.fields[name]
+            if strawberry_field is not None and strawberry_field.base_resolver is None:
+                value = self.value_plan(field_def.type, field_details)
+                shape.fields.append(AttributeOut(key, strawberry_field.python_name, value))
+            elif (graphql_type.name, name) in COMPUTED:
+                computed = COMPUTED[(graphql_type.name, name)]
+                attributes = tuple("database_id" if a == "id" else a for a in computed.attributes)
+                shape.fields.append(ObjectComputedOut(key, computed.function, attributes))
+            elif (graphql_type.name, name) in RELATIONS:
+                relation = RELATIONS[(graphql_type.name, name)]
+                batch = self.batch(relation, _named_type(field_def.type), field_details)
+                out = BatchedOut(key, batch, -1, relation, field_details[0].node, field_def)
+                shape.fields.append(ObjectBatchedOut(key, relation.parent_attribute, out))
+            else:
+                raise Unplannable(f"field {graphql_type.name}.{name} is not plannable")
+        return shape
 
     # -- the Service interface (or one service type read through the polymorphic loader)
     def poly_shape(

@@ -382,7 +382,14 @@ class GraphQLEndpoint:
             plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
             # A driver connection, without the ORM session the compiled path does not use.
             async with self.readers.reader() as reader:
-                data = await plan.run(reader, self.runtime.settings, variables, identity)
+                data = await plan.run(
+                    reader,
+                    self.runtime.settings,
+                    variables,
+                    identity,
+                    sessions=self.runtime.sessions,
+                    request=request,
+                )
         except (Unplannable, Fallback) as reason:
             return None, f"standard; reason={reason}"
         except Exception:

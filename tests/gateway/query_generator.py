@@ -26,7 +26,19 @@ from gateway.schema.base import to_global_id
 # Fields whose arguments the generator fills in itself.
 ROOT_FIELDS = ("customers", "customer", "node", "me", "planOffers", "tvPackages",
                "extraServiceDefinitions", "tvPointLocations", "contractTemplates",
-               "billingForms", "banks", "technicians", "smsCreditValues")  # fmt: skip
+               "billingForms", "banks", "technicians", "smsCreditValues",
+               "connectionStatement", "callStatement", "voiceLineCallStatement", "tickets",
+               "dueDateChangePreview", "validateAddPlan", "equipmentByCasn",
+               "tvPointPlatformData")  # fmt: skip
+# Periods: a year of the seed's usage, an older one, and refused ones (reversed, too long, no
+# time zone).
+PERIODS = [
+    '{start: "2025-03-01T00:00:00Z", end: "2026-03-01T00:00:00Z"}',
+    '{start: "2024-01-01T00:00:00-03:00", end: "2024-12-31T00:00:00Z"}',
+    '{start: "2026-01-01T00:00:00Z", end: "2025-01-01T00:00:00Z"}',
+    '{start: "2020-01-01T00:00:00Z", end: "2023-01-01T00:00:00Z"}',
+    '{start: "2025-06-01T00:00:00", end: "2025-07-01T00:00:00"}',
+]
 CITIES = ["São Paulo", "curitiba", "Recife", "Nowhere"]
 # Not a Node type: its ids name nothing, on both paths.
 NOT_NODES = ["ExtraField", "Service"]
@@ -84,6 +96,26 @@ class QueryBuilder:
             elif named.name == "Boolean" and self.draw(st.booleans()):
                 parts.append(f"{name}: {self.draw(st.sampled_from(['true', 'false']))}")
         return f"({', '.join(parts)})" if parts else ""
+
+    def _id(self, type_name: str) -> str:
+        """An id of `type_name`: one that may exist (global or plain), none, or garbage."""
+        pk = self.draw(st.sampled_from([1, 2, 3, 5, 8, 13, 21, 40, 10**6]))
+        return self.draw(
+            st.sampled_from([to_global_id(type_name, pk), str(pk), to_global_id("Bank", 1), "@@"])
+        )
+
+    def _cursor(self) -> str:
+        import base64
+
+        offset = self.draw(st.sampled_from([0, 1, 3]))
+        return self.draw(
+            st.sampled_from([base64.b64encode(f"offset:{offset}".encode()).decode(), "bad"])
+        )
+
+    def _enum(self, name: str) -> GraphQLEnumType:
+        enum_type = self.schema.get_type(name)
+        assert isinstance(enum_type, GraphQLEnumType)
+        return enum_type
 
     def selection(self, graphql_type: Any, depth: int) -> str:
         """A non-empty selection set for `graphql_type`."""
@@ -193,6 +225,52 @@ class QueryBuilder:
                 st.sampled_from([to_global_id(type_name, pk), "@@", to_global_id(type_name, 0)])
             )
             return f'(id: "{raw}")'
+        if name in ("connectionStatement", "callStatement", "dueDateChangePreview"):
+            parts = [f'planId: "{self._id("Plan")}"']
+            if name == "dueDateChangePreview":
+                parts.append(f"newDueDay: {draw(st.sampled_from([0, 1, 5, 10, 12, 28, 32]))}")
+            else:
+                parts.append(f"period: {draw(st.sampled_from(PERIODS))}")
+            if name == "connectionStatement":
+                if draw(st.booleans()):
+                    parts.append(f"first: {draw(st.sampled_from([0, 1, 2, 50, 101, -1]))}")
+                if draw(st.integers(0, 3)) == 0:
+                    parts.append(f'after: "{self._cursor()}"')
+            if name == "callStatement" and draw(st.booleans()):
+                parts.append(f"termination: {self._enum_list(self._enum('CallTermination'))}")
+            return f"({', '.join(parts)})"
+        if name == "voiceLineCallStatement":
+            parts = [
+                f'lineId: "{self._id("VoiceLine")}"',
+                f"period: {draw(st.sampled_from(PERIODS))}",
+            ]
+            if draw(st.booleans()):
+                parts.append(f"termination: {self._enum_list(self._enum('CallTermination'))}")
+            return f"({', '.join(parts)})"
+        if name == "tickets":
+            criteria = []
+            if draw(st.booleans()):
+                criteria.append(f"status: {self._enum_list(self._enum('TicketStatus'))}")
+            for field_name in ("description", "type", "contactName", "protocol"):
+                if draw(st.integers(0, 4)) == 0:
+                    text = draw(st.sampled_from(["a", "net", "SEM", "ú", "%", "zz"]))
+                    criteria.append(f'{field_name}: "{text}"')
+            if draw(st.integers(0, 3)) == 0:
+                criteria.append(f"opened: {draw(st.sampled_from(PERIODS))}")
+            parts = []
+            if criteria:
+                parts.append("filter: {" + ", ".join(criteria) + "}")
+            if draw(st.integers(0, 2)) == 0:
+                parts.append(f'customerId: "{self._id("Customer")}"')
+            return f"({', '.join(parts)})" if parts else ""
+        if name == "validateAddPlan":
+            offer = f', offerId: "{self._id("PlanOffer")}"' if draw(st.booleans()) else ""
+            return f'(input: {{customerId: "{self._id("Customer")}"{offer}}})'
+        if name == "equipmentByCasn":
+            casn = draw(st.sampled_from(["000000000000", "1234", "x"]))
+            return f'(locationId: "{self._id("TvPointLocation")}", casn: "{casn}")'
+        if name == "tvPointPlatformData":
+            return f'(tvPointId: "{self._id("TvPoint")}")'
         if name == "tvPackages" and draw(st.booleans()):
             return f"(isExtra: {draw(st.sampled_from(['true', 'false']))})"
         return ""
