@@ -355,13 +355,29 @@ def _scope_statement(state: ORMExecuteState) -> None:
     if identity is None or not (state.is_select or state.is_update or state.is_delete):
         return
     acting_now = state.session.info.get(_ACTING, False)
-    if identity.role is Role.STAFF and (acting_now or identity.permissions >= _READ_PERMISSIONS):
-        return  # nothing to filter and nothing to refuse: skip walking the statement
+    options = _scope_options(state.statement, identity, acting=acting_now)
+    if options:
+        state.statement = state.statement.options(*options)
+
+
+def scoped(statement: Any, identity: Identity | None) -> Any:
+    """`statement` carrying `identity`'s row filters, as its session would run it: for the
+    compiled read path, which runs domain statements on the driver connection. Staff lacking
+    a table's read permission raise NotAllowed, as in a session; None is a system caller."""
+    if identity is None:
+        return statement
+    options = _scope_options(statement, identity, acting=False)
+    return statement.options(*options) if options else statement
+
+
+def _scope_options(statement: Any, identity: Identity, *, acting: bool) -> list[Any]:
+    if identity.role is Role.STAFF and (acting or identity.permissions >= _READ_PERMISSIONS):
+        return []  # nothing to filter and nothing to refuse: skip walking the statement
     options = []
     seen: set[type[Any]] = set()
     # Every table the statement touches, in subqueries and EXISTS too, not only the entities
     # it returns: `select(func.count()).select_from(Customer)` must be scoped as well.
-    for table in find_tables(state.statement, include_joins=True, include_crud=True):
+    for table in find_tables(statement, include_joins=True, include_crud=True):
         model = _MODEL_OF_TABLE.get(table)
         if model is None:
             continue
@@ -374,7 +390,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
         if (
             identity.role is Role.STAFF
             and policy.permission is not None
-            and not acting_now
+            and not acting
             and not identity.has(policy.permission)
         ):
             name = policy.permission.name
@@ -389,5 +405,4 @@ def _scope_statement(state: ORMExecuteState) -> None:
         options.append(
             with_loader_criteria(base, criterion(base, _owner_key(identity)), include_aliases=True)
         )
-    if options:
-        state.statement = state.statement.options(*options)
+    return options

@@ -213,7 +213,8 @@ class BatchSpec:
     columns: tuple[tuple[int, str], ...]  # (table index, column name)
     key: str | None  # column of the base matched against the keys; None reads every row
     order: tuple[str, ...]  # columns of the base, after the key
-    through: tuple[Any, str, str] | None = None  # (link model, its key attribute, its target)
+    # (link model, its key attribute, its column joined, the base's column; "id" if left out)
+    through: tuple[Any, ...] | None = None
 
 
 class CompiledBatch:
@@ -296,9 +297,10 @@ class _Statement:
         order = [base.c[attribute] for attribute in spec.order]
         key_column: ColumnElement[Any] | None = None
         if spec.through is not None:
-            link_model, link_key, link_target = spec.through
+            link_model, link_key, link_target, *joined = spec.through
             link = link_model.__table__.alias("link")
-            from_clause = from_clause.join(link, link.c[link_target] == base.c.id)
+            base_column = base.c[joined[0] if joined else "id"]
+            from_clause = from_clause.join(link, link.c[link_target] == base_column)
             key_column = link.c[link_key]
             criterion = _adapted(link_model, scope, owner, link, base=True)
             if criterion is not None:

@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import models as m
-from domain.models.enums import CallTermination
 
 
-async def call_usage(
-    session: AsyncSession, subscriber_id: int, start: dt.datetime, end: dt.datetime
-) -> list[tuple[CallTermination, int]]:
-    """(termination, seconds) of the subscriber's lines' calls started in [start, end)."""
-    lines = select(m.VoiceLine.id).where(m.VoiceLine.subscriber_id == subscriber_id)
-    c = m.CallRecord
-    statement = select(c.termination, c.duration_seconds).where(
-        c.voice_line_id.in_(lines), c.started_at >= start, c.started_at < end
+def call_usage_statement(
+    subscriber_ids: Sequence[int], start: dt.datetime, end: dt.datetime
+) -> Select[Any]:
+    """(subscriber, termination, seconds) of the subscribers' lines' calls started in
+    [start, end): one statement for many subscribers (`franchiseBalance` on a page of them)."""
+    c, line = m.CallRecord, m.VoiceLine
+    return (
+        select(line.subscriber_id, c.termination, c.duration_seconds)
+        .join(line, line.id == c.voice_line_id)
+        .where(
+            line.subscriber_id.in_(list(subscriber_ids)), c.started_at >= start, c.started_at < end
+        )
+        .order_by(line.subscriber_id, c.id)
     )
-    return [(row[0], row[1]) for row in await session.execute(statement)]
+
+
+def franchises_statement(subscriber_ids: Sequence[int]) -> Select[Any]:
+    """(subscriber, category, minutes, consumes_local) of the subscribers' franchises."""
+    f = m.VoiceFranchise
+    return (
+        select(f.subscriber_id, f.category, f.minutes, f.consumes_local)
+        .where(f.subscriber_id.in_(list(subscriber_ids)))
+        .order_by(f.subscriber_id, f.id)
+    )
 
 
 async def username_taken(session: AsyncSession, username: str, but: int | None) -> bool:

@@ -44,6 +44,7 @@ from gateway.execution.planner import (
     BatchNode,
     ConstOut,
     Context,
+    DerivedOut,
     FoldedOut,
     ObjectComputedOut,
     ObjectShape,
@@ -109,6 +110,9 @@ async def resolve_pending(
     while pending:
         level, pending = pending, defaultdict(list)
         for out_field, items in level.items():
+            if isinstance(out_field, DerivedOut):
+                await _derive(reader, out_field, items, variables, identity, pending)
+                continue
             batch = out_field.batch
             keys = list(dict.fromkeys(key for key, _ in items if key is not None))
             rows = await batch.compiled.fetch(reader, keys, identity)
@@ -129,6 +133,27 @@ async def resolve_pending(
                 for key, out in items:
                     children = groups.get(key)
                     out[name] = children[0] if children else None
+
+
+async def _derive(
+    reader: Reader,
+    out_field: DerivedOut,
+    items: list[tuple[Any, dict[str, Any]]],
+    variables: VariableValues,
+    identity: Identity | None,
+    pending: Pending,
+) -> None:
+    """A derived field's values for every parent of the level, from its own batch function."""
+
+    async def rows(statement: Any) -> list[Sequence[Any]]:
+        return await reader.rows(access.scoped(statement, identity))
+
+    keys = list(dict.fromkeys(key for key, _ in items if key is not None))
+    arguments = get_argument_values(out_field.field_def, out_field.field_node, variables)
+    values = await out_field.derived.batch(rows, keys, arguments) if keys else {}
+    name = out_field.key
+    for key, out in items:
+        out[name] = serialize(out_field.value, values.get(key), pending)
 
 
 def _filters(out_field: BatchedOut, variables: VariableValues) -> list[tuple[int, set[Any]]]:
@@ -164,6 +189,8 @@ def plan_models(node: BatchNode | Shape | PolyShape, into: set[Any] | None = Non
         for out in node.fields:
             if isinstance(out, BatchedOut):
                 plan_models(out.batch, into)
+            elif isinstance(out, DerivedOut):
+                into.update(out.derived.models)
             elif isinstance(out, FoldedOut):
                 plan_models(out.shape, into)
     return into

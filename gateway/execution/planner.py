@@ -39,7 +39,7 @@ from domain import models as m
 from domain.reads.batched import BatchSpec, CompiledBatch, TableRef
 from gateway.loaders import base as loader_base
 from gateway.schema.base import model_type, to_global_id
-from gateway.schema.relations import COMPUTED, RELATIONS, Relation
+from gateway.schema.relations import COMPUTED, DERIVED, RELATIONS, Derived, Relation
 from gateway.schema.services import SERVICE_TYPES
 
 
@@ -94,6 +94,18 @@ class BatchedOut:
     batch: BatchNode
     parent_position: int
     relation: Relation
+    field_node: FieldNode
+    field_def: Any
+
+
+@dataclass(eq=False)  # hashed by identity, like BatchedOut
+class DerivedOut:
+    """A derived field (relations.Derived), computed for every parent of the level at once."""
+
+    key: str
+    derived: Derived
+    parent_position: int
+    value: ValuePlan
     field_node: FieldNode
     field_def: Any
 
@@ -157,7 +169,7 @@ class ObjectBatchedOut:
 
     key: str
     attribute: str
-    out: BatchedOut
+    out: BatchedOut | DerivedOut
 
 
 @dataclass
@@ -228,7 +240,8 @@ def type_info(schema: Any, graphql_name: str) -> TypeInfo:
         raise Unplannable(f"type {graphql_name} has no declared model")
     converter = schema.config.name_converter
     attributes = {
-        converter.get_graphql_name(f): f.python_name
+        # `database_id` is the row's key on every type, a Node or not (FromModel's rule).
+        converter.get_graphql_name(f): "id" if f.python_name == "database_id" else f.python_name
         for f in definition.fields
         if f.base_resolver is None
     }
@@ -337,6 +350,20 @@ class Planner:
                     index, column = locate(attribute)
                     positions.append(builder.position(index, column.name))
                 shape.fields.append(ComputedOut(key, computed.function, tuple(positions)))
+            elif (graphql_type.name, name) in DERIVED:
+                derived = DERIVED[(graphql_type.name, name)]
+                index, column = locate(derived.parent_key)
+                field_def = graphql_type.fields[name]
+                shape.fields.append(
+                    DerivedOut(
+                        key,
+                        derived,
+                        builder.position(index, column.name),
+                        self.value_plan(field_def.type, field_details),
+                        field_details[0].node,
+                        field_def,
+                    )
+                )
             elif (graphql_type.name, name) in RELATIONS:
                 relation = RELATIONS[(graphql_type.name, name)]
                 index, column = locate(relation.parent_key)
@@ -449,6 +476,11 @@ class Planner:
                 computed = COMPUTED[(graphql_type.name, name)]
                 attributes = tuple("database_id" if a == "id" else a for a in computed.attributes)
                 shape.fields.append(ObjectComputedOut(key, computed.function, attributes))
+            elif (graphql_type.name, name) in DERIVED:
+                derived = DERIVED[(graphql_type.name, name)]
+                value = self.value_plan(field_def.type, field_details)
+                queued = DerivedOut(key, derived, -1, value, field_details[0].node, field_def)
+                shape.fields.append(ObjectBatchedOut(key, derived.parent_attribute, queued))
             elif (graphql_type.name, name) in RELATIONS:
                 relation = RELATIONS[(graphql_type.name, name)]
                 batch = self.batch(relation, _named_type(field_def.type), field_details)
@@ -492,7 +524,8 @@ class Planner:
 
 def _has_batches(shape: Shape) -> bool:
     return any(
-        isinstance(f, BatchedOut) or (isinstance(f, FoldedOut) and _has_batches(f.shape))
+        isinstance(f, BatchedOut | DerivedOut)
+        or (isinstance(f, FoldedOut) and _has_batches(f.shape))
         for f in shape.fields
     )
 
@@ -541,7 +574,7 @@ class _Emitter:
                 lines.append(f"{indent}if row[{f.id_position}] is not None:")
                 lines.extend(self.statements(f.shape, child, indent + "    "))
                 lines.append(f"{indent}    {variable}[{f.key!r}] = {child}")
-            elif isinstance(f, BatchedOut):
+            elif isinstance(f, BatchedOut | DerivedOut):
                 lines.append(
                     f"{indent}pending[{self.name(f, 'b')}].append((row[{f.parent_position}], "
                     f"{variable}))"

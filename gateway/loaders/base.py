@@ -112,6 +112,38 @@ class OneByKeyLoader(RequestLoader[ModelT | None]):
         return [index.get(key) for key in keys]
 
 
+class DerivedLoader(RequestLoader[Any]):
+    """A derived field's values (gateway.schema.relations.Derived), keyed by (parent key,
+    arguments): one batch per distinct arguments."""
+
+    derived: ClassVar[Any]
+
+    def __init__(self, db: RequestDb) -> None:
+        super().__init__(db)
+        self._arguments: dict[Any, dict[str, Any]] = {}
+
+    async def load_for(self, key: Any, arguments: dict[str, Any]) -> Any:
+        frozen = repr(sorted(arguments.items()))  # input objects are dicts: not hashable
+        self._arguments[frozen] = arguments
+        return await self.load((key, frozen))
+
+    async def batch_load_fn(self, keys: Sequence[tuple[Any, str]]) -> list[Any]:
+        by_arguments: dict[str, list[Any]] = defaultdict(list)
+        for key, frozen in keys:
+            by_arguments[frozen].append(key)
+        values: dict[tuple[Any, str], Any] = {}
+
+        async def rows(statement: Any) -> list[Any]:
+            return await self.db.run(common.rows, statement)
+
+        for frozen, parents in by_arguments.items():
+            arguments = self._arguments[frozen]
+            found = await self.derived.batch(rows, list(dict.fromkeys(parents)), arguments)
+            for parent in parents:
+                values[(parent, frozen)] = found.get(parent)
+        return [values[key] for key in keys]
+
+
 def group_by_key(keys: Sequence[Any], rows: Sequence[T], key: Callable[[T], Any]) -> list[list[T]]:
     """Rows grouped per key, aligned with `keys`, keeping the rows' order within each group."""
     groups: dict[Any, list[T]] = defaultdict(list)

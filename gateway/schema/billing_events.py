@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import models as m
-from domain.models import BillingEvent
-from domain.models import enums as domain_enums
 from gateway.loaders import container as loaders
 from gateway.loaders.tv import BillingEventsByCustomerIdLoader, BillingEventsByPlanIdLoader
 from gateway.schema.base import BillingEventKind, BillingEventStatus, FromModel, Info
@@ -57,13 +55,13 @@ class BillingEventType(FromModel):
         return await EVENT_RECEIVABLE.resolve(self, info)
 
 
-def _sorted(rows: list[BillingEvent]) -> list[BillingEvent]:
-    return sorted(rows, key=lambda row: (row.due_date, row.id))
-
-
 PLAN_BILLING_EVENTS = Relation(
     "Plan", "billingEvents", BillingEventsByPlanIdLoader, "id", "BillingEvent", many=True,
     filters=(("status", "status"),), sort=("due_date", "id"),
+)  # fmt: skip
+CUSTOMER_BILLING_EVENTS = Relation(
+    "Customer", "billingEvents", BillingEventsByCustomerIdLoader, "id", "BillingEvent",
+    many=True, filters=(("status", "status"),), sort=("due_date", "id"),
 )  # fmt: skip
 EVENT_PLAN = Relation("BillingEvent", "plan", loaders.PlanByIdLoader, "plan_id", "Plan", False)
 EVENT_TV_PACKAGE = Relation(
@@ -74,16 +72,6 @@ EVENT_RECEIVABLE = Relation(
     "BillingEvent", "receivable", loaders.ReceivableByIdLoader, "receivable_id", "Receivable",
     many=False,
 )  # fmt: skip
-
-
-async def customer_billing_events(
-    info: Info, customer_id: int, status: list[domain_enums.BillingEventStatus] | None
-) -> list[BillingEventType]:
-    """Customer.billingEvents: every event of the customer's plans by due date."""
-    rows = await info.context.loaders.get(BillingEventsByCustomerIdLoader).load(customer_id)
-    if status is not None:
-        rows = [row for row in rows if row.status in status]
-    return BillingEventType.from_models(_sorted(rows))
 
 
 @strawberry.input(description="The due date (vencimento) to bill.")

@@ -128,9 +128,9 @@ class CustomerType(FromModel, Node):
         info: Info,
         status: list[BillingEventStatus] | None = None,
     ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
-        from gateway.schema.billing_events import customer_billing_events
+        from gateway.schema.billing_events import CUSTOMER_BILLING_EVENTS
 
-        return await customer_billing_events(info, self.database_id, status)
+        return await CUSTOMER_BILLING_EVENTS.resolve(self, info, status=status)
 
     @strawberry.field(description="The customer's invoices (notas fiscais).")
     async def invoices(

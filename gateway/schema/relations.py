@@ -8,12 +8,12 @@ statements, so the two paths cannot disagree about what a field means.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from gateway.loaders.base import RequestLoader
+from gateway.loaders.base import DerivedLoader, RequestLoader
 from gateway.schema.base import Info, model_type
 
 RELATIONS: dict[tuple[str, str], Relation] = {}
@@ -86,3 +86,43 @@ class Computed:
 
     def resolve(self, parent: Any) -> Any:
         return self.function(*(getattr(parent, attribute) for attribute in self.attributes))
+
+
+DERIVED: dict[tuple[str, str], Derived] = {}
+
+# Runs a statement a domain read built, scoped to the caller; rows are tuples, enum columns
+# hold their members' names (on the standard path's session and on the compiled path alike).
+Rows = Callable[[Any], Awaitable[list[Sequence[Any]]]]
+
+
+@dataclass(frozen=True, eq=False)
+class Derived:
+    """`owner.field` is computed for many parents at once, from their `parent_key` and the
+    field's arguments: `batch(rows, keys, arguments)` returns each key's value (a Strawberry
+    object), reading with `rows` (a domain statement, scoped to the caller) as few statements
+    as it needs whatever the number of keys. `arguments` are graphql-core's coerced values
+    (input objects as dicts). The standard path batches it with a DataLoader per request; the
+    compiled path calls it once per level, so both paths run the same code."""
+
+    owner: str
+    field: str
+    parent_key: str  # model attribute of the parent
+    batch: Callable[[Rows, list[Any], dict[str, Any]], Awaitable[dict[Any, Any]]]
+    models: tuple[Any, ...] = ()  # the tables it reads (read permissions of staff)
+
+    def __post_init__(self) -> None:
+        DERIVED[(self.owner, self.field)] = self
+        loader = type(
+            f"{self.owner}{self.field[:1].upper()}{self.field[1:]}Loader", (DerivedLoader,), {}
+        )
+        loader.derived = self  # type: ignore[attr-defined]
+        object.__setattr__(self, "loader", loader)
+
+    @property
+    def parent_attribute(self) -> str:
+        return "database_id" if self.parent_key == "id" else self.parent_key
+
+    async def resolve(self, parent: Any, info: Info, **arguments: Any) -> Any:
+        """The field's value on the standard path."""
+        loader = info.context.loaders.get(self.loader)  # type: ignore[attr-defined]
+        return await loader.load_for(getattr(parent, self.parent_attribute), arguments)

@@ -44,6 +44,9 @@ CITIES = ["São Paulo", "curitiba", "Recife", "Nowhere"]
 NOT_NODES = ["ExtraField", "Service"]
 
 
+COMPOSITE = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
+
+
 def _named(graphql_type: Any) -> Any:
     while isinstance(graphql_type, GraphQLNonNull | GraphQLList):
         graphql_type = graphql_type.of_type
@@ -93,6 +96,8 @@ class QueryBuilder:
             named = _named(argument.type)
             if isinstance(named, GraphQLEnumType) and self.draw(st.booleans()):
                 parts.append(f"{name}: {self._enum_list(named)}")
+            elif named.name == "PeriodInput":  # required where it appears
+                parts.append(f"{name}: {self.draw(st.sampled_from(PERIODS))}")
             elif named.name == "Boolean" and self.draw(st.booleans()):
                 parts.append(f"{name}: {self.draw(st.sampled_from(['true', 'false']))}")
         return f"({', '.join(parts)})" if parts else ""
@@ -123,20 +128,20 @@ class QueryBuilder:
             return self._abstract_selection(graphql_type, depth)
         fields = graphql_type.fields
         names = sorted(fields)
-        leaves = [
-            n
-            for n in names
-            if not isinstance(_named(fields[n].type), GraphQLObjectType | GraphQLInterfaceType)
-        ]
+        leaves = [n for n in names if not isinstance(_named(fields[n].type), COMPOSITE)]
         chosen = self.draw(st.lists(st.sampled_from(names), min_size=1, max_size=6, unique=True))
         if depth <= 0:
-            chosen = [n for n in chosen if n in leaves] or [leaves[0]]
+            chosen = [n for n in chosen if n in leaves] or leaves[:1] or ["__typename"]
+        leaves = leaves or ["__typename"]
         parts = []
         for name in chosen:
+            if name == "__typename":
+                parts.append(name)
+                continue
             field_def = fields[name]
             named = _named(field_def.type)
             text = self._alias(name) + self._arguments(field_def)
-            if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            if isinstance(named, COMPOSITE):
                 text += self._directive() + " { " + self.selection(named, depth - 1) + " }"
             else:
                 text += self._directive()

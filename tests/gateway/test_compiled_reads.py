@@ -30,7 +30,7 @@ from domain.reads.batched import Readers
 from gateway.execution.compiled import ROOTS
 from gateway.execution.planner import Unplannable, type_info
 from gateway.resolvers.root import schema
-from gateway.schema.relations import COMPUTED, RELATIONS
+from gateway.schema.relations import COMPUTED, DERIVED, RELATIONS
 from tests.conftest import SEED_CUSTOMERS, StatementCounter
 from tests.gateway.helpers import http_client, test_settings
 from tests.gateway.query_generator import read_queries
@@ -189,8 +189,6 @@ EXCEPTIONS: dict[str, str] = {
     "Query.passwordStrength": "no rows: a pure function of its arguments",
     "Query.domainAvailability": "asks the external domain registry, not the database",
     "Query.addressByCep": "asks the external CEP lookup service, not the database",
-    "Customer.billingEvents": "keyed through the customer's plans (a join the planner lacks)",
-    "VoiceSubscriber.franchiseBalance": "computed from a period's call records by a domain rule",
 }
 SPECIAL = {  # answered by the planner's own connection code
     "CustomerConnection.edges",
@@ -207,7 +205,7 @@ def _named(graphql_type):  # type: ignore[no-untyped-def]
 
 
 def _plannable(graphql_type: GraphQLObjectType, name: str) -> bool:
-    if (graphql_type.name, name) in RELATIONS or (graphql_type.name, name) in COMPUTED:
+    if any((graphql_type.name, name) in table for table in (RELATIONS, COMPUTED, DERIVED)):
         return True
     try:
         info = type_info(schema, graphql_type.name)
