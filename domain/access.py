@@ -317,6 +317,34 @@ def read_permissions(models: Iterable[type[Any]]) -> frozenset[Permission]:
     )
 
 
+def permission_of(model: type[Any]) -> Permission | None:
+    """The permission staff need to read `model`'s table (a service kind's: Service's)."""
+    return policy_of(model).permission
+
+
+def read_refusal(models: Iterable[type[Any]], identity: Identity | None) -> NotAllowed | None:
+    """The NotAllowed a scoped session would raise for a statement reading `models`' tables
+    (the first one `identity`, staff, may not read); None when it may read them all."""
+    if identity is None or identity.role is not Role.STAFF:
+        return None  # everyone else's rows are filtered, never refused
+    for model in models:
+        base = next((cls for cls in model.__mro__ if cls in POLICIES), None)
+        if base is None:
+            continue
+        refusal = _refusal(base, identity)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def _refusal(base: type[Any], identity: Identity) -> NotAllowed | None:
+    permission = POLICIES[base].permission
+    if permission is None or identity.has(permission):
+        return None
+    name = permission.name
+    return NotAllowed(f"Reading {base.__name__} needs the {name} permission.", permission=name)
+
+
 def owner_key(identity: Identity) -> int:
     """The key a caller's rows hang from (its customer, reseller or voice subscriber)."""
     return _owner_key(identity)
@@ -387,16 +415,10 @@ def _scope_options(statement: Any, identity: Identity, *, acting: bool) -> list[
         if base in seen:
             continue
         seen.add(base)
-        if (
-            identity.role is Role.STAFF
-            and policy.permission is not None
-            and not acting
-            and not identity.has(policy.permission)
-        ):
-            name = policy.permission.name
-            raise NotAllowed(
-                f"Reading {base.__name__} needs the {name} permission.", permission=name
-            )
+        if identity.role is Role.STAFF and not acting:
+            refusal = _refusal(base, identity)
+            if refusal is not None:
+                raise refusal
         criterion = _criterion(policy, identity)
         if criterion is None:
             continue

@@ -25,6 +25,7 @@ from graphql import (
     OperationType,
     VariableNode,
     Visitor,
+    located_error,
     visit,
 )
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields
@@ -33,7 +34,8 @@ from graphql.pyutils import Path, is_awaitable
 
 from domain import access
 from domain import models as m
-from domain.identity import Identity, Permission, Role
+from domain.errors import NotAllowed
+from domain.identity import Identity
 from domain.reads import customers as customer_reads
 from domain.reads.batched import BatchSpec, CompiledBatch, Reader
 from gateway.execution.documents import PreparedDocument
@@ -45,7 +47,6 @@ from gateway.execution.planner import (
     ConstOut,
     Context,
     DerivedOut,
-    FoldedOut,
     ObjectComputedOut,
     ObjectShape,
     Planner,
@@ -100,20 +101,27 @@ def grouper_of(batch: BatchNode) -> Any:
     return grouper
 
 
-async def resolve_pending(
-    reader: Reader,
-    pending: Pending,
-    variables: VariableValues,
-    identity: Identity | None,
-) -> None:
+async def resolve_pending(run: _Run) -> None:
     """Runs each batched relation once for all its parents, level by level."""
+    pending = run.pending
+    reader, variables, identity = run.reader, run.variables, run.identity
     while pending:
         level, pending = pending, defaultdict(list)
         for out_field, items in level.items():
             if isinstance(out_field, DerivedOut):
-                await _derive(reader, out_field, items, variables, identity, pending)
+                await _derive(run, out_field, items, pending)
                 continue
             batch = out_field.batch
+            name = out_field.key
+            refusal = access.read_refusal(statement_models(batch), identity)
+            if refusal is not None:
+                # As on the standard path: the field is null, with an error, for each parent
+                # whose key would have been loaded.
+                for key, out in items:
+                    out[name] = None
+                    if key is not None:
+                        run.refuse(out, name, out_field.field_nodes, refusal)
+                continue
             keys = list(dict.fromkeys(key for key, _ in items if key is not None))
             rows = await batch.compiled.fetch(reader, keys, identity)
             wanted = _filters(out_field, variables)
@@ -124,7 +132,6 @@ async def resolve_pending(
                     if all(row[position] in allowed for position, allowed in wanted)
                 ]
             groups = grouper_of(batch)(rows, pending)
-            name = out_field.key
             if batch.many:
                 # Parents sharing a key share its list: the answer is only serialized.
                 for key, out in items:
@@ -135,23 +142,41 @@ async def resolve_pending(
                     out[name] = children[0] if children else None
 
 
+def statement_models(batch: BatchNode) -> list[Any]:
+    """The models whose tables the batch's own statement reads, in the statement's order."""
+    models = batch.__dict__.get("_models")
+    if models is None:
+        spec = batch.compiled.spec
+        models = [ref.model for ref in spec.tables]
+        if spec.through is not None:
+            models.append(spec.through[0])
+        batch.__dict__["_models"] = models
+    return models  # type: ignore[no-any-return]
+
+
 async def _derive(
-    reader: Reader,
+    run: _Run,
     out_field: DerivedOut,
     items: list[tuple[Any, dict[str, Any]]],
-    variables: VariableValues,
-    identity: Identity | None,
     pending: Pending,
 ) -> None:
     """A derived field's values for every parent of the level, from its own batch function."""
+    reader, identity = run.reader, run.identity
 
     async def rows(statement: Any) -> list[Sequence[Any]]:
         return await reader.rows(access.scoped(statement, identity))
 
     keys = list(dict.fromkeys(key for key, _ in items if key is not None))
-    arguments = get_argument_values(out_field.field_def, out_field.field_node, variables)
-    values = await out_field.derived.batch(rows, keys, arguments) if keys else {}
+    arguments = get_argument_values(out_field.field_def, out_field.field_node, run.variables)
     name = out_field.key
+    try:
+        values = await out_field.derived.batch(rows, keys, arguments) if keys else {}
+    except NotAllowed as refusal:
+        for key, out in items:
+            out[name] = None
+            if key is not None:
+                run.refuse(out, name, out_field.field_nodes, refusal)
+        return
     for key, out in items:
         out[name] = serialize(out_field.value, values.get(key), pending)
 
@@ -173,38 +198,6 @@ def _name(value: Any) -> Any:
     return value.name if isinstance(value, enum.Enum) else value
 
 
-def plan_models(node: BatchNode | Shape | PolyShape, into: set[Any] | None = None) -> set[Any]:
-    """Every model whose table a batch (or shape) reads, its nested batches' included."""
-    into = set() if into is None else into
-    if isinstance(node, BatchNode):
-        spec = node.compiled.spec
-        into.update(ref.model for ref in spec.tables)
-        if spec.through is not None:
-            into.add(spec.through[0])
-        plan_models(node.shape, into)
-    elif isinstance(node, PolyShape):
-        for shape in node.shapes.values():
-            plan_models(shape, into)
-    else:
-        for out in node.fields:
-            if isinstance(out, BatchedOut):
-                plan_models(out.batch, into)
-            elif isinstance(out, DerivedOut):
-                into.update(out.derived.models)
-            elif isinstance(out, FoldedOut):
-                plan_models(out.shape, into)
-    return into
-
-
-def check_permissions(identity: Identity | None, needed: frozenset[Permission]) -> None:
-    """Staff lacking a read permission the plan needs get the standard path, which answers
-    them field by field with NotAllowed; everyone else's rows are filtered, not refused."""
-    if identity is not None and identity.role is Role.STAFF:
-        missing = sorted(p.name for p in needed - identity.permissions)
-        if missing:
-            raise Fallback(f"staff without the {', '.join(missing)} permission")
-
-
 # ------------------------------------------------------------------------ root fields
 
 
@@ -216,19 +209,11 @@ class RootField:
     field_def: Any
     details: list[FieldDetails]
 
-    def models(self) -> set[Any]:
-        """The tables the root reads whatever its arguments (a by-id root's depend on them)."""
-        return set()
-
 
 @dataclass
 class ListRoot(RootField):
     batch: BatchNode | None = None
     filters: tuple[tuple[str, int], ...] = ()
-
-    def models(self) -> set[Any]:
-        assert self.batch is not None
-        return plan_models(self.batch)
 
     async def run(self, run: _Run) -> Any:
         assert self.batch is not None
@@ -246,7 +231,6 @@ class ByIdRoot(RootField):
 
     planner: Planner | None = None
     by_type: dict[str, BatchNode] = field(default_factory=dict)
-    needs: dict[str, frozenset[Permission]] = field(default_factory=dict)
 
     def _batch(self, type_name: str) -> BatchNode:
         batch = self.by_type.get(type_name)
@@ -265,8 +249,18 @@ class ByIdRoot(RootField):
                 shape = self.planner.shape(graphql_type, self.details, builder, 0)
             spec = BatchSpec(tuple(builder.tables), tuple(builder.columns), "id", ())
             batch = self.by_type[type_name] = BatchNode(CompiledBatch(spec), shape, False, ())
-            self.needs[type_name] = access.read_permissions(plan_models(batch))
         return batch
+
+    async def fetch(self, run: _Run, type_name: str, pk: int) -> Any:
+        batch = self._batch(type_name)
+        refusal = access.read_refusal(statement_models(batch), run.identity)
+        if refusal is not None:
+            run.refuse(None, self.key, [d.node for d in self.details], refusal)
+            return None
+        rows = await batch.compiled.fetch(run.reader, [pk], run.identity)
+        if not rows:
+            return None
+        return build(batch.shape, rows[0], run.pending)
 
     async def run(self, run: _Run) -> Any:
         raw = get_argument_values(self.field_def, self.node, run.variables)["id"]
@@ -281,12 +275,7 @@ class ByIdRoot(RootField):
                 return None
         if pk is None:
             return None
-        batch = self._batch(type_name)
-        check_permissions(run.identity, self.needs[type_name])
-        rows = await batch.compiled.fetch(run.reader, [pk], run.identity)
-        if not rows:
-            return None
-        return build(batch.shape, rows[0], run.pending)
+        return await self.fetch(run, type_name, pk)
 
 
 @dataclass
@@ -298,12 +287,7 @@ class MeRoot(ByIdRoot):
         if found is None:
             return None
         type_name, pk = found
-        batch = self._batch(type_name)
-        check_permissions(run.identity, self.needs[type_name])
-        rows = await batch.compiled.fetch(run.reader, [pk], run.identity)
-        if not rows:
-            return None
-        return build(batch.shape, rows[0], run.pending)
+        return await self.fetch(run, type_name, pk)
 
 
 @dataclass
@@ -313,17 +297,6 @@ class ConnectionRoot(RootField):
     shape: dict[str, Any] = field(default_factory=dict)  # response key -> part
     columns: tuple[str, ...] = ()
     selected: frozenset[str] = frozenset()  # the connection's fields asked for
-
-    def models(self) -> set[Any]:
-        found: set[Any] = {m.Customer}
-        for part, detail in self.shape.values():
-            if part == "nodes":
-                plan_models(detail, found)
-            elif part == "edges":
-                for name, node_shape in detail.values():
-                    if name == "node":
-                        plan_models(node_shape, found)
-        return found
 
     async def run(self, run: _Run) -> Any:
         arguments = get_argument_values(self.field_def, self.node, run.variables)
@@ -494,6 +467,12 @@ class _Run:
     request: Any = None
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _context: Any = None
+    # Fields refused for want of a read permission: (parent object, or None for a root; its
+    # key; the field's nodes; the refusal), in the order the standard path meets them.
+    refusals: list[tuple[Any, str, list[FieldNode], NotAllowed]] = field(default_factory=list)
+
+    def refuse(self, parent: Any, key: str, nodes: list[FieldNode], refusal: NotAllowed) -> None:
+        self.refusals.append((parent, key, nodes, refusal))
 
     async def resolver_context(self) -> Any:
         """The standard path's request context (a session scoped to the caller), opened for
@@ -509,6 +488,35 @@ class _Run:
             self._context = context
         return self._context
 
+    def errors(self, data: dict[str, Any]) -> list[GraphQLError]:
+        """The located errors of the refused fields: one per place each parent sits in the
+        answer (a shared object sits in several), as graphql-core reports them."""
+        if not self.refusals:
+            return []
+        paths = _paths(data)
+        errors = []
+        for parent, key, nodes, refusal in self.refusals:
+            for path in [[]] if parent is None else paths.get(id(parent), []):
+                errors.append(located_error(refusal, nodes, [*path, key]))
+        return errors
+
+
+def _paths(data: Any) -> dict[int, list[list[str | int]]]:
+    """Where each object of the answer sits (the response paths of each dict, by id)."""
+    found: dict[int, list[list[str | int]]] = defaultdict(list)
+
+    def walk(value: Any, path: list[str | int]) -> None:
+        if isinstance(value, dict):
+            found[id(value)].append(path)
+            for key, item in value.items():
+                walk(item, [*path, key])
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, [*path, index])
+
+    walk(data, [])
+    return found
+
 
 # ------------------------------------------------------------------------ planning
 
@@ -516,7 +524,6 @@ class _Run:
 @dataclass
 class CompiledOperation:
     roots: list[RootField]
-    needs: frozenset[Permission] = frozenset()  # what staff need to read its tables
 
     async def run(
         self,
@@ -527,9 +534,9 @@ class CompiledOperation:
         *,
         sessions: Any = None,
         request: Any = None,
-    ) -> dict[str, Any]:
-        """The operation's `data`. `sessions` (the session factory) serves resolver roots."""
-        check_permissions(identity, self.needs)
+    ) -> tuple[dict[str, Any], list[GraphQLError]]:
+        """The operation's `data` and errors (fields refused to staff lacking a read
+        permission). `sessions` (the session factory) serves resolver roots."""
         run = _Run(reader, settings, variables, identity, sessions=sessions, request=request)
         data: dict[str, Any] = {}
         async with run.stack:
@@ -538,8 +545,8 @@ class CompiledOperation:
                     data[root.key] = "Query"
                 else:
                     data[root.key] = await root.run(run)  # type: ignore[attr-defined]
-            await resolve_pending(reader, run.pending, variables, identity)
-        return data
+            await resolve_pending(run)
+        return data, run.errors(data)
 
 
 def _directive_variables(
@@ -645,8 +652,7 @@ class CompiledReads:
             if field_def is None or plan_root is None:
                 raise Unplannable(f"root field {name} is not plannable")
             roots.append(plan_root(self, RootRequest(planner, key, name, node, field_def, details)))
-        models = set().union(*(root.models() for root in roots))
-        return CompiledOperation(roots, access.read_permissions(models))
+        return CompiledOperation(roots)
 
     def list_root(self, request: RootRequest) -> ListRoot:
         planner, key, name, node, field_def, details = request

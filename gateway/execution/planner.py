@@ -35,6 +35,7 @@ from graphql.execution.collect_fields import (
 )
 from graphql.execution.values import VariableValues
 
+from domain import access
 from domain import models as m
 from domain.reads.batched import BatchSpec, CompiledBatch, TableRef
 from gateway.loaders import base as loader_base
@@ -96,6 +97,7 @@ class BatchedOut:
     relation: Relation
     field_node: FieldNode
     field_def: Any
+    field_nodes: list[FieldNode] = field(default_factory=list)  # where a refusal is located
 
 
 @dataclass(eq=False)  # hashed by identity, like BatchedOut
@@ -108,6 +110,7 @@ class DerivedOut:
     value: ValuePlan
     field_node: FieldNode
     field_def: Any
+    field_nodes: list[FieldNode] = field(default_factory=list)
 
 
 @dataclass
@@ -362,6 +365,7 @@ class Planner:
                         self.value_plan(field_def.type, field_details),
                         field_details[0].node,
                         field_def,
+                        [d.node for d in field_details],
                     )
                 )
             elif (graphql_type.name, name) in RELATIONS:
@@ -370,7 +374,7 @@ class Planner:
                 parent_position = builder.position(index, column.name)
                 field_def = graphql_type.fields[name]
                 target = _named_type(field_def.type)
-                if self._foldable(relation, field_def, field_details):
+                if self._foldable(relation, field_def, model):
                     child_table = builder.join(relation.loader.model, index, column.name)
                     child_shape = self.shape(target, field_details, builder, child_table)
                     id_position = builder.position(child_table, "id")
@@ -379,7 +383,13 @@ class Planner:
                     batch = self.batch(relation, target, field_details)
                     shape.fields.append(
                         BatchedOut(
-                            key, batch, parent_position, relation, field_details[0].node, field_def
+                            key,
+                            batch,
+                            parent_position,
+                            relation,
+                            field_details[0].node,
+                            field_def,
+                            [d.node for d in field_details],
                         )
                     )
             else:
@@ -387,13 +397,17 @@ class Planner:
         return shape
 
     @staticmethod
-    def _foldable(relation: Relation, field_def: Any, details: list[FieldDetails]) -> bool:
+    def _foldable(relation: Relation, field_def: Any, parent_model: Any) -> bool:
+        """A to-one by primary key joins its parent's statement, unless reading it needs a
+        permission the parent's table does not: staff lacking it then get that field alone
+        refused (null, with an error), so it keeps a statement of its own."""
         loader = relation.loader
         return (
             not relation.many
             and issubclass(loader, loader_base.ByIdLoader)
             and not getattr(loader, "polymorphic", False)
             and not field_def.args
+            and access.permission_of(loader.model) in (None, access.permission_of(parent_model))
         )
 
     # -- a relation's own statement
@@ -479,12 +493,14 @@ class Planner:
             elif (graphql_type.name, name) in DERIVED:
                 derived = DERIVED[(graphql_type.name, name)]
                 value = self.value_plan(field_def.type, field_details)
-                queued = DerivedOut(key, derived, -1, value, field_details[0].node, field_def)
+                nodes = [d.node for d in field_details]
+                queued = DerivedOut(key, derived, -1, value, nodes[0], field_def, nodes)
                 shape.fields.append(ObjectBatchedOut(key, derived.parent_attribute, queued))
             elif (graphql_type.name, name) in RELATIONS:
                 relation = RELATIONS[(graphql_type.name, name)]
                 batch = self.batch(relation, _named_type(field_def.type), field_details)
-                out = BatchedOut(key, batch, -1, relation, field_details[0].node, field_def)
+                nodes = [d.node for d in field_details]
+                out = BatchedOut(key, batch, -1, relation, nodes[0], field_def, nodes)
                 shape.fields.append(ObjectBatchedOut(key, relation.parent_attribute, out))
             else:
                 raise Unplannable(f"field {graphql_type.name}.{name} is not plannable")

@@ -328,7 +328,7 @@ class GraphQLEndpoint:
                 executor = "standard; reason=a mutation"
                 if not mutation:
                     compiled, executor = await self._run_compiled(
-                        request, identity, prepared, operation, query, gql, media
+                        request, identity, prepared, operation, query, gql, media, request_id
                     )
                     if compiled is not None:
                         compiled.headers["X-Request-Id"] = request_id
@@ -369,20 +369,21 @@ class GraphQLEndpoint:
         query: str,
         gql: GraphQLRequest,
         media: str,
+        request_id: str,
     ) -> tuple[Response | None, str]:
         """The compiled read path's answer, or None and why the standard path must answer."""
         if self.compiled is None:
             return None, "standard; reason=compiled reads are off"
         if request.headers.get(EXECUTOR_HEADER) == "standard":
             return None, "standard; reason=asked for"
-        # Staff lacking a read permission the plan needs get the standard path (NotAllowed,
-        # field by field: the plan raises Fallback); subscribers', resellers' and voice
-        # subscribers' row filters are compiled into the batched statements (ADR 0006).
+        # Subscribers', resellers' and voice subscribers' row filters are compiled into the
+        # batched statements; staff lacking a read permission get the fields that need it
+        # null, with the standard path's errors (ADR 0006).
         try:
             plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
             # A driver connection, without the ORM session the compiled path does not use.
             async with self.readers.reader() as reader:
-                data = await plan.run(
+                data, errors = await plan.run(
                     reader,
                     self.runtime.settings,
                     variables,
@@ -395,7 +396,13 @@ class GraphQLEndpoint:
         except Exception:
             log.exception("compiled read path failed; answering on the standard path")
             return None, "standard; reason=compiled path failed"
-        response = self._respond({"data": data}, 200, media)
+        body: dict[str, Any] = {}
+        if errors:
+            body["errors"] = in_response_order(
+                [self._format_error(e, request_id) for e in errors], data
+            )
+        body["data"] = data
+        response = self._respond(body, 200, media)
         response.headers[EXECUTOR_HEADER] = "compiled"
         return response, "compiled"
 
@@ -438,7 +445,9 @@ class GraphQLEndpoint:
                 and all(error.path is None for error in result.errors)
             )
             if result.errors:
-                body["errors"] = [self._format_error(e, request_id) for e in result.errors]
+                body["errors"] = in_response_order(
+                    [self._format_error(e, request_id) for e in result.errors], result.data
+                )
                 if request_error:
                     return self._request_error(body["errors"], media), False
             body["data"] = result.data
@@ -493,6 +502,35 @@ class GraphQLEndpoint:
         return Response(
             orjson.dumps(body, default=_json_default), status_code=status, media_type=media
         )
+
+
+def in_response_order(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any]]:
+    """Field errors in the order their paths appear in the answer, on both read paths.
+
+    graphql-core lists errors as its tasks happen to finish (a list of one item completes a
+    step earlier than a longer one), an order the compiled path could not reproduce; response
+    order is the same on both and does not move with scheduling. Errors at the same place, or
+    without a path, keep their order.
+    """
+    if len(errors) < 2:
+        return errors
+
+    def rank(error: dict[str, Any]) -> tuple[int, ...]:
+        ranks = []
+        value = data
+        for step in error.get("path") or ():
+            if isinstance(value, dict) and step in value:
+                ranks.append(list(value).index(step))
+                value = value[step]
+            elif isinstance(value, list) and isinstance(step, int) and step < len(value):
+                ranks.append(step)
+                value = value[step]
+            else:  # under a parent nulled by the error: no further place in the answer
+                ranks.append(step if isinstance(step, int) else 0)
+                value = None
+        return tuple(ranks)
+
+    return sorted(errors, key=rank)
 
 
 def _code(name: str) -> str:

@@ -114,28 +114,35 @@ class CustomerType(FromModel, Node):
     ) -> list[Annotated[PlanType, strawberry.lazy("gateway.schema.plans")]]:
         return await CUSTOMER_PLANS.resolve(self, info, status=status)
 
-    @strawberry.field(description="Everything the customer owes or paid, by due date.")
+    @strawberry.field(
+        description="Everything the customer owes or paid, by due date."
+        " Null, with an error naming it, for staff without the BILLING permission."
+    )
     async def receivables(
         self, info: Info, status: list[ReceivableStatus] | None = None
-    ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]]:
+    ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]] | None:
         return await CUSTOMER_RECEIVABLES.resolve(self, info, status=status)
 
     @strawberry.field(
         description="Charges of the customer's plans waiting for, or made by, billing."
+        " Null, with an error naming it, for staff without the BILLING permission."
     )
     async def billing_events(
         self,
         info: Info,
         status: list[BillingEventStatus] | None = None,
-    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
+    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]] | None:
         from gateway.schema.billing_events import CUSTOMER_BILLING_EVENTS
 
         return await CUSTOMER_BILLING_EVENTS.resolve(self, info, status=status)
 
-    @strawberry.field(description="The customer's invoices (notas fiscais).")
+    @strawberry.field(
+        description="The customer's invoices (notas fiscais)."
+        " Null, with an error naming it, for staff without the BILLING permission."
+    )
     async def invoices(
         self, info: Info
-    ) -> list[Annotated[InvoiceType, strawberry.lazy("gateway.schema.portal")]]:
+    ) -> list[Annotated[InvoiceType, strawberry.lazy("gateway.schema.portal")]] | None:
         from gateway.schema.portal import CUSTOMER_INVOICES
 
         return await CUSTOMER_INVOICES.resolve(self, info)

@@ -228,10 +228,15 @@ class PlanType(FromModel, Node):
     async def contract(self, info: Info) -> ContractType | None:
         return await PLAN_CONTRACT.resolve(self, info)
 
-    @strawberry.field(description="Confirmed due-date changes, oldest first.")
+    @strawberry.field(
+        description="Confirmed due-date changes, oldest first."
+        " Null, with an error naming it, for staff without the BILLING permission."
+    )
     async def due_date_changes(
         self, info: Info
-    ) -> list[Annotated[DueDateChangeType, strawberry.lazy("gateway.schema.plan_lifecycle")]]:
+    ) -> (
+        list[Annotated[DueDateChangeType, strawberry.lazy("gateway.schema.plan_lifecycle")]] | None
+    ):
         return await PLAN_DUE_DATE_CHANGES.resolve(self, info)
 
     @strawberry.field
@@ -248,30 +253,42 @@ class PlanType(FromModel, Node):
     ) -> list[Annotated[ServiceInterface, strawberry.lazy("gateway.schema.services")]]:
         return await PLAN_SERVICES.resolve(self, info, kind=kind)
 
-    @strawberry.field(description="TV packages on the plan: the offer's default and extras.")
+    @strawberry.field(
+        description="TV packages on the plan: the offer's default and extras."
+        " Null, with an error naming it, for staff without the TV_PACKAGES permission."
+    )
     async def tv_packages(
         self, info: Info
-    ) -> list[Annotated[TvPackageSubscriptionType, strawberry.lazy("gateway.schema.tv")]]:
+    ) -> list[Annotated[TvPackageSubscriptionType, strawberry.lazy("gateway.schema.tv")]] | None:
         return await PLAN_TV_PACKAGES.resolve(self, info)
 
-    @strawberry.field(description="Set-top boxes installed for the plan.")
+    @strawberry.field(
+        description="Set-top boxes installed for the plan."
+        " Null, with an error naming it, for staff without the TV_PACKAGES permission."
+    )
     async def tv_points(
         self, info: Info
-    ) -> list[Annotated[TvPointType, strawberry.lazy("gateway.schema.tv")]]:
+    ) -> list[Annotated[TvPointType, strawberry.lazy("gateway.schema.tv")]] | None:
         return await PLAN_TV_POINTS.resolve(self, info)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The plan's receivables, by due date."
+        " Null, with an error naming it, for staff without the BILLING permission."
+    )
     async def receivables(
         self, info: Info, status: list[ReceivableStatus] | None = None
-    ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]]:
+    ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]] | None:
         return await PLAN_RECEIVABLES.resolve(self, info, status=status)
 
-    @strawberry.field(description="Charges waiting for, or made by, the billing run.")
+    @strawberry.field(
+        description="Charges waiting for, or made by, the billing run."
+        " Null, with an error naming it, for staff without the BILLING permission."
+    )
     async def billing_events(
         self,
         info: Info,
         status: list[BillingEventStatus] | None = None,
-    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
+    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]] | None:
         from gateway.schema.billing_events import PLAN_BILLING_EVENTS
 
         return await PLAN_BILLING_EVENTS.resolve(self, info, status=status)

@@ -99,6 +99,16 @@ async def clerk_client(engine: AsyncEngine, database_url: str) -> AsyncIterator[
         yield client
 
 
+@pytest.fixture(scope="module")
+async def tv_clerk_client(
+    engine: AsyncEngine, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Staff holding TV_PACKAGES but not BILLING: TV rows read, money refused."""
+    identity = Identity.staff("tv-clerk", Permission.TV_PACKAGES)
+    async with http_client(engine, test_settings(database_url), identity) as client:
+        yield client
+
+
 SETTINGS = settings(
     max_examples=150,
     deadline=None,
@@ -137,7 +147,7 @@ async def test_both_paths_answer_a_voice_subscriber_the_same_bytes(  # type: ign
     await _same_answer(voice_subscriber_client, drawn)
 
 
-@settings(SETTINGS, max_examples=60)
+@settings(SETTINGS, max_examples=100)
 @given(drawn=read_queries(schema._schema, SEED_CUSTOMERS))
 async def test_both_paths_answer_staff_lacking_permissions_the_same_bytes(  # type: ignore[no-untyped-def]
     clerk_client: httpx.AsyncClient, drawn
@@ -145,18 +155,32 @@ async def test_both_paths_answer_staff_lacking_permissions_the_same_bytes(  # ty
     await _same_answer(clerk_client, drawn)
 
 
-async def test_staff_lacking_a_permission_are_compiled_when_the_query_needs_none_of_it(
+@settings(SETTINGS, max_examples=60)
+@given(drawn=read_queries(schema._schema, SEED_CUSTOMERS))
+async def test_both_paths_answer_staff_with_tv_but_not_billing_the_same_bytes(  # type: ignore[no-untyped-def]
+    tv_clerk_client: httpx.AsyncClient, drawn
+) -> None:
+    await _same_answer(tv_clerk_client, drawn)
+
+
+async def test_staff_lacking_a_permission_get_only_that_field_nulled_on_both_paths(
     clerk_client: httpx.AsyncClient,
 ) -> None:
+    """A clerk without TV_PACKAGES asking for TV points keeps the customers and plans: each
+    plan's tvPoints is null with an error naming the permission, on the compiled path too."""
     plain = "{ customers(first: 2) { nodes { name plans { status services { kind } } } } }"
-    tv = "{ customers(first: 2) { nodes { plans { tvPoints { status } } } } }"
+    tv = "{ customers(first: 2) { nodes { name plans { status tvPoints { status } } } } }"
     compiled = await clerk_client.post("/graphql", json={"query": plain})
     assert compiled.headers["x-gateway-executor"] == "compiled"
-    refused = await clerk_client.post("/graphql", json={"query": tv})
-    assert refused.headers["x-gateway-executor"] == (
-        "standard; reason=staff without the TV_PACKAGES permission"
-    )
-    assert refused.json()["errors"][0]["extensions"]["permission"] == "TV_PACKAGES"
+    compiled, standard = await _both(clerk_client, tv, {})
+    assert compiled.headers["x-gateway-executor"] == "compiled"
+    assert compiled.content == standard.content
+    body = compiled.json()
+    plans = [plan for node in body["data"]["customers"]["nodes"] for plan in node["plans"]]
+    assert plans and all(plan["tvPoints"] is None and plan["status"] for plan in plans)
+    assert len(body["errors"]) == len(plans)
+    assert {e["extensions"]["permission"] for e in body["errors"]} == {"TV_PACKAGES"}
+    assert body["errors"][0]["path"] == ["customers", "nodes", 0, "plans", 0, "tvPoints"]
 
 
 async def _same_answer(client: httpx.AsyncClient, drawn) -> None:  # type: ignore[no-untyped-def]
@@ -171,13 +195,17 @@ async def _same_answer(client: httpx.AsyncClient, drawn) -> None:  # type: ignor
     )
     assert "failed" not in executor, drawn.text
     EXECUTORS[executor] += 1
+    if executor == "compiled" and compiled.content.startswith(b'{"errors"'):
+        EXECUTORS["compiled, with field errors"] += 1
 
 
 def test_the_compiled_path_serves_most_generated_queries() -> None:
     """Coverage: generated queries fall back only for refused arguments (a page over 100)."""
     if not EXECUTORS:
         pytest.skip("the differential test did not run")
-    share = EXECUTORS["compiled"] / sum(EXECUTORS.values())
+    share = EXECUTORS["compiled"] / (
+        sum(EXECUTORS.values()) - EXECUTORS["compiled, with field errors"]
+    )
     print(EXECUTORS.most_common())
     print(f"compiled path served {share:.0%} of {sum(EXECUTORS.values())} generated queries")
     assert share >= 0.75, EXECUTORS
@@ -380,3 +408,36 @@ async def test_node_answers_every_node_type_on_both_paths(
         }, name
     # The seed has rows of every Node type but these (none to fetch, not a failure of node).
     assert missing == [], missing
+
+
+REFUSED_SHAPES = [
+    # Money and TV under the customers page, at two depths, with aliases and fragments.
+    """{ customers(first: 6) { nodes { databaseId receivables { amount } a: plans {
+        databaseId tvPackages { value } receivables(status: [OPEN]) { amount boletos { barcode } }
+        tvPoints { equipment { casn } } } invoices { number } } } }""",
+    """query ($id: ID!) { customer(id: $id) { ...C plans { billingEvents { amount
+        tvPackage { value } receivable { amount } } dueDateChanges { applied } }
+        billingEvents { status tvPackage { isDefault } } } }
+        fragment C on Customer { name receivables { status } }""",
+    # Refused roots: node of a TV point, a receivable; a plan whose to-one stays readable.
+    """{ a: node(id: "VHZQb2ludDox") { id } b: node(id: "UmVjZWl2YWJsZTox") { id }
+        c: node(id: "UGxhbjox") { ... on Plan { status tvPoints { status } } } }""",
+    # A resolver root whose objects' relations need the permission (tickets stay readable).
+    """{ tickets(filter: {status: [OPEN]}) { protocol contacts { name } } }""",
+]
+
+
+@pytest.mark.parametrize("shape", range(len(REFUSED_SHAPES)))
+async def test_refused_fields_are_nulled_alike_on_both_paths(
+    clerk_client: httpx.AsyncClient, tv_clerk_client: httpx.AsyncClient, shape: int
+) -> None:
+    for client in (clerk_client, tv_clerk_client):
+        compiled, standard = await _both(client, REFUSED_SHAPES[shape], {"id": "1"})
+        assert compiled.headers["x-gateway-executor"] == "compiled"
+        assert (compiled.status_code, compiled.content) == (
+            standard.status_code,
+            standard.content,
+        )
+        body = compiled.json()
+        assert body["data"] is not None
+        assert shape == 3 or body["errors"], body  # only the tickets' shape refuses nothing
