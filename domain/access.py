@@ -308,15 +308,6 @@ def _owner_key(identity: Identity) -> int:
 _READ_PERMISSIONS = frozenset(p.permission for p in POLICIES.values() if p.permission)
 
 
-def read_permissions(models: Iterable[type[Any]]) -> frozenset[Permission]:
-    """The permissions staff need to read every one of `models`' tables."""
-    return frozenset(
-        POLICIES[model].permission
-        for model in models
-        if model in POLICIES and POLICIES[model].permission is not None
-    )
-
-
 def permission_of(model: type[Any]) -> Permission | None:
     """The permission staff need to read `model`'s table (a service kind's: Service's)."""
     return policy_of(model).permission

@@ -13,6 +13,7 @@ import ipaddress
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -49,8 +50,9 @@ from domain.models.enums import (
 from domain.rules import boleto as boleto_rules
 from domain.rules.documents import generate_cnpj, generate_cpf
 
-BASE_TIME = dt.datetime(2026, 1, 1, 9, 0, tzinfo=dt.UTC)
-BASE_DATE = BASE_TIME.date()
+# The day a seed run takes for "today" unless told otherwise: tests and benchmarks seed at this
+# fixed date, so their data never changes; `gateway seed` and the demo seed at the real today.
+FIXED_TODAY = dt.date(2026, 1, 1)
 CHUNK = 5000
 # Marks seeded credentials as placeholders: real hashes come from the password service.
 PLACEHOLDER_HASH = "seed-placeholder$"
@@ -247,10 +249,13 @@ class _Catalog:
 class _Generator:
     """Builds every row of N customers from one random stream."""
 
-    def __init__(self, rows: _Rows, catalog: _Catalog, rng: random.Random) -> None:
+    def __init__(self, rows: _Rows, catalog: _Catalog, rng: random.Random, today: dt.date) -> None:
         self.rows = rows
         self.catalog = catalog
         self.rng = rng
+        # Every generated date is relative to the run's today, so the demo follows the calendar.
+        self.base_date = today
+        self.base_time = dt.datetime.combine(today, dt.time(9), tzinfo=dt.UTC)
         self.documents: set[str] = set()
         self.technician_slots: dict[int, int] = defaultdict(int)
         self.equipment_count = 0
@@ -267,7 +272,8 @@ class _Generator:
                 self.documents.add(doc)
                 return doc
 
-    def _at(self, max_days: int, *, after: dt.datetime = BASE_TIME) -> dt.datetime:
+    def _at(self, max_days: int, *, after: dt.datetime | None = None) -> dt.datetime:
+        after = self.base_time if after is None else after
         return after + dt.timedelta(minutes=self.rng.randrange(max_days * 24 * 60))
 
     def _phone(self, mobile: bool) -> str:
@@ -303,7 +309,7 @@ class _Generator:
             trade_name = f"{rng.choice(cat.COMPANY_WORDS)} {last}"
             name = f"{trade_name} {rng.choice(cat.COMPANY_SUFFIXES)}"
             birth = None
-        created = self._at(300, after=BASE_TIME - dt.timedelta(days=900))
+        created = self._at(300, after=self.base_time - dt.timedelta(days=900))
         customer_receivables = len(self.rows.by_table[m.Receivable.__table__])
         email = f"{_slug(first)}.{_slug(last)}{self._next('email')}@example.com.br"
         customer_id = self.rows.add(
@@ -510,7 +516,7 @@ class _Generator:
             technician_id=technician_id,
             role_id=None,
             contact_id=rng.choice(contact_ids) if contact_ids else None,
-            date=BASE_DATE + dt.timedelta(days=slot // 4),
+            date=self.base_date + dt.timedelta(days=slot // 4),
             start_time=dt.time(start, 0),
             end_time=dt.time(start + 2, 0),
             status=AppointmentStatus.SCHEDULED if slot % 3 else AppointmentStatus.DONE,
@@ -588,8 +594,12 @@ class _Generator:
                     login=f"contato{plan_id}",
                     domain=domain,
                 )
+        # A full pool gives no more fixed IPs (as in the field): large seeds outgrow the pools.
+        host = None
         if ServiceKind.IP in kinds and offer["pool_id"] and rng.random() < 0.6:
-            address = str(next(self.catalog.pool_hosts[offer["pool_id"]]))
+            host = next(self.catalog.pool_hosts[offer["pool_id"]], None)
+        if host is not None:
+            address = str(host)
             self._service(
                 m.IpAssignment,
                 plan_id,
@@ -694,7 +704,7 @@ class _Generator:
         customer_id = self.rows.by_table[m.Customer.__table__][-1]["id"]
         for number in range(1, installments + 1):
             due = _add_months(first_due, number - 1, 10)
-            billed = due <= BASE_DATE + dt.timedelta(days=60)
+            billed = due <= self.base_date + dt.timedelta(days=60)
             if ended and not billed:
                 continue  # cancelling dropped the installments not yet billed
             self.rows.add(
@@ -709,7 +719,7 @@ class _Generator:
                 amount=share,
                 due_date=due,
                 status=ReceivableStatus.OPEN,
-                billed_at=BASE_TIME if billed else None,
+                billed_at=self.base_time if billed else None,
                 paid_at=None,
                 paid_amount=None,
                 created_at=created,
@@ -818,6 +828,10 @@ class _Generator:
         rng = self.rng
         cycles = 2 if status is PlanStatus.CANCELLED else rng.randrange(3, 7)
         first_due = _add_months(created.date(), 1, due_day)
+        if status is not PlanStatus.CANCELLED:
+            # A live plan's cycles are its last months, the newest due next month: open, not
+            # yet due, so the portal's second copy works on the demo.
+            first_due = max(first_due, _add_months(self.base_date, 2 - cycles, due_day))
         paid_ids = []
         for cycle in range(cycles):
             due = _add_months(first_due, cycle, due_day)
@@ -862,7 +876,7 @@ class _Generator:
                     barcode=computed.barcode,
                     due_date=due,
                     amount=price,
-                    issued_at=BASE_TIME,
+                    issued_at=self.base_time,
                 )
         if paid_ids and rng.random() < 0.4:
             receivable_rows = self.rows.by_table[m.Receivable.__table__]
@@ -871,7 +885,7 @@ class _Generator:
                 m.Invoice,
                 customer_id=customer_id,
                 number=f"NF-{number:08d}",
-                issued_on=BASE_DATE,
+                issued_on=self.base_date,
                 amount=price * len(paid_ids),
                 xml_document=(
                     f'<?xml version="1.0" encoding="UTF-8"?><NFe><infNFe Id="NFe{number:08d}">'
@@ -977,7 +991,7 @@ class _Generator:
                 m.VoiceReseller,
                 name=reseller_name,
                 document=self._document(CustomerKind.COMPANY),
-                created_at=BASE_TIME,
+                created_at=self.base_time,
             )
             sale_plans = [
                 self.rows.add(
@@ -1010,7 +1024,7 @@ class _Generator:
                     monthly_limit=_money(rng.choice(("100", "300", "800"))),
                     panel_username=f"{_slug(brand)}.{index + 1}",
                     panel_password_hash=f"{PLACEHOLDER_HASH}{rng.getrandbits(64):016x}",
-                    created_at=BASE_TIME,
+                    created_at=self.base_time,
                 )
                 for extension in range(rng.randrange(1, 4)):
                     line_id = self.rows.add(
@@ -1021,7 +1035,7 @@ class _Generator:
                         simultaneous_ip_lines=rng.choice((1, 2, 4)),
                         status=VoiceLineStatus.ACTIVE,
                     )
-                    self.calls(None, line_id, BASE_TIME)
+                    self.calls(None, line_id, self.base_time)
                 for category in rng.sample(list(FranchiseCategory), 3):
                     self.rows.add(
                         m.VoiceFranchise,
@@ -1040,14 +1054,23 @@ class _Generator:
                     )
 
 
-def build_rows(customers: int, seed: int) -> _Rows:
-    """Every row of a seed run, in memory; pure, so the same arguments give the same rows."""
+def build_rows(
+    customers: int,
+    seed: int,
+    today: dt.date = FIXED_TODAY,
+    progress: Callable[[int], None] | None = None,
+) -> _Rows:
+    """Every row of a seed run, in memory; pure, so the same arguments give the same rows.
+
+    `progress(n)` is told of every `n` customers made (for a progress bar)."""
     rng = random.Random(seed)
     rows = _Rows()
     catalog = _Catalog(rows)
-    generator = _Generator(rows, catalog, rng)
-    for _ in range(customers):
+    generator = _Generator(rows, catalog, rng, today)
+    for number in range(1, customers + 1):
         generator.customer()
+        if progress is not None and (number % 500 == 0 or number == customers):
+            progress(500 if number % 500 == 0 else number % 500)
     generator.voice()
     for _ in range(20):  # spare boxes in stock, for adding TV points
         generator.equipment()
@@ -1069,12 +1092,32 @@ async def _reset_sequences(connection: AsyncConnection) -> None:
         )
 
 
-async def seed_database(engine: AsyncEngine, *, customers: int, seed: int) -> SeedReport:
-    """Loads the catalog and `customers` customers into an empty, migrated database."""
+@dataclass
+class SeedProgress:
+    """What a seed run tells as it goes: customers made, then rows written (of `rows_total`)."""
+
+    customers_made: Callable[[int], None] | None = None
+    rows_to_write: Callable[[int], None] | None = None
+    rows_written: Callable[[int], None] | None = None
+
+
+async def seed_database(
+    engine: AsyncEngine,
+    *,
+    customers: int,
+    seed: int,
+    today: dt.date = FIXED_TODAY,
+    progress: SeedProgress | None = None,
+) -> SeedReport:
+    """Loads the catalog and `customers` customers into an empty, migrated database; every date
+    is relative to `today`."""
     if customers < 0:
         raise ValueError("customers must be zero or more")
+    progress = progress or SeedProgress()
     started = time.perf_counter()
-    rows = build_rows(customers, seed)
+    rows = build_rows(customers, seed, today, progress.customers_made)
+    if progress.rows_to_write is not None:
+        progress.rows_to_write(sum(len(table_rows) for table_rows in rows.by_table.values()))
     report = SeedReport()
     async with engine.begin() as connection:
         if await connection.scalar(select(func.count()).select_from(m.PlanOffer)):
@@ -1082,7 +1125,10 @@ async def seed_database(engine: AsyncEngine, *, customers: int, seed: int) -> Se
         for table in m.Base.metadata.sorted_tables:
             table_rows = rows.by_table.get(table, [])
             for start in range(0, len(table_rows), CHUNK):
-                await connection.execute(insert(table), table_rows[start : start + CHUNK])
+                chunk = table_rows[start : start + CHUNK]
+                await connection.execute(insert(table), chunk)
+                if progress.rows_written is not None:
+                    progress.rows_written(len(chunk))
             if table_rows:
                 report.rows[table.name] = len(table_rows)
         if connection.dialect.name == "postgresql":

@@ -1,12 +1,11 @@
 """A domain registry simulator (the API of domain/ports/registry.py), kept in memory.
 
-Tests start it with `running_registry()` on a free loopback port; a demo can run it with
-`python -m simulators.registry --port 8091`.
+Tests start it with `running_registry()` on a free loopback port; a demo runs it with
+`gateway simulate registry` (port 8091).
 """
 
 from __future__ import annotations
 
-import argparse
 import calendar
 import datetime as dt
 import re
@@ -118,15 +117,3 @@ def running_registry(
     finally:
         server.should_exit = True
         thread.join(timeout=5)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Domain registry simulator")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8091)
-    args = parser.parse_args()
-    uvicorn.run(create_app(), host=args.host, port=args.port)
-
-
-if __name__ == "__main__":
-    main()

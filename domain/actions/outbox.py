@@ -176,17 +176,3 @@ async def counts(session: AsyncSession, *, topic_prefix: str) -> dict[str, int]:
     )
     found = {status.name: int(n) for status, n in (await session.execute(statement)).all()}
     return {status.name: found.get(status.name, 0) for status in OutboxStatus}
-
-
-async def next_due_at(session: AsyncSession, *, topic_prefix: str) -> dt.datetime | None:
-    """When the earliest pending message of the topic is due, if any."""
-    statement = select(func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.status == OutboxStatus.PENDING,
-        OutboxMessage.topic.startswith(topic_prefix, autoescape=True),
-    )
-    value = await session.scalar(statement)
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite's MIN() returns the stored text, not a datetime
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import sys
 import time
@@ -19,6 +20,10 @@ from gateway.settings import Settings
 
 DEMO_CUSTOMERS = 300
 DEMO_SEED = 42
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -48,16 +53,33 @@ async def _customer_count(url: str) -> int:
         await engine.dispose()
 
 
-async def _seed(url: str, customers: int, seed: int) -> None:
+async def _seed(url: str, customers: int, seed: int, today: dt.date) -> None:
+    from tqdm import tqdm
+
     from domain.db import create_engine
-    from domain.seed import seed_database
+    from domain.seed import SeedProgress, seed_database
 
     engine = create_engine(url)
+    made = tqdm(total=customers, desc="customers", unit=" customers", unit_scale=True)
+    written = tqdm(desc="rows", unit=" rows", unit_scale=True)
+
+    def rows_to_write(total: int) -> None:
+        made.close()
+        written.reset(total=total)
+
+    progress = SeedProgress(made.update, rows_to_write, written.update)
     try:
-        report = await seed_database(engine, customers=customers, seed=seed)
+        report = await seed_database(
+            engine, customers=customers, seed=seed, today=today, progress=progress
+        )
     finally:
+        made.close()
+        written.close()
         await engine.dispose()
-    print(f"seeded {customers} customers (seed {seed}) in {report.elapsed_seconds:.1f} s")
+    print(
+        f"seeded {customers} customers (seed {seed}, today {today}) "
+        f"in {report.elapsed_seconds:.1f} s"
+    )
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -82,7 +104,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         )
         return 1
     started = time.perf_counter()
-    asyncio.run(_seed(settings.database_url, args.customers, args.seed))
+    asyncio.run(_seed(settings.database_url, args.customers, args.seed, args.today))
     print(f"total {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -115,7 +137,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         upgrade(settings.database_url)
         if asyncio.run(_customer_count(settings.database_url)) == 0:
             print(f"loading demo data: {DEMO_CUSTOMERS} customers ...", flush=True)
-            asyncio.run(_seed(settings.database_url, DEMO_CUSTOMERS, DEMO_SEED))
+            asyncio.run(_seed(settings.database_url, DEMO_CUSTOMERS, DEMO_SEED, _today()))
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
     uvicorn.run(
         create_app(settings),
@@ -247,15 +269,20 @@ def cmd_documents_register(args: argparse.Namespace) -> int:
     return 0
 
 
-SIMULATORS = {"cep": "simulators.cep:app"}
+# name -> (the app's import string, whether it names a factory)
+SIMULATORS = {
+    "cep": ("simulators.cep:app", False),
+    "registry": ("simulators.registry:create_app", True),
+}
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Serves a stand-in for an external system (tests and demos), e.g. the CEP lookup."""
     import uvicorn
 
+    app, factory = SIMULATORS[args.name]
     print(f"{args.name} simulator: http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(SIMULATORS[args.name], host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, factory=factory, host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -271,8 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the GraphQL API with uvicorn")
     _database_option(serve)
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to listen on (else GATEWAY_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (else GATEWAY_PORT, 8000)")
     serve.add_argument(
         "--demo", action="store_true", help="migrate, and load demo data when the database is empty"
     )
@@ -284,9 +311,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed", help="load the catalog and N deterministic customers")
     _database_option(seed)
-    seed.add_argument("--customers", type=int, default=1000)
-    seed.add_argument("--seed", type=int, default=42)
-    seed.add_argument("--allow-existing", action="store_true")
+    seed.add_argument("--customers", type=int, default=1000, help="how many customers to make")
+    seed.add_argument(
+        "--seed", type=int, default=42, help="the random seed: the same seed, the same data"
+    )
+    seed.add_argument(
+        "--allow-existing", action="store_true", help="add to a database that has customers"
+    )
+    seed.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=_today(),
+        help="the day the data takes for today (YYYY-MM-DD): the same day and seed, the same data",
+    )
     seed.set_defaults(run=cmd_seed)
 
     schema = commands.add_parser("schema", help="print the GraphQL SDL")
@@ -325,13 +362,43 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="serve a simulator of an external system")
     systems = simulate.add_subparsers(dest="system", required=True)
     cep = systems.add_parser("cep", help="the CEP lookup (ViaCEP-style; GATEWAY_CEP_URL)")
-    cep.add_argument("--host", default="127.0.0.1")
-    cep.add_argument("--port", type=int, default=8001)
+    cep.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    cep.add_argument("--port", type=int, default=8001, help="port to listen on")
     cep.set_defaults(run=cmd_simulate, name="cep")
+    registry = systems.add_parser(
+        "registry", help="the domain registry (GATEWAY_REGISTRY_URL), kept in memory"
+    )
+    registry.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    registry.add_argument("--port", type=int, default=8091, help="port to listen on")
+    registry.set_defaults(run=cmd_simulate, name="registry")
     from gateway.cli import tv as tv_cli
 
     tv_cli.register(commands, systems)
+    for _, each in _all_parsers(parser):
+        each.formatter_class = _HelpWithDefaults
     return parser
+
+
+class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, unless it has none (the help then says what
+    happens without it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _all_parsers(
+    parser: argparse.ArgumentParser, path: str = "gateway"
+) -> list[tuple[str, argparse.ArgumentParser]]:
+    """The parser and every subcommand's, with the command line that reaches each."""
+    found = [(path, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found.extend(_all_parsers(child, f"{path} {name}"))
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

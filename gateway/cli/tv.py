@@ -144,8 +144,8 @@ def cmd_billing(args: argparse.Namespace) -> int:
 def register(commands: Any, simulators: Any) -> None:
     """Adds the TV commands to the `gateway` parser's subcommands, and `simulate tv`."""
     tv = simulators.add_parser("tv", help="the TV platform (Beenius-style REST API)")
-    tv.add_argument("--host", default="127.0.0.1")
-    tv.add_argument("--port", type=int, default=8100)
+    tv.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    tv.add_argument("--port", type=int, default=8100, help="port to listen on")
     tv.add_argument("--api-key", help="require this bearer token")
     tv.set_defaults(run=cmd_simulate_tv)
 

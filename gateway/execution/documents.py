@@ -12,7 +12,6 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
-    OperationType,
     parse,
     specified_rules,
     validate,
@@ -35,10 +34,6 @@ class PreparedDocument:
         if name is None:
             return operations[0] if len(operations) == 1 else None
         return next((op for op in operations if op.name and op.name.value == name), None)
-
-    def operation_type(self, name: str | None) -> OperationType | None:
-        operation = self.operation(name)
-        return None if operation is None else operation.operation
 
 
 class DocumentCache:

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gateway.execution.runtime import Runtime
 from gateway.http.documents import boleto_document, contract_document, invoice_document
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.overload import InFlightLimit
+from gateway.http.runtime import Runtime
 from gateway.settings import Settings
 
 

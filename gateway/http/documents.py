@@ -21,8 +21,8 @@ from domain.boleto_document import boleto_pdf
 from domain.contract_document import contract_pdf
 from domain.errors import NotAllowed, NotFound, RuleViolation
 from domain.identity import Identity
-from gateway.execution.runtime import Runtime
 from gateway.http.auth import AuthenticationFailed
+from gateway.http.runtime import Runtime
 from gateway.schema.ids import database_id
 
 # A document carries personal data: no shared cache may keep it.

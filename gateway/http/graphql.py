@@ -30,10 +30,10 @@ from gateway.execution.documents import DocumentCache
 from gateway.execution.limits import OperationLimits
 from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
-from gateway.execution.runtime import Runtime
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, Authenticator
 from gateway.http.ratelimit import Rate, RateLimiter
+from gateway.http.runtime import Runtime
 from gateway.settings import parse_rate
 
 log = logging.getLogger("gateway.http.graphql")

@@ -9,10 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import models as m
+from gateway.loaders import portal as portal_loaders
 from gateway.schema.base import FromModel, Info, Node, ReceivableOrigin, ReceivableStatus
+from gateway.schema.relations import Relation
 
 if TYPE_CHECKING:
     from gateway.schema.portal import BoletoType
+
+
+RECEIVABLE_BOLETOS = Relation(
+    "Receivable", "boletos", portal_loaders.BoletosByReceivableIdLoader, "id", "Boleto", many=True
+)
 
 
 @strawberry.type(name="Receivable", description="An amount owed on a due date, open or paid.")
@@ -37,6 +44,4 @@ class ReceivableType(FromModel, Node):
     async def boletos(
         self, info: Info
     ) -> list[Annotated[BoletoType, strawberry.lazy("gateway.schema.portal")]]:
-        from gateway.schema.portal import RECEIVABLE_BOLETOS
-
         return await RECEIVABLE_BOLETOS.resolve(self, info)

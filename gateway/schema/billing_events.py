@@ -10,7 +10,6 @@ import strawberry
 
 from domain import models as m
 from gateway.loaders import container as loaders
-from gateway.loaders.tv import BillingEventsByCustomerIdLoader, BillingEventsByPlanIdLoader
 from gateway.schema.base import BillingEventKind, BillingEventStatus, FromModel, Info
 from gateway.schema.billing import ReceivableType
 from gateway.schema.errors import Conflict, NotAllowed, ValidationError
@@ -55,14 +54,6 @@ class BillingEventType(FromModel):
         return await EVENT_RECEIVABLE.resolve(self, info)
 
 
-PLAN_BILLING_EVENTS = Relation(
-    "Plan", "billingEvents", BillingEventsByPlanIdLoader, "id", "BillingEvent", many=True,
-    filters=(("status", "status"),), sort=("due_date", "id"),
-)  # fmt: skip
-CUSTOMER_BILLING_EVENTS = Relation(
-    "Customer", "billingEvents", BillingEventsByCustomerIdLoader, "id", "BillingEvent",
-    many=True, filters=(("status", "status"),), sort=("due_date", "id"),
-)  # fmt: skip
 EVENT_PLAN = Relation("BillingEvent", "plan", loaders.PlanByIdLoader, "plan_id", "Plan", False)
 EVENT_TV_PACKAGE = Relation(
     "BillingEvent", "tvPackage", loaders.TvPackageSubscriptionByIdLoader,

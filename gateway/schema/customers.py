@@ -9,6 +9,8 @@ import strawberry
 
 from domain import models as m
 from gateway.loaders import container as loaders
+from gateway.loaders import portal as portal_loaders
+from gateway.loaders.tv import BillingEventsByCustomerIdLoader
 from gateway.schema.base import (
     BillingEventStatus,
     CustomerKind,
@@ -44,6 +46,19 @@ CUSTOMER_PLANS = Relation(
 CUSTOMER_RECEIVABLES = Relation(
     "Customer", "receivables", loaders.ReceivablesByCustomerIdLoader, "id", "Receivable",
     many=True, filters=(("status", "status"),), sort=("due_date", "id"),
+)  # fmt: skip
+
+
+CUSTOMER_INVOICES = Relation(
+    "Customer", "invoices", portal_loaders.InvoicesByCustomerIdLoader, "id", "Invoice", many=True
+)
+CUSTOMER_BILLING_EVENTS = Relation(
+    "Customer", "billingEvents", BillingEventsByCustomerIdLoader, "id", "BillingEvent",
+    many=True, filters=(("status", "status"),), sort=("due_date", "id"),
+)  # fmt: skip
+CUSTOMER_TICKETS = Relation(
+    "Customer", "tickets", portal_loaders.TicketsByCustomerIdLoader, "id", "Ticket", many=True,
+    filters=(("status", "status"),),
 )  # fmt: skip
 
 
@@ -132,8 +147,6 @@ class CustomerType(FromModel, Node):
         info: Info,
         status: list[BillingEventStatus] | None = None,
     ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]] | None:
-        from gateway.schema.billing_events import CUSTOMER_BILLING_EVENTS
-
         return await CUSTOMER_BILLING_EVENTS.resolve(self, info, status=status)
 
     @strawberry.field(
@@ -143,8 +156,6 @@ class CustomerType(FromModel, Node):
     async def invoices(
         self, info: Info
     ) -> list[Annotated[InvoiceType, strawberry.lazy("gateway.schema.portal")]] | None:
-        from gateway.schema.portal import CUSTOMER_INVOICES
-
         return await CUSTOMER_INVOICES.resolve(self, info)
 
     @strawberry.field(description="The customer's support tickets, optionally in some statuses.")
@@ -154,6 +165,4 @@ class CustomerType(FromModel, Node):
         status: list[Annotated[TicketStatus, strawberry.lazy("gateway.schema.portal")]]
         | None = None,
     ) -> list[Annotated[TicketType, strawberry.lazy("gateway.schema.portal")]]:
-        from gateway.schema.portal import CUSTOMER_TICKETS
-
         return await CUSTOMER_TICKETS.resolve(self, info, status=status)

@@ -11,6 +11,7 @@ import strawberry
 from domain import models as m
 from gateway.loaders import container as loaders
 from gateway.loaders.plan_lifecycle import DueDateChangesByPlanIdLoader
+from gateway.loaders.tv import BillingEventsByPlanIdLoader
 from gateway.schema.base import (
     AddressRole,
     AppointmentStatus,
@@ -102,6 +103,12 @@ PLAN_DUE_DATE_CHANGES = Relation(
 )
 PLAN_RECEIVABLES = Relation(
     "Plan", "receivables", L.ReceivablesByPlanIdLoader, "id", "Receivable", many=True,
+    filters=(("status", "status"),), sort=("due_date", "id"),
+)  # fmt: skip
+
+
+PLAN_BILLING_EVENTS = Relation(
+    "Plan", "billingEvents", BillingEventsByPlanIdLoader, "id", "BillingEvent", many=True,
     filters=(("status", "status"),), sort=("due_date", "id"),
 )  # fmt: skip
 
@@ -289,6 +296,4 @@ class PlanType(FromModel, Node):
         info: Info,
         status: list[BillingEventStatus] | None = None,
     ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]] | None:
-        from gateway.schema.billing_events import PLAN_BILLING_EVENTS
-
         return await PLAN_BILLING_EVENTS.resolve(self, info, status=status)

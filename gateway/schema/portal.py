@@ -48,21 +48,6 @@ TICKET_CONTACTS = Relation(
     "Ticket", "contacts", loaders.TicketContactsByTicketIdLoader, "id", "TicketContact",
     many=True, sort=("position",),
 )  # fmt: skip
-CUSTOMER_INVOICES = Relation(
-    "Customer", "invoices", loaders.InvoicesByCustomerIdLoader, "id", "Invoice", many=True
-)
-CUSTOMER_TICKETS = Relation(
-    "Customer", "tickets", loaders.TicketsByCustomerIdLoader, "id", "Ticket", many=True,
-    filters=(("status", "status"),),
-)  # fmt: skip
-RECEIVABLE_BOLETOS = Relation(
-    "Receivable", "boletos", loaders.BoletosByReceivableIdLoader, "id", "Boleto", many=True
-)
-
-
-def invoice_xml_path(invoice_id: int) -> str:
-    """Where the portal downloads an invoice's XML (gateway/http/documents.py)."""
-    return f"/invoices/{to_global_id('Invoice', invoice_id)}.xml"
 
 
 def boleto_pdf_path(receivable_id: int) -> str:

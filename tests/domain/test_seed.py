@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import models as m
+from domain import seed_catalog as cat
 from domain.db import create_engine
-from domain.models.enums import CustomerKind, InactiveReason, PlanStatus, ServiceKind
+from domain.models.enums import (
+    CustomerKind,
+    InactiveReason,
+    PlanStatus,
+    ReceivableOrigin,
+    ServiceKind,
+)
 from domain.rules.boleto import barcode_of_line
 from domain.rules.documents import is_valid_cnpj, is_valid_cpf
 from domain.seed import build_rows, seed_database
@@ -130,3 +139,35 @@ async def test_inserts_after_the_seed_get_fresh_ids(
     session.add(customer)
     await session.flush()
     assert customer.id > highest
+
+
+def test_dates_follow_the_day_given_and_stay_deterministic() -> None:
+    today = dt.date(2027, 3, 15)
+    one, two = build_rows(30, 5, today), build_rows(30, 5, today)
+    assert one.by_table[m.Receivable.__table__] == two.by_table[m.Receivable.__table__]
+    live = {
+        row["id"]
+        for row in one.by_table[m.Plan.__table__]
+        if row["status"] is not PlanStatus.CANCELLED
+    }
+    newest: dict[int, dt.date] = {}
+    for row in one.by_table[m.Receivable.__table__]:
+        if row["plan_id"] in live and row["origin"] is ReceivableOrigin.PLAN_CYCLE:
+            newest[row["plan_id"]] = max(
+                newest.get(row["plan_id"], row["due_date"]), row["due_date"]
+            )
+    # Every live plan's newest cycle is due after today: open and not yet due on the demo.
+    assert newest and all(due > today for due in newest.values())
+    later = build_rows(30, 5, today + dt.timedelta(days=365))
+    assert later.by_table[m.Customer.__table__][0]["created_at"] == (
+        one.by_table[m.Customer.__table__][0]["created_at"] + dt.timedelta(days=365)
+    )
+
+
+def test_a_full_ip_pool_stops_handing_out_fixed_ips(monkeypatch: pytest.MonkeyPatch) -> None:
+    tiny = [(name, network.rsplit("/", 1)[0] + "/29", gw) for name, network, gw in cat.IP_POOLS]
+    monkeypatch.setattr(cat, "IP_POOLS", tiny)
+    rows = build_rows(300, 1)  # wants far more fixed IPs than two /29 pools hold
+    addresses = [row["address"] for row in rows.by_table[m.IpAssignment.__table__]]
+    assert 0 < len(addresses) <= 2 * 5
+    assert len(set(addresses)) == len(addresses)

@@ -3,6 +3,7 @@ ASGI app as an authenticated client."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -19,7 +20,21 @@ from gateway.loaders.context import GraphQLContext
 from gateway.resolvers.root import schema
 from gateway.settings import Settings
 
-SETTINGS = Settings()
+
+def _closed_loopback_url() -> str:
+    """An address on which nothing answers, whatever else runs on this machine: a port this
+    process holds bound without listening, so a connection is refused at once."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(holder)
+    return f"http://127.0.0.1:{holder.getsockname()[1]}"
+
+
+_HELD_PORTS: list[socket.socket] = []
+# External systems a test does not serve are unreachable, never the fixed default ports a
+# developer's own simulators may be listening on.
+UNREACHABLE = {"cep_base_url": _closed_loopback_url(), "tv_platform_url": _closed_loopback_url()}
+SETTINGS = Settings(**UNREACHABLE)
 # HS256 wants a secret of at least 32 bytes.
 JWT_SECRET = "test-secret-for-the-gateway-test-suite-0123456789"
 
@@ -76,6 +91,7 @@ async def run_with_errors(
 def test_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings for an app under test: JWTs signed with JWT_SECRET, no rate limits."""
     values: dict[str, Any] = {
+        **UNREACHABLE,
         "database_url": database_url,
         "jwt_secret": JWT_SECRET,
         "rate_limit_per_ip": "0",

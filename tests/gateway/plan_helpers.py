@@ -15,7 +15,7 @@ from gateway.loaders.context import GraphQLContext
 from gateway.resolvers.root import schema
 from gateway.schema.base import to_global_id
 from gateway.settings import Settings
-from tests.gateway.helpers import request_scope
+from tests.gateway.helpers import SETTINGS, request_scope
 
 
 async def run_as(
@@ -32,7 +32,7 @@ async def run_as(
             query,
             variable_values=variables,
             context_value=GraphQLContext.for_session(
-                session, settings or Settings(), identity=identity
+                session, settings or SETTINGS, identity=identity
             ),
         )
     assert result.errors is None, result.errors

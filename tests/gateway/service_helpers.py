@@ -14,6 +14,7 @@ from gateway.loaders.context import GraphQLContext
 from gateway.resolvers.root import schema
 from gateway.schema.base import to_global_id
 from gateway.settings import Settings
+from tests.gateway.helpers import SETTINGS
 
 # Every error a service mutation can answer, with the fields the tests look at.
 ERRORS = """
@@ -66,9 +67,7 @@ async def execute(
     result = await schema.execute(
         query + (ERRORS if "...Errors" in query else ""),
         variable_values=variables,
-        context_value=GraphQLContext.for_session(
-            session, settings or Settings(), identity=identity
-        ),
+        context_value=GraphQLContext.for_session(session, settings or SETTINGS, identity=identity),
     )
     assert result.errors is None, result.errors
     assert result.data is not None

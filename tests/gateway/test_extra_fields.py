@@ -14,8 +14,7 @@ from domain.identity import Identity
 from gateway.loaders.context import GraphQLContext
 from gateway.resolvers.root import schema
 from gateway.schema.base import to_global_id
-from gateway.settings import Settings
-from tests.gateway.helpers import http_client, run, test_settings
+from tests.gateway.helpers import SETTINGS, http_client, run, test_settings
 
 SET = """
 mutation Set($input: SetExtraFieldsInput!) {
@@ -123,7 +122,7 @@ async def test_unknown_owner_and_missing_permission(session: AsyncSession) -> No
     data = await run(session, SET, {"input": {"fields": []}})
     assert data["setExtraFields"]["__typename"] == "ValidationError"
 
-    context = GraphQLContext.for_session(session, Settings(), identity=Identity.staff("clerk"))
+    context = GraphQLContext.for_session(session, SETTINGS, identity=Identity.staff("clerk"))
     result = await schema.execute(
         SET,
         variable_values={

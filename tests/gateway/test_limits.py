@@ -13,9 +13,9 @@ from gateway.execution.documents import PreparedDocument
 from gateway.execution.limits import LimitExceeded, OperationLimits
 from gateway.resolvers.root import schema
 from gateway.settings import Settings
-from tests.gateway.helpers import http_client, test_settings
+from tests.gateway.helpers import UNREACHABLE, http_client, test_settings
 
-SETTINGS = Settings()
+SETTINGS = Settings(**UNREACHABLE)
 
 # The README's demo query: it must pass the defaults with room to spare.
 README = """{

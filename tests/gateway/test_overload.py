@@ -121,7 +121,7 @@ async def test_an_unreachable_redis_lets_requests_through(
 
 @pytest.mark.skipif(backend() != "postgresql", reason="statement_timeout is PostgreSQL's")
 async def test_postgresql_stops_the_statement_too(database_url: str) -> None:
-    from gateway.execution.runtime import Runtime
+    from gateway.http.runtime import Runtime
 
     # The app's own engine carries statement_timeout = the request's time limit.
     runtime = Runtime.build(test_settings(database_url, request_timeout_seconds=0.3))

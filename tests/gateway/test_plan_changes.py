@@ -19,7 +19,7 @@ from domain.identity import Identity, Role
 from domain.models.enums import AddressRole, PaymentMethod, PlanStatus
 from gateway.settings import Settings
 from simulators.cep import UNAVAILABLE_CEP
-from tests.gateway.helpers import bearer, http_client, test_settings
+from tests.gateway.helpers import UNREACHABLE, bearer, http_client, test_settings
 from tests.gateway.plan_helpers import LIVE, a_plan, audit_rows, count, gid, run_as
 
 CEP = """
@@ -53,7 +53,7 @@ async def test_address_by_cep(session: AsyncSession, cep_url: str) -> None:
     assert await ask("12345678") == {"__typename": "NotFound", "entity": "Cep", "id": "12345678"}
     assert await ask("123") == {"__typename": "ValidationError", "fields": [{"path": ["cep"]}]}
     assert await ask(UNAVAILABLE_CEP) == {"__typename": "RuleViolation", "rule": "CEP_UNAVAILABLE"}
-    down = Settings(cep_base_url="http://127.0.0.1:9")  # nothing listens on the discard port
+    down = Settings(**UNREACHABLE)
     result = await run_as(session, CEP, {"cep": "01001000"}, settings=down)
     assert result["addressByCep"]["rule"] == "CEP_UNAVAILABLE"
 
@@ -140,7 +140,7 @@ async def test_transfer_address_refusals(session: AsyncSession, cep_url: str) ->
     result = await transfer({})
     assert result["fields"][0]["message"] == "give exactly one of addressId and newAddress"
     # Everything given by hand: the lookup service is not even asked.
-    down = Settings(cep_base_url="http://127.0.0.1:9")
+    down = Settings(**UNREACHABLE)
     by_hand = {
         "cep": "01310100",
         "number": "1000",

@@ -23,9 +23,8 @@ from domain.rules.documents import generate_cpf
 from gateway.loaders.context import GraphQLContext
 from gateway.resolvers.mutations import perform
 from gateway.schema import errors
-from gateway.settings import Settings
 from tests.databases import backend
-from tests.gateway.helpers import http_client, test_settings
+from tests.gateway.helpers import SETTINGS, http_client, test_settings
 from tests.gateway.plan_helpers import gid
 
 ON_SQLITE = backend() == "sqlite"
@@ -111,10 +110,10 @@ async def test_the_version_column_makes_the_loser_a_conflict(
     sessions = session_factory(engine)
     async with sessions() as first, sessions() as second:
         first_info = SimpleNamespace(
-            context=GraphQLContext.for_session(first, Settings(), identity=DEVELOPMENT_STAFF)
+            context=GraphQLContext.for_session(first, SETTINGS, identity=DEVELOPMENT_STAFF)
         )
         second_info = SimpleNamespace(
-            context=GraphQLContext.for_session(second, Settings(), identity=DEVELOPMENT_STAFF)
+            context=GraphQLContext.for_session(second, SETTINGS, identity=DEVELOPMENT_STAFF)
         )
 
         def change(reason: InactiveReason) -> Any:

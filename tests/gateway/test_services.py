@@ -24,6 +24,7 @@ from domain.rules.extra_services import next_due_date
 from gateway.schema.base import to_global_id
 from gateway.settings import Settings
 from simulators.registry import RegistryState, running_registry
+from tests.gateway.helpers import UNREACHABLE
 from tests.gateway.service_helpers import execute, mutation, plan_gid, plan_of
 
 BASIC = "Fibra 100 Mega"  # e-mail, alias, RADIUS login, extra service, antivirus
@@ -774,7 +775,7 @@ async def test_domains_hosted_checked_and_registered(
             session,
             REGISTER_DOMAIN,
             {"input": {"planId": plan_gid(plan), "name": "fora-do-ar.com.br", "years": 1}},
-            settings=Settings(registry_base_url="http://127.0.0.1:9"),
+            settings=Settings(**UNREACHABLE, registry_base_url=UNREACHABLE["cep_base_url"]),
         )
     )
     assert (down["__typename"], down["rule"]) == ("RuleViolation", "DOMAIN_REGISTRY_UNAVAILABLE")
@@ -792,7 +793,7 @@ async def test_domains_hosted_checked_and_registered(
             session,
             AVAILABILITY,
             {"name": "qualquer.com.br"},
-            settings=Settings(registry_base_url="http://127.0.0.1:9"),
+            settings=Settings(**UNREACHABLE, registry_base_url=UNREACHABLE["cep_base_url"]),
         )
     )
     assert (down["__typename"], down["rule"]) == ("RuleViolation", "DOMAIN_REGISTRY_UNAVAILABLE")

@@ -25,7 +25,7 @@ from gateway.settings import Settings
 from gateway.worker.outbox import OutboxWorker
 from simulators.tv_platform import PlatformState
 from simulators.tv_platform import create_app as create_simulator
-from tests.gateway.helpers import request_scope
+from tests.gateway.helpers import SETTINGS, request_scope
 
 TV_STAFF = Identity.staff("tv-clerk", Permission.TV_PACKAGES)
 NO_TV_STAFF = Identity.staff("clerk", Permission.CUSTOMER_ADMIN, Permission.BILLING)
@@ -193,7 +193,7 @@ async def execute(
             query,
             variable_values=variables,
             context_value=GraphQLContext.for_session(
-                session, settings or Settings(), identity=identity
+                session, settings or SETTINGS, identity=identity
             ),
         )
     assert result.errors is None, result.errors
