@@ -31,6 +31,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_fields
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.pyutils import Path, is_awaitable
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain import access
 from domain import models as m
@@ -549,6 +550,72 @@ class CompiledOperation:
         return data, run.errors(data)
 
 
+@dataclass
+class MutationPayloads:
+    """A mutation's plan: the payload of each root field (by response key) the planner builds
+    from the object its resolver returned, once the action has run; a field it cannot plan
+    (`reasons`) is completed by graphql-core as before."""
+
+    payloads: dict[str, ValuePlan]
+    reasons: dict[str, str]
+
+    @property
+    def executor(self) -> str:
+        if self.reasons:
+            return f"standard; reason={next(iter(self.reasons.values()))}"
+        return "compiled"
+
+    async def build(
+        self,
+        reader: Reader,
+        captured: dict[str, Any],
+        settings: Settings,
+        variables: VariableValues,
+        identity: Identity | None,
+    ) -> tuple[dict[str, Any], list[GraphQLError]]:
+        """The payloads of the captured results (response key -> resolver's result), read on
+        `reader` (the mutation's own connection: its transaction's rows), and the errors of
+        fields refused to staff lacking a read permission."""
+        run = _Run(reader, settings, variables, identity)
+        data = {
+            key: serialize(self.payloads[key], value, run.pending)
+            for key, value in captured.items()
+        }
+        await resolve_pending(run)
+        return data, run.errors(data)
+
+
+class PayloadCapture(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, except that the root fields a MutationPayloads plans are not
+    completed: their resolver's result (the action's outcome) is kept in `captured`, for the
+    planner to build the payload from. Everything else, the action included, runs as ever."""
+
+    def __init__(
+        self,
+        *args: Any,
+        payloads: MutationPayloads | None = None,
+        captured: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.planned = {} if payloads is None else payloads.payloads
+        self.captured = {} if captured is None else captured
+
+    def complete_value(
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        *rest: Any,
+    ) -> Any:
+        if path.prev is None and path.key in self.planned:
+            self.captured[path.key] = result
+            return None  # replaced by the planned payload
+        return super().complete_value(return_type, field_details_list, info, path, result, *rest)
+
+
 def _directive_variables(
     operation: OperationDefinitionNode, fragments: dict[str, Any]
 ) -> tuple[str, ...]:
@@ -584,10 +651,11 @@ class CompiledReads:
         operation: OperationDefinitionNode,
         source: str,
         inputs: dict[str, Any] | None,
-    ) -> tuple[CompiledOperation, VariableValues]:
-        """The plan for this request, or Unplannable with the reason."""
-        if operation.operation is not OperationType.QUERY:
-            raise Unplannable(f"{operation.operation.value} operations run on the standard path")
+    ) -> tuple[Any, VariableValues]:
+        """The plan for this request (a query's, or a mutation's payloads), or Unplannable
+        with the reason."""
+        if operation.operation is OperationType.SUBSCRIPTION:
+            raise Unplannable("subscriptions run on the standard path")
         variables = get_variable_values(
             self.graphql_schema, operation.variable_definitions or (), inputs or {}
         )
@@ -615,7 +683,10 @@ class CompiledReads:
         plan = self._plans.get(key)
         if plan is None:
             try:
-                plan = self._plan(operation, fragments, variables)
+                if operation.operation is OperationType.MUTATION:
+                    plan = self._plan_payloads(operation, fragments, variables)
+                else:
+                    plan = self._plan(operation, fragments, variables)
             except Unplannable as error:
                 plan = str(error)
             self._plans[key] = plan
@@ -670,6 +741,32 @@ class CompiledReads:
         spec = BatchSpec(tuple(builder.tables), tuple(builder.columns), None, ("id",))
         batch = BatchNode(CompiledBatch(spec), shape, True, ())
         return ListRoot(key, name, node, field_def, details, batch=batch, filters=filters)
+
+    def _plan_payloads(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDetails],
+        variables: VariableValues,
+    ) -> MutationPayloads:
+        mutation_type = self.graphql_schema.mutation_type
+        assert mutation_type is not None
+        context = Context(self.schema, self.graphql_schema, fragments, variables, operation)
+        planner = Planner(context)
+        grouped = collect_fields(
+            self.graphql_schema, fragments, variables, mutation_type, operation
+        ).grouped_field_set
+        payloads: dict[str, ValuePlan] = {}
+        reasons: dict[str, str] = {}
+        for key, details in grouped.items():
+            name = details[0].node.name.value
+            field_def = mutation_type.fields.get(name)
+            if field_def is None:
+                continue  # __typename: graphql-core answers it
+            try:
+                payloads[key] = planner.value_plan(field_def.type, details)
+            except Unplannable as error:
+                reasons[key] = str(error)
+        return MutationPayloads(payloads, reasons)
 
     def resolver_root(self, request: RootRequest) -> ResolverRoot:
         planner, key, name, node, field_def, details = request

@@ -24,8 +24,13 @@ from strawberry.http.ides import get_graphql_ide_html
 from domain.db import writer_bind
 from domain.errors import DomainError
 from domain.identity import Identity
-from domain.reads.batched import Readers
-from gateway.execution.compiled import CompiledReads, Fallback
+from domain.reads.batched import Reader, Readers
+from gateway.execution.compiled import (
+    CompiledReads,
+    Fallback,
+    MutationPayloads,
+    PayloadCapture,
+)
 from gateway.execution.documents import DocumentCache
 from gateway.execution.limits import OperationLimits
 from gateway.execution.persisted import DocumentRefused, PersistedDocuments
@@ -326,7 +331,12 @@ class GraphQLEndpoint:
         try:
             async with asyncio.timeout(settings.request_timeout_seconds):
                 executor = "standard; reason=a mutation"
-                if not mutation:
+                payloads = None
+                if mutation:
+                    payloads, executor = self._payload_plan(
+                        request, prepared, operation, query, gql
+                    )
+                else:
                     compiled, executor = await self._run_compiled(
                         request, identity, prepared, operation, query, gql, media, request_id
                     )
@@ -342,6 +352,7 @@ class GraphQLEndpoint:
                     request_id,
                     mutation=mutation,
                     key=key,
+                    payloads=payloads,
                 )
                 response.headers[EXECUTOR_HEADER] = executor
                 return response
@@ -359,6 +370,26 @@ class GraphQLEndpoint:
             if key is not None and not committed:
                 # Nothing was committed: a retry must be free to run the mutation.
                 await self.idempotency.release(identity.subject, key)
+
+    def _payload_plan(
+        self,
+        request: Request,
+        prepared: Any,
+        operation: Any,
+        query: str,
+        gql: GraphQLRequest,
+    ) -> tuple[tuple[MutationPayloads, Any] | None, str]:
+        """The planned payloads of a mutation (and its coerced variables), or None and why
+        graphql-core completes them."""
+        if self.compiled is None:
+            return None, "standard; reason=compiled reads are off"
+        if request.headers.get(EXECUTOR_HEADER) == "standard":
+            return None, "standard; reason=asked for"
+        try:
+            plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
+        except Unplannable as reason:
+            return None, f"standard; reason={reason}"
+        return (plan, variables), plan.executor
 
     async def _run_compiled(
         self,
@@ -417,26 +448,46 @@ class GraphQLEndpoint:
         *,
         mutation: bool,
         key: str | None,
+        payloads: tuple[MutationPayloads, Any] | None = None,
     ) -> tuple[Response, bool]:
         """Executes the operation in one session; a mutation commits once, at the end.
 
+        A mutation's planned payloads are built by the planner from what its resolvers
+        returned, reading its own transaction's rows, before the commit (ADR 0006).
         Returns the response and whether a mutation's changes were committed.
         """
         # A mutation takes SQLite's write lock up front (domain.db.writer_bind).
         bind = writer_bind(self.runtime.engine) if mutation else self.runtime.engine
         async with self.runtime.sessions(bind=bind) as session:
             context = self.runtime.context_for(session, request, identity=identity)
+            captured: dict[str, Any] = {}
+            options: dict[str, Any] = {}
+            if payloads is not None:
+                options = {
+                    "executor_class": PayloadCapture,
+                    "payloads": payloads[0],
+                    "captured": captured,
+                }
             result = graphql_execute(
                 self.runtime.schema._schema,
                 document,
                 context_value=context,
                 variable_values=gql.variables,
                 operation_name=gql.operation_name,
-                executor_class=self.runtime.schema.execution_context_class,
+                **({"executor_class": self.runtime.schema.execution_context_class} | options),
             )
             if not isinstance(result, dict) and hasattr(result, "__await__"):
                 result = await result
             await context.db.finish()  # no read may outlive the answer, or use the closed session
+            if captured and payloads is not None and result.data is not None:
+                # On the mutation's own connection: its transaction's rows, as loaders see them.
+                reader = await Reader.open(await session.connection())
+                built, refused = await payloads[0].build(
+                    reader, captured, self.runtime.settings, payloads[1], identity
+                )
+                result.data.update(built)
+                if refused:
+                    result.errors = [*(result.errors or ()), *refused]
 
             body: dict[str, Any] = {}
             request_error = (
