@@ -37,7 +37,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # A writer queues for the write lock longer than any request may last: the request's own
+    # time limit (ADR 0083) answers first, with 503 and nothing changed, never "locked".
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

@@ -296,6 +296,7 @@ SYSTEM_VARIABLES = [
     ("temporary_speed_restoration_days", "3", "Days a temporary speed restoration lasts"),
     ("temporary_enablement_days", "3", "Days a temporary enablement lasts"),
     ("email_domain", "provedor.net.br", "Domain of the ISP's mailboxes"),
+    ("billing_horizon_days", "60", "Billing runs refuse due dates further ahead than this"),
 ]
 
 REGISTRATION_RULES = [

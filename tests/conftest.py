@@ -8,10 +8,12 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from domain.actions.tv_billing import BILLING_HORIZON
 from domain.db import create_engine
+from domain.models import SystemVariable
 from domain.reads.batched import Reader
 from domain.seed import seed_database
 from tests.databases import fresh_database
@@ -19,6 +21,7 @@ from tests.databases import fresh_database
 # The data set every read test queries; tests that write roll back their transaction.
 SEED_CUSTOMERS = 120
 SEED = 7
+FAR_HORIZON_DAYS = 36500
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +34,14 @@ def database_url() -> Iterator[str]:
 
 async def _seed(engine: AsyncEngine) -> None:
     await seed_database(engine, customers=SEED_CUSTOMERS, seed=SEED)
+    async with engine.begin() as connection:
+        # Tests bill due dates years ahead, clear of the seeded receivables; the horizon's own
+        # tests run on databases of their own with the seed's value.
+        await connection.execute(
+            update(SystemVariable)
+            .where(SystemVariable.key == BILLING_HORIZON)
+            .values(value=str(FAR_HORIZON_DAYS))
+        )
     await engine.dispose()
 
 

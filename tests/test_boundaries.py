@@ -57,8 +57,6 @@ KEPT_UNUSED = {
     "barcode_of_line": "domain/rules/boleto.py: the inverse of the digitable line, which the "
     "tests use to prove that the line encodes the barcode",
     "running_registry": "simulators/registry.py: how tests serve the registry simulator",
-    "end_plan_tv": "domain/actions/tv.py: the one path that ends a plan's TV, being wired to "
-    "cancelPlan and the status changes (issue 14)",
 }
 # Declarative classes: their attributes are read by Strawberry, SQLAlchemy or by name.
 DECLARATIVE = ("gateway/schema/", "gateway/loaders/container.py", "domain/models/")
@@ -74,6 +72,7 @@ def _unused_code() -> list[str]:
             "leave_*",
             "impl",
             "cache_ok",
+            "resolve_async",  # Strawberry FieldExtension hook
         ],
         ignore_decorators=["@strawberry.field", "@strawberry.mutation", "@event.listens_for"],
     )

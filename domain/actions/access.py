@@ -16,6 +16,7 @@ from domain.errors import NotFound, ValidationFailed
 from domain.identity import Identity, Permission, Role
 from domain.models import ApiKey, IdempotencyRecord, PersistedDocument
 from domain.models.base import utcnow
+from domain.rules.keys import parse_key
 
 API_KEY_PREFIX = "gk_"
 PENDING = 0  # the status of an idempotency record whose mutation has not committed yet
@@ -86,8 +87,9 @@ async def create_api_key(
 async def revoke_api_key(session: AsyncSession, *, key: str, actor: Identity) -> ApiKey:
     """Revokes the key named by its id or prefix; revoking twice keeps the first date."""
     condition = ApiKey.prefix == key
-    if key.isdigit():
-        condition = or_(condition, ApiKey.id == int(key))
+    pk = parse_key(key)
+    if pk is not None:
+        condition = or_(condition, ApiKey.id == pk)
     row = await session.scalar(select(ApiKey).where(condition))
     if row is None:
         raise NotFound("ApiKey", key)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.actions import audit
+from domain.actions import audit, released_logins
 from domain.actions.plan_common import (
     AddressChoice,
     NewAddress,
@@ -29,14 +29,16 @@ from domain.actions.plans import (
     AppointmentInput,
     BankDetails,
     ContractInput,
+    bill_installation_fee,
     check_appointment,
     check_bank_details,
     check_contract,
     check_slot_free,
     create_appointment,
 )
+from domain.actions.tv import subscribe_package
 from domain.credentials import hash_password_async
-from domain.errors import FieldProblem, NotFound, RuleViolation, ValidationFailed
+from domain.errors import FieldProblem, NotAllowed, NotFound, RuleViolation, ValidationFailed
 from domain.identity import Identity, Permission
 from domain.models import (
     Address,
@@ -50,7 +52,6 @@ from domain.models import (
     PlanOfferServiceKind,
     RadiusLogin,
     TvPackage,
-    TvPackageSubscription,
 )
 from domain.models.enums import (
     AddressRole,
@@ -161,7 +162,9 @@ async def _check_radius(
             problems.append(
                 FieldProblem((*path, "login"), "must be 3 to 64 of a-z, 0-9, '.', '_', '-', '@'")
             )
-        elif await reads.radius_login_taken(session, login):
+        elif await released_logins.taken(
+            session, RadiusLogin, login, customer_id=checked.customer.id
+        ):
             problems.append(FieldProblem((*path, "login"), "is taken"))
         _check_password(radius.password, login, path, problems)
     if checked.auto_login:
@@ -195,7 +198,9 @@ async def _check_email(
         problems.append(
             FieldProblem((*path, "domain"), "must be a domain name, e.g. provedor.net.br")
         )
-    elif _EMAIL_LOGIN.match(login) and await reads.email_taken(session, login, domain):
+    elif _EMAIL_LOGIN.match(login) and await released_logins.taken(
+        session, EmailAccount, login, domain=domain, customer_id=checked.customer.id
+    ):
         problems.append(FieldProblem((*path, "login"), f"{login}@{domain} is taken"))
     _check_password(email.password, login, path, problems)
     checked.email_domain = domain
@@ -287,9 +292,9 @@ async def check_add_plan(
     lock_slot: bool = True,
 ) -> CheckedPlan:
     """Every check of adding the plan, in the order a refusal reports them: permission, the
-    customer, every field (one ValidationFailed with all problems), the technician's slot,
-    then the registration rules. With `complete` false, steps not given yet are listed in
-    `missing_steps` instead of refused."""
+    customer, TV_PACKAGES when the offer is a TV offer, every field (one ValidationFailed with
+    all problems), the technician's slot, then the registration rules. With `complete` false,
+    steps not given yet are listed in `missing_steps` instead of refused."""
     require(actor, Permission.PLAN_ADMIN)
     customer = await session.get(Customer, new.customer_id)
     if customer is None:
@@ -310,6 +315,13 @@ async def check_add_plan(
         if offer is None or not offer.active:
             problems.append(FieldProblem(("offerId",), "is not an offer on sale"))
         else:
+            if offer.is_tv_offer and not actor.has(Permission.TV_PACKAGES):
+                # A TV offer's plan provisions TV on the platform (ADR 0100).
+                raise NotAllowed(
+                    f"The offer {offer.name!r} is a TV offer: adding its plan needs the "
+                    "TV_PACKAGES permission.",
+                    permission=Permission.TV_PACKAGES.name,
+                )
             checked.offer = offer
     if new.installation_address is None:
         missing("installationAddress", "installationAddress")
@@ -450,6 +462,8 @@ async def add_plan(
             if checked.auto_login
             else _normalize(radius.login or "")
         )
+        # A name this customer's cancelled plan held is theirs again (ADR 0104).
+        await released_logins.release(session, RadiusLogin, radius_login, customer_id=customer.id)
         session.add(
             RadiusLogin(
                 plan_id=plan.id,
@@ -462,6 +476,9 @@ async def add_plan(
     if new.email is not None:
         login = _normalize(new.email.login)
         email_address = f"{login}@{checked.email_domain}"
+        await released_logins.release(
+            session, EmailAccount, login, domain=checked.email_domain, customer_id=customer.id
+        )
         session.add(
             EmailAccount(
                 plan_id=plan.id,
@@ -472,17 +489,15 @@ async def add_plan(
             )
         )
     if offer.is_tv_offer and offer.default_tv_package_id is not None:
-        package = await session.get(TvPackage, offer.default_tv_package_id)
-        assert package is not None
-        # The TV platform learns of it through issue 6's sync of pending subscriptions.
-        session.add(
-            TvPackageSubscription(
-                plan_id=plan.id,
-                package_id=package.id,
-                value=package.value,
-                start_date=at.date(),
-                is_default=True,
-            )
+        package = await session.get_one(TvPackage, offer.default_tv_package_id)
+        # Queued for the TV platform like any package (the worker provisions the subscriber).
+        await subscribe_package(
+            session,
+            plan=plan,
+            package=package,
+            value=package.value,
+            start_date=at.date(),
+            is_default=True,
         )
     if new.contract is not None:
         contract = new.contract
@@ -497,6 +512,7 @@ async def add_plan(
                 template_id=contract.template_id,
             )
         )
+        await bill_installation_fee(session, plan, contract, previous=None, today=at.date())
     appointment_id = None
     if new.installation is not None:
         appointment_id = (await create_appointment(session, plan, new.installation)).id

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actions import audit
 from domain.actions.plan_common import now
-from domain.actions.tv_billing import require_billing
+from domain.actions.tv_billing import check_due_date, require_billing
 from domain.db import serialize
 from domain.identity import Identity
 from domain.models import DueDateChange, Receivable
@@ -54,6 +54,7 @@ async def run_cycle_billing(
 ) -> CycleBillingRun:
     """One OPEN cycle receivable per active plan due on `due_date` that has none yet."""
     require_billing(actor)
+    await check_due_date(session, due_date)
     # Two runs at once (a retried job, two operators) must not both bill the same plans: the
     # second waits for the first's commit, then finds its receivables.
     await serialize(session, "cycle billing")

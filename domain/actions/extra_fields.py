@@ -68,7 +68,9 @@ async def set_extra_fields(
     owner_column = ExtraField.customer_id if customer_id is not None else ExtraField.plan_id
     owner_id = customer_id if customer_id is not None else plan_id
     owner_model = Customer if customer_id is not None else Plan
-    if await session.get(owner_model, owner_id) is None:
+    # Setting fields of one owner waits for another doing so: each sees the other's rows.
+    owner = await session.get(owner_model, owner_id, with_for_update=True, populate_existing=True)
+    if owner is None:
         raise NotFound(owner_model.__name__, owner_id)
 
     current = {

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.actions.plan_common import load_plan
 from domain.actions.service_common import (
     DEFINITION_INACTIVE,
     Problems,
@@ -27,6 +28,7 @@ from domain.models.enums import ReceivableOrigin, ReceivableStatus, ServiceKind,
 from domain.reads import services as reads
 from domain.rules import extra_services as schedule
 from domain.rules import services as rules
+from domain.rules.repeats import REPEAT_WINDOW
 
 MAX_NOTES = 2000
 
@@ -39,6 +41,7 @@ class ExtraServiceResult:
     plan: Plan
     receivables: list[Receivable]
     dropped: list[dict[str, str]] = field(default_factory=list)
+    repeated: bool = False  # the same service added moments before, answered again (ADR 0123)
 
 
 def today() -> dt.date:
@@ -86,6 +89,9 @@ async def add_extra_service(
     )
     problems.raise_any()
 
+    # Additions to one plan wait for each other on its row (ADR 0123); the lock comes first, so
+    # two of them never both hold plan_taking's shared lock and wait to upgrade it.
+    await load_plan(session, plan_id, lock=True)
     plan = await plan_taking(session, plan_id, ServiceKind.EXTRA_SERVICE)
     definition = await reads.extra_service_definition(session, definition_id)
     if definition is None:
@@ -99,6 +105,20 @@ async def add_extra_service(
         if contact is None or contact.customer_id != plan.customer_id:
             raise ValidationFailed.one("contactId", "is not a contact of the plan's customer")
     amount = definition.default_value if value is None else value
+    # The same terms on the same plan moments ago are that service, answered again.
+    earlier = await reads.recent_extra_service(
+        session,
+        plan_id=plan.id,
+        definition_id=definition.id,
+        value=amount,
+        installments=installments,
+        first_due_date=first_due_date,
+        complement=complement_value,
+        since=utcnow() - REPEAT_WINDOW,
+    )
+    if earlier is not None:
+        existing = await reads.extra_service_receivables(session, earlier.id)
+        return ExtraServiceResult(earlier, plan, existing, repeated=True)
     try:
         charges = schedule.installments(
             value=amount,

@@ -209,11 +209,7 @@ async def restore_temporary_speed(
             "OFFER_DISALLOWS_RESTORATION",
             f"The offer {offer.name} does not allow a temporary speed restoration.",
         )
-    state = plan.speed_state
-    if state is SpeedState.TEMPORARILY_RESTORED and (
-        plan.speed_restored_until is None or plan.speed_restored_until <= at
-    ):
-        state = SpeedState.REDUCED  # the last restoration ran out
+    state = restoration.speed_state(plan.speed_state, plan.speed_restored_until, at)
     if state is not SpeedState.REDUCED:
         raise InvalidTransition("PlanSpeed", state.name, SpeedState.TEMPORARILY_RESTORED.name)
     await _check_limits(

@@ -30,6 +30,7 @@ from domain.actions.plan_common import (
     snapshot,
     touch,
 )
+from domain.actions.tv import end_plan_tv
 from domain.errors import FieldProblem, InvalidTransition, RuleViolation, ValidationFailed
 from domain.identity import Identity, Permission
 from domain.models import (
@@ -42,27 +43,29 @@ from domain.models import (
     IpAssignment,
     Plan,
     PlanAddressHistory,
+    Receivable,
     Role,
     Service,
     Technician,
     TvPoint,
-    TvPointHistory,
 )
 from domain.models.enums import (
     AddressRole,
     AntivirusStatus,
     AppointmentStatus,
+    BillingType,
     InactiveReason,
     PaymentMethod,
     PlanStatus,
+    ReceivableOrigin,
+    ReceivableStatus,
     ServiceKind,
     ServiceStatus,
     SpeedState,
-    TvPointEvent,
-    TvPointStatus,
 )
 from domain.ports.cep import CepLookup
 from domain.reads import plans as reads
+from domain.rules import extra_services as schedule
 from domain.rules.plan_status import state_name, transition_allowed
 
 PLAN_FIELDS = (
@@ -78,6 +81,7 @@ PLAN_FIELDS = (
 # Services that end as CANCELLED when their plan is cancelled; every other kind is DISABLED.
 CANCELLED_KINDS = frozenset({ServiceKind.EXTRA_SERVICE, ServiceKind.ANTIVIRUS})
 MAX_REASON = 500
+MAX_NOTES = 2000  # an appointment's notes for the technician
 
 
 # ---- status ----
@@ -160,8 +164,9 @@ async def cancel_plan(
 
     Logins, e-mails and every other service are disabled (an IP goes back to its pool); extra
     services and antivirus licences are cancelled, and the extra services' installments not
-    billed yet are dropped; TV points are removed (with a history row) and TV packages end;
-    scheduled installations are cancelled. CANCELLED is final.
+    billed yet are dropped; TV points are removed (with a history row) and TV packages end,
+    each with its message for the TV platform (domain.actions.tv.end_plan_tv); scheduled
+    installations are cancelled. CANCELLED is final.
     """
     require(actor, Permission.PLAN_ADMIN)
     reason = reason.strip()
@@ -190,23 +195,12 @@ async def cancel_plan(
         await session.delete(receivable)
         result.dropped_installments += 1
 
-    for point in await reads.active_tv_points(session, plan.id):
-        point.status, point.removed_at = TvPointStatus.REMOVED, at
-        session.add(
-            TvPointHistory(
-                tv_point_id=point.id,
-                event=TvPointEvent.REMOVED,
-                from_location_id=point.location_id,
-                from_equipment_id=point.equipment_id,
-                detail=f"Plano cancelado: {reason}",
-                actor=actor.subject,
-                at=at,
-            )
-        )
-        result.removed_tv_points.append(point)
-    for subscription in await reads.current_tv_packages(session, plan.id):
-        subscription.end_date = max(at.date(), subscription.start_date)
-        result.ended_tv_packages += 1
+    # The one path that ends TV everywhere: our rows, and the platform through the outbox.
+    ended_packages, removed_points = await end_plan_tv(
+        session, plan=plan, actor=actor, detail=f"Plano cancelado: {reason}", at=at
+    )
+    result.removed_tv_points = removed_points
+    result.ended_tv_packages = len(ended_packages)
     for appointment in await reads.scheduled_appointments(session, plan.id):
         appointment.status = AppointmentStatus.CANCELLED
         result.cancelled_appointments += 1
@@ -330,12 +324,21 @@ async def check_contract(
     if contract.sale_date > today:
         problems.append(FieldProblem((*path, "saleDate"), "cannot be in the future"))
     fee = contract.installation_fee
-    if not fee.is_finite() or fee < 0 or fee != fee.quantize(Decimal("0.01")) or fee >= 10**10:
+    fee_ok = fee.is_finite() and 0 <= fee < 10**10 and fee == fee.quantize(Decimal("0.01"))
+    if not fee_ok:
         problems.append(
             FieldProblem((*path, "installationFee"), "must be an amount of at least 0.00")
         )
     if not 1 <= contract.installation_installments <= 24:
         problems.append(FieldProblem((*path, "installationInstallments"), "must be 1 to 24"))
+    elif fee_ok and 0 < fee < contract.installation_installments * schedule.CENT:
+        problems.append(
+            FieldProblem(
+                (*path, "installationInstallments"),
+                f"an installation fee of {fee} cannot be split into "
+                f"{contract.installation_installments} installments of a cent or more",
+            )
+        )
     if not 1 <= contract.validity_months <= 120:
         problems.append(FieldProblem((*path, "validityMonths"), "must be 1 to 120 months"))
     if contract.template_id is not None:
@@ -365,10 +368,76 @@ CONTRACT_FIELDS = (
 )
 
 
+FEE_BILLED = "INSTALLATION_FEE_BILLED"
+
+
+def installation_fee_schedule(
+    contract: ContractInput, *, due_day: int, today: dt.date
+) -> list[schedule.Installment]:
+    """The installments of the contract's installation fee (Vl. Tx. Instalação in Parcelas):
+    the fee split evenly (the odd cents on the first), one a month from the plan's next due
+    date. A zero fee charges nothing."""
+    return schedule.installments(
+        value=contract.installation_fee,
+        billing_type=BillingType.INSTALLMENTS,
+        count=contract.installation_installments,
+        first_due_date=schedule.next_due_date(today, due_day),
+    )
+
+
+async def bill_installation_fee(
+    session: AsyncSession,
+    plan: Plan,
+    contract: ContractInput,
+    *,
+    previous: Contract | None,
+    today: dt.date,
+) -> list[Receivable]:
+    """Turns the contract's installation fee into receivables, once (ADR 0101).
+
+    A new contract bills its fee; saving it again with the same fee and installments bills
+    nothing; changing them re-plans the fee while none of its receivables was billed or paid,
+    and is refused (INSTALLATION_FEE_BILLED) after. The plan's version (ADR 0042) keeps two
+    saves of one contract from both billing.
+    """
+    if previous is not None and (
+        previous.installation_fee,
+        previous.installation_installments,
+    ) == (contract.installation_fee, contract.installation_installments):
+        return []
+    charges = installation_fee_schedule(contract, due_day=plan.due_day, today=today)
+    existing = await reads.installation_fee_receivables(session, plan.id)
+    if any(r.status is not ReceivableStatus.OPEN or r.billed_at is not None for r in existing):
+        raise RuleViolation(
+            FEE_BILLED,
+            "The installation fee went out on a boleto or was paid already; its value and "
+            "installments can no longer change.",
+        )
+    for receivable in existing:
+        await session.delete(receivable)
+    receivables = [
+        Receivable(
+            customer_id=plan.customer_id,
+            plan_id=plan.id,
+            origin=ReceivableOrigin.INSTALLATION_FEE,
+            description=f"Taxa de instalação {charge.number}/{len(charges)}",
+            installment_number=charge.number,
+            amount=charge.amount,
+            due_date=charge.due_date,
+            status=ReceivableStatus.OPEN,
+        )
+        for charge in charges
+    ]
+    session.add_all(receivables)
+    await session.flush()
+    return receivables
+
+
 async def set_contract(
     session: AsyncSession, *, plan_id: int, contract: ContractInput, actor: Identity
 ) -> tuple[Plan, Contract]:
-    """Adds the plan's service contract, or changes it (manual 001, 5.4.1.1.1.1)."""
+    """Adds the plan's service contract, or changes it (manual 001, 5.4.1.1.1.1); the
+    installation fee becomes receivables once (bill_installation_fee)."""
     require(actor, Permission.PLAN_ADMIN)
     plan = await load_plan(session, plan_id)
     ensure_not_cancelled(plan)
@@ -385,6 +454,7 @@ async def set_contract(
         raise ValidationFailed(problems)
     row = await reads.contract_of_plan(session, plan.id)
     before = None if row is None else snapshot(row, *CONTRACT_FIELDS)
+    fee = await bill_installation_fee(session, plan, contract, previous=row, today=now().date())
     if row is None:
         row = Contract(plan_id=plan.id, **_contract_values(contract))
         session.add(row)
@@ -400,7 +470,10 @@ async def set_contract(
         target_type="Plan",
         target_id=plan.id,
         before=before,
-        after=snapshot(row, *CONTRACT_FIELDS),
+        after={
+            **snapshot(row, *CONTRACT_FIELDS),
+            "installation_fee_receivable_ids": [r.id for r in fee],
+        },
     )
     return plan, row
 
@@ -519,8 +592,8 @@ async def check_appointment(
         )
     elif appointment.new_contact is not None:
         check_new_contact(appointment.new_contact, path=(*path, "newContact"), problems=problems)
-    if appointment.notes is not None and len(appointment.notes) > 2000:
-        problems.append(FieldProblem((*path, "notes"), "must be at most 2000 characters"))
+    if appointment.notes is not None and len(appointment.notes) > MAX_NOTES:
+        problems.append(FieldProblem((*path, "notes"), f"must be at most {MAX_NOTES} characters"))
 
 
 async def check_slot_free(

@@ -29,10 +29,13 @@ from domain.identity import Identity, Permission, Role
 from domain.models.enums import ReceivableOrigin, ReceivableStatus, TicketStatus
 from domain.reads import portal as reads
 from domain.rules import boleto as boleto_rules
+from domain.rules.repeats import REPEAT_WINDOW
 
 # An SMS credit receivable falls due this many days after the purchase (ADR 0092).
 SMS_CREDIT_DUE_DAYS = 3
 TICKET_FIELDS = ("protocol", "type", "description", "status", "opened_at")
+
+MAX_DESCRIPTION = 4000  # a ticket's description
 
 
 def _customer_of(actor: Identity, customer_id: int | None) -> int:
@@ -67,6 +70,10 @@ async def open_ticket(
         problems.append(FieldProblem(("type",), "Give a type of at most 60 characters."))
     if not description.strip():
         problems.append(FieldProblem(("description",), "Describe the request."))
+    elif len(description) > MAX_DESCRIPTION:
+        problems.append(
+            FieldProblem(("description",), f"Give at most {MAX_DESCRIPTION} characters.")
+        )
     if contact_name is not None and not 0 < len(contact_name.strip()) <= 200:
         problems.append(FieldProblem(("contactName",), "Give a name of 1 to 200 characters."))
     if problems:
@@ -139,19 +146,32 @@ class SmsPurchase:
     receivable: m.Receivable
     boleto: m.Boleto
     credits: int
+    repeated: bool = False  # the purchase made moments before, answered again (ADR 0123)
 
 
 async def purchase_sms_credits(
     session: AsyncSession, *, plan_id: int, credit_value_id: int, actor: Identity
 ) -> SmsPurchase:
-    """Buys a configured SMS credit package for a plan: a receivable and its boleto."""
-    plan = await load_plan(session, plan_id)
+    """Buys a configured SMS credit package for a plan: a receivable and its boleto.
+
+    The same package for the same plan within REPEAT_WINDOW is the first purchase, answered
+    again: purchases of a plan wait for each other on its row, so ten at once buy once.
+    """
+    plan = await load_plan(session, plan_id, lock=True)
     require_for_plan(actor, plan, Permission.BILLING)
     ensure_not_cancelled(plan)
     value = await session.get(m.SmsCreditValue, credit_value_id)
     if value is None:
         raise NotFound("SmsCreditValue", credit_value_id)
     at = now()
+    earlier = await reads.recent_sms_purchase(
+        session, plan_id=plan.id, credit_value_id=value.id, since=at - REPEAT_WINDOW
+    )
+    if earlier is not None:
+        receivable = await session.get(m.Receivable, earlier.receivable_id)
+        boleto = await reads.first_open_boleto(session, earlier.receivable_id)
+        if receivable is not None and boleto is not None:
+            return SmsPurchase(earlier, receivable, boleto, value.credits, repeated=True)
     receivable = m.Receivable(
         customer_id=plan.customer_id,
         plan_id=plan.id,

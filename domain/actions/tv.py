@@ -38,6 +38,7 @@ from domain.models.enums import (
 )
 from domain.ports.tv_platform import TvPlatform, TvPlatformError
 from domain.reads import tv as reads
+from domain.rules import dates
 
 MAX_VALUE = Decimal("9999999999.99")
 MAX_CASN = 32
@@ -127,6 +128,52 @@ def _point_state(point: TvPoint) -> dict[str, Any]:
     }
 
 
+def _enqueue_package(
+    session: AsyncSession,
+    subscription: TvPackageSubscription,
+    plan: Plan,
+    package: TvPackage,
+    topic: str,
+) -> None:
+    subscription.sync_state, subscription.sync_error = SyncState.PENDING, None
+    payload: dict[str, Any] = {
+        "target": TARGET_PACKAGE,
+        "target_id": subscription.id,
+        "customer_id": plan.customer_id,
+        "package_code": package.platform_code,
+    }
+    if topic == TOPIC_PACKAGE_ADD:
+        payload["start_date"] = subscription.start_date.isoformat()
+    enqueue(session, topic=topic, partition_key=partition_key(plan.customer_id), payload=payload)
+
+
+async def subscribe_package(
+    session: AsyncSession,
+    *,
+    plan: Plan,
+    package: TvPackage,
+    value: Decimal,
+    start_date: dt.date,
+    is_default: bool,
+) -> TvPackageSubscription:
+    """Puts `package` on a plan and queues it for the platform: the one way a package starts,
+    for addTvPackage (an extra) and for addPlan (a TV offer's default package)."""
+    subscription = TvPackageSubscription(
+        plan_id=plan.id,
+        package_id=package.id,
+        value=value,
+        start_date=start_date,
+        end_date=None,
+        is_default=is_default,
+        sync_state=SyncState.PENDING,
+        sync_error=None,
+    )
+    session.add(subscription)
+    await session.flush()
+    _enqueue_package(session, subscription, plan, package, TOPIC_PACKAGE_ADD)
+    return subscription
+
+
 async def add_tv_package(
     session: AsyncSession,
     *,
@@ -148,33 +195,23 @@ async def add_tv_package(
             "packageId", f"{package.name!r} is not an extra package; only extras can be added"
         )
     price = _clean_value(value, package.value)
+    day = today or dt.date.today()
+    start = start_date or day
+    # A package cannot run before its plan did (ADR 0103).
+    dates.check_date(
+        start, path="startDate", earliest=plan.created_at.date(), earliest_is="the plan's start"
+    )
     if await reads.current_subscription(session, plan.id, package.id) is not None:
         raise RuleViolation(
             "PACKAGE_ALREADY_ON_PLAN", f"Plan {plan.id} already has the package {package.name!r}."
         )
-    subscription = TvPackageSubscription(
-        plan_id=plan.id,
-        package_id=package.id,
-        value=price,
-        start_date=start_date or today or dt.date.today(),
-        end_date=None,
-        is_default=False,
-        sync_state=SyncState.PENDING,
-        sync_error=None,
-    )
-    session.add(subscription)
-    await session.flush()
-    enqueue(
+    subscription = await subscribe_package(
         session,
-        topic=TOPIC_PACKAGE_ADD,
-        partition_key=partition_key(plan.customer_id),
-        payload={
-            "target": TARGET_PACKAGE,
-            "target_id": subscription.id,
-            "customer_id": plan.customer_id,
-            "package_code": package.platform_code,
-            "start_date": subscription.start_date.isoformat(),
-        },
+        plan=plan,
+        package=package,
+        value=price,
+        start_date=start,
+        is_default=False,
     )
     await audit.record(
         session,
@@ -215,18 +252,7 @@ async def remove_tv_package(
     package = await session.get_one(TvPackage, subscription.package_id)
     # A package removed before it started ends on its start date, so it is never billed.
     subscription.end_date = max(today or dt.date.today(), subscription.start_date)
-    subscription.sync_state, subscription.sync_error = SyncState.PENDING, None
-    enqueue(
-        session,
-        topic=TOPIC_PACKAGE_REMOVE,
-        partition_key=partition_key(plan.customer_id),
-        payload={
-            "target": TARGET_PACKAGE,
-            "target_id": subscription.id,
-            "customer_id": plan.customer_id,
-            "package_code": package.platform_code,
-        },
-    )
+    _enqueue_package(session, subscription, plan, package, TOPIC_PACKAGE_REMOVE)
     await session.flush()
     await audit.record(
         session,
@@ -519,36 +545,25 @@ async def refresh_tv_point_platform_data(
 async def end_plan_tv(
     session: AsyncSession,
     *,
-    plan_id: int,
+    plan: Plan,
     actor: Identity,
-    reason: str = "Plano cancelado",
-    today: dt.date | None = None,
+    detail: str,
+    at: dt.datetime | None = None,
 ) -> tuple[list[TvPackageSubscription], list[TvPoint]]:
     """Ends every running package (the default one too) and removes every active point of a
-    plan, each with its platform message: what cancelling a plan does to its TV (DOMAIN §3).
+    plan, each with its platform message: what cancelling a plan does to its TV (ADR 0100).
 
-    For the plan-cancelling action to call in its transaction; it checks no TV permission of
-    its own, because cancelling a plan is authorised by that action.
+    The one path that ends a plan's TV, in the caller's transaction. It checks no TV permission
+    of its own: the plan action that calls it (cancelPlan) authorises it.
     """
-    plan = await session.get_one(Plan, plan_id)
-    ended_on = today or dt.date.today()
-    subscriptions = await reads.running_subscriptions(session, plan_id)
+    when = at or utcnow()
+    subscriptions = await reads.running_subscriptions(session, plan.id)
     for subscription in subscriptions:
         package = await session.get_one(TvPackage, subscription.package_id)
-        subscription.end_date = max(ended_on, subscription.start_date)
-        subscription.sync_state, subscription.sync_error = SyncState.PENDING, None
-        enqueue(
-            session,
-            topic=TOPIC_PACKAGE_REMOVE,
-            partition_key=partition_key(plan.customer_id),
-            payload={
-                "target": TARGET_PACKAGE,
-                "target_id": subscription.id,
-                "customer_id": plan.customer_id,
-                "package_code": package.platform_code,
-            },
-        )
-    points = await reads.active_points(session, plan_id)
+        # A package that had not started yet ends on its start date, so it is never billed.
+        subscription.end_date = max(when.date(), subscription.start_date)
+        _enqueue_package(session, subscription, plan, package, TOPIC_PACKAGE_REMOVE)
+    points = await reads.active_points(session, plan.id)
     for point in points:
         session.add(
             _history(
@@ -557,10 +572,11 @@ async def end_plan_tv(
                 actor,
                 from_location_id=point.location_id,
                 from_equipment_id=point.equipment_id,
-                detail=reason,
+                detail=detail,
+                at=when,
             )
         )
-        point.status, point.removed_at = TvPointStatus.REMOVED, utcnow()
+        point.status, point.removed_at = TvPointStatus.REMOVED, when
         _enqueue_point(session, point, plan, TOPIC_POINT_REMOVE)
     await session.flush()
     return subscriptions, points

@@ -9,6 +9,7 @@ subscriber id and auth PIN as the customer's extra fields.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from domain.identity import Identity
 from domain.models import Customer, ExtraField, OutboxMessage, TvPackageSubscription, TvPoint
 from domain.models.enums import ExtraFieldType, OutboxStatus, SyncState
 from domain.ports.tv_platform import (
+    DeviceNotFound,
     PlatformDevice,
     PlatformSubscriber,
     SubscriberNotFound,
@@ -141,6 +143,10 @@ async def _call(
             idempotency_key=key,
         )
     device_id = delivery.device_id
+    if device_id is None and delivery.topic == TOPIC_POINT_REMOVE:
+        # Its addition never reached the platform (a given-up message, data from before the
+        # integration): there is nothing there to remove.
+        return None
     if device_id is None:
         raise CannotDeliver(
             f"TV point {p['target_id']} has no device on the platform (its addition did not arrive)"
@@ -152,7 +158,8 @@ async def _call(
     if delivery.topic == TOPIC_POINT_SWAP:
         return await platform.swap_device(device_id=device_id, casn=p["casn"], idempotency_key=key)
     if delivery.topic == TOPIC_POINT_REMOVE:
-        await platform.remove_device(device_id=device_id, idempotency_key=key)
+        with contextlib.suppress(DeviceNotFound):  # already gone: what removing wants
+            await platform.remove_device(device_id=device_id, idempotency_key=key)
         return None
     if delivery.topic == TOPIC_POINT_COMMAND:
         await platform.send_command(device_id=device_id, command=p["command"], idempotency_key=key)

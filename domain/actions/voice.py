@@ -51,13 +51,17 @@ def _reseller_of(actor: Identity, reseller_id: int | None) -> int:
 
 
 async def _subscriber(
-    session: AsyncSession, subscriber_id: int, actor: Identity
+    session: AsyncSession, subscriber_id: int, actor: Identity, *, lock: bool = False
 ) -> m.VoiceSubscriber:
+    """The subscriber the actor manages; with `lock`, its row is locked until the transaction
+    ends, so actions replacing its rows (franchises, permissions) run one after the other."""
     if actor.role in (Role.SUBSCRIBER, Role.VOICE_SUBSCRIBER):
         raise NotAllowed("Only a voice reseller (or staff) manages voice subscribers.")
     if actor.role is Role.STAFF:
         require(actor, Permission.CUSTOMER_ADMIN)
-    subscriber = await session.get(m.VoiceSubscriber, subscriber_id)
+    subscriber = await session.get(
+        m.VoiceSubscriber, subscriber_id, with_for_update=lock, populate_existing=lock
+    )
     if subscriber is None:
         raise NotFound("VoiceSubscriber", subscriber_id)
     return subscriber
@@ -330,7 +334,7 @@ async def set_voice_franchises(
     actor: Identity,
 ) -> list[m.VoiceFranchise]:
     """Replaces the subscriber's minute franchises (one per category at most)."""
-    subscriber = await _subscriber(session, subscriber_id, actor)
+    subscriber = await _subscriber(session, subscriber_id, actor, lock=True)
     problems = []
     seen: set[FranchiseCategory] = set()
     for index, item in enumerate(franchises):
@@ -385,7 +389,7 @@ async def set_voice_permissions(
     actor: Identity,
 ) -> list[VoicePermission]:
     """Replaces what the subscriber may do in its own panel."""
-    subscriber = await _subscriber(session, subscriber_id, actor)
+    subscriber = await _subscriber(session, subscriber_id, actor, lock=True)
     existing = await reads.permissions(session, subscriber.id)
     before = sorted(p.permission.value for p in existing)
     for row in existing:

@@ -93,7 +93,11 @@ async def change_own_panel_password(
     if actor.role is not Role.VOICE_SUBSCRIBER:
         raise NotAllowed("Only a voice subscriber changes its own panel password.")
     subscriber_id = actor.voice_subscriber_id or -1
-    subscriber = await session.get(m.VoiceSubscriber, subscriber_id)
+    # Locked: a second change at the same moment waits, then proves the password it knows
+    # against the one the first change left.
+    subscriber = await session.get(
+        m.VoiceSubscriber, subscriber_id, with_for_update=True, populate_existing=True
+    )
     if subscriber is None:
         raise NotFound("VoiceSubscriber", subscriber_id)
     await require_granted(session, actor, subscriber.id, VoicePermission.CHANGE_PANEL_PASSWORD)

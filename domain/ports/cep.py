@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from domain.rules.keys import ascii_digits
+
 
 @dataclass(frozen=True)
 class CepAddress:
@@ -37,7 +39,7 @@ class CepLookup(Protocol):
 def normalize_cep(raw: str) -> str | None:
     """The 8 digits of a CEP written as `01310-100` or `01310100`; None if it is not one."""
     digits = raw.strip().replace("-", "").replace(".", "")
-    return digits if len(digits) == 8 and digits.isdigit() else None
+    return digits if len(digits) == 8 and ascii_digits(digits) else None
 
 
 class HttpCepLookup:

@@ -61,6 +61,10 @@ class SubscriberNotFound(TvPlatformRejected):
     """The platform does not know this subscriber id (e.g. it was provisioned elsewhere)."""
 
 
+class DeviceNotFound(TvPlatformRejected):
+    """The platform does not know this device id (removed already, or never created there)."""
+
+
 class TvPlatform(Protocol):
     """What the gateway asks of a multi-TV platform."""
 
@@ -184,6 +188,8 @@ class HttpTvPlatform:
             raise TvPlatformUnavailable(message, status=status)
         if status == 404 and body.get("error") == "subscriber_not_found":
             raise SubscriberNotFound(message, status=status)
+        if status == 404 and body.get("error") == "device_not_found":
+            raise DeviceNotFound(message, status=status)
         raise TvPlatformRejected(message, status=status)
 
     async def ensure_subscriber(

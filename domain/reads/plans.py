@@ -15,7 +15,6 @@ from domain.models import (
     Contact,
     Contract,
     DueDateChange,
-    EmailAccount,
     InstallationAppointment,
     Plan,
     PlanOffer,
@@ -24,8 +23,6 @@ from domain.models import (
     RegistrationRule,
     Service,
     SystemVariable,
-    TvPackageSubscription,
-    TvPoint,
 )
 from domain.models.enums import (
     AppointmentStatus,
@@ -34,7 +31,6 @@ from domain.models.enums import (
     ReceivableOrigin,
     ReceivableStatus,
     ServiceStatus,
-    TvPointStatus,
 )
 
 _ANY_SERVICE = with_polymorphic(Service, "*")
@@ -79,18 +75,15 @@ async def unbilled_installments(
     return list(await session.scalars(statement))
 
 
-async def active_tv_points(session: AsyncSession, plan_id: int) -> list[TvPoint]:
+async def installation_fee_receivables(session: AsyncSession, plan_id: int) -> list[Receivable]:
+    """The receivables the plan's contract made of its installation fee, by installment."""
     statement = (
-        select(TvPoint)
-        .where(TvPoint.plan_id == plan_id, TvPoint.status == TvPointStatus.ACTIVE)
-        .order_by(TvPoint.id)
-    )
-    return list(await session.scalars(statement))
-
-
-async def current_tv_packages(session: AsyncSession, plan_id: int) -> list[TvPackageSubscription]:
-    statement = select(TvPackageSubscription).where(
-        TvPackageSubscription.plan_id == plan_id, TvPackageSubscription.end_date.is_(None)
+        select(Receivable)
+        .where(
+            Receivable.plan_id == plan_id,
+            Receivable.origin == ReceivableOrigin.INSTALLATION_FEE,
+        )
+        .order_by(Receivable.installment_number, Receivable.id)
     )
     return list(await session.scalars(statement))
 
@@ -209,13 +202,6 @@ async def contract_of_plan(session: AsyncSession, plan_id: int) -> Contract | No
 
 async def radius_login_taken(session: AsyncSession, login: str) -> bool:
     return bool(await session.scalar(select(exists().where(RadiusLogin.login == login))))
-
-
-async def email_taken(session: AsyncSession, login: str, domain: str) -> bool:
-    statement = select(
-        exists().where(and_(EmailAccount.login == login, EmailAccount.domain == domain))
-    )
-    return bool(await session.scalar(statement))
 
 
 async def active_registration_rules(session: AsyncSession) -> list[RegistrationRule]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -39,9 +39,13 @@ async def connection_statement(
 ) -> tuple[list[m.ConnectionSession], UsageTotals]:
     """One page of the plan's RADIUS sessions that started in [start, end), newest first,
     with the totals of the whole period."""
-    logins = select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id == plan_id)
     s = m.ConnectionSession
-    where = and_(s.username.in_(logins), s.acctstarttime >= start, s.acctstarttime < end)
+    # A login the plan took over from a cancelled plan (ADR 0104) shows only its own sessions.
+    login = m.RadiusLogin
+    ours = exists().where(
+        login.plan_id == plan_id, login.login == s.username, login.created_at <= s.acctstarttime
+    )
+    where = and_(ours, s.acctstarttime >= start, s.acctstarttime < end)
     total = (
         await session.execute(
             select(
@@ -191,3 +195,17 @@ async def default_bank(session: AsyncSession) -> m.Bank | None:
 async def boleto_count(session: AsyncSession, receivable_id: int) -> int:
     statement = select(func.count()).where(m.Boleto.receivable_id == receivable_id)
     return int(await session.scalar(statement) or 0)
+
+
+async def recent_sms_purchase(
+    session: AsyncSession, *, plan_id: int, credit_value_id: int, since: dt.datetime
+) -> m.SmsCreditPurchase | None:
+    """The first purchase of this package for this plan made at or after `since`, if any."""
+    p = m.SmsCreditPurchase
+    statement = (
+        select(p)
+        .where(p.plan_id == plan_id, p.credit_value_id == credit_value_id, p.created_at >= since)
+        .order_by(p.id)
+        .limit(1)
+    )
+    return (await session.scalars(statement)).first()

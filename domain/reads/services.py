@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
@@ -14,6 +16,7 @@ from domain.models import (
     Customer,
     EmailAccount,
     EmailAlias,
+    ExtraService,
     ExtraServiceDefinition,
     IpAssignment,
     IpPool,
@@ -25,7 +28,7 @@ from domain.models import (
     Service,
     SystemVariable,
 )
-from domain.models.enums import ServiceKind
+from domain.models.enums import ServiceKind, ServiceStatus
 
 _ANY_SERVICE = with_polymorphic(Service, "*")
 
@@ -177,3 +180,34 @@ async def extra_service_receivables(
         .order_by(Receivable.installment_number, Receivable.id)
     )
     return list(await session.scalars(statement))
+
+
+async def recent_extra_service(
+    session: AsyncSession,
+    *,
+    plan_id: int,
+    definition_id: int,
+    value: Decimal,
+    installments: int,
+    first_due_date: dt.date,
+    complement: str | None,
+    since: dt.datetime,
+) -> ExtraService | None:
+    """The first active extra service of the plan added at or after `since` with these terms."""
+    e = ExtraService
+    statement = (
+        select(e)
+        .where(
+            e.plan_id == plan_id,
+            e.definition_id == definition_id,
+            e.value == value,
+            e.installments == installments,
+            e.first_due_date == first_due_date,
+            e.complement.is_(None) if complement is None else e.complement == complement,
+            e.status == ServiceStatus.ACTIVE,
+            e.created_at >= since,
+        )
+        .order_by(e.id)
+        .limit(1)
+    )
+    return (await session.scalars(statement)).first()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from domain.models.enums import DueDateAdjustmentKind as AdjustmentKind
+from domain.rules.keys import parse_count
 
 CENT = Decimal("0.01")
 # Without a billing form, a cycle's receivable is generated this many days before it is due
@@ -114,4 +115,4 @@ def token(plan_id: int, version: int, new_due_day: int, result: DueDateFigures) 
 def token_version(value: str) -> int | None:
     """The plan version a token was made for, or None if it is not a token."""
     head, _, _ = value.partition(".")
-    return int(head) if head.isdigit() else None
+    return parse_count(head)

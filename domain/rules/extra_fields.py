@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 
 from domain.models.enums import ExtraFieldType
 
+MAX_TEXT = 2000  # a text field's value
+
 _BOOLEANS = {"true": "true", "false": "false", "1": "true", "0": "false"}
 
 
@@ -14,8 +16,8 @@ def canonical_value(value_type: ExtraFieldType, raw: str) -> str:
     """The stored text of `raw` as a `value_type`; ValueError says why it is not one."""
     text = raw.strip()
     if value_type is ExtraFieldType.STRING:
-        if len(raw) > 2000:
-            raise ValueError("must be at most 2000 characters")
+        if len(raw) > MAX_TEXT:
+            raise ValueError(f"must be at most {MAX_TEXT} characters")
         return raw
     if value_type is ExtraFieldType.INTEGER:
         try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from domain.models.enums import SpeedState
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -50,3 +52,19 @@ def check_limits(
                 "It is allowed again once that receivable is paid.",
             )
     return None
+
+
+def speed_state(
+    stored: SpeedState, restored_until: dt.datetime | None, now: dt.datetime
+) -> SpeedState:
+    """The plan's speed state at `now` (ADR 0102): a temporary restoration lasts until
+    `restored_until` and the speed is REDUCED again after it, whatever the stored state says.
+
+    Every reader asks this (the graph on both read paths, the next restoration): the column
+    keeps the last state an action set, and nothing has to run when a restoration runs out.
+    """
+    if stored is SpeedState.TEMPORARILY_RESTORED and (
+        restored_until is None or restored_until <= now
+    ):
+        return SpeedState.REDUCED
+    return stored

@@ -850,6 +850,7 @@ ROOTS: dict[str, Callable[[CompiledReads, RootRequest], RootField]] = {
             "validateAddPlan",
             "equipmentByCasn",
             "tvPointPlatformData",
+            "tvBillingPreview",
         ),
         CompiledReads.resolver_root,
     ),

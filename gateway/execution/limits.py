@@ -28,15 +28,38 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
     get_named_type,
     is_composite_type,
 )
 from graphql.utilities import type_from_ast
 
+from gateway.schema.pagination import is_cursor
 from gateway.settings import Settings
 
 PAGE_ARGUMENTS = ("first", "last")
+CURSOR_ARGUMENTS = ("after", "before")
+
+
+@dataclass(frozen=True)
+class ArgumentRefused:
+    """A paging argument a connection cannot take (a negative or too large page, a string that
+    is no cursor): one rule for all, a BAD_USER_INPUT request error naming the argument."""
+
+    field: str
+    argument: str
+    message: str
+
+    def as_error(self) -> dict[str, Any]:
+        return {
+            "message": self.message,
+            "extensions": {
+                "code": "BAD_USER_INPUT",
+                "field": self.field,
+                "argument": self.argument,
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -70,6 +93,7 @@ class _Measure:
     directives: int = 0
     cost: int = 0
     page_size: int = 0
+    refused: ArgumentRefused | None = None  # the first paging argument out of bounds
 
 
 _SORTED = orjson.OPT_SORT_KEYS
@@ -89,8 +113,8 @@ class OperationLimits:
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any] | None,
-    ) -> LimitExceeded | None:
-        """The first limit the operation exceeds, or None when it may run."""
+    ) -> LimitExceeded | ArgumentRefused | None:
+        """The first limit the operation exceeds or argument it refuses, or None to run it."""
         # The same document with the same variables measures the same: remember the answer.
         key = (id(document), id(operation), orjson.dumps(variables or {}, option=_SORTED))
         cached = self._checked.get(key)
@@ -107,14 +131,15 @@ class OperationLimits:
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: Mapping[str, Any] | None,
-    ) -> LimitExceeded | None:
+    ) -> LimitExceeded | ArgumentRefused | None:
         settings = self.settings
         measure = _Walk(self.schema, document, operation, variables or {}, settings).run()
+        if measure.refused is not None:
+            return measure.refused
         for limit, maximum, actual in (
             ("depth", settings.max_depth, measure.depth),
             ("aliases", settings.max_aliases, measure.aliases),
             ("directives", settings.max_directives, measure.directives),
-            ("page size", settings.max_page_size, measure.page_size),
             ("cost", settings.max_cost, measure.cost),
         ):
             if actual > maximum:
@@ -215,18 +240,35 @@ class _Walk:
             below = multiplier * page
         self._selection_set(node.selection_set, named, depth + 1, below, visiting)
 
+    def _argument(self, value: Any) -> Any:
+        """An argument's value as sent: a literal, or the variable's value (None if neither)."""
+        if isinstance(value, VariableNode):
+            return self.variables.get(value.name.value)
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+        if isinstance(value, StringValueNode):
+            return value.value
+        return None
+
+    def _refuse(self, node: FieldNode, argument: str, message: str) -> None:
+        if self.measure.refused is None:
+            self.measure.refused = ArgumentRefused(node.name.value, argument, message)
+
     def _page_size(self, node: FieldNode, named: GraphQLNamedType) -> int | None:
         sizes = []
+        maximum = self.settings.max_page_size
         for argument in node.arguments or ():
-            if argument.name.value not in PAGE_ARGUMENTS:
+            name = argument.name.value
+            raw = self._argument(argument.value)
+            if name in CURSOR_ARGUMENTS and isinstance(raw, str):
+                if named.name.endswith("Connection") and not is_cursor(raw):
+                    self._refuse(node, name, f"`{name}` is not a cursor of this connection.")
                 continue
-            value = argument.value
-            if isinstance(value, VariableNode):
-                raw = self.variables.get(value.name.value)
-                if isinstance(raw, int) and not isinstance(raw, bool):
-                    sizes.append(raw)
-            elif isinstance(value, IntValueNode):
-                sizes.append(int(value.value))
+            if name not in PAGE_ARGUMENTS or not isinstance(raw, int) or isinstance(raw, bool):
+                continue
+            if not 0 <= raw <= maximum:
+                self._refuse(node, name, f"`{name}` must be between 0 and {maximum}; got {raw}.")
+            sizes.append(raw)
         if sizes:
             return max(0, max(sizes))
         if named.name.endswith("Connection"):

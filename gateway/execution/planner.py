@@ -248,6 +248,11 @@ def type_info(schema: Any, graphql_name: str) -> TypeInfo:
         for f in definition.fields
         if f.base_resolver is None
     }
+    for f in definition.fields:
+        # A field with a resolver is never a plain attribute, though a private attribute of
+        # the same name feeds it (Plan.speedState reads the stored speed_state).
+        if f.base_resolver is not None:
+            attributes.pop(converter.get_graphql_name(f), None)
     is_node = any(i.name == "Node" for i in definition.interfaces)
     info = TypeInfo(graphql_name, model, attributes, is_node)
     _TYPE_INFO[graphql_name] = info

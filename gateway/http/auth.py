@@ -26,6 +26,7 @@ from starlette.requests import Request
 from domain.actions.access import API_KEY_PREFIX, secret_hash
 from domain.identity import DEVELOPMENT_STAFF, Identity, Permission, Role
 from domain.reads import access as access_reads
+from domain.rules.keys import MAX_KEY, parse_key
 from gateway.settings import Settings
 
 log = logging.getLogger("gateway.http.auth")
@@ -72,11 +73,12 @@ def identity_from_claims(claims: Mapping[str, Any], *, subject_prefix: str = "")
 
 
 def _key(claims: Mapping[str, Any], name: str) -> int:
-    value = claims.get(name)
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise AuthenticationFailed(f"The token's role needs a positive integer `{name}`.")
+    # The one key parser (domain.rules.keys): ASCII digits or an integer, within the key column.
+    value = parse_key(claims.get(name))
+    if value is None:
+        raise AuthenticationFailed(
+            f"The token's role needs `{name}`: a positive integer of at most {MAX_KEY}."
+        )
     return value
 
 
@@ -94,7 +96,7 @@ def parse_dev_identity(raw: str | None) -> Identity | None:
         "reseller": "reseller_id",
         "voice_subscriber": "voice_subscriber_id",
     }
-    if role in claims and key.strip().isdigit():
+    if role in claims and parse_key(key.strip()) is not None:
         claim = claims[role]
         return identity_from_claims({"sub": f"development-{role}", "role": role, claim: key})
     raise ValueError(

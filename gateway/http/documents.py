@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from domain import access
 from domain.actions import portal
@@ -22,6 +22,7 @@ from domain.contract_document import contract_pdf
 from domain.errors import NotAllowed, NotFound, RuleViolation
 from domain.identity import Identity
 from gateway.http.auth import AuthenticationFailed
+from gateway.http.errors import error_response
 from gateway.http.runtime import Runtime
 from gateway.schema.ids import database_id
 
@@ -36,7 +37,8 @@ async def _serve(
     produce: Callable[[AsyncSession, int, Identity], Awaitable[tuple[bytes, str, str]]],
 ) -> Response:
     """Authenticates, finds the row's key and answers with what `produce` makes of it:
-    (body, media type, file name); a refusal becomes 401, 403, 404 or 409 with a JSON message."""
+    (body, media type, file name); a refusal becomes 401, 403, 404 or 409, in the errors shape
+    of /graphql (http/errors.py)."""
     runtime: Runtime = request.app.state.runtime
     try:
         identity = await request.app.state.graphql.auth.identify(request)
@@ -45,24 +47,22 @@ async def _serve(
     else:
         message = "Authenticate with `Authorization: Bearer <token>`."
     if identity is None:
-        return JSONResponse(
-            {"error": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        return error_response(
+            401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": "Bearer"}
         )
     key = database_id(request.path_params[parameter], type_name)
     if key is None:
-        return JSONResponse({"error": f"{type_name} not found."}, status_code=404)
+        return error_response(404, f"{type_name} not found.", "NOT_FOUND")
     async with runtime.sessions() as session:
         access.bind(session, identity)  # another customer's row does not exist for them
         try:
             body, media_type, filename = await produce(session, key, identity)
         except NotFound as error:
-            return JSONResponse({"error": error.message}, status_code=404)
+            return error_response(404, error.message, "NOT_FOUND")
         except NotAllowed as error:
-            return JSONResponse(
-                {"error": error.message, "permission": error.permission}, status_code=403
-            )
+            return error_response(403, error.message, "NOT_ALLOWED", permission=error.permission)
         except RuleViolation as error:
-            return JSONResponse({"error": error.message, "rule": error.rule}, status_code=409)
+            return error_response(409, error.message, "RULE_VIOLATION", rule=error.rule)
     return Response(
         body,
         media_type=media_type,

@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from domain.db import writer_bind
-from domain.errors import DomainError
+from domain.errors import DomainError, FieldProblem
 from domain.identity import Identity
 from domain.reads.batched import Reader, Readers
 from gateway.execution.compiled import (
@@ -32,11 +32,13 @@ from gateway.execution.compiled import (
     PayloadCapture,
 )
 from gateway.execution.documents import DocumentCache
+from gateway.execution.inputs import InputBounds, refusals
 from gateway.execution.limits import OperationLimits
 from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, Authenticator
+from gateway.http.errors import error_response
 from gateway.http.ratelimit import Rate, RateLimiter
 from gateway.http.runtime import Runtime
 from gateway.settings import parse_rate
@@ -157,13 +159,6 @@ def _read_get(request: Request) -> GraphQLRequest:
     return _parse_request(payload)
 
 
-def _error_body(message: str, code: str | None = None) -> bytes:
-    error: dict[str, Any] = {"message": message}
-    if code is not None:
-        error["extensions"] = {"code": code}
-    return orjson.dumps({"errors": [error]})
-
-
 # A machine-readable code for each refusal, in `errors[0].extensions.code`.
 _STATUS_CODES = {
     400: "BAD_REQUEST",
@@ -201,6 +196,7 @@ class GraphQLEndpoint:
             hide_suggestions=not settings.field_suggestions_enabled,
         )
         self.limits = OperationLimits(schema, settings)
+        self.bounds = InputBounds(schema)
         self.auth = Authenticator(settings, runtime.sessions)
         self.rate_limiter = RateLimiter(runtime.counters)
         self.rate_per_ip = _rate(settings.rate_limit_per_ip)
@@ -213,6 +209,10 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         response = await self.handle(request)
+        # Every answer says which read path served it; a refusal or a replay ran neither.
+        response.headers.setdefault(
+            EXECUTOR_HEADER, f"none; reason=refused ({response.status_code})"
+        )
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
@@ -236,9 +236,10 @@ class GraphQLEndpoint:
                 graphql_request = await _read_post(request, settings.max_body_bytes)
             return await self._execute(request, identity, graphql_request, media)
         except HttpError as error:
-            return Response(
-                _error_body(error.message, _STATUS_CODES.get(error.status)),
-                status_code=error.status,
+            return error_response(
+                error.status,
+                error.message,
+                _STATUS_CODES.get(error.status, "BAD_REQUEST"),
                 headers=error.headers,
                 media_type=media,
             )
@@ -295,7 +296,10 @@ class GraphQLEndpoint:
         prepared = self.documents.get(query)
         if prepared.errors:
             # A request error: the document does not parse or validate. Nothing runs.
-            return self._request_error([e.formatted for e in prepared.errors], media)
+            parsed = prepared.document is not None
+            code = "GRAPHQL_VALIDATION_FAILED" if parsed else "GRAPHQL_PARSE_FAILED"
+            errors = [_with_code(error.formatted, code) for error in prepared.errors]
+            return self._request_error(errors, media)
         operation = prepared.operation(gql.operation_name)
         if operation is None:
             message = (
@@ -303,7 +307,10 @@ class GraphQLEndpoint:
                 if gql.operation_name
                 else "Must provide operation name if query contains multiple operations."
             )
-            return self._request_error([{"message": message}], media)
+            return self._request_error(
+                [{"message": message, "extensions": {"code": "OPERATION_RESOLUTION_FAILURE"}}],
+                media,
+            )
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise HttpError(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"})
         if operation.operation is OperationType.SUBSCRIPTION:
@@ -312,6 +319,12 @@ class GraphQLEndpoint:
         exceeded = self.limits.check(prepared.document, operation, gql.variables)
         if exceeded is not None:
             return self._request_error([exceeded.as_error()], media)
+        # Strings, lists and decimals past their bounds (ADR 0120): a root field that can
+        # answer ValidationError does so, as data; anything else refuses the request.
+        problems = self.bounds.check(prepared.document, operation, gql.variables)
+        if problems and not self.bounds.refusable(operation, problems):
+            return self._request_error([problem.as_error() for problem in problems], media)
+        refused = refusals(problems)
 
         mutation = operation.operation is OperationType.MUTATION
         key = None
@@ -322,6 +335,7 @@ class GraphQLEndpoint:
                     request_hash = idempotency.fingerprint(query, gql.operation_name, gql.variables)
                     replayed = await self.idempotency.claim(identity.subject, key, request_hash)
                     if replayed is not None:
+                        replayed.headers[EXECUTOR_HEADER] = "none; reason=idempotent replay"
                         return replayed
             except idempotency.IdempotencyError as error:
                 raise HttpError(error.status, error.message) from None
@@ -332,7 +346,9 @@ class GraphQLEndpoint:
             async with asyncio.timeout(settings.request_timeout_seconds):
                 executor = "standard; reason=a mutation"
                 payloads = None
-                if mutation:
+                if refused:
+                    executor = "standard; reason=refused input"
+                elif mutation:
                     payloads, executor = self._payload_plan(
                         request, prepared, operation, query, gql
                     )
@@ -353,8 +369,9 @@ class GraphQLEndpoint:
                     mutation=mutation,
                     key=key,
                     payloads=payloads,
+                    refused=refused,
                 )
-                response.headers[EXECUTOR_HEADER] = executor
+                response.headers.setdefault(EXECUTOR_HEADER, executor)
                 return response
         except TimeoutError:
             log.warning(
@@ -448,6 +465,7 @@ class GraphQLEndpoint:
         *,
         mutation: bool,
         key: str | None,
+        refused: dict[str, list[FieldProblem]],
         payloads: tuple[MutationPayloads, Any] | None = None,
     ) -> tuple[Response, bool]:
         """Executes the operation in one session; a mutation commits once, at the end.
@@ -460,6 +478,7 @@ class GraphQLEndpoint:
         bind = writer_bind(self.runtime.engine) if mutation else self.runtime.engine
         async with self.runtime.sessions(bind=bind) as session:
             context = self.runtime.context_for(session, request, identity=identity)
+            context.refused = refused
             captured: dict[str, Any] = {}
             options: dict[str, Any] = {}
             if payloads is not None:
@@ -482,12 +501,12 @@ class GraphQLEndpoint:
             if captured and payloads is not None and result.data is not None:
                 # On the mutation's own connection: its transaction's rows, as loaders see them.
                 reader = await Reader.open(await session.connection())
-                built, refused = await payloads[0].build(
+                built, denied = await payloads[0].build(
                     reader, captured, self.runtime.settings, payloads[1], identity
                 )
                 result.data.update(built)
-                if refused:
-                    result.errors = [*(result.errors or ()), *refused]
+                if denied:
+                    result.errors = [*(result.errors or ()), *denied]
 
             body: dict[str, Any] = {}
             request_error = (
@@ -500,7 +519,11 @@ class GraphQLEndpoint:
                     [self._format_error(e, request_id) for e in result.errors], result.data
                 )
                 if request_error:
-                    return self._request_error(body["errors"], media), False
+                    # Nothing ran: the variables do not fit the operation's declarations.
+                    errors = [_with_code(e, "BAD_USER_INPUT") for e in body["errors"]]
+                    refused = self._request_error(errors, media)
+                    refused.headers[EXECUTOR_HEADER] = "none; reason=variables do not fit"
+                    return refused, False
             body["data"] = result.data
             response = self._respond(body, 200, media)
             response.headers["X-Request-Id"] = request_id
@@ -582,6 +605,14 @@ def in_response_order(errors: list[dict[str, Any]], data: Any) -> list[dict[str,
         return tuple(ranks)
 
     return sorted(errors, key=rank)
+
+
+def _with_code(error: dict[str, Any], code: str) -> dict[str, Any]:
+    """The formatted error with `extensions.code` set, unless it already has one."""
+    extensions = error.get("extensions") or {}
+    if "code" in extensions:
+        return error
+    return {**error, "extensions": {**extensions, "code": code}}
 
 
 def _code(name: str) -> str:

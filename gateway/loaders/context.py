@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.errors import FieldProblem
 from domain.identity import Identity
 from gateway.loaders import Loaders, RequestDb
 from gateway.settings import Settings
@@ -25,6 +26,9 @@ class GraphQLContext:
     settings: Settings
     identity: Identity
     request: Any = None
+    # Root fields (by response key) whose input went past its bounds: they answer with this
+    # ValidationError and do not run (gateway.execution.inputs, gateway.resolvers.inputs).
+    refused: dict[str, list[FieldProblem]] = field(default_factory=dict)
 
     @classmethod
     def for_session(

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 
 from domain.actions.cycle_billing import CycleBillingRun, run_cycle_billing
-from domain.actions.tv_billing import BillingRun, TvBillingRun, run_billing, run_tv_billing
+from domain.actions.tv_billing import (
+    BillingRun,
+    TvBillingPreview,
+    TvBillingRun,
+    preview_tv_billing,
+    run_billing,
+    run_tv_billing,
+)
 from gateway.resolvers.mutations import perform
 from gateway.schema.base import Info
 from gateway.schema.billing import ReceivableType
@@ -19,8 +28,45 @@ from gateway.schema.billing_events import (
     RunTvBillingInput,
     RunTvBillingResult,
     RunTvBillingSuccess,
+    TvBillingPreviewLine,
+    TvBillingPreviewResult,
 )
+from gateway.schema.billing_events import TvBillingPreview as TvBillingPreviewType
 from gateway.schema.plan_lifecycle import DueDateChangeType
+from gateway.schema.plans import PlanType
+from gateway.schema.tv import TvPackageSubscriptionType
+
+
+@strawberry.type
+class BillingRunQuery:
+    # A computed answer with errors as data: the compiled path runs this resolver and builds
+    # its answer (a resolver root, ADR 0006).
+    @strawberry.field(
+        description="Faturamento TV, Carregar: the events `runTvBilling` would create for the "
+        "due date now (plan, package, value), writing nothing. Needs BILLING."
+    )
+    async def tv_billing_preview(self, info: Info, due_date: dt.date) -> TvBillingPreviewResult:
+        result = await perform(
+            info,
+            lambda session: preview_tv_billing(
+                session, due_date=due_date, actor=info.context.identity
+            ),
+        )
+        if not isinstance(result, TvBillingPreview):
+            return result  # type: ignore[return-value]
+        return TvBillingPreviewType(
+            due_date=result.due_date,
+            lines=[
+                TvBillingPreviewLine(
+                    plan=PlanType.from_model(line.plan),
+                    tv_package=TvPackageSubscriptionType.from_model(line.subscription),
+                    amount=line.amount,
+                )
+                for line in result.lines
+            ],
+            total=result.total,
+            already_billed=result.already_billed,
+        )
 
 
 @strawberry.type

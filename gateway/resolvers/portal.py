@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
 
 from domain import models as m
 from domain.actions import portal as actions
@@ -151,6 +152,11 @@ class PortalQuery:
         customer_id: strawberry.ID | None = None,
     ) -> list[TicketType]:
         wanted = filter or TicketFilter()
+        if wanted.opened is not None:
+            try:  # the one period rule (ADR 0103); a list answers a refusal as an error
+                check_period(wanted.opened, "filter.opened")
+            except ValidationFailed as error:
+                raise GraphQLError(str(error)) from None
         owner = None if customer_id is None else (database_id(customer_id, "Customer") or -1)
         rows = await info.context.db.run(
             reads.tickets,
@@ -212,5 +218,6 @@ class PortalMutations:
                 receivable=ReceivableType.from_model(result.receivable),
                 boleto=BoletoType.from_model(result.boleto),
                 boleto_pdf_path=boleto_pdf_path(result.receivable.id),
+                repeated=result.repeated,
             )
         return result  # type: ignore[return-value]

@@ -13,8 +13,9 @@ from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
 from gateway.resolvers.add_plan import AddPlanMutation, AddPlanQuery
-from gateway.resolvers.billing_runs import BillingRunMutations
+from gateway.resolvers.billing_runs import BillingRunMutations, BillingRunQuery
 from gateway.resolvers.extra_fields import ExtraFieldMutations
+from gateway.resolvers.inputs import refuse_out_of_bounds
 from gateway.resolvers.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
 from gateway.resolvers.portal import PortalMutations, PortalQuery
 from gateway.resolvers.services import ServiceMutations, ServiceQuery
@@ -22,6 +23,7 @@ from gateway.resolvers.tv import TvMutations, TvQuery
 from gateway.resolvers.voice import MeQuery, VoiceMutations
 from gateway.resolvers.voice_self import VoiceSelfMutations, VoiceSelfQuery
 from gateway.schema.base import Info, Node, model_type
+from gateway.schema.bounds import describe_bounds
 from gateway.schema.catalog import (
     BankType,
     BillingFormType,
@@ -141,6 +143,7 @@ Query = merge_types(
         PlanLifecycleQuery,
         AddPlanQuery,
         TvQuery,
+        BillingRunQuery,
         PortalQuery,
         MeQuery,
         VoiceSelfQuery,
@@ -161,9 +164,14 @@ Mutation = merge_types(
     ),
 )
 
+# Every root field answers an out-of-bounds input with its ValidationError (ADR 0120).
+refuse_out_of_bounds(Query, Mutation)
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     types=list(SERVICE_TYPES.values()),
     config=StrawberryConfig(scalar_map={BigInt: BIG_INT_SCALAR}),
 )
+# The SDL says every list's bound and every declared string bound (gateway.schema.bounds).
+describe_bounds(schema._schema)

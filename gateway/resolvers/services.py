@@ -343,6 +343,7 @@ class ServiceMutations:
                 service=ExtraServiceType.from_model(r.service),
                 plan=_plan(r),
                 receivables=ReceivableType.from_models(r.receivables),
+                repeated=r.repeated,
             ),
             plan_id=_plan_key(input.plan_id),
             definition_id=_key(input.definition_id, "ExtraServiceDefinition"),

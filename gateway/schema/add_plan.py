@@ -9,7 +9,9 @@ import strawberry
 from domain.actions import add_plan as actions
 from domain.actions.plans import BankDetails
 from gateway.schema.base import PaymentMethod
-from gateway.schema.errors import Conflict, NotAllowed, NotFound, RuleViolation, ValidationError
+from gateway.schema.errors import (
+    AnyUserError,
+)
 from gateway.schema.plan_lifecycle import (
     AddressChoiceInput,
     AppointmentInput,
@@ -128,11 +130,7 @@ class AddPlanValid:
     )
 
 
-AddPlanResult = Annotated[
-    AddPlanSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
-    strawberry.union("AddPlanResult"),
-]
+AddPlanResult = Annotated[AddPlanSuccess | AnyUserError, strawberry.union("AddPlanResult")]
 ValidateAddPlanResult = Annotated[
-    AddPlanValid | ValidationError | NotFound | NotAllowed | RuleViolation,
-    strawberry.union("ValidateAddPlanResult"),
+    AddPlanValid | AnyUserError, strawberry.union("ValidateAddPlanResult")
 ]

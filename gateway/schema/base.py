@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Self, TypeAlias
 import strawberry
 
 from domain.models import enums as domain_enums
+from domain.rules.keys import parse_key
 from gateway.loaders.context import GraphQLContext
 
 Info: TypeAlias = strawberry.Info[GraphQLContext, None]
@@ -49,12 +50,14 @@ def to_global_id(type_name: str, pk: int) -> str:
 
 
 def from_global_id(global_id: str) -> tuple[str, int] | None:
-    """(type name, primary key) of a global id, or None when it is not one of ours."""
+    """(type name, primary key) of a global id, or None when it is not one of ours (or its key
+    is not one a row can have: domain.rules.keys)."""
     try:
         type_name, _, raw = base64.b64decode(global_id, validate=True).decode().partition(":")
-        return (type_name, int(raw)) if type_name and raw.isdigit() else None
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
+    pk = parse_key(raw)
+    return (type_name, pk) if type_name and pk is not None else None
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")

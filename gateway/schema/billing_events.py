@@ -12,7 +12,7 @@ from domain import models as m
 from gateway.loaders import container as loaders
 from gateway.schema.base import BillingEventKind, BillingEventStatus, FromModel, Info
 from gateway.schema.billing import ReceivableType
-from gateway.schema.errors import Conflict, NotAllowed, ValidationError
+from gateway.schema.errors import AnyUserError
 from gateway.schema.plan_lifecycle import DueDateChangeType
 from gateway.schema.relations import Relation
 from gateway.schema.tv import TvPackageSubscriptionType
@@ -81,6 +81,35 @@ class RunTvBillingSuccess:
     )
 
 
+@strawberry.type(
+    description="One billing event the TV billing run would create: a plan's charged extra "
+    "package for the due date."
+)
+class TvBillingPreviewLine:
+    plan: Annotated[PlanType, strawberry.lazy("gateway.schema.plans")] = strawberry.field(
+        description="The plan billed (its customer is `plan.customer`)."
+    )
+    tv_package: TvPackageSubscriptionType = strawberry.field(
+        description="The extra package on the plan that the event charges."
+    )
+    amount: Decimal = strawberry.field(description="The event's value: the package's on the plan.")
+
+
+@strawberry.type(
+    description="Faturamento TV before Salvar: what `runTvBilling` for the due date would "
+    "create now. Nothing is written; the run creates exactly these lines."
+)
+class TvBillingPreview:
+    due_date: dt.date = strawberry.field(description="The due date (vencimento) previewed.")
+    lines: list[TvBillingPreviewLine] = strawberry.field(
+        description="One line per event the run would create, by plan."
+    )
+    total: Decimal = strawberry.field(description="The sum of the lines' amounts.")
+    already_billed: int = strawberry.field(
+        description="Packages that already have an event for this due date (the run skips them)."
+    )
+
+
 @strawberry.input(description="The due date whose pending billing events become receivables.")
 class RunBillingInput:
     due_date: dt.date
@@ -107,14 +136,12 @@ class RunCycleBillingSuccess:
 
 
 RunTvBillingResult = Annotated[
-    RunTvBillingSuccess | ValidationError | NotAllowed | Conflict,
-    strawberry.union("RunTvBillingResult"),
+    RunTvBillingSuccess | AnyUserError, strawberry.union("RunTvBillingResult")
 ]
-RunBillingResult = Annotated[
-    RunBillingSuccess | ValidationError | NotAllowed | Conflict,
-    strawberry.union("RunBillingResult"),
+TvBillingPreviewResult = Annotated[
+    TvBillingPreview | AnyUserError, strawberry.union("TvBillingPreviewResult")
 ]
+RunBillingResult = Annotated[RunBillingSuccess | AnyUserError, strawberry.union("RunBillingResult")]
 RunCycleBillingResult = Annotated[
-    RunCycleBillingSuccess | ValidationError | NotAllowed | Conflict,
-    strawberry.union("RunCycleBillingResult"),
+    RunCycleBillingSuccess | AnyUserError, strawberry.union("RunCycleBillingResult")
 ]

@@ -56,6 +56,14 @@ class Conflict(UserError):
     pass
 
 
+# Every typed error `user_error` gives, which is every error `perform` can answer with: a field
+# answering with errors as data holds them all in its union (ADR 0121), so a refusal can never
+# lack its type (a missing member made Strawberry raise, and the client saw "Internal error").
+AnyUserError = (
+    ValidationError | NotFound | NotAllowed | InvalidTransition | RuleViolation | Conflict
+)
+
+
 def user_error(error: domain_errors.DomainError) -> UserError:
     """The GraphQL error type of a domain error."""
     match error:

@@ -6,16 +6,22 @@ from typing import Annotated
 
 import strawberry
 
+from domain.rules.extra_fields import MAX_TEXT as MAX_TEXT_VALUE
 from gateway.schema.base import ExtraFieldType
+from gateway.schema.bounds import bounded
 from gateway.schema.customers import ExtraFieldEntry
-from gateway.schema.errors import NotAllowed, NotFound, ValidationError
+from gateway.schema.errors import AnyUserError
 
 
 @strawberry.input(description="One field to set; a null value removes it.")
 class ExtraFieldInput:
     name: str
     type: ExtraFieldType
-    value: str | None
+    value: str | None = bounded(
+        max_length=MAX_TEXT_VALUE,
+        multiline=True,
+        description="The value as text; null removes it.",
+    )
 
 
 @strawberry.input(description="Give exactly one of customerId and planId.")
@@ -31,6 +37,5 @@ class SetExtraFieldsSuccess:
 
 
 SetExtraFieldsResult = Annotated[
-    SetExtraFieldsSuccess | ValidationError | NotFound | NotAllowed,
-    strawberry.union("SetExtraFieldsResult"),
+    SetExtraFieldsSuccess | AnyUserError, strawberry.union("SetExtraFieldsResult")
 ]

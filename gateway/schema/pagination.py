@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from graphql import GraphQLError
 
+from domain.rules.keys import parse_count
+
 _PREFIX = "offset:"
 
 
@@ -15,14 +17,27 @@ def offset_cursor(offset: int) -> str:
     return base64.b64encode(f"{_PREFIX}{offset}".encode()).decode()
 
 
-def parse_cursor(cursor: str, argument: str) -> int:
+def _offset(cursor: str) -> int | None:
     try:
         text = base64.b64decode(cursor, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
-        text = ""
-    if not text.startswith(_PREFIX) or not text[len(_PREFIX) :].isdigit():
-        raise GraphQLError(f"`{argument}` is not a cursor of this connection.")
-    return int(text[len(_PREFIX) :])
+        return None
+    return parse_count(text[len(_PREFIX) :]) if text.startswith(_PREFIX) else None
+
+
+def is_cursor(cursor: str) -> bool:
+    """Whether the text is a cursor this gateway hands out (checked before anything runs)."""
+    return _offset(cursor) is not None
+
+
+def parse_cursor(cursor: str, argument: str) -> int:
+    offset = _offset(cursor)
+    if offset is None:
+        raise GraphQLError(
+            f"`{argument}` is not a cursor of this connection.",
+            extensions={"code": "BAD_USER_INPUT", "argument": argument},
+        )
+    return offset
 
 
 @dataclass(frozen=True)
@@ -59,7 +74,10 @@ def window(
     """The slice the Relay cursor connection spec asks for, with a bounded page size."""
     for name, value in (("first", first), ("last", last)):
         if value is not None and not 0 <= value <= max_size:
-            raise GraphQLError(f"`{name}` must be between 0 and {max_size}; got {value}.")
+            raise GraphQLError(
+                f"`{name}` must be between 0 and {max_size}; got {value}.",
+                extensions={"code": "BAD_USER_INPUT", "argument": name},
+            )
     start, end = 0, total
     if after is not None:
         start = min(max(parse_cursor(after, "after") + 1, 0), total)

@@ -12,6 +12,7 @@ import strawberry
 from domain import models as m
 from domain.actions import plans
 from domain.actions.plan_common import AddressChoice, NewAddress, NewContact
+from domain.actions.plans import MAX_NOTES, MAX_REASON
 from domain.models import enums as domain_enums
 from gateway.schema.base import (
     AddressRole,
@@ -19,13 +20,9 @@ from gateway.schema.base import (
     InactiveReason,
     PlanStatus,
 )
+from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
-    Conflict,
-    InvalidTransition,
-    NotAllowed,
-    NotFound,
-    RuleViolation,
-    ValidationError,
+    AnyUserError,
 )
 from gateway.schema.ids import database_id
 from gateway.schema.plans import ContractType, InstallationAppointmentType, PlanType
@@ -117,7 +114,9 @@ class AppointmentInput:
     role_id: strawberry.ID | None = None
     contact_id: strawberry.ID | None = None
     new_contact: NewContactInput | None = None
-    notes: str | None = None
+    notes: str | None = bounded(
+        max_length=MAX_NOTES, multiline=True, default=None, description="For the technician."
+    )
 
     def to_domain(self) -> plans.AppointmentInput:
         contact = self.new_contact
@@ -228,49 +227,32 @@ class CepAddressType:
 
 
 ChangePlanStatusResult = Annotated[
-    PlanChangeSuccess | ValidationError | NotFound | NotAllowed | InvalidTransition | Conflict,
-    strawberry.union("ChangePlanStatusResult"),
+    PlanChangeSuccess | AnyUserError, strawberry.union("ChangePlanStatusResult")
 ]
-CancelPlanResult = Annotated[
-    CancelPlanSuccess | ValidationError | NotFound | NotAllowed | InvalidTransition | Conflict,
-    strawberry.union("CancelPlanResult"),
-]
+CancelPlanResult = Annotated[CancelPlanSuccess | AnyUserError, strawberry.union("CancelPlanResult")]
 DueDateChangePreviewResult = Annotated[
-    DueDateChangePreview | ValidationError | NotFound | NotAllowed | RuleViolation,
-    strawberry.union("DueDateChangePreviewResult"),
+    DueDateChangePreview | AnyUserError, strawberry.union("DueDateChangePreviewResult")
 ]
 ChangeDueDateResult = Annotated[
-    ChangeDueDateSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
-    strawberry.union("ChangeDueDateResult"),
+    ChangeDueDateSuccess | AnyUserError, strawberry.union("ChangeDueDateResult")
 ]
 TransferAddressResult = Annotated[
-    PlanChangeSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
-    strawberry.union("TransferAddressResult"),
+    PlanChangeSuccess | AnyUserError, strawberry.union("TransferAddressResult")
 ]
 SetContractResult = Annotated[
-    SetContractSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
-    strawberry.union("SetContractResult"),
+    SetContractSuccess | AnyUserError, strawberry.union("SetContractResult")
 ]
 AuthorizeBankDebitResult = Annotated[
-    PlanChangeSuccess | ValidationError | NotFound | NotAllowed | RuleViolation | Conflict,
-    strawberry.union("AuthorizeBankDebitResult"),
+    PlanChangeSuccess | AnyUserError, strawberry.union("AuthorizeBankDebitResult")
 ]
 ScheduleInstallationResult = Annotated[
-    ScheduleInstallationSuccess
-    | ValidationError
-    | NotFound
-    | NotAllowed
-    | RuleViolation
-    | Conflict,
-    strawberry.union("ScheduleInstallationResult"),
+    ScheduleInstallationSuccess | AnyUserError, strawberry.union("ScheduleInstallationResult")
 ]
 RestorationResult = Annotated[
-    PlanChangeSuccess | NotFound | NotAllowed | InvalidTransition | RuleViolation | Conflict,
-    strawberry.union("TemporaryRestorationResult"),
+    PlanChangeSuccess | AnyUserError, strawberry.union("TemporaryRestorationResult")
 ]
 AddressByCepResult = Annotated[
-    CepAddressType | ValidationError | NotFound | RuleViolation,
-    strawberry.union("AddressByCepResult"),
+    CepAddressType | AnyUserError, strawberry.union("AddressByCepResult")
 ]
 
 
@@ -282,13 +264,15 @@ class ChangePlanStatusInput:
     plan_id: strawberry.ID
     status: PlanStatus
     inactive_reason: InactiveReason | None = None
-    cancel_reason: str | None = None
+    cancel_reason: str | None = bounded(
+        max_length=MAX_REASON, multiline=True, default=None, description="Why it is cancelled."
+    )
 
 
 @strawberry.input
 class CancelPlanInput:
     plan_id: strawberry.ID
-    reason: str
+    reason: str = bounded(max_length=MAX_REASON, multiline=True, description="Why it is cancelled.")
 
 
 @strawberry.input(description="The new due day and the token of the preview that showed it.")

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import models as m
+from domain.models import enums as domain_enums
+from domain.models.base import utcnow
+from domain.rules import restoration
 from gateway.loaders import container as loaders
 from gateway.loaders.plan_lifecycle import DueDateChangesByPlanIdLoader
 from gateway.loaders.tv import BillingEventsByPlanIdLoader
@@ -35,7 +38,7 @@ from gateway.schema.catalog import (
     TechnicianType,
 )
 from gateway.schema.customers import AddressType, ContactType, ExtraFieldEntry
-from gateway.schema.relations import Relation
+from gateway.schema.relations import Computed, Relation
 
 if TYPE_CHECKING:
     from gateway.schema.billing import ReceivableType
@@ -171,6 +174,23 @@ class InstallationAppointmentType(FromModel, Node):
         return await APPOINTMENT_CONTACT.resolve(self, info)
 
 
+def speed_state_now(
+    stored: domain_enums.SpeedState | str, restored_until: dt.datetime | None
+) -> domain_enums.SpeedState:
+    """Plan.speedState on both read paths (the compiled one reads the stored enum's name and,
+    on SQLite, a naive UTC timestamp)."""
+    if isinstance(stored, str):
+        stored = domain_enums.SpeedState[stored]
+    if restored_until is not None and restored_until.tzinfo is None:
+        restored_until = restored_until.replace(tzinfo=dt.UTC)
+    return restoration.speed_state(stored, restored_until, utcnow())
+
+
+PLAN_SPEED_STATE = Computed(
+    "Plan", "speedState", ("speed_state", "speed_restored_until"), speed_state_now
+)
+
+
 @strawberry.type(name="Plan", description="A customer's contract for one plan offer.")
 class PlanType(FromModel, Node):
     graphql_name = "Plan"
@@ -180,7 +200,8 @@ class PlanType(FromModel, Node):
     inactive_reason: InactiveReason | None
     payment_method: PaymentMethod
     due_day: int
-    speed_state: SpeedState
+    # The stored state; `speedState` is the state now (a restoration runs out by itself).
+    speed_state: strawberry.Private[domain_enums.SpeedState]
     speed_restored_until: dt.datetime | None
     last_speed_restoration_at: dt.datetime | None
     enabled_until: dt.datetime | None = strawberry.field(
@@ -200,6 +221,14 @@ class PlanType(FromModel, Node):
     billing_address_id: strawberry.Private[int]
     billing_form_id: strawberry.Private[int | None]
     bank_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        name="speedState",
+        description="NORMAL, REDUCED, or TEMPORARILY_RESTORED until `speedRestoredUntil`; "
+        "REDUCED again once that has passed (ADR 0102).",
+    )
+    def effective_speed_state(self) -> SpeedState:
+        return PLAN_SPEED_STATE.resolve(self)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def customer(

@@ -14,17 +14,16 @@ from typing import Annotated, NewType
 import strawberry
 
 from domain import models as m
-from domain.errors import ValidationFailed
+from domain.actions.portal import MAX_DESCRIPTION
 from domain.models import enums as domain_enums
+from domain.rules import dates
 from gateway.loaders import portal as loaders
 from gateway.schema.base import FromModel, Info, Node, to_global_id
 from gateway.schema.billing import ReceivableType
+from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
-    NotAllowed,
-    RuleViolation,
-    ValidationError,
+    AnyUserError,
 )
-from gateway.schema.errors import NotFound as NotFoundError
 from gateway.schema.relations import Relation
 
 TicketStatus = strawberry.enum(domain_enums.TicketStatus)
@@ -41,7 +40,6 @@ BIG_INT_SCALAR = strawberry.scalar(
 )
 
 MAX_PAGE = 100
-MAX_PERIOD = dt.timedelta(days=366)
 MAX_TICKETS = 200
 
 TICKET_CONTACTS = Relation(
@@ -179,11 +177,10 @@ class CallStatement:
 
 
 ConnectionStatementResult = Annotated[
-    ConnectionStatement | ValidationError | NotFoundError,
-    strawberry.union("ConnectionStatementResult"),
+    ConnectionStatement | AnyUserError, strawberry.union("ConnectionStatementResult")
 ]
 CallStatementResult = Annotated[
-    CallStatement | ValidationError | NotFoundError, strawberry.union("CallStatementResult")
+    CallStatement | AnyUserError, strawberry.union("CallStatementResult")
 ]
 
 
@@ -193,15 +190,9 @@ class PeriodInput:
     end: dt.datetime
 
 
-def check_period(period: PeriodInput) -> None:
-    """A period must be ordered, time-zoned and at most a year long."""
-    start, end = period.start, period.end
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValidationFailed.one("period", "Give both instants with a time zone.")
-    if end <= start:
-        raise ValidationFailed.one("period.end", "The end must come after the start.")
-    if end - start > MAX_PERIOD:
-        raise ValidationFailed.one("period", "A statement covers at most 366 days.")
+def check_period(period: PeriodInput, path: str = "period") -> None:
+    """Every period input is checked by the one domain rule (ADR 0103)."""
+    dates.check_period(period.start, period.end, path=path)
 
 
 @strawberry.input(description="Every criterion given must hold; text matches ignore case.")
@@ -219,7 +210,11 @@ class TicketFilter:
 @strawberry.input
 class OpenTicketInput:
     type: str
-    description: str
+    description: str = bounded(
+        max_length=MAX_DESCRIPTION,
+        multiline=True,
+        description="The request, in the caller's words.",
+    )
     plan_id: strawberry.ID | None = None
     contact_name: str | None = strawberry.field(
         default=None, description="The first contact; the customer's name when not given."
@@ -234,10 +229,7 @@ class OpenTicketSuccess:
     ticket: TicketType
 
 
-OpenTicketResult = Annotated[
-    OpenTicketSuccess | ValidationError | NotFoundError | NotAllowed,
-    strawberry.union("OpenTicketResult"),
-]
+OpenTicketResult = Annotated[OpenTicketSuccess | AnyUserError, strawberry.union("OpenTicketResult")]
 
 
 @strawberry.input
@@ -252,9 +244,15 @@ class PurchaseSmsCreditsSuccess:
     receivable: ReceivableType
     boleto: BoletoType
     boleto_pdf_path: str = strawberry.field(description="GET it with the same bearer token.")
+    repeated: bool = strawberry.field(
+        default=False,
+        description=(
+            "True when this is the purchase of the same package for the same plan made less "
+            "than a minute before, answered again: nothing new was bought."
+        ),
+    )
 
 
 PurchaseSmsCreditsResult = Annotated[
-    PurchaseSmsCreditsSuccess | NotFoundError | NotAllowed | RuleViolation,
-    strawberry.union("PurchaseSmsCreditsResult"),
+    PurchaseSmsCreditsSuccess | AnyUserError, strawberry.union("PurchaseSmsCreditsResult")
 ]

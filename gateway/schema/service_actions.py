@@ -9,15 +9,12 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
+from domain.actions.extra_services import MAX_NOTES
 from domain.rules import passwords
 from gateway.schema.billing import ReceivableType
+from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
-    Conflict,
-    InvalidTransition,
-    NotAllowed,
-    NotFound,
-    RuleViolation,
-    ValidationError,
+    AnyUserError,
 )
 from gateway.schema.plans import PlanType
 from gateway.schema.services import (
@@ -92,14 +89,13 @@ class DomainAvailability:
 
 
 GeneratePasswordResult = Annotated[
-    GeneratedPassword | ValidationError, strawberry.union("GeneratePasswordResult")
+    GeneratedPassword | AnyUserError, strawberry.union("GeneratePasswordResult")
 ]
 PasswordStrengthResult = Annotated[
-    PasswordStrengthType | ValidationError, strawberry.union("PasswordStrengthResult")
+    PasswordStrengthType | AnyUserError, strawberry.union("PasswordStrengthResult")
 ]
 DomainAvailabilityResult = Annotated[
-    DomainAvailability | ValidationError | NotAllowed | RuleViolation,
-    strawberry.union("DomainAvailabilityResult"),
+    DomainAvailability | AnyUserError, strawberry.union("DomainAvailabilityResult")
 ]
 
 
@@ -199,7 +195,9 @@ class AddExtraServiceInput:
     contact_id: strawberry.ID | None = strawberry.field(
         default=None, description="One of the plan's customer's contacts."
     )
-    notes: str | None = None
+    notes: str | None = bounded(
+        max_length=MAX_NOTES, multiline=True, default=None, description="Notes for the ISP."
+    )
 
 
 @strawberry.input
@@ -304,6 +302,13 @@ class AddExtraServiceSuccess:
     service: ExtraServiceType
     plan: PlanType
     receivables: list[ReceivableType]
+    repeated: bool = strawberry.field(
+        default=False,
+        description=(
+            "True when this is the same extra service added to the plan less than a minute "
+            "before, answered again: nothing new was added or charged."
+        ),
+    )
 
 
 @strawberry.type(description="The cancelled service, the receivables kept (already billed).")
@@ -341,11 +346,8 @@ class RemoveServiceSuccess:
     ended: list[ServiceInterface]
 
 
-_Errors = ValidationError | NotFound | NotAllowed | InvalidTransition | RuleViolation | Conflict
-
-
 def _result(success: type, name: str) -> Any:
-    return Annotated[success | _Errors, strawberry.union(name)]
+    return Annotated[success | AnyUserError, strawberry.union(name)]
 
 
 AddRadiusLoginResult = _result(AddRadiusLoginSuccess, "AddRadiusLoginResult")

@@ -18,11 +18,7 @@ from domain.models import TvPoint
 from domain.models import enums as domain_enums
 from gateway.schema.catalog import TvPointLocationType
 from gateway.schema.errors import (
-    Conflict,
-    NotAllowed,
-    NotFound,
-    RuleViolation,
-    ValidationError,
+    AnyUserError,
 )
 from gateway.schema.plans import PlanType
 from gateway.schema.tv import (
@@ -129,31 +125,29 @@ class RefreshTvPointPlatformDataSuccess:
     platform_data: TvPointPlatformDataType
 
 
-_Errors = ValidationError | NotFound | NotAllowed | RuleViolation | Conflict
 AddTvPackageResult = Annotated[
-    AddTvPackageSuccess | _Errors, strawberry.union("AddTvPackageResult")
+    AddTvPackageSuccess | AnyUserError, strawberry.union("AddTvPackageResult")
 ]
 RemoveTvPackageResult = Annotated[
-    RemoveTvPackageSuccess | _Errors, strawberry.union("RemoveTvPackageResult")
+    RemoveTvPackageSuccess | AnyUserError, strawberry.union("RemoveTvPackageResult")
 ]
-AddTvPointResult = Annotated[AddTvPointSuccess | _Errors, strawberry.union("AddTvPointResult")]
-TvPointResult = Annotated[TvPointSuccess | _Errors, strawberry.union("TvPointResult")]
+AddTvPointResult = Annotated[AddTvPointSuccess | AnyUserError, strawberry.union("AddTvPointResult")]
+TvPointResult = Annotated[TvPointSuccess | AnyUserError, strawberry.union("TvPointResult")]
 SwapTvPointEquipmentResult = Annotated[
-    SwapTvPointEquipmentSuccess | _Errors, strawberry.union("SwapTvPointEquipmentResult")
+    SwapTvPointEquipmentSuccess | AnyUserError, strawberry.union("SwapTvPointEquipmentResult")
 ]
 SendSetTopBoxCommandResult = Annotated[
-    SendSetTopBoxCommandSuccess | _Errors, strawberry.union("SendSetTopBoxCommandResult")
+    SendSetTopBoxCommandSuccess | AnyUserError, strawberry.union("SendSetTopBoxCommandResult")
 ]
 RefreshTvPointPlatformDataResult = Annotated[
-    RefreshTvPointPlatformDataSuccess | _Errors,
+    RefreshTvPointPlatformDataSuccess | AnyUserError,
     strawberry.union("RefreshTvPointPlatformDataResult"),
 ]
 EquipmentByCasnResult = Annotated[
-    EquipmentLookup | ValidationError | NotFound | NotAllowed,
-    strawberry.union("EquipmentByCasnResult"),
+    EquipmentLookup | AnyUserError, strawberry.union("EquipmentByCasnResult")
 ]
 TvPointPlatformDataResult = Annotated[
-    TvPointPlatformDataType | NotFound | NotAllowed, strawberry.union("TvPointPlatformDataResult")
+    TvPointPlatformDataType | AnyUserError, strawberry.union("TvPointPlatformDataResult")
 ]
 
 

@@ -16,7 +16,10 @@ from domain.rules import franchise as rules
 from gateway.loaders import portal as loaders
 from gateway.schema.base import CustomerKind, FromModel, Info, Node
 from gateway.schema.customers import CustomerType
-from gateway.schema.errors import Conflict, NotAllowed, NotFound, ValidationError, user_error
+from gateway.schema.errors import (
+    AnyUserError,
+    user_error,
+)
 from gateway.schema.portal import PeriodInput, check_period
 from gateway.schema.relations import Derived, Relation, Rows
 
@@ -97,7 +100,7 @@ class FranchiseBalances:
 
 
 FranchiseBalanceResult = Annotated[
-    FranchiseBalances | ValidationError, strawberry.union("FranchiseBalanceResult")
+    FranchiseBalances | AnyUserError, strawberry.union("FranchiseBalanceResult")
 ]
 
 
@@ -254,8 +257,7 @@ class VoiceSubscriberSuccess:
 
 
 VoiceSubscriberResult = Annotated[
-    VoiceSubscriberSuccess | ValidationError | NotFound | NotAllowed | Conflict,
-    strawberry.union("VoiceSubscriberResult"),
+    VoiceSubscriberSuccess | AnyUserError, strawberry.union("VoiceSubscriberResult")
 ]
 
 
@@ -286,8 +288,7 @@ class AddVoiceLineSuccess:
 
 
 AddVoiceLineResult = Annotated[
-    AddVoiceLineSuccess | ValidationError | NotFound | NotAllowed | Conflict,
-    strawberry.union("AddVoiceLineResult"),
+    AddVoiceLineSuccess | AnyUserError, strawberry.union("AddVoiceLineResult")
 ]
 
 
@@ -310,8 +311,7 @@ class SetVoiceFranchisesSuccess:
 
 
 SetVoiceFranchisesResult = Annotated[
-    SetVoiceFranchisesSuccess | ValidationError | NotFound | NotAllowed,
-    strawberry.union("SetVoiceFranchisesResult"),
+    SetVoiceFranchisesSuccess | AnyUserError, strawberry.union("SetVoiceFranchisesResult")
 ]
 
 
@@ -327,6 +327,5 @@ class SetVoicePermissionsSuccess:
 
 
 SetVoicePermissionsResult = Annotated[
-    SetVoicePermissionsSuccess | NotFound | NotAllowed,
-    strawberry.union("SetVoicePermissionsResult"),
+    SetVoicePermissionsSuccess | AnyUserError, strawberry.union("SetVoicePermissionsResult")
 ]

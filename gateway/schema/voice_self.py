@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.schema.errors import NotAllowed, NotFound, ValidationError
+from gateway.schema.errors import AnyUserError
 from gateway.schema.portal import CallStatement
 from gateway.schema.voice import VoiceLineType, VoiceSubscriberType
 
@@ -23,8 +23,7 @@ class SetSimultaneousIpLinesSuccess:
 
 
 SetSimultaneousIpLinesResult = Annotated[
-    SetSimultaneousIpLinesSuccess | ValidationError | NotFound | NotAllowed,
-    strawberry.union("SetSimultaneousIpLinesResult"),
+    SetSimultaneousIpLinesSuccess | AnyUserError, strawberry.union("SetSimultaneousIpLinesResult")
 ]
 
 
@@ -40,12 +39,11 @@ class ChangeVoicePanelPasswordSuccess:
 
 
 ChangeVoicePanelPasswordResult = Annotated[
-    ChangeVoicePanelPasswordSuccess | ValidationError | NotFound | NotAllowed,
+    ChangeVoicePanelPasswordSuccess | AnyUserError,
     strawberry.union("ChangeVoicePanelPasswordResult"),
 ]
 
 
 VoiceLineCallStatementResult = Annotated[
-    CallStatement | ValidationError | NotFound | NotAllowed,
-    strawberry.union("VoiceLineCallStatementResult"),
+    CallStatement | AnyUserError, strawberry.union("VoiceLineCallStatementResult")
 ]

@@ -29,7 +29,7 @@ ROOT_FIELDS = ("customers", "customer", "node", "me", "planOffers", "tvPackages"
                "billingForms", "banks", "technicians", "smsCreditValues",
                "connectionStatement", "callStatement", "voiceLineCallStatement", "tickets",
                "dueDateChangePreview", "validateAddPlan", "equipmentByCasn",
-               "tvPointPlatformData")  # fmt: skip
+               "tvPointPlatformData", "tvBillingPreview")  # fmt: skip
 # Periods: a year of the seed's usage, an older one, and refused ones (reversed, too long, no
 # time zone).
 PERIODS = [
@@ -274,6 +274,9 @@ class QueryBuilder:
         if name == "equipmentByCasn":
             casn = draw(st.sampled_from(["000000000000", "1234", "x"]))
             return f'(locationId: "{self._id("TvPointLocation")}", casn: "{casn}")'
+        if name == "tvBillingPreview":
+            day = draw(st.sampled_from(["2026-01-10", "2026-02-05", "2025-12-20", "1999-01-01"]))
+            return f'(dueDate: "{day}")'
         if name == "tvPointPlatformData":
             return f'(tvPointId: "{self._id("TvPoint")}")'
         if name == "tvPackages" and draw(st.booleans()):

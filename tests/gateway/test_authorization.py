@@ -275,6 +275,18 @@ CASES: dict[str, Case] = {
             "voice_subscriber": _typename_in("dueDateChangePreview", "NotAllowed", "NotFound"),
         },
     ),
+    # Faturamento TV's listing needs BILLING, like the run it previews.
+    "tvBillingPreview": Case(
+        "query ($d: Date!) { tvBillingPreview(dueDate: $d) { __typename } }",
+        lambda _w: {"d": "2026-12-10"},
+        {
+            "staff": _typename("tvBillingPreview", "TvBillingPreview"),
+            "clerk": _typename("tvBillingPreview", "NotAllowed"),
+            "subscriber": _typename("tvBillingPreview", "NotAllowed"),
+            "reseller": _typename("tvBillingPreview", "NotAllowed"),
+            "voice_subscriber": _typename("tvBillingPreview", "NotAllowed"),
+        },
+    ),
     # The wizard's step check needs PLAN_ADMIN, like addPlan itself.
     "validateAddPlan": Case(
         VALIDATE,

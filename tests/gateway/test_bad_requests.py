@@ -147,6 +147,71 @@ CATALOGUE: dict[str, Bad] = {
     "GET variables not JSON": Bad(
         method="GET", params={"query": "query ($n: Int) { banks { name } }", "variables": "{n"}
     ),
+    "negative page": Bad(json={"query": "{ customers(first: -1) { totalCount } }"}),
+    "negative page in a variable": Bad(
+        json={
+            "query": "query ($n: Int) { customers(last: $n) { totalCount } }",
+            "variables": {"n": -5},
+        }
+    ),
+    "forged cursor": Bad(
+        json={"query": '{ customers(first: 5, after: "b2Zmc2V0Om5vcGU=") { totalCount } }'}
+    ),
+}
+
+# The code each refusal carries in `errors[*].extensions.code`, stable whatever the message.
+CODES = {
+    "malformed JSON": "BAD_REQUEST",
+    "invalid UTF-8": "BAD_REQUEST",
+    "JSON array body": "BAD_REQUEST",
+    "JSON string body": "BAD_REQUEST",
+    "misspelt query key": "BAD_REQUEST",
+    "query not a string": "BAD_REQUEST",
+    "empty query": "BAD_REQUEST",
+    "variables not an object": "BAD_REQUEST",
+    "operationName not a string": "BAD_REQUEST",
+    "extensions not an object": "BAD_REQUEST",
+    "document does not parse": "GRAPHQL_PARSE_FAILED",
+    "document does not validate": "GRAPHQL_VALIDATION_FAILED",
+    "operation undeterminable": "OPERATION_RESOLUTION_FAILURE",
+    "unknown operationName": "OPERATION_RESOLUTION_FAILURE",
+    "variables do not coerce": "BAD_USER_INPUT",
+    "missing required variable": "BAD_USER_INPUT",
+    "legacy: does not parse": "GRAPHQL_PARSE_FAILED",
+    "legacy: does not validate": "GRAPHQL_VALIDATION_FAILED",
+    "legacy: variables do not coerce": "BAD_USER_INPUT",
+    "legacy: malformed JSON": "BAD_REQUEST",
+    "form post": "UNSUPPORTED_MEDIA_TYPE",
+    "multipart post": "UNSUPPORTED_MEDIA_TYPE",
+    "text/plain post": "UNSUPPORTED_MEDIA_TYPE",
+    "no content type": "UNSUPPORTED_MEDIA_TYPE",
+    "latin-1 charset": "UNSUPPORTED_MEDIA_TYPE",
+    "mutation over GET": "METHOD_NOT_ALLOWED",
+    "PUT": "METHOD_NOT_ALLOWED",
+    "DELETE": "METHOD_NOT_ALLOWED",
+    "PATCH": "METHOD_NOT_ALLOWED",
+    "body over the limit": "PAYLOAD_TOO_LARGE",
+    "unserviceable Accept": "NOT_ACCEPTABLE",
+    "subscription": "GRAPHQL_VALIDATION_FAILED",
+    "no credentials": "UNAUTHENTICATED",
+    "basic credentials": "UNAUTHENTICATED",
+    "token signed with another secret": "UNAUTHENTICATED",
+    "expired token": "UNAUTHENTICATED",
+    "revoked-looking API key": "UNAUTHENTICATED",
+    "too deep": "LIMIT_EXCEEDED",
+    "page too large": "BAD_USER_INPUT",
+    "too many aliases": "LIMIT_EXCEEDED",
+    "document over the size limit": "LIMIT_EXCEEDED",
+    "too many tokens": "GRAPHQL_PARSE_FAILED",
+    "idempotency key too long": "BAD_REQUEST",
+    "APQ hash does not match": "INVALID_SHA256",
+    "APQ unknown hash": "PERSISTED_QUERY_NOT_FOUND",
+    "APQ bad version": "BAD_REQUEST",
+    "GET without query": "BAD_REQUEST",
+    "GET variables not JSON": "BAD_REQUEST",
+    "negative page": "BAD_USER_INPUT",
+    "negative page in a variable": "BAD_USER_INPUT",
+    "forged cursor": "BAD_USER_INPUT",
 }
 
 
@@ -168,6 +233,7 @@ async def _written(engine: AsyncEngine) -> dict[str, int]:
 
 def test_the_catalogue_is_long_enough() -> None:
     assert len(CATALOGUE) >= 25
+    assert set(CODES) == set(CATALOGUE)
 
 
 @pytest.mark.parametrize("name", list(CATALOGUE))
@@ -191,6 +257,9 @@ async def test_bad_request(client: httpx.AsyncClient, engine: AsyncEngine, name:
     assert response.headers["content-type"] == bad.media
     body = response.json()
     assert body["errors"] and all(error["message"] for error in body["errors"])
+    assert {error["extensions"]["code"] for error in body["errors"]} == {CODES[name]}
+    # Nothing ran, and the answer says so.
+    assert response.headers["x-gateway-executor"].startswith("none; ")
     # A request error carries no data: nothing ran.
     assert "data" not in body
     if bad.allow is not None:

@@ -310,6 +310,12 @@ CASES: dict[str, Case] = {
         tries=2,
         varies=False,
     ),
+    "tvBillingPreview": Case(
+        """query ($day: Date!) { tvBillingPreview(dueDate: $day) { __typename
+          ... on TvBillingPreview { total lines { amount plan { services { kind } }
+          tvPackage { package { name } } } } } }""",
+        lambda _f, i: {"day": f"2026-{i % 12 + 1:02d}-{(5, 10, 15, 20)[i % 4]:02d}"},
+    ),
     "tvPointPlatformData": Case(
         """query ($id: ID!) { tvPointPlatformData(tvPointId: $id) { __typename
           ... on TvPointPlatformData { tvPoint { location { name } history { event } } } } }""",

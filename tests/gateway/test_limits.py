@@ -10,7 +10,7 @@ from graphql import parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.execution.documents import PreparedDocument
-from gateway.execution.limits import LimitExceeded, OperationLimits
+from gateway.execution.limits import ArgumentRefused, LimitExceeded, OperationLimits
 from gateway.resolvers.root import schema
 from gateway.settings import Settings
 from tests.gateway.helpers import UNREACHABLE, http_client, test_settings
@@ -80,7 +80,16 @@ def test_aliases_and_directives() -> None:
 
 
 def test_page_size_and_cost_come_from_first() -> None:
-    assert check("{ customers(first: 101) { totalCount } }") == LimitExceeded("page size", 100, 101)
+    assert check("{ customers(first: 101) { totalCount } }") == ArgumentRefused(
+        "customers", "first", "`first` must be between 0 and 100; got 101."
+    )
+    assert check("{ customers(last: -1) { totalCount } }") == ArgumentRefused(
+        "customers", "last", "`last` must be between 0 and 100; got -1."
+    )
+    forged = '{ customers(after: "garbage") { totalCount } }'
+    assert check(forged) == ArgumentRefused(
+        "customers", "after", "`after` is not a cursor of this connection."
+    )
     page = (
         "query ($n: Int = 100) { customers(first: $n) "
         "{ edges { node { plans { offer { name } } } } } }"

@@ -377,11 +377,16 @@ async def test_contract_pdf_only_for_authorised_callers(
     assert contract.number.encode() in text
     assert customer.document[:3].encode() in text  # the formatted CPF/CNPJ
 
-    assert (await client.get("/plans/bm90LWEtcGxhbg==/contract.pdf")).status_code == 404
+    forged = await client.get("/plans/bm90LWEtcGxhbg==/contract.pdf")
+    assert forged.status_code == 404
+    assert forged.json() == {
+        "errors": [{"message": "Plan not found.", "extensions": {"code": "NOT_FOUND"}}]
+    }
     assert (await client.get(f"/plans/{gid('Plan', 10**8)}/contract.pdf")).status_code == 404
 
     forbidden = await client.get(url, headers=bearer(Identity.staff("clerk")))
-    assert forbidden.status_code == 403 and forbidden.json()["permission"] == "PLAN_ADMIN"
+    assert forbidden.status_code == 403
+    assert forbidden.json()["errors"][0]["extensions"]["permission"] == "PLAN_ADMIN"
     own = Identity(subject="sub", role=Role.SUBSCRIBER, customer_id=plan.customer_id)
     assert (await client.get(url, headers=bearer(own))).status_code == 200  # its own subscriber
     stranger = Identity(subject="sub2", role=Role.SUBSCRIBER, customer_id=plan.customer_id + 1)

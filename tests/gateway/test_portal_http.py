@@ -209,7 +209,11 @@ async def test_invoices_download_their_xml_only_for_their_customer(
     assert (await client.get(f"/invoices/{listed['id']}.xml")).status_code == 401
     clerk = Identity.staff("clerk")
     refused = await client.get(f"/invoices/{listed['id']}.xml", headers=bearer(clerk))
-    assert refused.status_code == 403 and refused.json()["permission"] == "BILLING"
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"] == {
+        "code": "NOT_ALLOWED",
+        "permission": "BILLING",
+    }
 
 
 TICKETS = """query ($filter: TicketFilter) { tickets(filter: $filter) {
@@ -317,7 +321,11 @@ async def test_sms_credits_bring_a_receivable_and_its_printable_boleto(
         late = await client.get(
             f"/receivables/{gid('Receivable', overdue)}/boleto.pdf", headers=bearer(me)
         )
-        assert late.status_code == 409 and late.json()["rule"] == "OVERDUE"
+        assert late.status_code == 409
+        assert late.json()["errors"][0]["extensions"] == {
+            "code": "RULE_VIOLATION",
+            "rule": "OVERDUE",
+        }
     # Another customer's plan, and an unknown credit value, are not found.
     other = await gql(
         client, stranger, BUY, input={"planId": gid("Plan", plan.id), "creditValueId": value["id"]}

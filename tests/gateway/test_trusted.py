@@ -150,16 +150,19 @@ async def test_a_retried_mutation_returns_the_first_answer(
         async with http_client(engine, test_settings(database_url)) as worker_a:
             first = await worker_a.post("/graphql", json=_set("one"), headers=key)
             assert first.status_code == 200 and "idempotent-replayed" not in first.headers
+            assert first.headers["x-gateway-executor"] == "standard; reason=a mutation"
         # The retry reaches another worker.
         async with http_client(engine, test_settings(database_url)) as worker_b:
             retry = await worker_b.post("/graphql", json=_set("one"), headers=key)
             assert retry.status_code == 200
             assert retry.headers["idempotent-replayed"] == "true"
+            assert retry.headers["x-gateway-executor"] == "none; reason=idempotent replay"
             assert retry.content == first.content
             assert await _audits(engine) == before + 1
             # The same key with another request is a client bug: 422, nothing runs.
             reused = await worker_b.post("/graphql", json=_set("two"), headers=key)
             assert reused.status_code == 422
+            assert reused.headers["x-gateway-executor"] == "none; reason=refused (422)"
             assert await _audits(engine) == before + 1
             # Without a key, a mutation runs each time.
             await worker_b.post("/graphql", json=_set("three"))

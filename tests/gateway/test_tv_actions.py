@@ -486,8 +486,13 @@ async def test_ending_a_plans_tv_removes_points_and_ends_packages(session: Async
         )
     )
     messages = await _count(session, m.OutboxMessage)
+    plan = await session.get_one(m.Plan, plan_id)
     subscriptions, points = await end_plan_tv(
-        session, plan_id=plan_id, actor=TV_STAFF, today=dt.date(2031, 1, 1)
+        session,
+        plan=plan,
+        actor=TV_STAFF,
+        detail="Plano cancelado",
+        at=dt.datetime(2031, 1, 1, tzinfo=dt.UTC),
     )
     assert {s.id for s in subscriptions} == running and points
     assert all(s.end_date is not None and s.sync_state.name == "PENDING" for s in subscriptions)

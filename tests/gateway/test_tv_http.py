@@ -301,7 +301,7 @@ async def _spare_casn(app: Starlette) -> str:
 def test_the_cli_worker_and_billing_runs(
     tv_database_url: str, simulator: SimulatorServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sqlalchemy import exists, select
+    from sqlalchemy import exists, select, update
 
     from domain import models as m
     from domain.actions.tv import add_tv_package
@@ -336,6 +336,12 @@ def test_the_cli_worker_and_billing_runs(
                     session, plan_id=plan.id, package_id=package,  # type: ignore[arg-type]
                     start_date=dt.date(2031, 1, 1), actor=TV_STAFF,
                 )  # fmt: skip
+                # This test bills years ahead, clear of the seeded events.
+                await session.execute(
+                    update(m.SystemVariable)
+                    .where(m.SystemVariable.key == "billing_horizon_days")
+                    .values(value="36500")
+                )
                 return plan.id, plan.due_day
         finally:
             await engine.dispose()

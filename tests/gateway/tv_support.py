@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import socket
 import threading
@@ -16,15 +17,18 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain import models as m
+from domain.db import create_engine
 from domain.identity import Identity, Permission
 from domain.models.enums import PlanStatus, TvPointStatus
 from domain.ports.tv_platform import HttpTvPlatform
+from domain.seed import seed_database
 from gateway.loaders.context import GraphQLContext
 from gateway.resolvers.root import schema
 from gateway.settings import Settings
 from gateway.worker.outbox import OutboxWorker
 from simulators.tv_platform import PlatformState
 from simulators.tv_platform import create_app as create_simulator
+from tests.databases import fresh_database
 from tests.gateway.helpers import SETTINGS, request_scope
 
 TV_STAFF = Identity.staff("tv-clerk", Permission.TV_PACKAGES)
@@ -76,6 +80,22 @@ class SimulatorServer:
             self._server.should_exit = True
             self._thread.join(timeout=10)
         self._server = self._thread = None
+
+
+@contextmanager
+def seeded_database(*, customers: int, seed: int) -> Iterator[str]:
+    """A fresh database of its own, seeded: for tests that commit for real (HTTP, the worker)."""
+    with fresh_database() as url:
+
+        async def load() -> None:
+            engine = create_engine(url)
+            try:
+                await seed_database(engine, customers=customers, seed=seed)
+            finally:
+                await engine.dispose()
+
+        asyncio.run(load())
+        yield url
 
 
 @contextmanager

@@ -1,0 +1,38 @@
+"""One shape for every error the wire answers, on /graphql and the document routes alike:
+`{"errors": [{"message": ..., "extensions": {"code": ..., ...}}]}`, as GraphQL errors are."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+JSON = "application/json"
+
+
+def error_body(message: str, code: str | None = None, **extensions: Any) -> bytes:
+    """The body of an answer carrying one error; `code` goes to `extensions.code`."""
+    error: dict[str, Any] = {"message": message}
+    if code is not None:
+        error["extensions"] = {"code": code, **extensions}
+    return orjson.dumps({"errors": [error]})
+
+
+def error_response(
+    status: int,
+    message: str,
+    code: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    media_type: str = JSON,
+    **extensions: Any,
+) -> Response:
+    """An HTTP answer carrying one error with its code (and any further extensions)."""
+    return Response(
+        error_body(message, code, **extensions),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=media_type,
+    )
