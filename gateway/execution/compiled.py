@@ -133,6 +133,9 @@ async def resolve_pending(run: _Run) -> None:
                     if all(row[position] in allowed for position, allowed in wanted)
                 ]
             groups = grouper_of(batch)(rows, pending)
+            last = _last(out_field, variables)
+            if last is not None:
+                groups = {key: group[len(group) - last :] for key, group in groups.items()}
             if batch.many:
                 # Parents sharing a key share its list: the answer is only serialized.
                 for key, out in items:
@@ -192,6 +195,19 @@ def _filters(out_field: BatchedOut, variables: VariableValues) -> list[tuple[int
         for argument, position in positions
         if arguments.get(argument) is not None
     ]
+
+
+def _last(out_field: BatchedOut, variables: VariableValues) -> int | None:
+    """How many of each parent's items a `last` argument keeps (None: every one)."""
+    argument = out_field.relation.last
+    if argument is None:
+        return None
+    value = get_argument_values(out_field.field_def, out_field.field_node, variables).get(argument)
+    if value is None:
+        return None
+    if value < 0:
+        raise Fallback(f"`{argument}` refused")  # the standard path's error answers it
+    return int(value)
 
 
 def _name(value: Any) -> Any:

@@ -58,7 +58,7 @@ CUSTOMER_BILLING_EVENTS = Relation(
 )  # fmt: skip
 CUSTOMER_TICKETS = Relation(
     "Customer", "tickets", portal_loaders.TicketsByCustomerIdLoader, "id", "Ticket", many=True,
-    filters=(("status", "status"),),
+    filters=(("status", "status"),), last="last",
 )  # fmt: skip
 
 
@@ -158,11 +158,21 @@ class CustomerType(FromModel, Node):
     ) -> list[Annotated[InvoiceType, strawberry.lazy("gateway.schema.portal")]] | None:
         return await CUSTOMER_INVOICES.resolve(self, info)
 
-    @strawberry.field(description="The customer's support tickets, optionally in some statuses.")
+    @strawberry.field(
+        description="The customer's support tickets in the order they were recorded, "
+        "optionally in some statuses."
+    )
     async def tickets(
         self,
         info: Info,
         status: list[Annotated[TicketStatus, strawberry.lazy("gateway.schema.portal")]]
         | None = None,
+        last: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Only the last N of them (the most recently recorded), for a home "
+                "screen's latest tickets."
+            ),
+        ] = None,
     ) -> list[Annotated[TicketType, strawberry.lazy("gateway.schema.portal")]]:
-        return await CUSTOMER_TICKETS.resolve(self, info, status=status)
+        return await CUSTOMER_TICKETS.resolve(self, info, status=status, last=last)

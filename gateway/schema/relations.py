@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+from graphql import GraphQLError
+
 from gateway.loaders.base import DerivedLoader, RequestLoader
 from gateway.schema.base import Info, model_type
 
@@ -32,6 +34,7 @@ class Relation:
     filters: tuple[tuple[str, str], ...] = ()  # (GraphQL argument, model attribute)
     sort: tuple[str, ...] = ()  # re-order each group by these attributes (else: loader order)
     scalar: str | None = None  # a list of this attribute's values instead of objects
+    last: str | None = None  # an argument keeping each parent's last N items only
 
     def __post_init__(self) -> None:
         RELATIONS[(self.owner, self.field)] = self
@@ -52,6 +55,8 @@ class Relation:
                 rows = [row for row in rows if getattr(row, attribute) in wanted]
         if self.sort:
             rows = sorted(rows, key=attrgetter(*self.sort))
+        if self.last is not None and arguments.get(self.last) is not None:
+            rows = rows[len(rows) - last_count(arguments[self.last], self.last) :]
         return rows
 
     async def resolve(self, parent: Any, info: Info, **arguments: Any) -> Any:
@@ -67,6 +72,15 @@ class Relation:
             return [getattr(row, self.scalar) for row in rows]
         build = self.build()
         return [build(row) for row in rows]
+
+
+def last_count(value: int, argument: str) -> int:
+    """How many items a `last` argument keeps; a negative one is refused (on both paths)."""
+    if value < 0:
+        raise GraphQLError(
+            f"`{argument}` must be 0 or more.", extensions={"code": "BAD_USER_INPUT"}
+        )
+    return value
 
 
 COMPUTED: dict[tuple[str, str], Computed] = {}

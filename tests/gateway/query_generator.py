@@ -98,6 +98,8 @@ class QueryBuilder:
                 parts.append(f"{name}: {self._enum_list(named)}")
             elif named.name == "PeriodInput":  # required where it appears
                 parts.append(f"{name}: {self.draw(st.sampled_from(PERIODS))}")
+            elif name == "last" and self.draw(st.booleans()):
+                parts.append(f"last: {self.draw(st.sampled_from([-1, 0, 1, 2, 5]))}")
             elif named.name == "Boolean" and self.draw(st.booleans()):
                 parts.append(f"{name}: {self.draw(st.sampled_from(['true', 'false']))}")
         return f"({', '.join(parts)})" if parts else ""
