@@ -379,16 +379,6 @@ def _scope_statement(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*options)
 
 
-def scoped(statement: Any, identity: Identity | None) -> Any:
-    """`statement` carrying `identity`'s row filters, as its session would run it: for the
-    compiled read path, which runs domain statements on the driver connection. Staff lacking
-    a table's read permission raise NotAllowed, as in a session; None is a system caller."""
-    if identity is None:
-        return statement
-    options = _scope_options(statement, identity, acting=False)
-    return statement.options(*options) if options else statement
-
-
 def _scope_options(statement: Any, identity: Identity, *, acting: bool) -> list[Any]:
     if identity.role is Role.STAFF and (acting or identity.permissions >= _READ_PERMISSIONS):
         return []  # nothing to filter and nothing to refuse: skip walking the statement

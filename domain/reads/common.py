@@ -37,27 +37,3 @@ async def by_keys(
 async def all_rows(session: AsyncSession, model: type[ModelT]) -> list[ModelT]:
     """Every row of a (small, catalog) table, by primary key."""
     return list(await session.scalars(select(model).order_by(*_primary_key(model))))
-
-
-async def rows(session: AsyncSession, statement: Any) -> list[Any]:
-    """The rows (tuples) of a statement built by a domain read, run on a scoped session.
-
-    Enum columns come back as their members' names, as on the compiled read path's driver
-    connection, so code reading the rows reads them the same way on both paths.
-    """
-    result = await session.execute(statement)
-    enum_positions = [
-        index
-        for index, column in enumerate(statement.selected_columns)
-        if getattr(column.type, "enum_class", None) is not None
-    ]
-    if not enum_positions:
-        return [tuple(row) for row in result]
-    out = []
-    for row in result:
-        values = list(row)
-        for index in enum_positions:
-            if values[index] is not None:
-                values[index] = values[index].name
-        out.append(tuple(values))
-    return out

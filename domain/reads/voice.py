@@ -2,40 +2,34 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from typing import Any
-
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import models as m
+from domain.reads.batched import BatchSpec, CompiledBatch, TableRef
 
-
-def call_usage_statement(
-    subscriber_ids: Sequence[int], start: dt.datetime, end: dt.datetime
-) -> Select[Any]:
-    """(subscriber, termination, seconds) of the subscribers' lines' calls started in
-    [start, end): one statement for many subscribers (`franchiseBalance` on a page of them)."""
-    c, line = m.CallRecord, m.VoiceLine
-    return (
-        select(line.subscriber_id, c.termination, c.duration_seconds)
-        .join(line, line.id == c.voice_line_id)
-        .where(
-            line.subscriber_id.in_(list(subscriber_ids)), c.started_at >= start, c.started_at < end
-        )
-        .order_by(line.subscriber_id, c.id)
+# A period's calls of many voice subscribers' lines at once: (subscriber, termination,
+# seconds) rows for the subscribers' keys, `start` and `end` given at each fetch. One statement
+# whatever the number of subscribers (`franchiseBalance` on a reseller's page of them).
+CALL_USAGE = CompiledBatch(
+    BatchSpec(
+        tables=(TableRef(m.CallRecord),),
+        columns=((0, "termination"), (0, "duration_seconds")),
+        key=None,
+        order=("id",),
+        through=(m.VoiceLine, "subscriber_id", "id", "voice_line_id"),
+        where=(("started_at", ">=", "start"), ("started_at", "<", "end")),
     )
-
-
-def franchises_statement(subscriber_ids: Sequence[int]) -> Select[Any]:
-    """(subscriber, category, minutes, consumes_local) of the subscribers' franchises."""
-    f = m.VoiceFranchise
-    return (
-        select(f.subscriber_id, f.category, f.minutes, f.consumes_local)
-        .where(f.subscriber_id.in_(list(subscriber_ids)))
-        .order_by(f.subscriber_id, f.id)
+)
+# The franchises of many voice subscribers: (subscriber, category, minutes, consumes_local).
+FRANCHISES = CompiledBatch(
+    BatchSpec(
+        tables=(TableRef(m.VoiceFranchise),),
+        columns=((0, "category"), (0, "minutes"), (0, "consumes_local")),
+        key="subscriber_id",
+        order=("id",),
     )
+)
 
 
 async def username_taken(session: AsyncSession, username: str, but: int | None) -> bool:

@@ -150,11 +150,7 @@ def statement_models(batch: BatchNode) -> list[Any]:
     """The models whose tables the batch's own statement reads, in the statement's order."""
     models = batch.__dict__.get("_models")
     if models is None:
-        spec = batch.compiled.spec
-        models = [ref.model for ref in spec.tables]
-        if spec.through is not None:
-            models.append(spec.through[0])
-        batch.__dict__["_models"] = models
+        models = batch.__dict__["_models"] = batch.compiled.models
     return models  # type: ignore[no-any-return]
 
 
@@ -167,14 +163,19 @@ async def _derive(
     """A derived field's values for every parent of the level, from its own batch function."""
     reader, identity = run.reader, run.identity
 
-    async def rows(statement: Any) -> list[Sequence[Any]]:
-        return await reader.rows(access.scoped(statement, identity))
+    async def fetch(
+        batch: CompiledBatch, keys: list[Any], parameters: dict[str, Any] | None = None
+    ) -> list[Sequence[Any]]:
+        refusal = access.read_refusal(batch.models, identity)
+        if refusal is not None:
+            raise refusal
+        return await batch.fetch(reader, keys, identity, parameters)
 
     keys = list(dict.fromkeys(key for key, _ in items if key is not None))
     arguments = get_argument_values(out_field.field_def, out_field.field_node, run.variables)
     name = out_field.key
     try:
-        values = await out_field.derived.batch(rows, keys, arguments) if keys else {}
+        values = await out_field.derived.batch(fetch, keys, arguments) if keys else {}
     except NotAllowed as refusal:
         for key, out in items:
             out[name] = None

@@ -14,6 +14,7 @@ from domain import access
 from domain.identity import Identity
 from domain.models import Base
 from domain.reads import common
+from domain.reads.batched import CompiledBatch, Reader
 
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=Base)
@@ -132,16 +133,36 @@ class DerivedLoader(RequestLoader[Any]):
         for key, frozen in keys:
             by_arguments[frozen].append(key)
         values: dict[tuple[Any, str], Any] = {}
+        identity = self.db.identity
 
-        async def rows(statement: Any) -> list[Any]:
-            return await self.db.run(common.rows, statement)
+        async def fetch(
+            batch: CompiledBatch, keys: list[Any], parameters: dict[str, Any] | None = None
+        ) -> list[Any]:
+            return await self.db.run(_fetch, batch, keys, identity, parameters)
 
         for frozen, parents in by_arguments.items():
             arguments = self._arguments[frozen]
-            found = await self.derived.batch(rows, list(dict.fromkeys(parents)), arguments)
+            found = await self.derived.batch(fetch, list(dict.fromkeys(parents)), arguments)
             for parent in parents:
                 values[(parent, frozen)] = found.get(parent)
         return [values[key] for key in keys]
+
+
+async def _fetch(
+    session: AsyncSession,
+    batch: CompiledBatch,
+    keys: list[Any],
+    identity: Identity,
+    parameters: dict[str, Any] | None,
+) -> list[Any]:
+    """A batched statement run on the session's own connection (in its transaction), with
+    the caller's row filters compiled in and its read permissions checked, as the session
+    would for an ORM statement."""
+    refusal = access.read_refusal(batch.models, identity)
+    if refusal is not None:
+        raise refusal
+    reader = await Reader.open(await session.connection())
+    return await batch.fetch(reader, keys, identity, parameters)
 
 
 def group_by_key(keys: Sequence[Any], rows: Sequence[T], key: Callable[[T], Any]) -> list[list[T]]:

@@ -104,24 +104,25 @@ class Computed:
 
 DERIVED: dict[tuple[str, str], Derived] = {}
 
-# Runs a statement a domain read built, scoped to the caller; rows are tuples, enum columns
-# hold their members' names (on the standard path's session and on the compiled path alike).
-Rows = Callable[[Any], Awaitable[list[Sequence[Any]]]]
+# Fetches a domain read's batched statement (domain.reads.batched.CompiledBatch) for some keys
+# and parameters, scoped to the caller: rows are tuples, the key first, enum columns holding
+# their members' names, on the standard path (its session's connection) and the compiled one.
+Fetch = Callable[..., Awaitable[list[Sequence[Any]]]]
 
 
 @dataclass(frozen=True, eq=False)
 class Derived:
     """`owner.field` is computed for many parents at once, from their `parent_key` and the
-    field's arguments: `batch(rows, keys, arguments)` returns each key's value (a Strawberry
-    object), reading with `rows` (a domain statement, scoped to the caller) as few statements
-    as it needs whatever the number of keys. `arguments` are graphql-core's coerced values
-    (input objects as dicts). The standard path batches it with a DataLoader per request; the
-    compiled path calls it once per level, so both paths run the same code."""
+    field's arguments: `batch(fetch, keys, arguments)` returns each key's value (a Strawberry
+    object), reading with `fetch` (a domain read's batched statement, scoped to the caller) as
+    few statements as it needs whatever the number of keys. `arguments` are graphql-core's
+    coerced values (input objects as dicts). The standard path batches it with a DataLoader
+    per request; the compiled path calls it once per level: both paths run the same code."""
 
     owner: str
     field: str
     parent_key: str  # model attribute of the parent
-    batch: Callable[[Rows, list[Any], dict[str, Any]], Awaitable[dict[Any, Any]]]
+    batch: Callable[[Fetch, list[Any], dict[str, Any]], Awaitable[dict[Any, Any]]]
     models: tuple[Any, ...] = ()  # the tables it reads (read permissions of staff)
 
     def __post_init__(self) -> None:

@@ -21,7 +21,7 @@ from gateway.schema.errors import (
     user_error,
 )
 from gateway.schema.portal import PeriodInput, check_period
-from gateway.schema.relations import Derived, Relation, Rows
+from gateway.schema.relations import Derived, Fetch, Relation
 
 FranchiseCategory = strawberry.enum(domain_enums.FranchiseCategory)
 VoicePermission = strawberry.enum(domain_enums.VoicePermission)
@@ -150,7 +150,7 @@ class VoiceSubscriberType(FromModel, Node):
 
 
 async def franchise_balances(
-    rows: Rows, subscriber_ids: list[int], arguments: dict[str, Any]
+    fetch: Fetch, subscriber_ids: list[int], arguments: dict[str, Any]
 ) -> dict[int, Any]:
     """Each subscriber's FranchiseBalances for the period (or the period's ValidationError):
     two statements for any number of subscribers."""
@@ -160,15 +160,15 @@ async def franchise_balances(
     except ValidationFailed as error:
         return dict.fromkeys(subscriber_ids, user_error(error))
     grants: dict[int, dict[Any, rules.Grant]] = {key: {} for key in subscriber_ids}
-    for subscriber, category, minutes, consumes_local in await rows(
-        reads.franchises_statement(subscriber_ids)
+    for subscriber, category, minutes, consumes_local in await fetch(
+        reads.FRANCHISES, subscriber_ids
     ):
         grants[subscriber][domain_enums.FranchiseCategory[category]] = rules.Grant(
             minutes, consumes_local
         )
     calls: dict[int, list[Any]] = {key: [] for key in subscriber_ids}
-    for subscriber, termination, seconds in await rows(
-        reads.call_usage_statement(subscriber_ids, period.start, period.end)
+    for subscriber, termination, seconds in await fetch(
+        reads.CALL_USAGE, subscriber_ids, {"start": period.start, "end": period.end}
     ):
         calls[subscriber].append((domain_enums.CallTermination[termination], seconds))
     return {
