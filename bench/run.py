@@ -47,7 +47,8 @@ PYTHON = sys.executable
 GATEWAY = str(Path(PYTHON).parent / "gateway")  # the CLI of the same environment
 BENCH = ROOT / "bench"
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-DATABASE = "gw_bench_10000_42"
+# Another name keeps a branch's benchmark off a database another branch has migrated.
+DATABASE = os.environ.get("BENCH_DATABASE", "gw_bench_10000_42")
 SQLITE_FILE = ROOT / "var" / "bench" / f"{DATABASE}.sqlite3"
 JWT_SECRET = "benchmark-only-secret-0123456789abcdef"
 

@@ -138,6 +138,13 @@ class Readers:
         self._closer: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
+    async def lazy(self) -> AsyncIterator[Reader]:
+        """A Reader that takes its connection when its first statement runs: an operation
+        that reads nothing (`{ __typename }`, a refused argument) checks none out."""
+        async with contextlib.AsyncExitStack() as stack:
+            yield _LazyReader(self, stack)  # type: ignore[misc]
+
+    @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[Reader]:
         if not self.shared:
             async with self.engine.connect() as connection:
@@ -184,6 +191,32 @@ class Readers:
         if self._closer is not None:
             self._closer.cancel()
         await self.close()
+
+
+class _LazyReader:
+    """Stands in for a Reader until a statement needs one (Readers.lazy)."""
+
+    def __init__(self, readers: Readers, stack: contextlib.AsyncExitStack) -> None:
+        self.dialect = readers.engine.dialect.name
+        self.postgresql = self.dialect == "postgresql"
+        self._readers, self._stack = readers, stack
+        self._reader: Reader | None = None
+
+    async def _open(self) -> Reader:
+        if self._reader is None:
+            self._reader = await self._stack.enter_async_context(self._readers.reader())
+        return self._reader
+
+    async def fetch_sql(
+        self, sql: str, arguments: Sequence[Any], processors: Processors = ()
+    ) -> list[Sequence[Any]]:
+        return await (await self._open()).fetch_sql(sql, arguments, processors)
+
+    async def rows(self, statement: Select[Any]) -> list[Sequence[Any]]:
+        return await (await self._open()).rows(statement)
+
+    async def scalar(self, statement: Select[Any]) -> Any:
+        return await (await self._open()).scalar(statement)
 
 
 def result_processors(columns: Sequence[Any], offset: int = 0) -> Processors:

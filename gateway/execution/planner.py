@@ -191,6 +191,40 @@ class AbstractShape:
     shapes: dict[str, ObjectShape]
 
 
+_EXACT = {"Int": int, "Float": float, "String": str, "Boolean": bool, "ID": str}
+_INT_RANGE = range(-(2**31), 2**31)
+
+
+def fast_serializer(graphql_type: Any) -> Callable[[Any], Any]:
+    """A leaf's serializer that answers what its scalar's (or enum's) own `serialize` would,
+    without its checks when the value already is the JSON value: a str for String, an int in
+    range for Int, an enum member by a lookup. Anything else goes to `serialize` itself."""
+    serialize: Callable[[Any], Any] = graphql_type.serialize
+    exact = _EXACT.get(graphql_type.name)
+    if exact is int:
+
+        def as_int(value: Any) -> Any:
+            return value if type(value) is int and value in _INT_RANGE else serialize(value)
+
+        return as_int
+    if exact is not None:
+
+        def as_is(value: Any) -> Any:
+            return value if type(value) is exact else serialize(value)
+
+        return as_is
+    wrapped = getattr(graphql_type, "wrapped_cls", None)
+    if wrapped is not None:  # a Strawberry enum: its members' names
+        names = {member: serialize(member) for member in wrapped}
+
+        def member_name(value: Any) -> Any:
+            name = names.get(value) if isinstance(value, wrapped) else None
+            return serialize(value) if name is None else name
+
+        return member_name
+    return serialize
+
+
 # ------------------------------------------------------------------------ type metadata
 
 
@@ -470,7 +504,7 @@ class Planner:
             possible = self.context.graphql_schema.get_possible_types(graphql_type)
             shapes = {t.name: self.object_shape(t, details) for t in possible}
             return ValuePlan(depth, nested=AbstractShape(shapes))
-        return ValuePlan(depth, serialize=graphql_type.serialize)
+        return ValuePlan(depth, serialize=fast_serializer(graphql_type))
 
     def object_shape(
         self, graphql_type: GraphQLObjectType, details: list[FieldDetails]

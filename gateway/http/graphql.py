@@ -429,8 +429,9 @@ class GraphQLEndpoint:
         # null, with the standard path's errors (ADR 0006).
         try:
             plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
-            # A driver connection, without the ORM session the compiled path does not use.
-            async with self.readers.reader() as reader:
+            # A driver connection, without the ORM session the compiled path does not use,
+            # taken when the first statement runs.
+            async with self.readers.lazy() as reader:
                 data, errors = await plan.run(
                     reader,
                     self.runtime.settings,
