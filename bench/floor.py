@@ -9,6 +9,7 @@ Each workload is a path: /staff-page, /staff-small?customer=N, /subscriber-home?
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
@@ -104,6 +105,8 @@ class Sqlite:
 
     async def open(self) -> None:
         self.conn = await aiosqlite.connect(self.path, isolation_level=None)
+        # One connection: its write transactions take turns (SQLite's one writer anyway).
+        self.writing = asyncio.Lock()
 
     async def close(self) -> None:
         await self.conn.close()
@@ -118,15 +121,16 @@ class Sqlite:
 
         if not write:
             return await work(fetch)
-        await self.conn.execute("BEGIN IMMEDIATE")
-        self.statements += 2
-        try:
-            result = await work(fetch)
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        await self.conn.execute("COMMIT")
-        return result
+        async with self.writing:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            self.statements += 2
+            try:
+                result = await work(fetch)
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+            return result
 
 
 # ---------------------------------------------------------------------------------- the reads
@@ -148,8 +152,16 @@ POINTS = """SELECT t.plan_id, t.status, l.name, e.casn
   FROM tv_point t JOIN tv_point_location l ON l.id = t.location_id
   JOIN equipment e ON e.id = t.equipment_id
  WHERE t.plan_id KEYS($1) ORDER BY t.plan_id, t.id"""
-OPEN_RECEIVABLES = """SELECT customer_id, id, description, amount, due_date FROM receivable
- WHERE customer_id KEYS($1) AND status = 'OPEN' ORDER BY customer_id, due_date, id"""
+# Every receivable of the customers, the open ones kept here: with `status = 'OPEN'` in the
+# WHERE, SQLite's planner walks the status index over every customer's open receivables.
+RECEIVABLES = """SELECT customer_id, id, description, amount, due_date, status FROM receivable
+ WHERE customer_id KEYS($1) ORDER BY customer_id, due_date, id"""
+
+
+def open_only(rows: list[Any]) -> list[Any]:
+    return [row for row in rows if row[5] == "OPEN"]
+
+
 BOLETOS = """SELECT receivable_id, digitable_line, due_date, amount FROM boleto
  WHERE receivable_id KEYS($1) ORDER BY receivable_id, id"""
 TICKETS = """SELECT customer_id, protocol, type, status, opened_at FROM ticket
@@ -210,7 +222,7 @@ async def staff_small(db: Postgres | Sqlite, query: dict[str, Any], _body: bytes
         )
         plans = await fetch(PLANS, [c[0] for c in customers])
         services = await fetch(SERVICES, [p[1] for p in plans])
-        receivables = await fetch(OPEN_RECEIVABLES, [c[0] for c in customers])
+        receivables = open_only(await fetch(RECEIVABLES, [c[0] for c in customers]))
         return customers, plans, services, receivables
 
     customers, plans, service_rows, receivables = await db.run(work)
@@ -241,7 +253,7 @@ async def subscriber_home(db: Postgres | Sqlite, query: dict[str, Any], _body: b
         plan_ids = [p[1] for p in plans]
         services = await fetch(SERVICES, plan_ids)
         packages = await fetch(PACKAGES, plan_ids)
-        receivables = await fetch(OPEN_RECEIVABLES, keys)
+        receivables = open_only(await fetch(RECEIVABLES, keys))
         boletos = await fetch(BOLETOS, [r[1] for r in receivables])
         tickets = await fetch(TICKETS, keys)
         return customers, plans, services, packages, receivables, boletos, tickets
