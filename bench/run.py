@@ -217,6 +217,7 @@ async def ensure_database() -> None:
         started = time.perf_counter()
         subprocess.run(  # noqa: ASYNC221 - the seed runs alone, before any server
             [GATEWAY, "seed", "--customers", "10000", "--seed", "42",
+             "--today", "2026-01-01",
              "--database-url", database_url()],
             check=True, cwd=ROOT,
         )  # fmt: skip
@@ -242,6 +243,7 @@ def ensure_sqlite() -> None:
         started = time.perf_counter()
         subprocess.run(
             [GATEWAY, "seed", "--customers", "10000", "--seed", "42",
+             "--today", "2026-01-01",
              "--database-url", sqlite_url()],
             check=True, cwd=ROOT,
         )  # fmt: skip

@@ -11,7 +11,8 @@ a connection or through a nested field finds nothing, exactly as if it did not e
 - CUSTOMER: the path from the row to its customer; a subscriber sees its own customer's rows.
 - RESELLER: the path to its voice reseller; a reseller sees its own. A voice subscriber sees
   the few of them that are its own (`Policy.voice_subscriber_criterion`: its row, lines,
-  franchises, permissions, its sale plan, its lines' call records) and nothing else (ADR 0094).
+  extensions, franchises, permissions, its sale plan, its lines' call records) and nothing
+  else (ADR 0094).
 - CATALOG: the ISP's configuration; every authenticated caller reads it.
 - STAFF: staff only (audit log, outbox, API keys).
 - INTERNAL: the gateway's bookkeeping, read by key by the gateway itself, never by the graph.
@@ -135,6 +136,8 @@ BILLING = Permission.BILLING
 
 POLICIES: dict[type[Any], Policy] = {
     m.Customer: Policy(Owner.CUSTOMER, lambda cls, cid: cls.id == cid),
+    m.CustomerEmail: Policy(Owner.CUSTOMER, _by_customer),
+    m.CustomerPhone: Policy(Owner.CUSTOMER, _by_customer),
     m.Address: Policy(Owner.CUSTOMER, _by_customer),
     m.Contact: Policy(Owner.CUSTOMER, _by_customer),
     m.ExtraField: Policy(
@@ -175,6 +178,12 @@ POLICIES: dict[type[Any], Policy] = {
             select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id.in_(_plans_of(cid)))
         ),
     ),
+    m.RadPostAuth: Policy(
+        Owner.CUSTOMER,
+        lambda cls, cid: cls.username.in_(
+            select(m.RadiusLogin.login).where(m.RadiusLogin.plan_id.in_(_plans_of(cid)))
+        ),
+    ),
     m.CallRecord: Policy(
         Owner.CUSTOMER,
         _calls_of_customer,
@@ -198,12 +207,16 @@ POLICIES: dict[type[Any], Policy] = {
     m.VoiceFranchise: Policy(
         Owner.RESELLER, _by_voice_subscriber, voice_subscriber_criterion=_own_voice_rows
     ),
+    m.VoiceExtension: Policy(
+        Owner.RESELLER, _by_voice_subscriber, voice_subscriber_criterion=_own_voice_rows
+    ),
     m.VoiceSubscriberPermission: Policy(
         Owner.RESELLER, _by_voice_subscriber, voice_subscriber_criterion=_own_voice_rows
     ),
     m.AuditLog: Policy(Owner.STAFF),
     m.OutboxMessage: Policy(Owner.STAFF),
     m.ApiKey: Policy(Owner.STAFF),
+    m.Nas: Policy(Owner.STAFF),  # holds the shared secrets
     m.IdempotencyRecord: Policy(Owner.INTERNAL),
     m.PersistedDocument: Policy(Owner.INTERNAL),
     **{
@@ -253,6 +266,22 @@ def unbind(session: Session | Any) -> None:
 def identity_of(session: Session | Any) -> Identity | None:
     """The identity a session is bound to; None for a system session."""
     return _sync(session).info.get(_IDENTITY)
+
+
+@contextmanager
+def unscoped(session: Session | Any) -> Iterator[None]:
+    """While a read must see every row whatever the caller (a namespace shared by every owner,
+    such as voice panel usernames): the session is a system session, then bound again.
+
+    Only for reads that answer yes or no about a value the caller gave, never rows.
+    """
+    info = _sync(session).info
+    identity = info.pop(_IDENTITY, None)
+    try:
+        yield
+    finally:
+        if identity is not None:
+            info[_IDENTITY] = identity
 
 
 @contextmanager
@@ -306,6 +335,15 @@ def _owner_key(identity: Identity) -> int:
 
 
 _READ_PERMISSIONS = frozenset(p.permission for p in POLICIES.values() if p.permission)
+
+
+def read_permissions(models: Iterable[type[Any]]) -> frozenset[Permission]:
+    """The permissions staff need to read every one of `models`' tables."""
+    return frozenset(
+        POLICIES[model].permission
+        for model in models
+        if model in POLICIES and POLICIES[model].permission is not None
+    )
 
 
 def permission_of(model: type[Any]) -> Permission | None:

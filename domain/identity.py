@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -33,6 +34,24 @@ class Identity:
     customer_id: int | None = None  # set for subscribers
     reseller_id: int | None = None  # set for resellers
     voice_subscriber_id: int | None = None  # set for voice subscribers
+    # Who vouched for it: a JWT's `iss`, or the API key's id (None for built-in identities).
+    issuer: str | None = None
+    api_key_id: int | None = None
+
+    @property
+    def caller_key(self) -> str:
+        """The whole identity as one opaque key (role, ids, subject, issuer, API key), for
+        what is kept per caller: two callers that share a `sub` never share a key."""
+        parts = (
+            self.role.value,
+            self.customer_id,
+            self.reseller_id,
+            self.voice_subscriber_id,
+            self.subject,
+            self.issuer,
+            self.api_key_id,
+        )
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
 
     def has(self, permission: Permission) -> bool:
         return self.role is Role.STAFF and permission in self.permissions

@@ -34,6 +34,7 @@ from domain.models.enums import (
     FranchiseCategory,
     InactiveReason,
     PaymentMethod,
+    PhoneKind,
     PlanStatus,
     ReceivableOrigin,
     ReceivableStatus,
@@ -49,6 +50,7 @@ from domain.models.enums import (
 )
 from domain.rules import boleto as boleto_rules
 from domain.rules.documents import generate_cnpj, generate_cpf
+from domain.rules.franchise import LOCAL_OF
 
 # The day a seed run takes for "today" unless told otherwise: tests and benchmarks seed at this
 # fixed date, so their data never changes; `gateway seed` and the demo seed at the real today.
@@ -244,6 +246,17 @@ class _Catalog:
             for credits, price in cat.SMS_CREDIT_VALUES
         ]
         self.email_domain = next(v for k, v, _ in cat.SYSTEM_VARIABLES if k == "email_domain")
+        for index, address in enumerate(cat.NAS, start=1):
+            rows.add(
+                m.Nas,
+                nasname=address,
+                shortname=f"bras-{index}",
+                type="other",
+                secret=cat.NAS_SECRET,
+                description=f"BRAS {index}",
+                coa_host=cat.NAS_COA[0],
+                coa_port=cat.NAS_COA[1],
+            )
 
 
 class _Generator:
@@ -312,18 +325,37 @@ class _Generator:
         created = self._at(300, after=self.base_time - dt.timedelta(days=900))
         customer_receivables = len(self.rows.by_table[m.Receivable.__table__])
         email = f"{_slug(first)}.{_slug(last)}{self._next('email')}@example.com.br"
+        document = self._document(kind)
+        principal_email = email if rng.random() < 0.92 else None
+        landline = self._phone(False) if rng.random() < 0.6 else None
+        mobile = self._phone(True)
         customer_id = self.rows.add(
             m.Customer,
             kind=kind,
             name=name,
             trade_name=trade_name,
-            document=self._document(kind),
-            email=email if rng.random() < 0.92 else None,
-            phone=self._phone(False) if rng.random() < 0.6 else None,
-            mobile_phone=self._phone(True),
+            document=document,
+            email=principal_email,
+            phone=landline,
+            mobile_phone=mobile,
             birth_date=birth,
             created_at=created,
         )
+        if principal_email is not None:
+            self.rows.add(
+                m.CustomerEmail, customer_id=customer_id, address=principal_email, position=1
+            )
+        for position, (phone_kind, number) in enumerate(
+            ((k, n) for k, n in ((PhoneKind.LANDLINE, landline), (PhoneKind.MOBILE, mobile)) if n),
+            start=1,
+        ):
+            self.rows.add(
+                m.CustomerPhone,
+                customer_id=customer_id,
+                kind=phone_kind,
+                number=number,
+                position=position,
+            )
         city, state, cep_prefix, districts = rng.choice(cat.CITIES)
         address_ids = []
         for _ in range(1 if rng.random() < 0.7 else 2):
@@ -661,6 +693,7 @@ class _Generator:
         if ServiceKind.EXTRA_SERVICE in kinds and rng.random() < 0.25:
             self.extra_service(plan_id, contact_ids, created, ended)
         if ServiceKind.ANTIVIRUS in kinds and rng.random() < 0.2:
+            suspended = rng.random() < 0.2
             self._service(
                 m.AntivirusLicense,
                 plan_id,
@@ -668,8 +701,11 @@ class _Generator:
                 created,
                 ended,
                 license_key=f"AV-{self._next('antivirus'):010d}",
-                license_status=AntivirusStatus.SUSPENDED
-                if rng.random() < 0.2
+                # An ended licence was deleted with its service (ADR 0113).
+                license_status=AntivirusStatus.DELETED
+                if ended
+                else AntivirusStatus.SUSPENDED
+                if suspended
                 else AntivirusStatus.ACTIVE,
                 seats=rng.choice((1, 3, 5)),
             )
@@ -920,25 +956,55 @@ class _Generator:
                 acctterminatecause=rng.choice(cat.TERMINATE_CAUSES),
                 framedipaddress=f"100.64.{rng.randrange(256)}.{rng.randrange(1, 255)}",
             )
+            self._attempts(login, start, service_id, index)
+
+    def _attempts(self, login: str, start: dt.datetime, service_id: int, index: int) -> None:
+        """The authentication attempts (radpostauth) before a session: its Access-Accept, and
+        for one login in seven some Access-Rejects first. Derived from the session, drawing
+        nothing from the random stream, so the rest of the data stays as it was."""
+        session = self.rows.by_table[m.ConnectionSession.__table__][-1]
+        rejects = 3 if service_id % 7 == 0 and index == 0 else 0
+        for attempt in range(rejects + 1):
+            self.rows.add_plain(
+                m.RadPostAuth,
+                id=self._next("radpostauth"),
+                username=login,
+                reply="Access-Accept" if attempt == rejects else "Access-Reject",
+                calledstationid=session["nasipaddress"],
+                callingstationid=session["callingstationid"],
+                authdate=start - dt.timedelta(seconds=60 * (rejects - attempt) + 1),
+            )
 
     def calls(self, terminal_id: int | None, line_id: int | None, created: dt.datetime) -> None:
         rng = self.rng
+        t = CallTermination
         rates = {
-            CallTermination.FIXED_LOCAL: "0.05",
-            CallTermination.FIXED_LONG_DISTANCE: "0.15",
-            CallTermination.MOBILE_LOCAL: "0.35",
-            CallTermination.MOBILE_LONG_DISTANCE: "0.55",
-            CallTermination.INTERNATIONAL: "1.20",
+            t.FIXED_LOCAL: "0.05",
+            t.FIXED_LONG_DISTANCE: "0.15",
+            t.MOBILE_LOCAL: "0.35",
+            t.MOBILE_LONG_DISTANCE: "0.55",
+            t.INTERNATIONAL_FIXED: "1.20",
+            t.INTERNATIONAL_MOBILE: "1.60",
         }
+        # Five draws as before (the random stream, and so every later row, stays the same);
+        # an international call ends on a fixed or a mobile phone by turns.
+        drawn = (*list(t)[:4], t.INTERNATIONAL_FIXED)
         for _ in range(rng.randrange(5)):
-            termination = rng.choice(list(CallTermination))
+            termination = rng.choice(drawn)
+            if termination is t.INTERNATIONAL_FIXED and self.counters["call"] % 2:
+                termination = t.INTERNATIONAL_MOBILE
+            self.counters["call"] += 1
             duration = rng.randrange(5, 1800)
+            started_at = self._at(60, after=created)
+            area, number = rng.choice(("11", "21", "41")), rng.randrange(10**8)
+            abroad = termination in (t.INTERNATIONAL_FIXED, t.INTERNATIONAL_MOBILE)
+            country = "+351" if abroad else "+55"
             self.rows.add(
                 m.CallRecord,
                 voice_terminal_id=terminal_id,
                 voice_line_id=line_id,
-                started_at=self._at(60, after=created),
-                destination=f"+55{rng.choice(('11', '21', '41'))}{rng.randrange(10**8):08d}",
+                started_at=started_at,
+                destination=f"{country}{area}{number:08d}",
                 duration_seconds=duration,
                 termination=termination,
                 cost=_money(Decimal(rates[termination]) * ((duration + 59) // 60)),
@@ -1036,15 +1102,18 @@ class _Generator:
                         status=VoiceLineStatus.ACTIVE,
                     )
                     self.calls(None, line_id, self.base_time)
-                for category in rng.sample(list(FranchiseCategory), 3):
+                categories = rng.sample(list(FranchiseCategory), 3)
+                for category in categories:
+                    local = LOCAL_OF.get(category)
                     self.rows.add(
                         m.VoiceFranchise,
                         subscriber_id=subscriber_id,
                         category=category,
                         minutes=rng.choice((100, 300, 1000)),
-                        consumes_local=category
-                        in (FranchiseCategory.FIXED_LDN, FranchiseCategory.MOBILE_LDN)
-                        and rng.random() < 0.5,
+                        # Only with a local franchise to draw from (ADR 0110).
+                        consumes_local=local is not None
+                        and rng.random() < 0.5
+                        and local in categories,
                     )
                 for permission in rng.sample(list(VoicePermission), 2):
                     self.rows.add_plain(

@@ -468,6 +468,9 @@ TICKET_TEXTS = [
 ]
 OLTS = ["OLT-CENTRO-01", "OLT-NORTE-02", "OLT-SUL-01", "OLT-LESTE-03"]
 NAS = ["10.0.0.1", "10.0.0.2", "10.0.1.1"]
+# The demo's NAS answer Disconnect-Requests through `gateway simulate nas` on the loopback.
+NAS_SECRET = "demo-radius-secret"
+NAS_COA = ("127.0.0.1", 3799)
 TERMINATE_CAUSES = ["User-Request", "Lost-Carrier", "Idle-Timeout", "Session-Timeout", "NAS-Reboot"]
 
 VOICE_RESELLERS = [("VoxTel Revenda Ltda", "VoxTel"), ("Conecta PABX Ltda", "Conecta")]

@@ -48,11 +48,23 @@ class Settings:
     # Overload (ADR 0083): time limit per request, requests in flight per process.
     request_timeout_seconds: float = 10.0
     max_in_flight: int = 64
+    # Request bodies (ADR 0132): all of it within body_timeout_seconds, before a slot in flight;
+    # a body still arriving after 0.1 s is slow, and each client IP and each caller may have
+    # slow_bodies_per_client of those at once (max_slow_bodies in all).
+    body_timeout_seconds: float = 10.0
+    slow_bodies_per_client: int = 4
+    max_slow_bodies: int = 256
     # Rate limits (ADR 0083), "N/SECONDS"; "0" switches one off. Counted in Redis when
     # redis_url is set, else in this process only.
     redis_url: str | None = None
     rate_limit_per_ip: str = "600/60"
     rate_limit_per_identity: str = "300/60"
+    # A Redis that does not answer (ADR 0131): each call gives up after redis_timeout_seconds;
+    # after three failures in a row Redis is not asked for redis_breaker_seconds. Meanwhile
+    # rate limits let requests through uncounted ("open") or refuse them with 503 ("closed").
+    redis_timeout_seconds: float = 0.25
+    redis_breaker_seconds: float = 5.0
+    rate_limit_on_redis_failure: str = "open"
     # Trusted documents (ADR 0084): "any" runs any document (and APQ); "registered" runs only
     # documents registered with `gateway documents register`.
     documents_mode: str = "any"
@@ -68,6 +80,9 @@ class Settings:
     tv_platform_url: str = "http://127.0.0.1:8100"
     tv_platform_api_key: str | None = None
     tv_platform_timeout: float = 5.0
+    # RFC 5176 Disconnect-Requests to the NAS (domain/ports/radius.py): seconds per send, sends.
+    radius_timeout: float = 2.0
+    radius_retries: int = 3
     # "in-process": the app delivers outbox messages itself; "off": run `gateway worker`.
     outbox_worker: str = "in-process"
     outbox_poll_seconds: float = 1.0
@@ -91,6 +106,8 @@ class Settings:
             raise ValueError("GATEWAY_DEV_IDENTITY is for development only; unset it.")
         if self.documents_mode not in ("any", "registered"):
             raise ValueError("GATEWAY_DOCUMENTS must be 'any' or 'registered'.")
+        if self.rate_limit_on_redis_failure not in ("open", "closed"):
+            raise ValueError("GATEWAY_RATE_LIMIT_ON_REDIS_FAILURE must be 'open' or 'closed'.")
         for name in ("rate_limit_per_ip", "rate_limit_per_identity"):
             parse_rate(getattr(self, name))
 
@@ -131,10 +148,26 @@ class Settings:
                 env.get("GATEWAY_REQUEST_TIMEOUT", base.request_timeout_seconds)
             ),
             "max_in_flight": int(env.get("GATEWAY_MAX_IN_FLIGHT", base.max_in_flight)),
+            "body_timeout_seconds": float(
+                env.get("GATEWAY_BODY_TIMEOUT", base.body_timeout_seconds)
+            ),
+            "slow_bodies_per_client": int(
+                env.get("GATEWAY_SLOW_BODIES_PER_CLIENT", base.slow_bodies_per_client)
+            ),
+            "max_slow_bodies": int(env.get("GATEWAY_MAX_SLOW_BODIES", base.max_slow_bodies)),
             "redis_url": env.get("GATEWAY_REDIS_URL") or None,
             "rate_limit_per_ip": env.get("GATEWAY_RATE_LIMIT_PER_IP", base.rate_limit_per_ip),
             "rate_limit_per_identity": env.get(
                 "GATEWAY_RATE_LIMIT_PER_IDENTITY", base.rate_limit_per_identity
+            ),
+            "redis_timeout_seconds": float(
+                env.get("GATEWAY_REDIS_TIMEOUT", base.redis_timeout_seconds)
+            ),
+            "redis_breaker_seconds": float(
+                env.get("GATEWAY_REDIS_BREAKER_SECONDS", base.redis_breaker_seconds)
+            ),
+            "rate_limit_on_redis_failure": env.get(
+                "GATEWAY_RATE_LIMIT_ON_REDIS_FAILURE", base.rate_limit_on_redis_failure
             ),
             "documents_mode": env.get("GATEWAY_DOCUMENTS", base.documents_mode),
             "apq_ttl_seconds": int(env.get("GATEWAY_APQ_TTL", base.apq_ttl_seconds)),
@@ -153,6 +186,8 @@ class Settings:
             "tv_platform_timeout": float(
                 env.get("GATEWAY_TV_PLATFORM_TIMEOUT", base.tv_platform_timeout)
             ),
+            "radius_timeout": float(env.get("GATEWAY_RADIUS_TIMEOUT", base.radius_timeout)),
+            "radius_retries": int(env.get("GATEWAY_RADIUS_RETRIES", base.radius_retries)),
             "outbox_worker": env.get("GATEWAY_OUTBOX_WORKER", base.outbox_worker),
             "outbox_poll_seconds": float(
                 env.get("GATEWAY_OUTBOX_POLL_SECONDS", base.outbox_poll_seconds)

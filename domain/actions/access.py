@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actions import audit
@@ -124,6 +125,35 @@ async def save_document(session: AsyncSession, *, body: str, registered: bool) -
         row.registered = True
     await session.flush()
     return row
+
+
+async def keep_apq_document(session: AsyncSession, *, body: str) -> None:
+    """Keeps a text an APQ client sent under its hash, or starts its time to live over when it
+    is kept already; a registered document stays as it is. One statement, which takes SQLite's
+    write lock first (a read before it could not upgrade once another writer committed), and
+    which a twin sent at the same moment cannot fail on the primary key."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(PersistedDocument).values(
+        sha256=document_hash(body), body=body, registered=False, created_at=utcnow()
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PersistedDocument.sha256],
+            set_={"created_at": statement.excluded.created_at},
+            where=PersistedDocument.registered.is_(False),
+        )
+    )
+
+
+async def forget_documents(session: AsyncSession, *, older_than: dt.datetime) -> int:
+    """Deletes APQ texts stored before `older_than`; registered documents stay. How many."""
+    result = await session.execute(
+        delete(PersistedDocument).where(
+            PersistedDocument.registered.is_(False), PersistedDocument.created_at < older_than
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def claim_idempotency_key(

@@ -44,30 +44,51 @@ class AccountResult:
 
 
 def _password_length(problems: Problems, path: str, password: str) -> None:
-    if not password:
-        problems.add(path, "is required")
-    elif len(password) > passwords.MAX_LENGTH:
-        problems.add(path, f"must be at most {passwords.MAX_LENGTH} characters")
-    elif any(ord(char) < 32 or ord(char) == 127 for char in password):
-        problems.add(path, "must not contain control characters")
+    problems.check(path, passwords.check_form, password)
 
 
 def _strong_enough(
     path: str, password: str, *, login: str | None, email: str | None
 ) -> passwords.Strength:
-    """The password's strength; a VERY_WEAK one (score < 20, or equal to the login or e-mail)
-    is refused (decided: the manuals show the meter, we also hold the lowest band back)."""
-    strength = passwords.strength(password, login=login, email=email)
-    if strength.band is passwords.Band.VERY_WEAK:
-        reason = (
-            "equals the login or e-mail"
-            if any(r.rule is passwords.Rule.EQUALS_LOGIN_OR_EMAIL for r in strength.rules)
-            else f"scores {strength.score} of 100"
-        )
-        raise ValidationFailed.one(
-            path, f"is too weak: it {reason}; very weak passwords (< 20) are refused"
-        )
-    return strength
+    """The password's strength, by the one password rule (passwords.acceptable)."""
+    try:
+        return passwords.acceptable(password, login=login, email=email)
+    except ValueError as error:
+        raise ValidationFailed.one(path, str(error)) from None
+
+
+async def email_domains(session: AsyncSession) -> list[str]:
+    """The ISP's own e-mail domains: system variable `email_domain`, one domain or several
+    separated by commas; the first is the default of a new mailbox (ADR 0112)."""
+    raw = (await reads.system_variables(session, [EMAIL_DOMAIN_VARIABLE])).get(
+        EMAIL_DOMAIN_VARIABLE, ""
+    )
+    domains = []
+    for part in raw.split(","):
+        try:
+            domains.append(rules.domain_name(part))
+        except ValueError:
+            continue  # a mistyped entry of the variable allows nothing
+    return domains
+
+
+async def mailbox_domain(session: AsyncSession, *, customer_id: int, raw: str | None) -> str:
+    """The domain of a new mailbox or alias of the customer: `raw` normalised, or the ISP's
+    default; it must be one of the ISP's e-mail domains or a domain hosted on one of the
+    customer's plans (not ended). ValueError says why not."""
+    own = await email_domains(session)
+    if raw is None or not raw.strip():
+        if not own:
+            raise ValueError("is required: no default e-mail domain is set")
+        return own[0]
+    domain = rules.domain_name(raw)
+    if domain in own or domain in await reads.customer_hosted_domains(session, customer_id):
+        return domain
+    allowed = ", ".join(own) or "none configured"
+    raise ValueError(
+        f"{domain} is neither one of the ISP's e-mail domains ({allowed}) nor a domain "
+        "hosted for this customer"
+    )
 
 
 async def add_radius_login(
@@ -154,13 +175,10 @@ async def add_email(
     assert name is not None
 
     plan = await plan_taking(session, plan_id, ServiceKind.EMAIL)
-    if domain_value is None:
-        configured = (await reads.system_variables(session, [EMAIL_DOMAIN_VARIABLE])).get(
-            EMAIL_DOMAIN_VARIABLE
-        )
-        if not configured:
-            raise ValidationFailed.one("domain", "is required: no default e-mail domain is set")
-        domain_value = rules.domain_name(configured)
+    try:
+        domain_value = await mailbox_domain(session, customer_id=plan.customer_id, raw=domain)
+    except ValueError as error:
+        raise ValidationFailed.one("domain", str(error)) from None
     if await reads.email_address_taken(session, name, domain_value):
         raise ValidationFailed.one("login", f"{name}@{domain_value} is already taken")
     strength = _strong_enough("password", password, login=name, email=f"{name}@{domain_value}")
@@ -201,7 +219,15 @@ async def add_email_alias(
     plan = await plan_taking(session, mailbox.plan_id, ServiceKind.EMAIL_ALIAS)
     if mailbox.status in ENDED:
         raise RuleViolation(SERVICE_ENDED, f"Mailbox {email_id} has ended: it takes no aliases.")
-    domain_value = domain_value or mailbox.domain
+    if domain_value is None:
+        domain_value = mailbox.domain  # the mailbox's own domain, allowed when it was made
+    else:
+        try:
+            domain_value = await mailbox_domain(
+                session, customer_id=plan.customer_id, raw=domain_value
+            )
+        except ValueError as error:
+            raise ValidationFailed.one("domain", str(error)) from None
     if await reads.email_address_taken(session, name, domain_value):
         raise ValidationFailed.one("login", f"{name}@{domain_value} is already taken")
 

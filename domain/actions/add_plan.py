@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.actions import audit, released_logins
+from domain.actions import audit, registration_rules, released_logins
+from domain.actions.accounts import mailbox_domain
 from domain.actions.plan_common import (
     AddressChoice,
     NewAddress,
@@ -55,26 +56,22 @@ from domain.models import (
 )
 from domain.models.enums import (
     AddressRole,
-    CustomerKind,
     InactiveReason,
     PaymentMethod,
-    RegistrationCondition,
     ServiceKind,
     SpeedState,
 )
 from domain.ports.cep import CepLookup
 from domain.reads import common
 from domain.reads import plans as reads
-from domain.rules.documents import is_valid_cnpj, is_valid_cpf
+from domain.reads import services as service_reads
+from domain.rules import passwords
+from domain.rules import services as service_rules
 
 AUTO_LOGIN = "auto_generate_radius_login"
 LOGIN_PATTERN = "radius_login_pattern"
-EMAIL_DOMAIN = "email_domain"
-_RADIUS_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
-_EMAIL_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PHONE_ACCOUNT = re.compile(r"^[0-9]{8,30}$")
-MAX_PASSWORD = 128
 
 
 @dataclass(frozen=True)
@@ -127,6 +124,8 @@ class CheckedPlan:
     email_domain: str | None = None
     auto_login: bool = False
     missing_steps: list[str] = field(default_factory=list)
+    # The strength of each password given, by step ("email", "radiusLogin").
+    strengths: dict[str, passwords.Strength] = field(default_factory=dict)
 
 
 def _normalize(text: str) -> str:
@@ -134,12 +133,28 @@ def _normalize(text: str) -> str:
 
 
 def _check_password(
-    password: str, login: str, path: tuple[str, ...], problems: list[FieldProblem]
+    password: str,
+    *,
+    login: str | None,
+    email: str | None,
+    path: tuple[str, ...],
+    checked: CheckedPlan,
+    problems: list[FieldProblem],
 ) -> None:
-    if not password or len(password) > MAX_PASSWORD:
-        problems.append(FieldProblem((*path, "password"), f"must be 1 to {MAX_PASSWORD} long"))
-    elif password.lower() == login.lower():
-        problems.append(FieldProblem((*path, "password"), "must not be the login itself"))
+    """The one password rule of every place a password is set (passwords.acceptable)."""
+    try:
+        checked.strengths[path[0]] = passwords.acceptable(password, login=login, email=email)
+    except ValueError as error:
+        problems.append(FieldProblem((*path, "password"), str(error)))
+
+
+def _check_login(raw: str, path: tuple[str, ...], problems: list[FieldProblem]) -> str | None:
+    """A login or mailbox name, normalised as every other place does (rules.login)."""
+    try:
+        return service_rules.login(raw)
+    except ValueError as error:
+        problems.append(FieldProblem((*path, "login"), str(error)))
+        return None
 
 
 async def _check_radius(
@@ -150,6 +165,7 @@ async def _check_radius(
     problems: list[FieldProblem],
 ) -> None:
     path = ("radiusLogin",)
+    login = None
     if radius.login is None or not radius.login.strip():
         if await reads.system_variable(session, AUTO_LOGIN) != "true":
             problems.append(
@@ -157,18 +173,20 @@ async def _check_radius(
             )
         checked.auto_login = True
     else:
-        login = _normalize(radius.login)
-        if not _RADIUS_LOGIN.match(login):
-            problems.append(
-                FieldProblem((*path, "login"), "must be 3 to 64 of a-z, 0-9, '.', '_', '-', '@'")
-            )
-        elif await released_logins.taken(
+        login = _check_login(radius.login, path, problems)
+        if login is not None and await released_logins.taken(
             session, RadiusLogin, login, customer_id=checked.customer.id
         ):
             problems.append(FieldProblem((*path, "login"), "is taken"))
-        _check_password(radius.password, login, path, problems)
-    if checked.auto_login:
-        _check_password(radius.password, "", path, problems)
+    # A generated login is checked against the password again once it is known (add_plan).
+    _check_password(
+        radius.password,
+        login=login,
+        email=checked.customer.email,
+        path=path,
+        checked=checked,
+        problems=problems,
+    )
     if radius.domain is not None and not _DOMAIN.match(_normalize(radius.domain)):
         problems.append(
             FieldProblem((*path, "domain"), "must be a domain name, e.g. empresa.com.br")
@@ -184,25 +202,28 @@ async def _check_email(
     problems: list[FieldProblem],
 ) -> None:
     path = ("email",)
-    login = _normalize(email.login)
-    domain = (
-        _normalize(email.domain)
-        if email.domain
-        else await reads.system_variable(session, EMAIL_DOMAIN)
+    login = _check_login(email.login, path, problems)
+    try:
+        domain = await mailbox_domain(session, customer_id=checked.customer.id, raw=email.domain)
+    except ValueError as error:
+        problems.append(FieldProblem((*path, "domain"), str(error)))
+        domain = None
+    if login is not None and domain is not None:
+        # A mailbox of this customer's cancelled plan is theirs again (ADR 0104); an alias is
+        # never released.
+        mailbox_taken = await released_logins.taken(
+            session, EmailAccount, login, domain=domain, customer_id=checked.customer.id
+        )
+        if mailbox_taken or await service_reads.email_alias_taken(session, login, domain):
+            problems.append(FieldProblem((*path, "login"), f"{login}@{domain} is taken"))
+    _check_password(
+        email.password,
+        login=login or email.login,
+        email=f"{login}@{domain}" if login and domain else None,
+        path=path,
+        checked=checked,
+        problems=problems,
     )
-    if not _EMAIL_LOGIN.match(login):
-        problems.append(
-            FieldProblem((*path, "login"), "must be 1 to 64 of a-z, 0-9, '.', '_', '-'")
-        )
-    if domain is None or not _DOMAIN.match(domain):
-        problems.append(
-            FieldProblem((*path, "domain"), "must be a domain name, e.g. provedor.net.br")
-        )
-    elif _EMAIL_LOGIN.match(login) and await released_logins.taken(
-        session, EmailAccount, login, domain=domain, customer_id=checked.customer.id
-    ):
-        problems.append(FieldProblem((*path, "login"), f"{login}@{domain} is taken"))
-    _check_password(email.password, login, path, problems)
     checked.email_domain = domain
 
 
@@ -261,25 +282,8 @@ async def _check_billing(
 
 async def _registration_rules(session: AsyncSession, customer: Customer, today: dt.date) -> None:
     """Refuses with the first registration rule (regra de cadastro) the customer fails."""
-    for rule in await reads.active_registration_rules(session):
-        condition = rule.condition
-        if condition is RegistrationCondition.CUSTOMER_HAS_CPF:
-            # A rule about CPFs says nothing about companies, which have a CNPJ instead.
-            ok = customer.kind is not CustomerKind.PERSON or is_valid_cpf(customer.document)
-        elif condition is RegistrationCondition.CUSTOMER_HAS_CNPJ:
-            ok = customer.kind is not CustomerKind.COMPANY or is_valid_cnpj(customer.document)
-        elif condition is RegistrationCondition.CUSTOMER_HAS_EMAIL:
-            ok = bool((customer.email or "").strip())
-        elif condition is RegistrationCondition.CUSTOMER_HAS_PHONE:
-            ok = bool((customer.phone or "").strip() or (customer.mobile_phone or "").strip())
-        elif condition is RegistrationCondition.CUSTOMER_HAS_CONTACT:
-            ok = await reads.contact_count(session, customer.id) > 0
-        elif condition is RegistrationCondition.NO_OVERDUE_RECEIVABLES:
-            ok = not await reads.customer_has_overdue(session, customer.id, today)
-        else:  # a condition this gateway does not know yet refuses, rather than passes
-            ok = False
-        if not ok:
-            raise RuleViolation(condition.name, f"{rule.name}: {rule.message}")
+    for alert in await registration_rules.failed_rules(session, customer, today, first_only=True):
+        raise RuleViolation(alert.condition.name, alert.message)
 
 
 async def check_add_plan(
@@ -403,6 +407,8 @@ class AddedPlan:
     plan: Plan
     radius_login: str | None
     email_address: str | None
+    radius_password_strength: passwords.Strength | None = None
+    email_password_strength: passwords.Strength | None = None
 
 
 async def add_plan(
@@ -460,8 +466,15 @@ async def add_plan(
         radius_login = (
             await _generated_login(session, customer, plan)
             if checked.auto_login
-            else _normalize(radius.login or "")
+            else service_rules.login(radius.login or "")
         )
+        if checked.auto_login:
+            try:
+                checked.strengths["radiusLogin"] = passwords.acceptable(
+                    radius.password, login=radius_login, email=customer.email
+                )
+            except ValueError as error:
+                raise ValidationFailed.one("radiusLogin.password", str(error)) from None
         # A name this customer's cancelled plan held is theirs again (ADR 0104).
         await released_logins.release(session, RadiusLogin, radius_login, customer_id=customer.id)
         session.add(
@@ -474,7 +487,7 @@ async def add_plan(
             )
         )
     if new.email is not None:
-        login = _normalize(new.email.login)
+        login = service_rules.login(new.email.login)
         email_address = f"{login}@{checked.email_domain}"
         await released_logins.release(
             session, EmailAccount, login, domain=checked.email_domain, customer_id=customer.id
@@ -532,4 +545,10 @@ async def add_plan(
             "appointment_id": appointment_id,
         },
     )
-    return AddedPlan(plan=plan, radius_login=radius_login, email_address=email_address)
+    return AddedPlan(
+        plan=plan,
+        radius_login=radius_login,
+        email_address=email_address,
+        radius_password_strength=checked.strengths.get("radiusLogin") if radius_login else None,
+        email_password_strength=checked.strengths.get("email") if email_address else None,
+    )

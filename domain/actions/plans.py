@@ -188,7 +188,7 @@ async def cancel_plan(
         if isinstance(service, IpAssignment) and service.released_at is None:
             service.released_at = at
         if service.kind is ServiceKind.ANTIVIRUS:
-            service.license_status = AntivirusStatus.SUSPENDED  # type: ignore[attr-defined]
+            service.license_status = AntivirusStatus.DELETED  # type: ignore[attr-defined]
     result.ended_services = services
     extra_ids = [s.id for s in services if isinstance(s, ExtraService)]
     for receivable in await reads.unbilled_installments(session, extra_ids):

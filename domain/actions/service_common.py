@@ -21,9 +21,9 @@ from domain.errors import (
     ValidationFailed,
 )
 from domain.identity import Identity, Permission
-from domain.models import EmailAlias, IpAssignment, Plan, Service
+from domain.models import AntivirusLicense, EmailAlias, IpAssignment, Plan, Service
 from domain.models.base import utcnow
-from domain.models.enums import PlanStatus, ServiceKind, ServiceStatus
+from domain.models.enums import AntivirusStatus, PlanStatus, ServiceKind, ServiceStatus
 from domain.reads import services as reads
 
 # RuleViolation.rule codes of the service actions.
@@ -167,6 +167,8 @@ async def end_service(
             session, service.plan_id, service.address
         ):
             radius_login.fixed_ip = None
+    if isinstance(service, AntivirusLicense):
+        service.license_status = AntivirusStatus.DELETED  # it protects nothing any more
     if service.kind is ServiceKind.EMAIL:
         for alias in await reads.services_where(session, EmailAlias.email_id == service.id):
             if alias.status not in ENDED:

@@ -128,7 +128,7 @@ async def add_circuit(
     """Adds a dedicated link (circuito); identifiers are unique."""
     require_plan_admin(actor, "Adding a circuit")
     problems = Problems()
-    ident = problems.check("identifier", rules.text, identifier, max_length=60)
+    ident = problems.check("identifier", rules.circuit_identifier, identifier)
     if not 1 <= bandwidth_kbps <= MAX_BANDWIDTH_KBPS:
         problems.add("bandwidthKbps", f"must be between 1 and {MAX_BANDWIDTH_KBPS}")
     a = problems.check("endpointA", rules.text, endpoint_a, max_length=200)

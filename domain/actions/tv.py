@@ -39,9 +39,9 @@ from domain.models.enums import (
 from domain.ports.tv_platform import TvPlatform, TvPlatformError
 from domain.reads import tv as reads
 from domain.rules import dates
+from domain.rules import services as service_rules
 
 MAX_VALUE = Decimal("9999999999.99")
-MAX_CASN = 32
 
 TOPIC_PACKAGE_ADD = "tv.package.add"
 TOPIC_PACKAGE_REMOVE = "tv.package.remove"
@@ -105,10 +105,11 @@ def _clean_value(value: Decimal | None, default: Decimal) -> Decimal:
 
 
 def _clean_casn(casn: str, path: str = "casn") -> str:
-    cleaned = casn.strip()
-    if not cleaned or len(cleaned) > MAX_CASN:
-        raise ValidationFailed.one(path, f"must be 1 to {MAX_CASN} characters")
-    return cleaned
+    """The CASN as stored (rules.casn: upper-case, no spaces), or a ValidationFailed."""
+    try:
+        return service_rules.casn(casn)
+    except ValueError as error:
+        raise ValidationFailed.one(path, str(error)) from None
 
 
 def _package_state(subscription: TvPackageSubscription) -> dict[str, Any]:
@@ -427,7 +428,7 @@ async def swap_tv_point_equipment(
     require_tv_permission(actor)
     point, plan = await _active_point(session, point_id)
     previous = await session.get_one(Equipment, point.equipment_id)
-    if casn.strip() == previous.casn:
+    if _clean_casn(casn) == previous.casn:
         raise ValidationFailed.one("casn", "is the point's current equipment")
     equipment = await _free_equipment(session, casn)
     before = _point_state(point)

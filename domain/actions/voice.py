@@ -9,7 +9,8 @@ own registration (what it may do itself is in domain/actions/voice_self.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
@@ -22,7 +23,9 @@ from domain.actions.plan_common import STATES, require, snapshot
 from domain.errors import FieldProblem, NotAllowed, NotFound, ValidationFailed
 from domain.identity import Identity, Permission, Role
 from domain.models.enums import CustomerKind, FranchiseCategory, VoiceLineStatus, VoicePermission
+from domain.ports.cep import CepLookup, CepUnavailable, normalize_cep
 from domain.reads import voice as reads
+from domain.rules import franchise as franchise_rules
 from domain.rules import passwords
 from domain.rules.documents import is_valid_cnpj, is_valid_cpf, normalize_document
 
@@ -50,15 +53,20 @@ def _reseller_of(actor: Identity, reseller_id: int | None) -> int:
     return reseller_id
 
 
+def _may_manage(actor: Identity) -> None:
+    """A voice reseller, or staff holding CUSTOMER_ADMIN."""
+    if actor.role in (Role.SUBSCRIBER, Role.VOICE_SUBSCRIBER):
+        raise NotAllowed("Only a voice reseller (or staff) manages voice subscribers.")
+    if actor.role is Role.STAFF:
+        require(actor, Permission.CUSTOMER_ADMIN)
+
+
 async def _subscriber(
     session: AsyncSession, subscriber_id: int, actor: Identity, *, lock: bool = False
 ) -> m.VoiceSubscriber:
     """The subscriber the actor manages; with `lock`, its row is locked until the transaction
     ends, so actions replacing its rows (franchises, permissions) run one after the other."""
-    if actor.role in (Role.SUBSCRIBER, Role.VOICE_SUBSCRIBER):
-        raise NotAllowed("Only a voice reseller (or staff) manages voice subscribers.")
-    if actor.role is Role.STAFF:
-        require(actor, Permission.CUSTOMER_ADMIN)
+    _may_manage(actor)
     subscriber = await session.get(
         m.VoiceSubscriber, subscriber_id, with_for_update=lock, populate_existing=lock
     )
@@ -91,8 +99,47 @@ class SubscriberData:
 REQUIRED = ("kind", "name", "document", "cep", "street", "number", "district", "city", "state")
 
 
+ADDRESS_FROM_CEP = ("street", "district", "city", "state")
+
+
+async def _address_from_cep(
+    data: SubscriberData, cep_lookup: CepLookup | None, bad: Callable[[str, str], None]
+) -> None:
+    """Looks the CEP up (manual 004: "o campo CEP faz a busca de endereço automatizado"): an
+    unknown CEP is refused, and the street, district, city and state not given come from it.
+    When the lookup cannot answer, an address typed in full is taken as typed (ADR 0114)."""
+    assert data.cep is not None
+    digits = normalize_cep(data.cep)
+    if digits is None:
+        bad("cep", "must have 8 digits, e.g. 01310-100")
+        return
+    data.cep = digits
+    typed = all((getattr(data, name) or "").strip() for name in ADDRESS_FROM_CEP)
+    if cep_lookup is None:
+        if not typed:
+            bad("cep", "give street, district, city and state (no CEP lookup is configured)")
+        return
+    try:
+        found = await cep_lookup.lookup(digits)
+    except CepUnavailable as error:
+        if not typed:
+            bad("cep", f"could not be looked up ({error}); give street, district, city and state")
+        return
+    if found is None:
+        bad("cep", f"CEP {digits} was not found")
+        return
+    for name in ADDRESS_FROM_CEP:
+        if not (getattr(data, name) or "").strip():
+            setattr(data, name, getattr(found, name))
+
+
 async def _check(
-    session: AsyncSession, data: SubscriberData, reseller_id: int, *, creating: bool
+    session: AsyncSession,
+    data: SubscriberData,
+    reseller_id: int,
+    *,
+    creating: bool,
+    cep_lookup: CepLookup | None,
 ) -> SubscriberData:
     """The data normalized, or every problem at once."""
     problems: list[FieldProblem] = []
@@ -100,6 +147,8 @@ async def _check(
     def bad(path: str, message: str) -> None:
         problems.append(FieldProblem((path,), message))
 
+    if data.cep is not None and data.cep.strip():
+        await _address_from_cep(data, cep_lookup, bad)
     if creating:
         for name in REQUIRED:
             if getattr(data, name) in (None, ""):
@@ -118,10 +167,6 @@ async def _check(
                 "document",
                 f"is not a valid {'CNPJ' if data.kind is CustomerKind.COMPANY else 'CPF'}",
             )
-    if data.cep is not None:
-        data.cep = re.sub(r"\D", "", data.cep)
-        if len(data.cep) != 8:
-            bad("cep", "must have 8 digits")
     if data.state is not None:
         data.state = data.state.upper()
         if data.state not in STATES:
@@ -152,6 +197,57 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def _username_base(raw: str) -> str:
+    """What a wanted username becomes as a valid one: lower-case ASCII, other characters as
+    dots, at most 60 characters (room for a ".N" suffix)."""
+    ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9._-]+", ".", ascii_text).strip("._-")
+    base = re.sub(r"\.{2,}", ".", base)[:60].strip("._-")
+    return base if len(base) >= 3 else f"assinante{'.' + base if base else ''}"
+
+
+@dataclass(frozen=True)
+class UsernameCheck:
+    """Whether a panel username may be used (manual 004: "validar o usuário")."""
+
+    username: str  # as it would be stored (trimmed, lower-case)
+    problem: str | None  # why it may not; None when it is free and valid
+    suggestion: str | None  # a free, valid username close to it; None when it is free
+
+
+async def panel_username_check(
+    session: AsyncSession, username: str, *, but: int | None
+) -> UsernameCheck:
+    """The one check of a panel username, for the validation read and the mutations alike:
+    valid, and no other voice subscriber of any reseller has it (ADR 0115)."""
+    wanted = username.strip().lower()
+    if not USERNAME.match(wanted):
+        problem = "use 3 to 64 lowercase letters, digits, dots, dashes or underscores"
+    elif await reads.username_taken(session, wanted, but):
+        problem = "is taken"
+    else:
+        return UsernameCheck(wanted, None, None)
+    base = _username_base(wanted)
+    taken = await reads.usernames_like(session, base)
+    suggestion, suffix = base, 1
+    while suggestion in taken:
+        suffix += 1
+        suggestion = f"{base}.{suffix}"
+    return UsernameCheck(wanted, problem, suggestion)
+
+
+async def check_panel_username(
+    session: AsyncSession, *, username: str, subscriber_id: int | None, actor: Identity
+) -> UsernameCheck:
+    """The validation read: a reseller (or staff with CUSTOMER_ADMIN) asks before saving;
+    `subscriber_id` names the subscriber whose own current username is not "taken"."""
+    if subscriber_id is not None:
+        subscriber = await _subscriber(session, subscriber_id, actor)
+        return await panel_username_check(session, username, but=subscriber.id)
+    _may_manage(actor)
+    return await panel_username_check(session, username, but=None)
+
+
 async def check_credentials(
     session: AsyncSession,
     username: str,
@@ -159,24 +255,24 @@ async def check_credentials(
     *,
     email: str | None,
     but: int | None,
+    username_path: str = "panelUsername",
+    password_path: str = "panelPassword",
 ) -> tuple[str, str, str | None]:
-    """(username, hash, the generated password if none was chosen)."""
-    username = username.strip().lower()
-    if not USERNAME.match(username):
+    """(username, hash, the generated password if none was chosen); the username by
+    `panel_username_check`, the password by the one password rule."""
+    checked = await panel_username_check(session, username, but=but)
+    if checked.problem is not None:
         raise ValidationFailed.one(
-            "panelUsername", "use 3 to 64 lowercase letters, digits, dots, dashes or underscores"
+            username_path, f"{checked.problem}; {checked.suggestion} is free"
         )
-    if await reads.username_taken(session, username, but):
-        raise ValidationFailed.one("panelUsername", "is taken")
     generated = None
     if password is None:
         password = generated = passwords.generate()
-    strength = passwords.strength(password, login=username, email=email)
-    if len(password) > passwords.MAX_LENGTH or strength.band is passwords.Band.VERY_WEAK:
-        raise ValidationFailed.one(
-            "panelPassword", f"is too weak (scores {strength.score} of 100) or too long"
-        )
-    return username, await credentials.hash_password_async(password), generated
+    try:
+        passwords.acceptable(password, login=checked.username, email=email)
+    except ValueError as error:
+        raise ValidationFailed.one(password_path, str(error)) from None
+    return checked.username, await credentials.hash_password_async(password), generated
 
 
 @dataclass(frozen=True)
@@ -192,12 +288,13 @@ async def create_voice_subscriber(
     panel_username: str,
     panel_password: str | None,
     reseller_id: int | None,
+    cep_lookup: CepLookup | None,
     actor: Identity,
 ) -> CreatedSubscriber:
     owner = _reseller_of(actor, reseller_id)
     if await session.get(m.VoiceReseller, owner) is None:
         raise NotFound("VoiceReseller", owner)
-    data = await _check(session, data, owner, creating=True)
+    data = await _check(session, data, owner, creating=True, cep_lookup=cep_lookup)
     username, password_hash, generated = await check_credentials(
         session, panel_username, panel_password, email=data.email, but=None
     )
@@ -223,14 +320,21 @@ async def create_voice_subscriber(
 
 
 async def update_voice_subscriber(
-    session: AsyncSession, *, subscriber_id: int, data: SubscriberData, actor: Identity
+    session: AsyncSession,
+    *,
+    subscriber_id: int,
+    data: SubscriberData,
+    cep_lookup: CepLookup | None,
+    actor: Identity,
 ) -> m.VoiceSubscriber:
     subscriber = await _subscriber(session, subscriber_id, actor)
     if data.document is not None and data.kind is None:
         data.kind = subscriber.kind
     if data.kind is not None and data.document is None and data.kind is not subscriber.kind:
         raise ValidationFailed.one("document", "give the document when the kind changes")
-    data = await _check(session, data, subscriber.reseller_id, creating=False)
+    data = await _check(
+        session, data, subscriber.reseller_id, creating=False, cep_lookup=cep_lookup
+    )
     before = snapshot(subscriber, *SUBSCRIBER_FIELDS)
     for f in fields(data):
         value = getattr(data, f.name)
@@ -260,7 +364,13 @@ async def set_panel_credentials(
     """Sets the subscriber's panel username and password (generated when not chosen)."""
     subscriber = await _subscriber(session, subscriber_id, actor)
     name, password_hash, generated = await check_credentials(
-        session, username, password, email=subscriber.email, but=subscriber.id
+        session,
+        username,
+        password,
+        email=subscriber.email,
+        but=subscriber.id,
+        username_path="username",
+        password_path="password",
     )
     before = {"panel_username": subscriber.panel_username}
     subscriber.panel_username, subscriber.panel_password_hash = name, password_hash
@@ -296,6 +406,10 @@ async def add_voice_line(
         problems.append(FieldProblem(("extension",), "must be 2 to 10 digits"))
     if not 1 <= simultaneous_ip_lines <= 100:
         problems.append(FieldProblem(("simultaneousIpLines",), "must be between 1 and 100"))
+    if not problems and await reads.extension_taken(session, subscriber.id, extension):
+        problems.append(
+            FieldProblem(("extension",), f"{extension} is already an extension of this subscriber")
+        )
     if problems:
         raise ValidationFailed(problems)
     line = m.VoiceLine(
@@ -350,6 +464,16 @@ async def set_voice_franchises(
         ):
             problems.append(
                 FieldProblem((*path, "consumesLocal"), "only an LDN category consumes local")
+            )
+    granted = {item.category: item.minutes for item in franchises}
+    for index, item in enumerate(franchises):
+        local = franchise_rules.LOCAL_OF.get(item.category)
+        if item.consumes_local and local is not None and not granted.get(local):
+            problems.append(
+                FieldProblem(
+                    ("franchises", str(index), "consumesLocal"),
+                    f"needs a {local.name} franchise with minutes to draw from",
+                )
             )
     if problems:
         raise ValidationFailed(problems)

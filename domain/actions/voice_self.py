@@ -18,10 +18,10 @@ from domain import credentials
 from domain import models as m
 from domain.actions import audit
 from domain.actions.plan_common import require
-from domain.actions.voice import check_credentials
-from domain.errors import NotAllowed, NotFound, ValidationFailed
+from domain.actions.voice import EXTENSION, check_credentials
+from domain.errors import NotAllowed, NotFound, RuleViolation, ValidationFailed
 from domain.identity import Identity, Permission, Role
-from domain.models.enums import CallTermination, VoicePermission
+from domain.models.enums import CallTermination, VoiceLineStatus, VoicePermission
 from domain.reads import portal as portal_reads
 from domain.reads import voice as reads
 
@@ -106,7 +106,12 @@ async def change_own_panel_password(
     ):
         raise ValidationFailed.one("currentPassword", "is not the panel's current password")
     _, password_hash, _ = await check_credentials(
-        session, subscriber.panel_username, new_password, email=subscriber.email, but=subscriber.id
+        session,
+        subscriber.panel_username,
+        new_password,
+        email=subscriber.email,
+        but=subscriber.id,
+        password_path="newPassword",
     )
     subscriber.panel_password_hash = password_hash
     await session.flush()
@@ -140,3 +145,117 @@ async def line_call_statement(
         raise NotFound("VoiceLine", line_id)
     await require_granted(session, actor, line.subscriber_id, VoicePermission.VIEW_CALL_RECORDS)
     return await portal_reads.line_call_statement(session, line.id, start, end, terminations)
+
+
+# ---- extensions (ramais), manual 004 "Cadastro e gerência de linhas/ramais" (ADR 0116) ----
+
+MAX_EXTENSION_NAME = 60
+LINE_CANCELLED = "VOICE_LINE_CANCELLED"
+
+
+def _extension_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise ValidationFailed.one("name", "must not be blank")
+    if len(name) > MAX_EXTENSION_NAME:
+        raise ValidationFailed.one("name", f"must be at most {MAX_EXTENSION_NAME} characters")
+    return name
+
+
+async def _extension_for_change(
+    session: AsyncSession, extension_id: int, actor: Identity
+) -> m.VoiceExtension:
+    """The extension, if the caller may manage it now: not found, then the grant."""
+    _may_act_for_subscribers(actor)
+    row = await session.get(m.VoiceExtension, extension_id)
+    if row is None:
+        raise NotFound("VoiceExtension", extension_id)
+    await require_granted(session, actor, row.subscriber_id, VoicePermission.MANAGE_EXTENSIONS)
+    return row
+
+
+def _extension_state(row: m.VoiceExtension) -> dict[str, object]:
+    return {"line_id": row.line_id, "extension": row.extension, "name": row.name}
+
+
+async def add_extension(
+    session: AsyncSession, *, line_id: int, extension: str, name: str, actor: Identity
+) -> m.VoiceExtension:
+    """Adds an extension to a line: its reseller, staff, or the voice subscriber itself while
+    granted MANAGE_EXTENSIONS. The number is unique among the subscriber's extensions, its
+    lines' own included."""
+    _may_act_for_subscribers(actor)
+    line = await session.get(m.VoiceLine, line_id)
+    if line is None:
+        raise NotFound("VoiceLine", line_id)
+    await require_granted(session, actor, line.subscriber_id, VoicePermission.MANAGE_EXTENSIONS)
+    number = extension.strip()
+    if not EXTENSION.match(number):
+        raise ValidationFailed.one("extension", "must be 2 to 10 digits")
+    label = _extension_name(name)
+    if line.status is VoiceLineStatus.CANCELLED:
+        raise RuleViolation(
+            LINE_CANCELLED, f"Line {line.number} is cancelled: it takes no extensions."
+        )
+    if await reads.extension_taken(session, line.subscriber_id, number):
+        raise ValidationFailed.one(
+            "extension", f"{number} is already an extension of this subscriber"
+        )
+    row = m.VoiceExtension(
+        subscriber_id=line.subscriber_id, line_id=line.id, extension=number, name=label
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="addVoiceExtension",
+        target_type="VoiceExtension",
+        target_id=row.id,
+        before=None,
+        after=_extension_state(row),
+    )
+    return row
+
+
+async def rename_extension(
+    session: AsyncSession, *, extension_id: int, name: str, actor: Identity
+) -> m.VoiceExtension:
+    """Gives an extension a new name (what its calls show inside the PABX)."""
+    row = await _extension_for_change(session, extension_id, actor)
+    label = _extension_name(name)
+    before = _extension_state(row)
+    row.name = label
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="renameVoiceExtension",
+        target_type="VoiceExtension",
+        target_id=row.id,
+        before=before,
+        after=_extension_state(row),
+    )
+    return row
+
+
+async def remove_extension(
+    session: AsyncSession, *, extension_id: int, actor: Identity
+) -> m.VoiceLine:
+    """Removes an extension; its number is free again. Returns the line it belonged to."""
+    row = await _extension_for_change(session, extension_id, actor)
+    line = await session.get(m.VoiceLine, row.line_id)
+    assert line is not None  # an extension's line exists (foreign key)
+    before = _extension_state(row)
+    await session.delete(row)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="removeVoiceExtension",
+        target_type="VoiceExtension",
+        target_id=extension_id,
+        before=before,
+        after=None,
+    )
+    return line

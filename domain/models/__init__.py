@@ -22,7 +22,14 @@ from domain.models.catalog import (
     TvPackageChannel,
     TvPointLocation,
 )
-from domain.models.customers import Address, Contact, Customer, ExtraField
+from domain.models.customers import (
+    Address,
+    Contact,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    ExtraField,
+)
 from domain.models.outbox import OutboxMessage
 from domain.models.plans import (
     Contract,
@@ -32,6 +39,7 @@ from domain.models.plans import (
     PlanAddressHistory,
 )
 from domain.models.portal import CallRecord, ConnectionSession, Ticket, TicketContact
+from domain.models.radius import Nas, RadPostAuth
 from domain.models.services import (
     SERVICE_CLASSES,
     AntivirusLicense,
@@ -48,6 +56,7 @@ from domain.models.services import (
 )
 from domain.models.tv import Equipment, TvPackageSubscription, TvPoint, TvPointHistory
 from domain.models.voice import (
+    VoiceExtension,
     VoiceFranchise,
     VoiceLine,
     VoiceReseller,
@@ -75,6 +84,8 @@ __all__ = [
     "Contract",
     "ContractTemplate",
     "Customer",
+    "CustomerEmail",
+    "CustomerPhone",
     "DueDateChange",
     "EmailAccount",
     "EmailAlias",
@@ -88,6 +99,7 @@ __all__ = [
     "Invoice",
     "IpAssignment",
     "IpPool",
+    "Nas",
     "Onu",
     "OutboxMessage",
     "PersistedDocument",
@@ -95,6 +107,7 @@ __all__ = [
     "PlanAddressHistory",
     "PlanOffer",
     "PlanOfferServiceKind",
+    "RadPostAuth",
     "RadiusLogin",
     "Receivable",
     "RegistrationRule",
@@ -112,6 +125,7 @@ __all__ = [
     "TvPoint",
     "TvPointHistory",
     "TvPointLocation",
+    "VoiceExtension",
     "VoiceFranchise",
     "VoiceLine",
     "VoiceReseller",

@@ -56,6 +56,7 @@ class IdempotencyRecord(Base):
 
     __tablename__ = "idempotency_record"
 
+    # The caller's whole identity (Identity.caller_key), not the token's `sub` alone.
     subject: Mapped[str] = mapped_column(String(160), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     request_sha256: Mapped[str] = mapped_column(String(64))

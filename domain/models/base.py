@@ -11,13 +11,15 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
     TypeDecorator,
+    func,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
 
 # Explicit constraint names keep Alembic's autogenerate stable across PostgreSQL and SQLite.
 NAMING_CONVENTION = {
@@ -104,3 +106,13 @@ def money(nullable: bool = False, **kw: Any) -> Mapped[Decimal]:
 
 class IdMixin:
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, sort_order=-1)
+
+
+def unique_folded(*columns: InstrumentedAttribute[Any], upper: bool = False) -> Index:
+    """A unique index on lower(column) (or upper), so that identifiers people type differing
+    only by case cannot both exist, whatever writes them (ADR 0113). The actions store them
+    already folded; this is the database's own guard. Named uq_<table>_<columns>_folded."""
+    table = columns[0].class_.__tablename__
+    names = "_".join(c.key for c in columns)
+    fold = func.upper if upper else func.lower
+    return Index(f"uq_{table}_{names}_folded", *(fold(c) for c in columns), unique=True)

@@ -29,7 +29,10 @@ class Invoice(IdMixin, Base):
     """A fiscal invoice (nota fiscal) with its XML document."""
 
     __tablename__ = "invoice"
-    __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        Index("ix_invoice_issued_on", "issued_on"),
+    )
 
     customer_id: Mapped[int] = fk("customer.id")
     number: Mapped[str] = mapped_column(String(30), unique=True)
@@ -52,6 +55,9 @@ class Receivable(IdMixin, Base):
             "origin <> 'EXTRA_SERVICE' OR extra_service_id IS NOT NULL", name="extra_service_link"
         ),
         Index("ix_receivable_due", "status", "due_date"),
+        # Report filters and keyset orderings (ADR 0150).
+        Index("ix_receivable_due_date_id", "due_date", "id"),
+        Index("ix_receivable_paid_at", "paid_at"),
     )
 
     customer_id: Mapped[int] = fk("customer.id")
@@ -101,6 +107,8 @@ class BillingEvent(IdMixin, Base):
         CheckConstraint(
             "(status = 'PROCESSED') = (receivable_id IS NOT NULL)", name="processed_iff_receivable"
         ),
+        Index("ix_billing_event_status", "status"),
+        Index("ix_billing_event_due_date", "due_date"),
     )
 
     plan_id: Mapped[int] = fk("plan.id")

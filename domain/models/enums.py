@@ -10,6 +10,11 @@ class CustomerKind(enum.Enum):
     COMPANY = "COMPANY"  # pessoa jurídica, CNPJ
 
 
+class PhoneKind(enum.Enum):
+    LANDLINE = "LANDLINE"  # telefone fixo
+    MOBILE = "MOBILE"  # celular
+
+
 class ExtraFieldType(enum.Enum):
     STRING = "STRING"
     INTEGER = "INTEGER"
@@ -82,6 +87,7 @@ class ServiceStatus(enum.Enum):
 class AntivirusStatus(enum.Enum):
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
+    DELETED = "DELETED"  # the licence was deleted (its service ended): it protects nothing
 
 
 class BillingType(enum.Enum):
@@ -162,11 +168,14 @@ class TicketStatus(enum.Enum):
 
 
 class CallTermination(enum.Enum):
+    """Where a call ended: the six categories of manual 004's minute franchises (ADR 0110)."""
+
     FIXED_LOCAL = "FIXED_LOCAL"
     FIXED_LONG_DISTANCE = "FIXED_LONG_DISTANCE"
     MOBILE_LOCAL = "MOBILE_LOCAL"
     MOBILE_LONG_DISTANCE = "MOBILE_LONG_DISTANCE"
-    INTERNATIONAL = "INTERNATIONAL"
+    INTERNATIONAL_FIXED = "INTERNATIONAL_FIXED"
+    INTERNATIONAL_MOBILE = "INTERNATIONAL_MOBILE"
 
 
 class FranchiseCategory(enum.Enum):

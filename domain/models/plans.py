@@ -55,6 +55,11 @@ class Plan(IdMixin, Base):
         ),
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_plan_status", "status"),
+        # Report filters (ADR 0150).
+        Index("ix_plan_inactive_reason", "inactive_reason"),
+        Index("ix_plan_payment_method", "payment_method"),
+        Index("ix_plan_due_day", "due_day"),
+        Index("ix_plan_created_at", "created_at"),
     )
 
     customer_id: Mapped[int] = fk("customer.id")

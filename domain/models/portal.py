@@ -26,6 +26,9 @@ class Ticket(IdMixin, Base):
     __table_args__ = (
         CheckConstraint("closed_at IS NULL OR closed_at >= opened_at", name="closed_after_opened"),
         CheckConstraint("(status = 'CLOSED') = (closed_at IS NOT NULL)", name="closed_iff_date"),
+        Index("ix_ticket_type", "type"),
+        Index("ix_ticket_status", "status"),
+        Index("ix_ticket_opened_at", "opened_at"),
     )
 
     customer_id: Mapped[int] = fk("customer.id")
@@ -54,7 +57,11 @@ class ConnectionSession(Base):
     """A RADIUS accounting session, shaped like FreeRADIUS's `radacct` so it can write here."""
 
     __tablename__ = "radacct"
-    __table_args__ = (Index("ix_radacct_username_start", "username", "acctstarttime"),)
+    __table_args__ = (
+        Index("ix_radacct_username_start", "username", "acctstarttime"),
+        Index("ix_radacct_nasipaddress", "nasipaddress"),
+        Index("ix_radacct_acctstarttime", "acctstarttime"),
+    )
 
     radacctid: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -87,6 +94,8 @@ class CallRecord(IdMixin, Base):
             "(voice_terminal_id IS NULL) <> (voice_line_id IS NULL)", name="exactly_one_source"
         ),
         Index("ix_call_record_terminal_time", "voice_terminal_id", "started_at"),
+        Index("ix_call_record_started_at", "started_at"),
+        Index("ix_call_record_termination", "termination"),
     )
 
     voice_terminal_id: Mapped[int | None] = fk("service_voice_terminal.id", nullable=True)

@@ -24,7 +24,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.models.base import Base, IdMixin, UtcDateTime, created_at, fk, money, str_enum
+from domain.models.base import (
+    Base,
+    IdMixin,
+    UtcDateTime,
+    created_at,
+    fk,
+    money,
+    str_enum,
+    unique_folded,
+)
 from domain.models.enums import (
     AntivirusStatus,
     BillingType,
@@ -41,7 +50,11 @@ class Service(IdMixin, Base):
     """A service on a plan; `kind` says which detail table completes it."""
 
     __tablename__ = "service"
-    __table_args__ = (Index("ix_service_plan_kind", "plan_id", "kind"),)
+    __table_args__ = (
+        Index("ix_service_plan_kind", "plan_id", "kind"),
+        Index("ix_service_kind", "kind"),
+        Index("ix_service_status", "status"),
+    )
 
     plan_id: Mapped[int] = fk("plan.id")
     kind: Mapped[ServiceKind] = mapped_column(str_enum(ServiceKind, "service_kind"))
@@ -221,6 +234,17 @@ class AntivirusLicense(Service):
 
     __mapper_args__ = {"polymorphic_identity": ServiceKind.ANTIVIRUS}
 
+
+# What people type is unique whatever its case (ADR 0113).
+FOLDED_UNIQUE = (
+    unique_folded(EmailAccount.login, EmailAccount.domain),
+    unique_folded(EmailAlias.login, EmailAlias.domain),
+    unique_folded(RadiusLogin.login),
+    unique_folded(VoiceTerminal.sip_username),
+    unique_folded(Onu.serial, upper=True),
+    unique_folded(HostedDomain.name),
+    unique_folded(Circuit.identifier, upper=True),
+)
 
 SERVICE_CLASSES: dict[ServiceKind, type[Service]] = {
     cls.__mapper__.polymorphic_identity: cls  # type: ignore[misc]

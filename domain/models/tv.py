@@ -9,7 +9,16 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.models.base import Base, IdMixin, UtcDateTime, created_at, fk, money, str_enum
+from domain.models.base import (
+    Base,
+    IdMixin,
+    UtcDateTime,
+    created_at,
+    fk,
+    money,
+    str_enum,
+    unique_folded,
+)
 from domain.models.enums import SyncState, TvPointEvent, TvPointStatus
 
 
@@ -28,6 +37,7 @@ class TvPackageSubscription(IdMixin, Base):
             postgresql_where=text("end_date IS NULL"),
             sqlite_where=text("end_date IS NULL"),
         ),
+        Index("ix_tv_package_subscription_sync_state", "sync_state"),
     )
 
     plan_id: Mapped[int] = fk("plan.id")
@@ -70,6 +80,8 @@ class TvPoint(IdMixin, Base):
             sqlite_where=text("status = 'ACTIVE'"),
         ),
         CheckConstraint("(status = 'REMOVED') = (removed_at IS NOT NULL)", name="removed_date"),
+        Index("ix_tv_point_status", "status"),
+        Index("ix_tv_point_sync_state", "sync_state"),
     )
 
     plan_id: Mapped[int] = fk("plan.id")
@@ -108,3 +120,7 @@ class TvPointHistory(IdMixin, Base):
     detail: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(120))
     at: Mapped[dt.datetime] = created_at()
+
+
+# A CASN is typed by hand: unique whatever its case (ADR 0113).
+FOLDED_UNIQUE = (unique_folded(Equipment.casn, upper=True),)

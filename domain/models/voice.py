@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.models.base import Base, IdMixin, created_at, fk, money, str_enum
+from domain.models.base import Base, IdMixin, created_at, fk, money, str_enum, unique_folded
 from domain.models.enums import (
     CustomerKind,
     FranchiseCategory,
@@ -95,6 +95,21 @@ class VoiceLine(IdMixin, Base):
     )
 
 
+class VoiceExtension(IdMixin, Base):
+    """An extension (ramal) of a voice line: a short number dialled inside the subscriber's
+    PABX, with the name it shows; unique among the subscriber's extensions (ADR 0116)."""
+
+    __tablename__ = "voice_extension"
+    __table_args__ = (UniqueConstraint("subscriber_id", "extension"),)
+
+    # The line's subscriber, kept on the row so the uniqueness and the row scope need no join.
+    subscriber_id: Mapped[int] = fk("voice_subscriber.id")
+    line_id: Mapped[int] = fk("voice_line.id")
+    extension: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = created_at()
+
+
 class VoiceFranchise(IdMixin, Base):
     """Minutes a subscriber may use per call category each month."""
 
@@ -125,3 +140,7 @@ class VoiceSubscriberPermission(Base):
     permission: Mapped[VoicePermission] = mapped_column(
         str_enum(VoicePermission, "voice_permission"), primary_key=True
     )
+
+
+# A panel username is typed by hand: unique whatever its case (ADR 0113).
+FOLDED_UNIQUE = (unique_folded(VoiceSubscriber.panel_username),)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,8 +19,15 @@ async def api_keys(session: AsyncSession) -> list[ApiKey]:
     return list(await session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 
-async def persisted_document(session: AsyncSession, sha256: str) -> PersistedDocument | None:
-    return await session.get(PersistedDocument, sha256)
+async def persisted_document(
+    session: AsyncSession, sha256: str, *, unregistered_since: dt.datetime | None = None
+) -> PersistedDocument | None:
+    """The document with this hash; with `unregistered_since`, an APQ text stored before it
+    has expired and is not found (registered documents never expire)."""
+    row = await session.get(PersistedDocument, sha256)
+    if row is None or row.registered or unregistered_since is None:
+        return row
+    return row if row.created_at >= unregistered_since else None
 
 
 async def idempotency_record(

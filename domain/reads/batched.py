@@ -26,6 +26,7 @@ from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.util import ClauseAdapter
 
 from domain import access
+from domain.db import database_unavailable
 from domain.identity import Identity, Role
 
 _DIALECTS = {
@@ -102,7 +103,10 @@ class Reader:
         parameters = compiled.construct_params(extracted_parameters=cache_key.bindparams)
         # Expands IN lists, whose length varies per request, into one parameter each.
         expanded = compiled.construct_expanded_state(parameters)
-        bind, names = expanded.processors, expanded.positiontup or ()
+        # The statement's own bind processors (a Decimal or a date bound on SQLite), and
+        # those of the parameters an IN list expanded into.
+        bind = {**compiled._bind_processors, **expanded.processors}
+        names = expanded.positiontup or ()
         arguments = [
             bind[name](value) if name in bind else value
             for name, value in zip(names, expanded.positional_parameters, strict=True)
@@ -148,7 +152,12 @@ class Readers:
     async def reader(self) -> AsyncIterator[Reader]:
         if not self.shared:
             async with self.engine.connect() as connection:
-                yield await Reader.open(connection)
+                try:
+                    yield await Reader.open(connection)
+                except Exception as error:
+                    if database_unavailable(error):
+                        await self._forget_broken(connection, error)
+                    raise
             return
         current = self._current
         if current is None:
@@ -166,6 +175,13 @@ class Readers:
                 self._idle_since = asyncio.get_running_loop().time()
                 if self._closer is None:
                     self._closer = asyncio.create_task(self._close_when_idle())
+
+    async def _forget_broken(self, connection: AsyncConnection, error: Exception) -> None:
+        """What SQLAlchemy does when one of its own statements meets a lost connection, which
+        it cannot see here (the Reader talks to the driver): this connection is discarded, and
+        so is every pooled one opened before it, which the same restart broke."""
+        await connection.invalidate(error)
+        await self.engine.dispose()
 
     async def _close_when_idle(self) -> None:
         loop = asyncio.get_running_loop()

@@ -1,4 +1,4 @@
-"""Customer searches: filters, ordering and offset pages for the customers connection."""
+"""Customer searches: filters, ordering and keyset pages for the customers connection."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from domain import access
 from domain.identity import Identity, Role
 from domain.models import Address, Customer, Plan
 from domain.models.enums import PlanStatus
+from domain.reads import keyset
 from domain.reads.batched import Reader
+from domain.reads.reports import PageSpec
 
 
 class CustomerOrderField(enum.Enum):
@@ -115,66 +117,72 @@ async def count_customers(
     return int(await session.scalar(statement) or 0)
 
 
+def sort_keys(order: Sequence[CustomerOrder]) -> list[keyset.SortKey]:
+    """The page's ordering; the id ends it, so that pages never overlap or skip."""
+    keys = [keyset.SortKey(_ORDER_COLUMNS[term.field], term.descending) for term in order]
+    if not any(term.field is CustomerOrderField.ID for term in order):
+        keys.append(keyset.SortKey(Customer.id))
+    return keys
+
+
 def _page(
     statement: Select,  # type: ignore[type-arg]
     criteria: CustomerFilter,
     order: Sequence[CustomerOrder],
-    offset: int,
-    limit: int,
+    page: PageSpec,
 ) -> Select:  # type: ignore[type-arg]
-    clauses = []
-    for term in order:
-        column = _ORDER_COLUMNS[term.field]
-        clauses.append(column.desc() if term.descending else column.asc())
-    if not any(term.field is CustomerOrderField.ID for term in order):
-        clauses.append(Customer.id.asc())
-    return _filtered(statement, criteria).order_by(*clauses).offset(offset).limit(limit)
+    keys = sort_keys(order)
+    statement = _filtered(statement, criteria)
+    if page.after is not None:
+        statement = statement.where(keyset.after(keys, page.after))
+    if page.before is not None:
+        statement = statement.where(keyset.after(keys, page.before, backward=True))
+    return statement.order_by(*keyset.order_by(keys, backward=page.backward)).limit(page.limit)
 
 
 async def customer_page(
     session: AsyncSession,
     criteria: CustomerFilter,
     order: Sequence[CustomerOrder],
-    *,
-    offset: int,
-    limit: int,
+    page: PageSpec,
 ) -> list[Customer]:
-    """One page of matching customers; the id breaks ties so pages never overlap or skip."""
-    if limit <= 0:
+    """One keyset page of matching customers, in page order."""
+    if page.limit <= 0:
         return []
-    return list(await session.scalars(_page(select(Customer), criteria, order, offset, limit)))
+    rows = list(await session.scalars(_page(select(Customer), criteria, order, page)))
+    return rows[::-1] if page.backward else rows
 
 
 async def customer_page_rows(
     reader: Reader,
     criteria: CustomerFilter,
     order: Sequence[CustomerOrder],
+    page: PageSpec,
     *,
-    offset: int,
-    limit: int,
     columns: Sequence[str],
     identity: Identity | None = None,
 ) -> list[Sequence[Any]]:
-    """The same page as `customer_page`, as tuples of the named columns (enums by name)."""
-    if limit <= 0:
+    """The same page as `customer_page`, as tuples of the named columns (enums by name)
+    followed by the sort key's values."""
+    if page.limit <= 0:
         return []
-    statement = _page_rows_statement(
-        criteria, tuple(order), offset, limit, tuple(columns), _scope(identity)
-    )
-    return await reader.rows(statement)
+    statement = _page_rows_statement(criteria, tuple(order), page, tuple(columns), _scope(identity))
+    rows = await reader.rows(statement)
+    return rows[::-1] if page.backward else rows
 
 
 @functools.lru_cache(maxsize=512)
 def _page_rows_statement(
     criteria: CustomerFilter,
     order: tuple[CustomerOrder, ...],
-    offset: int,
-    limit: int,
+    page: PageSpec,
     columns: tuple[str, ...],
     scope: Scope,
 ) -> Select:  # type: ignore[type-arg]
     """The page's statement, built once per arguments: most requests ask for the same pages,
     and a statement that is reused keeps its cache key, so it is not even compiled again."""
     table = Customer.__table__
-    statement = _visible(select(*(table.c[name] for name in columns)), scope)
-    return _page(statement, criteria, order, offset, limit)
+    selected = [table.c[name] for name in columns]
+    selected += [key.column for key in sort_keys(order)]
+    statement = _visible(select(*selected), scope)
+    return _page(statement, criteria, order, page)

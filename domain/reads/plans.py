@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_polymorphic
 
@@ -32,6 +32,7 @@ from domain.models.enums import (
     ReceivableStatus,
     ServiceStatus,
 )
+from domain.rules import agenda
 
 _ANY_SERVICE = with_polymorphic(Service, "*")
 
@@ -106,20 +107,56 @@ async def overlapping_appointment(
     start: dt.time,
     end: dt.time,
 ) -> InstallationAppointment | None:
-    """A scheduled appointment of the technician on `date` whose slot overlaps [start, end)."""
+    """A scheduled appointment of the technician on `date` whose slot overlaps [start, end),
+    by the agenda's one overlap rule (domain.rules.agenda.overlaps)."""
+    for row in await scheduled_on(session, date=date, technician_ids=[technician_id]):
+        if agenda.overlaps((row.start_time, row.end_time), (start, end)):
+            return row
+    return None
+
+
+async def scheduled_on(
+    session: AsyncSession,
+    *,
+    date: dt.date,
+    technician_ids: Sequence[int] = (),
+    role_id: int | None = None,
+) -> list[InstallationAppointment]:
+    """Scheduled appointments on `date` of the technicians, and (with `role_id`) those booked
+    for the role without a technician, by start time."""
+    a = InstallationAppointment
+    who = [a.technician_id.in_(list(technician_ids))]
+    if role_id is not None:
+        who.append(and_(a.role_id == role_id, a.technician_id.is_(None)))
     statement = (
-        select(InstallationAppointment)
-        .where(
-            InstallationAppointment.technician_id == technician_id,
-            InstallationAppointment.date == date,
-            InstallationAppointment.status == AppointmentStatus.SCHEDULED,
-            InstallationAppointment.start_time < end,
-            InstallationAppointment.end_time > start,
-        )
-        .order_by(InstallationAppointment.start_time)
-        .limit(1)
+        select(a)
+        .where(a.date == date, a.status == AppointmentStatus.SCHEDULED, or_(*who))
+        .order_by(a.start_time, a.id)
     )
-    return (await session.scalars(statement)).first()
+    return list(await session.scalars(statement))
+
+
+async def appointments_between(
+    session: AsyncSession,
+    *,
+    start: dt.date,
+    end: dt.date,
+    technician_ids: Sequence[int] = (),
+    role_ids: Sequence[int] = (),
+) -> list[InstallationAppointment]:
+    """Appointments dated from `start` to `end` (inclusive) of the technicians or for the
+    roles, by date and start time."""
+    a = InstallationAppointment
+    statement = (
+        select(a)
+        .where(
+            a.date >= start,
+            a.date <= end,
+            or_(a.technician_id.in_(list(technician_ids)), a.role_id.in_(list(role_ids))),
+        )
+        .order_by(a.date, a.start_time, a.id)
+    )
+    return list(await session.scalars(statement))
 
 
 async def oldest_overdue_due_date(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -42,8 +42,15 @@ async def connection_statement(
     s = m.ConnectionSession
     # A login the plan took over from a cancelled plan (ADR 0104) shows only its own sessions.
     login = m.RadiusLogin
-    ours = exists().where(
-        login.plan_id == plan_id, login.login == s.username, login.created_at <= s.acctstarttime
+    ours = (
+        select(login.id)
+        .where(
+            login.plan_id == plan_id,
+            login.login == s.username,
+            login.created_at <= s.acctstarttime,
+        )
+        .correlate(s)  # the session row of the outer statement, never a FROM of its own
+        .exists()
     )
     where = and_(ours, s.acctstarttime >= start, s.acctstarttime < end)
     total = (
@@ -80,12 +87,15 @@ async def call_statement(
     start: dt.datetime,
     end: dt.datetime,
     terminations: Sequence[CallTermination] | None,
+    terminal_ids: Sequence[int] | None = None,
 ) -> tuple[list[m.CallRecord], list[CallTotals]]:
     """The plan's voice terminals' calls in [start, end), oldest first, and the totals per
-    termination type (every type, zero when none)."""
+    termination type (every type, zero when none); only `terminal_ids`' calls when given."""
     terminals = select(m.Service.id).where(
         m.Service.plan_id == plan_id, m.Service.kind == ServiceKind.VOICE_TERMINAL
     )
+    if terminal_ids:
+        terminals = terminals.where(m.Service.id.in_(list(terminal_ids)))
     return await _calls(
         session, m.CallRecord.voice_terminal_id.in_(terminals), start, end, terminations
     )
@@ -195,6 +205,16 @@ async def default_bank(session: AsyncSession) -> m.Bank | None:
 async def boleto_count(session: AsyncSession, receivable_id: int) -> int:
     statement = select(func.count()).where(m.Boleto.receivable_id == receivable_id)
     return int(await session.scalar(statement) or 0)
+
+
+async def terminal_numbers(session: AsyncSession, terminal_ids: Sequence[int]) -> dict[int, str]:
+    """The phone number of each voice terminal, by its id."""
+    if not terminal_ids:
+        return {}
+    statement = select(m.VoiceTerminal.id, m.VoiceTerminal.phone_number).where(
+        m.VoiceTerminal.id.in_(list(set(terminal_ids)))
+    )
+    return {row.id: row.phone_number for row in await session.execute(statement)}
 
 
 async def recent_sms_purchase(

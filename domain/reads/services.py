@@ -18,6 +18,7 @@ from domain.models import (
     EmailAlias,
     ExtraService,
     ExtraServiceDefinition,
+    HostedDomain,
     IpAssignment,
     IpPool,
     Plan,
@@ -94,8 +95,25 @@ async def value_taken(
 async def email_address_taken(session: AsyncSession, login: str, domain: str) -> bool:
     """Whether login@domain is a mailbox or an alias already (the two share one address space)."""
     mailbox = exists().where(EmailAccount.login == login, EmailAccount.domain == domain)
-    alias = exists().where(EmailAlias.login == login, EmailAlias.domain == domain)
-    return bool(await session.scalar(select(mailbox | alias)))
+    return bool(await session.scalar(select(mailbox | _alias(login, domain))))
+
+
+async def email_alias_taken(session: AsyncSession, login: str, domain: str) -> bool:
+    """Whether login@domain is an alias already."""
+    return bool(await session.scalar(select(_alias(login, domain))))
+
+
+def _alias(login: str, domain: str) -> Any:
+    return exists().where(EmailAlias.login == login, EmailAlias.domain == domain)
+
+
+async def customer_hosted_domains(session: AsyncSession, customer_id: int) -> set[str]:
+    """Names of the domains hosted on the customer's plans that have not ended."""
+    statement = select(HostedDomain.name).where(
+        HostedDomain.plan_id.in_(select(Plan.id).where(Plan.customer_id == customer_id)),
+        HostedDomain.status.in_([ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED]),
+    )
+    return set(await session.scalars(statement))
 
 
 async def radius_logins_like(session: AsyncSession, base: str) -> set[str]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import access
 from domain import models as m
 from domain.reads.batched import BatchSpec, CompiledBatch, TableRef
 
@@ -33,16 +34,29 @@ FRANCHISES = CompiledBatch(
 
 
 async def username_taken(session: AsyncSession, username: str, but: int | None) -> bool:
-    """Whether another voice subscriber the caller sees has this panel username.
+    """Whether a voice subscriber other than `but`, of any reseller, has this panel username.
 
-    A reseller's session sees its own subscribers only; another reseller's username is caught
-    by the unique constraint on insert (a Conflict), without this read revealing it.
+    Panel usernames are one namespace across resellers (a person signs in with it alone), so
+    the question is asked of every row, unscoped; the answer is only yes or no (ADR 0115).
     """
     s = m.VoiceSubscriber
-    statement = select(s.id).where(s.panel_username == username)
+    statement = select(s.id).where(func.lower(s.panel_username) == username.lower())
     if but is not None:
         statement = statement.where(s.id != but)
-    return (await session.scalar(statement.limit(1))) is not None
+    with access.unscoped(session):
+        return (await session.scalar(statement.limit(1))) is not None
+
+
+async def usernames_like(session: AsyncSession, base: str) -> set[str]:
+    """Panel usernames equal to `base` or starting with `base.`, of any reseller (unscoped, as
+    `username_taken`): those a suggestion may clash with."""
+    s = m.VoiceSubscriber
+    escaped = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    statement = select(s.panel_username).where(
+        (s.panel_username == base) | s.panel_username.like(f"{escaped}.%", escape="\\")
+    )
+    with access.unscoped(session):
+        return set(await session.scalars(statement))
 
 
 async def franchises(session: AsyncSession, subscriber_id: int) -> list[m.VoiceFranchise]:
@@ -55,3 +69,12 @@ async def permissions(
 ) -> list[m.VoiceSubscriberPermission]:
     p = m.VoiceSubscriberPermission
     return list(await session.scalars(select(p).where(p.subscriber_id == subscriber_id)))
+
+
+async def extension_taken(session: AsyncSession, subscriber_id: int, extension: str) -> bool:
+    """Whether the subscriber already dials `extension`: one of its extensions or the extension
+    of one of its lines."""
+    e, line = m.VoiceExtension, m.VoiceLine
+    own = exists().where(e.subscriber_id == subscriber_id, e.extension == extension)
+    lines = exists().where(line.subscriber_id == subscriber_id, line.extension == extension)
+    return bool(await session.scalar(select(own | lines)))

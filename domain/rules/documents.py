@@ -1,21 +1,30 @@
-"""Brazilian tax documents: CPF (persons, 11 digits) and CNPJ (companies, 14 digits).
+"""Brazilian tax documents: CPF (persons, 11 digits) and CNPJ (companies, 14 characters).
 
-Both end in two check digits computed modulo 11 over the digits before them. Documents are stored
-digit-only; `normalize_document` strips the usual punctuation (529.982.247-25,
-11.222.333/0001-81) before any check.
+Both end in two check digits computed modulo 11 over the characters before them. Since July 2026
+the Receita Federal also issues alphanumeric CNPJs (IN RFB 2.229/2024): 12 characters of A-Z or
+0-9, then the two numeric check digits, each character worth its ASCII code minus 48 (so the
+digits keep their values and 'A' is 17). The CNPJ arithmetic is python-stdnum's (`stdnum.br.cnpj`,
+which implements the new rule; ADR 0160); this module only adds what our storage needs: ASCII
+only, never the repeated characters no one is issued. Documents are stored normalised (no
+punctuation, upper case); `normalize_document` strips the usual punctuation (529.982.247-25,
+11.222.333/0001-81, 12.ABC.345/01DE-35) before any check.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
+
+from stdnum.br import cnpj as stdnum_cnpj
 
 CPF_LENGTH = 11
 CNPJ_LENGTH = 14
 
-# Weights of the CNPJ's first check digit; the second one prepends a 6 to them.
-_CNPJ_WEIGHTS = (5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
 _PUNCTUATION = str.maketrans("", "", ".-/")
+# Twelve characters of A-Z or 0-9 and two check digits, ASCII only (`\d` would take any script's).
+_CNPJ = re.compile(r"[0-9A-Z]{12}[0-9]{2}", re.ASCII)
+_CNPJ_BASE = re.compile(r"[0-9A-Z]{12}", re.ASCII)
 
 
 def _check_digit(digits: str, weights: tuple[int, ...] | range) -> str:
@@ -31,11 +40,13 @@ def _require_digits(value: str, length: int, what: str) -> None:
 
 
 def normalize_document(doc: str) -> str:
-    """`doc` without dots, dashes, slashes and surrounding blanks: '529.982.247-25' → '52998224725'.
+    """`doc` without dots, dashes, slashes and surrounding blanks, in upper case:
+    '529.982.247-25' → '52998224725', '12.abc.345/01de-35' → '12ABC34501DE35'.
 
-    Anything else (letters, inner spaces) is kept, so that a malformed document stays invalid.
+    Anything else (inner spaces, other symbols) is kept, so that a malformed document stays
+    invalid.
     """
-    return doc.strip().translate(_PUNCTUATION)
+    return doc.strip().translate(_PUNCTUATION).upper()
 
 
 def cpf_check_digits(base9: str) -> str:
@@ -47,16 +58,20 @@ def cpf_check_digits(base9: str) -> str:
 
 
 def cnpj_check_digits(base12: str) -> str:
-    """The two check digits of a CNPJ whose first twelve digits are `base12`."""
-    _require_digits(base12, 12, "a CNPJ base")
-    first = _check_digit(base12, _CNPJ_WEIGHTS)
-    second = _check_digit(base12 + first, (6, *_CNPJ_WEIGHTS))
-    return first + second
+    """The two check digits of a CNPJ whose first twelve characters (A-Z, 0-9) are `base12`."""
+    if not _CNPJ_BASE.fullmatch(base12):
+        raise ValueError(f"a CNPJ base must be exactly 12 of A-Z and 0-9, got {base12!r}")
+    return str(stdnum_cnpj.calc_check_digits(base12))
 
 
 def _is_valid(doc: str, length: int, check_digits: Callable[[str], str]) -> bool:
     digits = normalize_document(doc)
-    if len(digits) != length or not (digits.isascii() and digits.isdigit()):
+    if len(digits) != length:
+        return False
+    if length == CNPJ_LENGTH:
+        if not _CNPJ.fullmatch(digits):
+            return False
+    elif not (digits.isascii() and digits.isdigit()):
         return False
     # Repeated digits (000.000.000-00, 11111111111...) pass the arithmetic but are never issued.
     if len(set(digits)) == 1:
@@ -70,7 +85,8 @@ def is_valid_cpf(doc: str) -> bool:
 
 
 def is_valid_cnpj(doc: str) -> bool:
-    """Whether `doc` (punctuated or not) is a CNPJ with correct check digits."""
+    """Whether `doc` (punctuated or not, numeric or alphanumeric) is a CNPJ with correct check
+    digits."""
     return _is_valid(doc, CNPJ_LENGTH, cnpj_check_digits)
 
 

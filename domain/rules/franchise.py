@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from domain.models.enums import CallTermination, FranchiseCategory
 
 C = FranchiseCategory
-# A call record knows five terminations; international ones count as international fixed, as
-# the records do not say whether the far end was mobile (ADR 0093).
+# A call record carries one of the manual's six terminations, each consumed from its own
+# category's franchise (ADR 0110).
 CATEGORY_OF: dict[CallTermination, FranchiseCategory] = {
     CallTermination.FIXED_LOCAL: C.FIXED_LOCAL,
     CallTermination.FIXED_LONG_DISTANCE: C.FIXED_LDN,
     CallTermination.MOBILE_LOCAL: C.MOBILE_LOCAL,
     CallTermination.MOBILE_LONG_DISTANCE: C.MOBILE_LDN,
-    CallTermination.INTERNATIONAL: C.INTERNATIONAL_FIXED,
+    CallTermination.INTERNATIONAL_FIXED: C.INTERNATIONAL_FIXED,
+    CallTermination.INTERNATIONAL_MOBILE: C.INTERNATIONAL_MOBILE,
 }
 LOCAL_OF: dict[FranchiseCategory, FranchiseCategory] = {
     C.FIXED_LDN: C.FIXED_LOCAL,

@@ -245,3 +245,29 @@ def generate(length: int = GENERATED_DEFAULT_LENGTH) -> str:
         if strength(candidate).band is Band.VERY_STRONG:
             return candidate
     raise RuntimeError("could not draw a very strong password")  # pragma: no cover
+
+
+def check_form(password: str) -> None:
+    """What any password must be before it is scored: given, at most MAX_LENGTH characters,
+    no control characters. ValueError says which."""
+    if not password:
+        raise ValueError("is required")
+    if len(password) > MAX_LENGTH:
+        raise ValueError(f"must be at most {MAX_LENGTH} characters")
+    if any(ord(char) < 32 or ord(char) == 127 for char in password):
+        raise ValueError("must not contain control characters")
+
+
+def acceptable(password: str, *, login: str | None, email: str | None) -> Strength:
+    """The one rule for every password the ISP sets (RADIUS logins, mailboxes, the plan
+    wizard's, voice panels): `check_form`, then not VERY_WEAK (score < 20; a password equal to
+    the login or the e-mail always is). Its strength, or ValueError saying why (ADR 0111)."""
+    check_form(password)
+    result = strength(password, login=login, email=email)
+    if result.band is Band.VERY_WEAK:
+        if any(r.rule is Rule.EQUALS_LOGIN_OR_EMAIL for r in result.rules):
+            reason = "equals the login or e-mail"
+        else:
+            reason = f"scores {result.score} of 100"
+        raise ValueError(f"is too weak: it {reason}; very weak passwords (< 20) are refused")
+    return result

@@ -15,7 +15,9 @@ _LOGIN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 _SERIAL = re.compile(r"^[A-Z0-9]{8,32}$")
-_SIP_USER = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SIP_USER = re.compile(r"^[a-z0-9._-]{1,64}$")
+_CIRCUIT = re.compile(r"^[A-Z0-9][A-Z0-9 ._/:#-]{0,59}$")
+_CASN = re.compile(r"^[A-Z0-9-]{1,32}$")
 
 
 def login(raw: str) -> str:
@@ -55,9 +57,30 @@ def phone_number(raw: str) -> str:
 
 
 def sip_username(raw: str) -> str:
-    value = raw.strip()
+    """A SIP user of a voice terminal, stored lower-case like every username (ADR 0113)."""
+    value = raw.strip().lower()
     if not _SIP_USER.match(value):
         raise ValueError("must be 1 to 64 letters, digits, '.', '_' or '-'")
+    return value
+
+
+def circuit_identifier(raw: str) -> str:
+    """A dedicated link's identifier (e.g. CIR-0001234), upper-case with single spaces, so
+    "cir-1" and "CIR-1" name one circuit (ADR 0113)."""
+    value = " ".join(raw.split()).upper()
+    if not _CIRCUIT.match(value):
+        raise ValueError(
+            "must be 1 to 60 letters, digits, spaces or '-', '_', '.', '/', ':', '#', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def casn(raw: str) -> str:
+    """A set-top box's CA serial number (CASN): upper-case, without spaces (ADR 0113)."""
+    value = "".join(raw.split()).upper()
+    if not _CASN.match(value):
+        raise ValueError("must be 1 to 32 letters, digits or '-'")
     return value
 
 

@@ -286,6 +286,26 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate_nas(args: argparse.Namespace) -> int:
+    """Serves a NAS's RFC 5176 dynamic-authorization port (UDP) for the demo: it acknowledges
+    every Disconnect-Request signed with the demo's shared secret."""
+    from domain import seed_catalog
+    from simulators.nas import NasSimulator
+
+    simulator = NasSimulator(
+        secret=args.secret or seed_catalog.NAS_SECRET,
+        host=args.host,
+        port=args.port,
+        known_only=False,
+    )
+    print(f"NAS simulator: udp://{args.host}:{args.port}", flush=True)
+    try:
+        simulator.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _display(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -365,6 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
     cep.add_argument("--host", default="127.0.0.1", help="address to listen on")
     cep.add_argument("--port", type=int, default=8001, help="port to listen on")
     cep.set_defaults(run=cmd_simulate, name="cep")
+    nas = systems.add_parser("nas", help="a NAS answering RFC 5176 Disconnect-Requests (UDP)")
+    nas.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    nas.add_argument("--port", type=int, default=3799, help="UDP port to listen on")
+    nas.add_argument("--secret", default=None, help="the shared secret (default: the demo seed's)")
+    nas.set_defaults(run=cmd_simulate_nas)
     registry = systems.add_parser(
         "registry", help="the domain registry (GATEWAY_REGISTRY_URL), kept in memory"
     )
@@ -374,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cli import tv as tv_cli
 
     tv_cli.register(commands, systems)
+    from gateway.cli import export as export_cli
+
+    export_cli.register(commands, _database_option)
     for _, each in _all_parsers(parser):
         each.formatter_class = _HelpWithDefaults
     return parser
@@ -406,7 +434,3 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     return int(args.run(args))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

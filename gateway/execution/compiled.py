@@ -35,8 +35,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain import access
 from domain import models as m
-from domain.errors import NotAllowed
-from domain.identity import Identity
+from domain.errors import NotAllowed, ValidationFailed
+from domain.identity import Identity, Permission, Role
 from domain.reads import customers as customer_reads
 from domain.reads.batched import BatchSpec, CompiledBatch, Reader
 from gateway.execution.documents import PreparedDocument
@@ -48,6 +48,8 @@ from gateway.execution.planner import (
     ConstOut,
     Context,
     DerivedOut,
+    FoldedOut,
+    MethodOut,
     ObjectComputedOut,
     ObjectShape,
     Planner,
@@ -67,7 +69,6 @@ from gateway.resolvers.nodes import SERVICE_TYPE_KINDS, is_node_type
 from gateway.resolvers.root import ROOT_LISTS
 from gateway.schema.base import from_global_id
 from gateway.schema.ids import MAX_KEY, database_id
-from gateway.schema.pagination import offset_cursor
 from gateway.settings import Settings
 
 
@@ -216,6 +217,35 @@ def _name(value: Any) -> Any:
     return value.name if isinstance(value, enum.Enum) else value
 
 
+def plan_models(node: BatchNode | Shape | PolyShape, into: set[Any] | None = None) -> set[Any]:
+    """Every model whose table a batch (or shape) reads, its nested batches' included."""
+    into = set() if into is None else into
+    if isinstance(node, BatchNode):
+        into.update(node.compiled.models)
+        plan_models(node.shape, into)
+    elif isinstance(node, PolyShape):
+        for shape in node.shapes.values():
+            plan_models(shape, into)
+    else:
+        for out in node.fields:
+            if isinstance(out, BatchedOut):
+                plan_models(out.batch, into)
+            elif isinstance(out, DerivedOut):
+                into.update(out.derived.models)
+            elif isinstance(out, FoldedOut):
+                plan_models(out.shape, into)
+    return into
+
+
+def check_permissions(identity: Identity | None, needed: frozenset[Permission]) -> None:
+    """Staff lacking a read permission a root's own tables need get the standard path, which
+    answers them with NotAllowed; everyone else's rows are filtered, not refused."""
+    if identity is not None and identity.role is Role.STAFF:
+        missing = sorted(p.name for p in needed - identity.permissions)
+        if missing:
+            raise Fallback(f"staff without the {', '.join(missing)} permission")
+
+
 # ------------------------------------------------------------------------ root fields
 
 
@@ -226,6 +256,12 @@ class RootField:
     node: FieldNode
     field_def: Any
     details: list[FieldDetails]
+
+    def models(self) -> set[Any]:
+        """Tables of a root that does not refuse staff field by field: staff lacking one's
+        read permission get the standard path (`check_permissions`). The roots planned here
+        null the refused fields themselves and name none."""
+        return set()
 
 
 @dataclass
@@ -333,26 +369,26 @@ class ConnectionRoot(RootField):
                 for term in arguments.get("orderBy") or ()
             ]
         )
-        counted = customer_resolvers.needs_total(self.selected, arguments)
+        try:
+            page = customer_resolvers.page_window(run.settings, ordering, arguments)
+        except ValidationFailed:
+            raise Fallback("connection arguments refused") from None
         total = (
             await customer_reads.count_customers(run.reader, matching, run.identity)
-            if counted
+            if customer_resolvers.needs_total(self.selected)
             else customer_resolvers.UNCOUNTED
         )
-        try:
-            page = customer_resolvers.page_window(run.settings, total, arguments)
-        except GraphQLError:
-            raise Fallback("connection arguments refused") from None
-        rows = await customer_reads.customer_page_rows(
+        read = await customer_reads.customer_page_rows(
             run.reader,
             matching,
             ordering,
-            offset=page.start,
-            limit=page.limit,
+            page.page,
             columns=self.columns,
             identity=run.identity,
         )
-        cursors = [offset_cursor(page.start + index) for index in range(len(rows))]
+        rows, has_next, has_previous = page.cut(read)
+        width = len(self.columns)
+        cursors = [customer_resolvers.cursor_of(ordering, row[width:]) for row in rows]
         out: dict[str, Any] = {}
         for key, (part, detail) in self.shape.items():
             if part == "__typename":
@@ -364,8 +400,8 @@ class ConnectionRoot(RootField):
             elif part == "pageInfo":
                 values = {
                     "__typename": "PageInfo",
-                    "hasNextPage": page.has_next_page,
-                    "hasPreviousPage": page.has_previous_page,
+                    "hasNextPage": has_next,
+                    "hasPreviousPage": has_previous,
                     "startCursor": cursors[0] if cursors else None,
                     "endCursor": cursors[-1] if cursors else None,
                 }
@@ -468,6 +504,8 @@ def serialize_object(shape: ObjectShape, obj: Any, pending: Pending) -> dict[str
             out[f.key] = f.value
         elif kind is ObjectComputedOut:
             out[f.key] = f.function(*(getattr(obj, a) for a in f.attributes))
+        elif kind is MethodOut:
+            out[f.key] = _serialize(f.value, f.method(obj), f.value.depth, pending)
         else:
             out[f.key] = None  # filled in when its statement has run
             pending[f.out].append((getattr(obj, f.attribute), out))
@@ -542,6 +580,9 @@ def _paths(data: Any) -> dict[int, list[list[str | int]]]:
 @dataclass
 class CompiledOperation:
     roots: list[RootField]
+    # What staff need to read the tables of the roots that do not refuse field by field
+    # themselves (`RootField.models`): lacking one, the standard path answers.
+    needs: frozenset[Permission] = frozenset()
 
     async def run(
         self,
@@ -555,6 +596,7 @@ class CompiledOperation:
     ) -> tuple[dict[str, Any], list[GraphQLError]]:
         """The operation's `data` and errors (fields refused to staff lacking a read
         permission). `sessions` (the session factory) serves resolver roots."""
+        check_permissions(identity, self.needs)
         run = _Run(reader, settings, variables, identity, sessions=sessions, request=request)
         data: dict[str, Any] = {}
         async with run.stack:
@@ -652,11 +694,19 @@ def _directive_variables(
     return tuple(sorted(names))
 
 
+# Plans one root field: (planner, response key, field name, node, field definition, details).
+RootPlanner = Callable[[Planner, str, str, FieldNode, Any, list[FieldDetails]], RootField]
+
+
 class CompiledReads:
     """Plans (cached per document, operation and @skip/@include values) and runs them."""
 
-    def __init__(self, schema: Any, max_plans: int = 256) -> None:
+    def __init__(
+        self, schema: Any, max_plans: int = 256, roots: dict[str, RootPlanner] | None = None
+    ) -> None:
         self.schema = schema
+        # Root fields planned by modules of their own (the report roots, ADR 0151).
+        self.roots = roots or {}
         self.graphql_schema = schema._schema
         self._plans: OrderedDict[Any, CompiledOperation | str] = OrderedDict()
         self._shape_variables: dict[tuple[str, str | None], tuple[str, ...]] = {}
@@ -737,10 +787,16 @@ class CompiledReads:
                 continue
             field_def = query_type.fields.get(name)
             plan_root = ROOTS.get(name)
-            if field_def is None or plan_root is None:
+            if field_def is None or (plan_root is None and name not in self.roots):
                 raise Unplannable(f"root field {name} is not plannable")
-            roots.append(plan_root(self, RootRequest(planner, key, name, node, field_def, details)))
-        return CompiledOperation(roots)
+            if name in self.roots:  # planned by a module of its own (the report roots)
+                roots.append(self.roots[name](planner, key, name, node, field_def, details))
+            else:
+                assert plan_root is not None
+                request = RootRequest(planner, key, name, node, field_def, details)
+                roots.append(plan_root(self, request))
+        models = set().union(*(root.models() for root in roots))
+        return CompiledOperation(roots, access.read_permissions(models))
 
     def list_root(self, request: RootRequest) -> ListRoot:
         planner, key, name, node, field_def, details = request
@@ -868,6 +924,10 @@ ROOTS: dict[str, Callable[[CompiledReads, RootRequest], RootField]] = {
             "equipmentByCasn",
             "tvPointPlatformData",
             "tvBillingPreview",
+            "voicePanelUsername",
+            "customerDataExport",
+            "authenticationDiagnosis",
+            "freeSlots",
         ),
         CompiledReads.resolver_root,
     ),

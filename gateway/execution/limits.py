@@ -35,7 +35,7 @@ from graphql import (
 )
 from graphql.utilities import type_from_ast
 
-from gateway.schema.pagination import is_cursor
+from gateway.schema.keyset import is_cursor
 from gateway.settings import Settings
 
 PAGE_ARGUMENTS = ("first", "last")

@@ -13,6 +13,7 @@ A field it does not know raises `Unplannable`, and the whole operation goes to t
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -160,6 +161,24 @@ class AttributeOut:
 
 
 @dataclass
+class MethodOut:
+    """A field whose resolver is a plain method of the object (`self` only, synchronous):
+    e.g. `UserError.code`; the method is called, as graphql-core would."""
+
+    key: str
+    method: Callable[[Any], Any]
+    value: ValuePlan
+
+
+def _plain_method(strawberry_field: Any) -> bool:
+    resolver = strawberry_field.base_resolver
+    if resolver is None or resolver.is_async:
+        return False
+    parameters = list(inspect.signature(resolver.wrapped_func).parameters)
+    return parameters == ["self"]
+
+
+@dataclass
 class ObjectComputedOut:
     key: str
     function: Callable[..., Any]
@@ -277,8 +296,11 @@ def type_info(schema: Any, graphql_name: str) -> TypeInfo:
         raise Unplannable(f"type {graphql_name} has no declared model")
     converter = schema.config.name_converter
     attributes = {
-        # `database_id` is the row's key on every type, a Node or not (FromModel's rule).
-        converter.get_graphql_name(f): "id" if f.python_name == "database_id" else f.python_name
+        # `database_id` is the row's key on every type, a Node or not (FromModel's rule); a
+        # type may name the column behind a field (`columns`).
+        converter.get_graphql_name(f): "id"
+        if f.python_name == "database_id"
+        else getattr(cls, "columns", {}).get(f.python_name, f.python_name)
         for f in definition.fields
         if f.base_resolver is None
     }
@@ -525,6 +547,10 @@ class Planner:
             if strawberry_field is not None and strawberry_field.base_resolver is None:
                 value = self.value_plan(field_def.type, field_details)
                 shape.fields.append(AttributeOut(key, strawberry_field.python_name, value))
+            elif strawberry_field is not None and _plain_method(strawberry_field):
+                value = self.value_plan(field_def.type, field_details)
+                method = strawberry_field.base_resolver.wrapped_func
+                shape.fields.append(MethodOut(key, method, value))
             elif (graphql_type.name, name) in COMPUTED:
                 computed = COMPUTED[(graphql_type.name, name)]
                 attributes = tuple("database_id" if a == "id" else a for a in computed.attributes)

@@ -15,9 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.http import documents
 from gateway.http.documents import boleto_document, contract_document, invoice_document
+from gateway.http.export import ExportEndpoint
 from gateway.http.graphql import GraphQLEndpoint
-from gateway.http.overload import InFlightLimit
+from gateway.http.outage import OutageGuard
 from gateway.http.runtime import Runtime
 from gateway.settings import Settings
 
@@ -56,9 +58,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         await graphql.readers.shutdown()
         await runtime.close(engine=owns_engine)
 
+    # Only /graphql is bounded (GraphQLEndpoint.in_flight): health checks must answer even
+    # when the gateway is saturated.
     graphql = GraphQLEndpoint(runtime)
-    # Only /graphql is bounded: health checks must answer even when the gateway is saturated.
-    in_flight = InFlightLimit(graphql, settings.max_in_flight)
     middleware = []
     if settings.cors_origins:
         middleware.append(
@@ -71,19 +73,43 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 max_age=600,
             )
         )
+    # Inside CORS, so that a browser can read the 503 a database outage answers (ADR 0130).
+    middleware.append(Middleware(OutageGuard))
     app = Starlette(
         routes=[
-            Route("/graphql", in_flight, methods=None),
+            Route("/graphql", graphql, methods=None),
+            Route("/export", ExportEndpoint(graphql), methods=None),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/plans/{plan_id}/contract.pdf", contract_document, methods=["GET"]),
             Route("/receivables/{receivable_id}/boleto.pdf", boleto_document, methods=["GET"]),
             Route("/invoices/{invoice_id}.xml", invoice_document, methods=["GET"]),
+            Route("/invoices/{invoice_id}.pdf", documents.invoice_pdf_document, methods=["GET"]),
+            Route(
+                "/plans/{plan_id}/bank-debit-authorization.pdf",
+                documents.bank_debit_authorization_document,
+                methods=["GET"],
+            ),
+            Route(
+                "/plans/{plan_id}/connection-statement.pdf",
+                documents.connection_statement_document,
+                methods=["GET"],
+            ),
+            Route(
+                "/plans/{plan_id}/call-statement.pdf",
+                documents.call_statement_document,
+                methods=["GET"],
+            ),
+            Route(
+                "/customers/{customer_id}/financial-statement.pdf",
+                documents.financial_statement_document,
+                methods=["GET"],
+            ),
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
     app.state.graphql = graphql
-    app.state.in_flight = in_flight
+    app.state.in_flight = graphql.in_flight
     return app

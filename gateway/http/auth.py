@@ -40,7 +40,9 @@ class AuthenticationFailed(Exception):
         self.message = message
 
 
-def identity_from_claims(claims: Mapping[str, Any], *, subject_prefix: str = "") -> Identity:
+def identity_from_claims(
+    claims: Mapping[str, Any], *, subject_prefix: str = "", api_key_id: int | None = None
+) -> Identity:
     """The identity a verified token describes; refuses claims that do not make one."""
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
@@ -69,6 +71,8 @@ def identity_from_claims(claims: Mapping[str, Any], *, subject_prefix: str = "")
         customer_id=customer_id,
         reseller_id=reseller_id,
         voice_subscriber_id=voice_subscriber_id,
+        issuer=claims["iss"] if isinstance(claims.get("iss"), str) else None,
+        api_key_id=api_key_id,
     )
 
 
@@ -216,4 +220,4 @@ class Authenticator:
             "customer_id": key.customer_id,
             "reseller_id": key.reseller_id,
         }
-        return identity_from_claims(claims, subject_prefix="apikey:")
+        return identity_from_claims(claims, subject_prefix="apikey:", api_key_id=key.id)

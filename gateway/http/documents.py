@@ -8,6 +8,7 @@ session scoped to the caller, where another customer's row does not exist.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,10 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from domain import access
+from domain import statement_documents as statements
 from domain.actions import portal
 from domain.boleto_document import boleto_pdf
 from domain.contract_document import contract_pdf
-from domain.errors import NotAllowed, NotFound, RuleViolation
+from domain.errors import NotAllowed, NotFound, RuleViolation, ValidationFailed
 from domain.identity import Identity
 from gateway.http.auth import AuthenticationFailed
 from gateway.http.errors import error_response
@@ -63,6 +65,9 @@ async def _serve(
             return error_response(403, error.message, "NOT_ALLOWED", permission=error.permission)
         except RuleViolation as error:
             return error_response(409, error.message, "RULE_VIOLATION", rule=error.rule)
+        except ValidationFailed as error:
+            fields = [{"path": list(p.path), "message": p.message} for p in error.problems]
+            return error_response(400, error.message, "VALIDATION_FAILED", fields=fields)
     return Response(
         body,
         media_type=media_type,
@@ -93,5 +98,97 @@ async def invoice_document(request: Request) -> Response:
     async def produce(session: AsyncSession, invoice_id: int, identity: Identity) -> Any:
         invoice = await portal.invoice_xml(session, invoice_id=invoice_id, actor=identity)
         return invoice.xml_document.encode(), "application/xml", f"nota-{invoice.number}.xml"
+
+    return await _serve(request, "Invoice", "invoice_id", produce)
+
+
+def _query_datetime(request: Request, name: str) -> dt.datetime:
+    """An ISO 8601 query parameter; a date alone is its midnight UTC, a naive time is UTC."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        raise ValidationFailed.one(name, "is required (ISO 8601, e.g. 2026-11-01T00:00:00Z)")
+    try:
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed.one(name, "must be an ISO 8601 date or date-time") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _query_keys(request: Request, name: str, *type_names: str) -> list[int]:
+    return [database_id(raw, *type_names) or -1 for raw in request.query_params.getlist(name)]
+
+
+def _query_enums(request: Request, name: str, enum: Any) -> list[Any]:
+    try:
+        return [enum[raw] for raw in request.query_params.getlist(name)]
+    except KeyError as error:
+        raise ValidationFailed.one(
+            name, f"{error.args[0]!r} is not one of {[e.name for e in enum]}"
+        ) from None
+
+
+async def bank_debit_authorization_document(request: Request) -> Response:
+    async def produce(session: AsyncSession, plan_id: int, identity: Identity) -> Any:
+        pdf = await statements.bank_debit_authorization_pdf(
+            session, plan_id=plan_id, actor=identity
+        )
+        return pdf, "application/pdf", f"autorizacao-debito-plano-{plan_id}.pdf"
+
+    return await _serve(request, "Plan", "plan_id", produce)
+
+
+async def connection_statement_document(request: Request) -> Response:
+    async def produce(session: AsyncSession, plan_id: int, identity: Identity) -> Any:
+        pdf = await statements.connection_statement_pdf(
+            session,
+            plan_id=plan_id,
+            start=_query_datetime(request, "start"),
+            end=_query_datetime(request, "end"),
+            actor=identity,
+        )
+        return pdf, "application/pdf", f"extrato-conexoes-plano-{plan_id}.pdf"
+
+    return await _serve(request, "Plan", "plan_id", produce)
+
+
+async def call_statement_document(request: Request) -> Response:
+    from domain.models.enums import CallTermination
+
+    async def produce(session: AsyncSession, plan_id: int, identity: Identity) -> Any:
+        pdf = await statements.call_statement_pdf(
+            session,
+            plan_id=plan_id,
+            start=_query_datetime(request, "start"),
+            end=_query_datetime(request, "end"),
+            terminations=_query_enums(request, "termination", CallTermination) or None,
+            terminal_ids=_query_keys(request, "terminal", "VoiceTerminal", "Service") or None,
+            actor=identity,
+        )
+        return pdf, "application/pdf", f"extrato-ligacoes-plano-{plan_id}.pdf"
+
+    return await _serve(request, "Plan", "plan_id", produce)
+
+
+async def financial_statement_document(request: Request) -> Response:
+    from domain.models.enums import ReceivableStatus
+
+    async def produce(session: AsyncSession, customer_id: int, identity: Identity) -> Any:
+        pdf = await statements.financial_statement_pdf(
+            session,
+            customer_id=customer_id,
+            start=_query_datetime(request, "start").date(),
+            end=_query_datetime(request, "end").date(),
+            statuses=_query_enums(request, "status", ReceivableStatus) or None,
+            actor=identity,
+        )
+        return pdf, "application/pdf", f"extrato-financeiro-{customer_id}.pdf"
+
+    return await _serve(request, "Customer", "customer_id", produce)
+
+
+async def invoice_pdf_document(request: Request) -> Response:
+    async def produce(session: AsyncSession, invoice_id: int, identity: Identity) -> Any:
+        pdf = await statements.invoice_pdf(session, invoice_id=invoice_id, actor=identity)
+        return pdf, "application/pdf", f"nota-{invoice_id}.pdf"
 
     return await _serve(request, "Invoice", "invoice_id", produce)

@@ -11,6 +11,19 @@ from starlette.responses import Response
 
 JSON = "application/json"
 
+# A machine-readable code for each refusal, in `errors[0].extensions.code`.
+STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "IDEMPOTENCY_KEY_REUSED",
+    429: "RATE_LIMITED",
+    503: "TIMEOUT",
+}
+
 
 def error_body(message: str, code: str | None = None, **extensions: Any) -> bytes:
     """The body of an answer carrying one error; `code` goes to `extensions.code`."""

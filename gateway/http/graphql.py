@@ -17,14 +17,15 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationType
 from graphql import execute as graphql_execute
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
-from domain.db import writer_bind
+from domain.db import DatabaseUnavailable, database_unavailable, writer_bind
 from domain.errors import DomainError, FieldProblem
 from domain.identity import Identity
 from domain.reads.batched import Reader, Readers
+from gateway.execution import reports as report_plans
 from gateway.execution.compiled import (
     CompiledReads,
     Fallback,
@@ -38,8 +39,10 @@ from gateway.execution.persisted import DocumentRefused, PersistedDocuments
 from gateway.execution.planner import Unplannable
 from gateway.http import idempotency
 from gateway.http.auth import AuthenticationFailed, Authenticator
-from gateway.http.errors import error_response
-from gateway.http.ratelimit import Rate, RateLimiter
+from gateway.http.errors import STATUS_CODES, error_response
+from gateway.http.outage import SERVICE_UNAVAILABLE
+from gateway.http.overload import BodyReader, InFlightLimit, Refused
+from gateway.http.ratelimit import Rate, RateLimiter, RateLimitUnavailable
 from gateway.http.runtime import Runtime
 from gateway.settings import parse_rate
 
@@ -53,11 +56,18 @@ JSON = "application/json"
 class HttpError(Exception):
     """A request refused before execution, with its status and a message for the client."""
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+        self.code = code  # errors[0].extensions.code; the status's own code when None
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,8 @@ def _parse_request(payload: Any) -> GraphQLRequest:
     )
 
 
-async def _read_post(request: Request, max_bytes: int) -> GraphQLRequest:
+def _check_post(request: Request, max_bytes: int) -> None:
+    """Refuses a POST by its headers alone, before any of its body is read."""
     media, *params = (
         part.strip().lower() for part in request.headers.get("content-type", "").split(";")
     )
@@ -131,11 +142,9 @@ async def _read_post(request: Request, max_bytes: int) -> GraphQLRequest:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise HttpError(413, f"The request body is larger than {max_bytes} bytes.")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_bytes:
-            raise HttpError(413, f"The request body is larger than {max_bytes} bytes.")
+
+
+def _parse_post(body: bytes) -> GraphQLRequest:
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as error:
@@ -158,19 +167,6 @@ def _read_get(request: Request) -> GraphQLRequest:
                 raise HttpError(400, f"`{name}` is not valid JSON.") from None
     return _parse_request(payload)
 
-
-# A machine-readable code for each refusal, in `errors[0].extensions.code`.
-_STATUS_CODES = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "IDEMPOTENCY_KEY_REUSED",
-    429: "RATE_LIMITED",
-    503: "TIMEOUT",
-}
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
@@ -198,12 +194,25 @@ class GraphQLEndpoint:
         self.limits = OperationLimits(schema, settings)
         self.bounds = InputBounds(schema)
         self.auth = Authenticator(settings, runtime.sessions)
-        self.rate_limiter = RateLimiter(runtime.counters)
+        self.rate_limiter = RateLimiter(
+            runtime.counters, fail_open=settings.rate_limit_on_redis_failure == "open"
+        )
         self.rate_per_ip = _rate(settings.rate_limit_per_ip)
         self.rate_per_identity = _rate(settings.rate_limit_per_identity)
-        self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis)
+        self.persisted = PersistedDocuments(settings, runtime.sessions, runtime.redis_breaker)
         self.idempotency = idempotency.Idempotency(settings, runtime.sessions)
-        self.compiled = CompiledReads(runtime.schema) if settings.compiled_reads else None
+        self.in_flight = InFlightLimit(settings.max_in_flight)
+        self.bodies = BodyReader(
+            max_bytes=settings.max_body_bytes,
+            timeout_seconds=settings.body_timeout_seconds,
+            per_client=settings.slow_bodies_per_client,
+            total=settings.max_slow_bodies,
+        )
+        self.compiled = (
+            CompiledReads(runtime.schema, roots=report_plans.PLANNERS)
+            if settings.compiled_reads
+            else None
+        )
         self.readers = Readers(runtime.engine)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -227,22 +236,42 @@ class GraphQLEndpoint:
             if request.method not in ("GET", "POST"):
                 raise HttpError(405, "Use GET or POST.", {"Allow": "GET, POST"})
             media = _accept(request)
-            await self._limit_rate(f"ip:{_client_ip(request)}", self.rate_per_ip)
+            client_ip = _client_ip(request)
+            await self._limit_rate(f"ip:{client_ip}", self.rate_per_ip)
             identity = await self._authenticate(request)
             await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity)
             if request.method == "GET":
                 graphql_request = _read_get(request)
             else:
-                graphql_request = await _read_post(request, settings.max_body_bytes)
-            return await self._execute(request, identity, graphql_request, media)
+                # The whole body first, under its deadline; only then an in-flight slot, so a
+                # client that stalls mid-body holds a socket, not a slot (ADR 0132).
+                graphql_request = await self.read_post(request, identity)
+            with self.in_flight.slot():
+                return await self._execute(request, identity, graphql_request, media)
+        except Refused as error:
+            headers = {} if error.retry_after is None else {"Retry-After": str(error.retry_after)}
+            if error.status != 503:
+                headers["Connection"] = "close"  # the rest of the body is never read
+            return error_response(
+                error.status, error.message, error.code, headers=headers, media_type=media
+            )
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
         except HttpError as error:
             return error_response(
                 error.status,
                 error.message,
-                _STATUS_CODES.get(error.status, "BAD_REQUEST"),
+                error.code or STATUS_CODES.get(error.status, "BAD_REQUEST"),
                 headers=error.headers,
                 media_type=media,
             )
+
+    async def read_post(self, request: Request, identity: Identity) -> GraphQLRequest:
+        """A POST's GraphQL request: its headers checked, then its whole body read under its
+        deadline, slow bodies bounded per client IP and per caller (ADR 0132)."""
+        _check_post(request, self.runtime.settings.max_body_bytes)
+        keys = (f"ip:{_client_ip(request)}", f"caller:{identity.caller_key}")
+        return _parse_post(await self.bodies.read(request.receive, keys))
 
     async def _authenticate(self, request: Request) -> Identity:
         """The caller; anonymous callers are refused (they get /healthz and /readyz only)."""
@@ -257,7 +286,15 @@ class GraphQLEndpoint:
         return identity
 
     async def _limit_rate(self, bucket: str, rate: Rate | None) -> None:
-        wait = await self.rate_limiter.hit(bucket, rate)
+        try:
+            wait = await self.rate_limiter.hit(bucket, rate)
+        except RateLimitUnavailable as error:
+            raise HttpError(
+                503,
+                "Rate limits cannot be counted right now (Redis is unavailable); retry later.",
+                {"Retry-After": str(error.retry_after)},
+                code=SERVICE_UNAVAILABLE,
+            ) from None
         if wait is not None:
             assert rate is not None
             raise HttpError(
@@ -278,13 +315,14 @@ class GraphQLEndpoint:
     ) -> Response:
         settings = self.runtime.settings
         try:
-            query = await self.persisted.resolve(gql.query, gql.extensions)
+            resolved = await self.persisted.resolve(gql.query, gql.extensions)
         except DocumentRefused as error:
             if error.code == "BAD_REQUEST":
                 raise HttpError(400, error.message) from None
             return self._request_error(
                 [{"message": error.message, "extensions": {"code": error.code}}], media
             )
+        query = resolved.text
         if len(query.encode()) > settings.max_document_bytes:
             message = (
                 f"The document is larger than the limit of {settings.max_document_bytes} bytes."
@@ -325,6 +363,8 @@ class GraphQLEndpoint:
         if problems and not self.bounds.refusable(operation, problems):
             return self._request_error([problem.as_error() for problem in problems], media)
         refused = refusals(problems)
+        # Only now, with every check passed, is an APQ text worth keeping (ADR 0084).
+        await self.persisted.store(resolved)
 
         mutation = operation.operation is OperationType.MUTATION
         key = None
@@ -333,7 +373,7 @@ class GraphQLEndpoint:
                 key = idempotency.key_of(request)
                 if key is not None:
                     request_hash = idempotency.fingerprint(query, gql.operation_name, gql.variables)
-                    replayed = await self.idempotency.claim(identity.subject, key, request_hash)
+                    replayed = await self.idempotency.claim(identity.caller_key, key, request_hash)
                     if replayed is not None:
                         replayed.headers[EXECUTOR_HEADER] = "none; reason=idempotent replay"
                         return replayed
@@ -386,7 +426,13 @@ class GraphQLEndpoint:
         finally:
             if key is not None and not committed:
                 # Nothing was committed: a retry must be free to run the mutation.
-                await self.idempotency.release(identity.subject, key)
+                try:
+                    await self.idempotency.release(identity.caller_key, key)
+                except Exception as error:
+                    if not database_unavailable(error):
+                        raise
+                    # The claim stays pending; a retry takes it over once it is stale.
+                    log.warning("idempotency claim not released: the database is unavailable")
 
     def _payload_plan(
         self,
@@ -442,7 +488,9 @@ class GraphQLEndpoint:
                 )
         except (Unplannable, Fallback) as reason:
             return None, f"standard; reason={reason}"
-        except Exception:
+        except Exception as error:
+            if database_unavailable(error):
+                raise  # the standard path would meet the same outage: 503 (gateway.http.outage)
             log.exception("compiled read path failed; answering on the standard path")
             return None, "standard; reason=compiled path failed"
         body: dict[str, Any] = {}
@@ -516,6 +564,7 @@ class GraphQLEndpoint:
                 and all(error.path is None for error in result.errors)
             )
             if result.errors:
+                _raise_outage(result.errors)
                 body["errors"] = in_response_order(
                     [self._format_error(e, request_id) for e in result.errors], result.data
                 )
@@ -533,7 +582,7 @@ class GraphQLEndpoint:
             if key is not None:
                 await self.idempotency.complete(
                     session,
-                    subject=identity.subject,
+                    caller=identity.caller_key,
                     key=key,
                     status=response.status_code,
                     media_type=media,
@@ -606,6 +655,15 @@ def in_response_order(errors: list[dict[str, Any]], data: Any) -> list[dict[str,
         return tuple(ranks)
 
     return sorted(errors, key=rank)
+
+
+def _raise_outage(errors: list[GraphQLError]) -> None:
+    """A field that failed because the database is unavailable fails the whole request: 503
+    with Retry-After (gateway.http.outage), not a partial answer with "Internal error"."""
+    for error in errors:
+        original = error.original_error
+        if original is not None and database_unavailable(original):
+            raise DatabaseUnavailable(str(original)) from original
 
 
 def _with_code(error: dict[str, Any], code: str) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """Idempotency keys on mutations: a retried request gets the first answer; nothing runs twice.
 
-(caller, key) is claimed first, in a short transaction of its own: a pending record whose primary
+(caller, key) is claimed first (the caller is the whole identity, `Identity.caller_key`: role,
+ids, subject, issuer or API key; never the token's `sub` alone, which an identity provider
+may give two people), in a short transaction of its own: a pending record whose primary
 key a twin cannot insert again, on any worker or host, since they share the database. The
 mutation then completes the record with its answer in the mutation's own transaction, so the
 answer exists exactly when the change was committed. A retry, or a twin sent at the same time,
@@ -68,20 +70,20 @@ class Idempotency:
         self.sessions = sessions
         self.stale_after = dt.timedelta(seconds=2 * settings.request_timeout_seconds + 1)
 
-    async def claim(self, subject: str, key: str, request_hash: str) -> Response | None:
+    async def claim(self, caller: str, key: str, request_hash: str) -> Response | None:
         """None when this request may run the mutation; else the first answer to replay."""
         deadline = time.monotonic() + self.settings.request_timeout_seconds
         while True:
             try:
                 async with self.sessions() as session:
                     await access_actions.claim_idempotency_key(
-                        session, subject=subject, key=key, request_sha256=request_hash
+                        session, subject=caller, key=key, request_sha256=request_hash
                     )
                     await session.commit()
                 return None
             except IntegrityError:
                 pass
-            answer = await self._existing(subject, key, request_hash)
+            answer = await self._existing(caller, key, request_hash)
             if answer is not None:
                 return answer
             if time.monotonic() > deadline:
@@ -90,10 +92,10 @@ class Idempotency:
                 )
             await asyncio.sleep(POLL_SECONDS)
 
-    async def _existing(self, subject: str, key: str, request_hash: str) -> Response | None:
+    async def _existing(self, caller: str, key: str, request_hash: str) -> Response | None:
         """The completed answer; None while pending (or once an old record is dropped)."""
         async with self.sessions() as session:
-            record = await access_reads.idempotency_record(session, subject, key)
+            record = await access_reads.idempotency_record(session, caller, key)
             if record is None:
                 return None
             if record.request_sha256 != request_hash:
@@ -120,7 +122,7 @@ class Idempotency:
         self,
         session: AsyncSession,
         *,
-        subject: str,
+        caller: str,
         key: str,
         status: int,
         media_type: str,
@@ -132,10 +134,10 @@ class Idempotency:
             cutoff = utcnow() - dt.timedelta(seconds=self.settings.idempotency_ttl_seconds)
             await access_actions.forget_idempotency_records(session, older_than=cutoff)
         await access_actions.complete_idempotency_record(
-            session, subject=subject, key=key, status=status, media_type=media_type, body=body
+            session, subject=caller, key=key, status=status, media_type=media_type, body=body
         )
 
-    async def release(self, subject: str, key: str) -> None:
+    async def release(self, caller: str, key: str) -> None:
         async with self.sessions() as session:
-            await access_actions.release_idempotency_key(session, subject=subject, key=key)
+            await access_actions.release_idempotency_key(session, subject=caller, key=key)
             await session.commit()

@@ -1,8 +1,9 @@
 """Rate limits per client IP and per identity, counted in Redis so every worker shares them.
 
 Fixed windows: one counter per (bucket, window), INCR and EXPIRE in one round trip. Without
-Redis the counters live in this process (one worker's view); if Redis fails, requests pass
-and the failure is logged: the limit protects capacity, it is not an access control (ADR 0083).
+Redis the counters live in this process (one worker's view). If Redis fails (a short timeout,
+then a circuit breaker: gateway.execution.redis_guard), requests pass uncounted, or are refused
+with 503 when GATEWAY_RATE_LIMIT_ON_REDIS_FAILURE=closed (ADRs 0083, 0131).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import math
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from gateway.execution.redis_guard import RedisBreaker, RedisUnavailable
 
 log = logging.getLogger("gateway.http.ratelimit")
 
@@ -40,23 +43,42 @@ class MemoryCounters:
 
 
 class RedisCounters:
-    def __init__(self, redis: Any, prefix: str = "gw:rl:") -> None:
-        self.redis = redis
+    """Window counters in Redis, shared by every worker; asked through the breaker."""
+
+    def __init__(self, breaker: RedisBreaker, prefix: str = "gw:rl:") -> None:
+        self.breaker = breaker
         self.prefix = prefix
 
     async def incr(self, key: str, _window: int, seconds: int) -> int:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(self.prefix + key)
-            pipe.expire(self.prefix + key, seconds + 1)
-            count, _ = await pipe.execute()
-        return int(count)
+        async def count(redis: Any) -> int:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.incr(self.prefix + key)
+                pipe.expire(self.prefix + key, seconds + 1)
+                counted, _ = await pipe.execute()
+            return int(counted)
+
+        return await self.breaker.call(count)
+
+
+class RateLimitUnavailable(Exception):
+    """Redis cannot count and the limits fail closed: refuse, and say when to retry."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("rate limits cannot be counted")
+        self.retry_after = retry_after
 
 
 class RateLimiter:
-    """Counts a hit in a bucket; says how long to wait when the bucket's window is full."""
+    """Counts a hit in a bucket; says how long to wait when the bucket's window is full.
 
-    def __init__(self, counters: MemoryCounters | RedisCounters) -> None:
+    When Redis cannot count, `fail_open` decides: let the hit through uncounted (and add one
+    to `fail_open_decisions`, for metrics) or raise RateLimitUnavailable.
+    """
+
+    def __init__(self, counters: MemoryCounters | RedisCounters, *, fail_open: bool = True) -> None:
         self.counters = counters
+        self.fail_open = fail_open
+        self.fail_open_decisions = 0  # hits let through uncounted since start
 
     async def hit(self, bucket: str, rate: Rate | None) -> int | None:
         """Seconds to wait (for Retry-After) if this hit is over `rate`; None when allowed."""
@@ -66,8 +88,13 @@ class RateLimiter:
         window = int(now // rate.seconds)
         try:
             count = await self.counters.incr(f"{bucket}:{window}", window, rate.seconds)
-        except Exception as error:  # Redis down: fail open, loudly
-            log.warning("rate limit not counted (%s): %s", type(error).__name__, error)
+        except RedisUnavailable as error:
+            # The breaker logs when Redis goes and comes back; one line per hit would flood.
+            if not self.fail_open:
+                assert isinstance(self.counters, RedisCounters)
+                raise RateLimitUnavailable(self.counters.breaker.retry_after()) from error
+            self.fail_open_decisions += 1
+            log.debug("rate limit not counted: %s", error)
             return None
         if count <= rate.count:
             return None

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.db import create_engine, session_factory
 from domain.identity import Identity
+from gateway.execution.redis_guard import RedisBreaker
+from gateway.execution.redis_guard import connect as connect_redis
 from gateway.loaders.context import GraphQLContext
 from gateway.settings import Settings
 
@@ -21,6 +23,8 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     schema: strawberry.Schema
     redis: Any = None  # redis.asyncio.Redis when GATEWAY_REDIS_URL is set
+    # Every use of `redis` goes through it: short timeouts, then not asked while down.
+    redis_breaker: RedisBreaker | None = None
     counters: Any = None  # rate-limit counters: in Redis, or in this process
 
     @classmethod
@@ -30,20 +34,18 @@ class Runtime:
 
         if engine is None:
             engine = create_engine(settings.database_url, **_pool_options(settings))
-        redis = None
+        redis = breaker = None
         if settings.redis_url:
-            import redis.asyncio as aioredis
-
-            redis = aioredis.Redis.from_url(
-                settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0
-            )
+            redis = connect_redis(settings.redis_url, settings.redis_timeout_seconds)
+            breaker = RedisBreaker(redis, open_seconds=settings.redis_breaker_seconds)
         return cls(
             settings=settings,
             engine=engine,
             sessions=session_factory(engine),
             schema=schema,
             redis=redis,
-            counters=RedisCounters(redis) if redis is not None else MemoryCounters(),
+            redis_breaker=breaker,
+            counters=RedisCounters(breaker) if breaker is not None else MemoryCounters(),
         )
 
     def context_for(
@@ -58,6 +60,9 @@ class Runtime:
             await self.engine.dispose()
 
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
 def _pool_options(settings: Settings) -> dict[str, Any]:
     if settings.database_url.startswith("sqlite"):
         return {}
@@ -67,5 +72,12 @@ def _pool_options(settings: Settings) -> dict[str, Any]:
     return {
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_pool_size,
-        "connect_args": {"server_settings": {"statement_timeout": str(timeout_ms)}},
+        "connect_args": {
+            "server_settings": {"statement_timeout": str(timeout_ms)},
+            # A server that accepts the connection but never answers (stopped, overloaded)
+            # is an outage after this long, not a request that waits asyncpg's 60 s.
+            "timeout": min(CONNECT_TIMEOUT_SECONDS, settings.request_timeout_seconds),
+        },
+        # No request waits longer than its time limit for a pooled connection: past it, 503.
+        "pool_timeout": settings.request_timeout_seconds,
     }

@@ -58,6 +58,14 @@ class VoiceLinesBySubscriberIdLoader(ManyByKeyLoader[m.VoiceLine]):
     model, column = m.VoiceLine, "subscriber_id"
 
 
+class VoiceExtensionsByLineIdLoader(ManyByKeyLoader[m.VoiceExtension]):
+    model, column = m.VoiceExtension, "line_id"
+
+
+class VoiceExtensionByIdLoader(ByIdLoader[m.VoiceExtension]):
+    model = m.VoiceExtension
+
+
 class VoiceFranchisesBySubscriberIdLoader(ManyByKeyLoader[m.VoiceFranchise]):
     model, column = m.VoiceFranchise, "subscriber_id"
 

@@ -16,6 +16,7 @@ from gateway.schema.add_plan import (
 )
 from gateway.schema.base import Info
 from gateway.schema.plans import PlanType
+from gateway.schema.service_actions import PasswordStrengthType
 
 
 @strawberry.type
@@ -56,8 +57,11 @@ class AddPlanMutation:
         )
         if not isinstance(result, actions.AddedPlan):
             return result  # type: ignore[return-value]
+        radius, email = result.radius_password_strength, result.email_password_strength
         return AddPlanSuccess(
             plan=PlanType.from_model(result.plan),
             radius_login=result.radius_login,
             email_address=result.email_address,
+            radius_password_strength=None if radius is None else PasswordStrengthType.of(radius),
+            email_password_strength=None if email is None else PasswordStrengthType.of(email),
         )

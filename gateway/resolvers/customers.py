@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.types.nodes import SelectedField
 
+from domain.errors import ValidationFailed
 from domain.models import Customer
 from domain.reads import customers as customer_reads
+from domain.reads import reports
 from gateway.schema.base import Info, PageInfo, PlanStatus
 from gateway.schema.connections import (
     CustomerConnection,
@@ -18,7 +21,7 @@ from gateway.schema.connections import (
 )
 from gateway.schema.customers import CustomerType
 from gateway.schema.ids import database_id
-from gateway.schema.pagination import Window, offset_cursor, window
+from gateway.schema.keyset import SortTerm, Window, encode, window
 from gateway.settings import Settings
 
 
@@ -68,10 +71,27 @@ def order(terms: Sequence[tuple[Any, Any]]) -> list[customer_reads.CustomerOrder
     return result
 
 
-def page_window(info_settings: Settings, total: int, arguments: dict[str, Any]) -> Window:
-    """The page the connection arguments ask for (shared by both read paths)."""
+def sort_terms(ordering: Sequence[customer_reads.CustomerOrder]) -> tuple[str, list[SortTerm]]:
+    """The ordering's name (cursors carry it) and the types of its sort key's values."""
+    keys = customer_reads.sort_keys(ordering)
+    name = "customers:" + ",".join(
+        f"{key.column.key}.{'DESC' if key.descending else 'ASC'}" for key in keys
+    )
+    return name, [SortTerm(reports.value_type(key.column.type)) for key in keys]
+
+
+def page_window(
+    info_settings: Settings,
+    ordering: Sequence[customer_reads.CustomerOrder],
+    arguments: dict[str, Any],
+) -> Window:
+    """The keyset page the connection arguments ask for (shared by both read paths);
+    CursorRefused (a ValidationFailed) for a cursor of another ordering or a forged one."""
+    name, terms = sort_terms(ordering)
     return window(
-        total=total,
+        order=(),
+        ordering=name,
+        terms=terms,
         first=arguments.get("first"),
         after=arguments.get("after"),
         last=arguments.get("last"),
@@ -81,18 +101,30 @@ def page_window(info_settings: Settings, total: int, arguments: dict[str, Any]) 
     )
 
 
-UNCOUNTED = 2**62  # a total larger than any table, when the page does not need the real one
-COUNTED_FIELDS = frozenset({"totalCount", "pageInfo"})  # the connection's fields needing it
+def cursor_of(ordering: Sequence[customer_reads.CustomerOrder], values: Sequence[Any]) -> str:
+    return encode(sort_terms(ordering)[0], values)
 
 
-def needs_total(selected: Iterable[str], arguments: dict[str, Any]) -> bool:
-    """Whether the page needs the real total: asked for (totalCount, or pageInfo, whose
-    hasNextPage reads it) or counted from the end (last, before). Otherwise the page is offset
-    + first, and the count, a scan of every matching customer, is skipped (both read paths)."""
-    return (
-        not COUNTED_FIELDS.isdisjoint(selected)
-        or arguments.get("last") is not None
-        or arguments.get("before") is not None
+UNCOUNTED = 2**62  # never serialized: the count runs only when totalCount is selected
+COUNTED_FIELDS = frozenset({"totalCount"})
+
+
+def needs_total(selected: Iterable[str]) -> bool:
+    """Whether the count, a scan of every matching customer, must run: only for totalCount
+    (keyset pages know hasNextPage from one row more, ADR 0150)."""
+    return not COUNTED_FIELDS.isdisjoint(selected)
+
+
+def refused(error: ValidationFailed) -> GraphQLError:
+    """A refused argument of the customers connection, as a GraphQL error carrying what a
+    ValidationError would (`customers` is not a union, so it cannot return one as data)."""
+    return GraphQLError(
+        error.problems[0].message,
+        extensions={
+            "code": "BAD_USER_INPUT",
+            "argument": error.problems[0].path[0],
+            "fields": [{"path": list(p.path), "message": p.message} for p in error.problems],
+        },
     )
 
 
@@ -119,32 +151,36 @@ async def customers(
     matching = criteria(**vars(filter)) if filter is not None else criteria()
     ordering = order([(term.field, term.direction) for term in order_by or ()])
     arguments = {"first": first, "after": after, "last": last, "before": before}
+    try:
+        page = page_window(info.context.settings, ordering, arguments)
+    except ValidationFailed as error:
+        raise refused(error) from None
     selected = _selected_names(
         selection for field in info.selected_fields for selection in field.selections
     )
     total = (
         await info.context.db.run(customer_reads.count_customers, matching)
-        if needs_total(selected, arguments)
+        if needs_total(selected)
         else UNCOUNTED
     )
-    page = page_window(info.context.settings, total, arguments)
-    rows: list[Customer] = await info.context.db.run(
-        customer_reads.customer_page, matching, ordering, offset=page.start, limit=page.limit
+    read: list[Customer] = await info.context.db.run(
+        customer_reads.customer_page, matching, ordering, page.page
     )
+    rows, has_next, has_previous = page.cut(read)
+    keys = customer_reads.sort_keys(ordering)
     loader = info.context.loaders.customer
     edges = []
-    for index, row in enumerate(rows):
+    for row in rows:
         loader.prime(row.id, row)
+        values = [getattr(row, key.column.key) for key in keys]
         edges.append(
-            CustomerEdge(
-                cursor=offset_cursor(page.start + index), node=CustomerType.from_model(row)
-            )
+            CustomerEdge(cursor=cursor_of(ordering, values), node=CustomerType.from_model(row))
         )
     return CustomerConnection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
+            has_next_page=has_next,
+            has_previous_page=has_previous,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),

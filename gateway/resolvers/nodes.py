@@ -43,6 +43,7 @@ _NODE_LOADERS: dict[str, type[RequestLoader]] = {  # type: ignore[type-arg]
     "VoiceSubscriber": portal_loaders.VoiceSubscriberByIdLoader,
     "VoiceLine": portal_loaders.VoiceLineByIdLoader,
     "VoiceSalePlan": portal_loaders.VoiceSalePlanByIdLoader,
+    "VoiceExtension": portal_loaders.VoiceExtensionByIdLoader,
 }
 # A service type's name -> its kind: services are read by the polymorphic loader.
 SERVICE_TYPE_KINDS = {cls.graphql_name: kind for kind, cls in services.SERVICE_TYPES.items()}

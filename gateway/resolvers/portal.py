@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -49,16 +50,7 @@ from gateway.schema.portal import (
 def call_statement_of(rows: list[m.CallRecord], totals: list[reads.CallTotals]) -> CallStatement:
     """The GraphQL statement of a domain read's calls and totals (a plan's or a voice line's)."""
     return CallStatement(
-        calls=[
-            CallRecordType(
-                started_at=r.started_at,
-                destination=r.destination,
-                duration_seconds=r.duration_seconds,
-                termination=r.termination,
-                cost=r.cost,
-            )
-            for r in rows
-        ],
+        calls=CallRecordType.from_models(rows),
         totals=[
             CallTotals(
                 termination=t.termination,
@@ -115,7 +107,7 @@ class PortalQuery:
         )
         last = offset + len(rows) - 1
         return ConnectionStatement(
-            sessions=[ConnectionSessionType.of(row) for row in rows],
+            sessions=[ConnectionSessionType.from_model(row) for row in rows],
             total_count=totals.count,
             total_duration_seconds=totals.duration_seconds,
             total_input_octets=totals.input_octets,
@@ -131,14 +123,19 @@ class PortalQuery:
         plan_id: strawberry.ID,
         period: PeriodInput,
         termination: list[CallTermination] | None = None,
+        terminal_id: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Only the calls of these voice terminals."),
+        ] = None,
     ) -> CallStatementResult:
         try:
             check_period(period)
             plan = await _own_plan(info, plan_id)
         except (ValidationFailed, NotFound) as error:
             return _user_error(error)  # type: ignore[return-value]
+        terminal_ids = [database_id(t, "VoiceTerminal", "Service") or -1 for t in terminal_id or []]
         rows, totals = await info.context.db.run(
-            reads.call_statement, plan.id, period.start, period.end, termination
+            reads.call_statement, plan.id, period.start, period.end, termination, terminal_ids
         )
         return call_statement_of(rows, totals)
 

@@ -13,14 +13,18 @@ from domain.reads import common
 from gateway.resolvers import customers as customer_resolvers
 from gateway.resolvers import nodes
 from gateway.resolvers.add_plan import AddPlanMutation, AddPlanQuery
+from gateway.resolvers.agenda import AgendaQuery
+from gateway.resolvers.authentication import AuthenticationMutation, AuthenticationQuery
 from gateway.resolvers.billing_runs import BillingRunMutations, BillingRunQuery
 from gateway.resolvers.extra_fields import ExtraFieldMutations
 from gateway.resolvers.inputs import refuse_out_of_bounds
 from gateway.resolvers.plan_lifecycle import PlanLifecycleMutation, PlanLifecycleQuery
 from gateway.resolvers.portal import PortalMutations, PortalQuery
+from gateway.resolvers.registration import RegistrationMutation, RegistrationQuery
+from gateway.resolvers.reports import ReportQuery
 from gateway.resolvers.services import ServiceMutations, ServiceQuery
 from gateway.resolvers.tv import TvMutations, TvQuery
-from gateway.resolvers.voice import MeQuery, VoiceMutations
+from gateway.resolvers.voice import MeQuery, VoiceMutations, VoicePanelQuery
 from gateway.resolvers.voice_self import VoiceSelfMutations, VoiceSelfQuery
 from gateway.schema.base import Info, Node, model_type
 from gateway.schema.bounds import describe_bounds
@@ -30,6 +34,7 @@ from gateway.schema.catalog import (
     ContractTemplateType,
     ExtraServiceDefinitionType,
     PlanOfferType,
+    RoleType,
     TechnicianType,
     TvPackageType,
     TvPointLocationType,
@@ -66,6 +71,7 @@ ROOT_LISTS = {
     "billingForms": RootList("BillingForm"),
     "banks": RootList("Bank"),
     "technicians": RootList("Technician"),
+    "roles": RootList("Role"),
     "smsCreditValues": RootList("SmsCreditValue"),
 }
 
@@ -129,6 +135,10 @@ class CoreQuery:
     async def technicians(self, info: Info) -> list[TechnicianType]:
         return await ROOT_LISTS["technicians"].resolve(info)
 
+    @strawberry.field(description="Staff roles (cargos) installations can be booked for.")
+    async def roles(self, info: Info) -> list[RoleType]:
+        return await ROOT_LISTS["roles"].resolve(info)
+
     @strawberry.field(description="SMS credit packages the subscriber portal sells.")
     async def sms_credit_values(self, info: Info) -> list[SmsCreditValueType]:
         return await ROOT_LISTS["smsCreditValues"].resolve(info)
@@ -146,7 +156,12 @@ Query = merge_types(
         BillingRunQuery,
         PortalQuery,
         MeQuery,
+        VoicePanelQuery,
         VoiceSelfQuery,
+        RegistrationQuery,
+        AuthenticationQuery,
+        AgendaQuery,
+        ReportQuery,
     ),
 )
 Mutation = merge_types(
@@ -161,6 +176,8 @@ Mutation = merge_types(
         PortalMutations,
         VoiceMutations,
         VoiceSelfMutations,
+        RegistrationMutation,
+        AuthenticationMutation,
     ),
 )
 

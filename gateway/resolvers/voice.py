@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain import models as m
 from domain.actions import voice as actions
+from domain.errors import DomainError
 from gateway.resolvers.me import me
 from gateway.resolvers.mutations import perform
+from gateway.resolvers.plan_lifecycle import cep_lookup
 from gateway.schema.base import Info
+from gateway.schema.errors import user_error
 from gateway.schema.ids import database_id
 from gateway.schema.voice import (
     AddVoiceLineInput,
@@ -26,6 +31,8 @@ from gateway.schema.voice import (
     UpdateVoiceSubscriberInput,
     VoiceFranchiseType,
     VoiceLineType,
+    VoicePanelUsernameCheck,
+    VoicePanelUsernameResult,
     VoiceSubscriberFields,
     VoiceSubscriberResult,
     VoiceSubscriberSuccess,
@@ -41,6 +48,43 @@ class MeQuery:
     )
     async def me(self, info: Info) -> Me | None:
         return await me(info)  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class VoicePanelQuery:
+    @strawberry.field(
+        description="Checks a panel username before createVoiceSubscriber or "
+        "setVoicePanelCredentials (which apply the same check): for a voice reseller, or staff "
+        "with CUSTOMER_ADMIN. With subscriberId, that subscriber's own username counts as free."
+    )
+    async def voice_panel_username(
+        self,
+        info: Info,
+        username: Annotated[str, strawberry.argument(description="The username wanted.")],
+        subscriber_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The subscriber whose credentials are being changed."),
+        ] = None,
+    ) -> VoicePanelUsernameResult:
+        try:
+            result = await info.context.db.run(
+                lambda session: actions.check_panel_username(
+                    session,
+                    username=username,
+                    subscriber_id=None
+                    if subscriber_id is None
+                    else _key(subscriber_id, "VoiceSubscriber"),
+                    actor=info.context.identity,
+                )
+            )
+        except DomainError as error:
+            return user_error(error)  # type: ignore[return-value]
+        return VoicePanelUsernameCheck(
+            username=result.username,
+            available=result.problem is None,
+            problem=result.problem,
+            suggestion=result.suggestion,
+        )
 
 
 def _data(fields: VoiceSubscriberFields) -> actions.SubscriberData:
@@ -86,6 +130,7 @@ class VoiceMutations:
     async def create_voice_subscriber(
         self, info: Info, input: CreateVoiceSubscriberInput
     ) -> VoiceSubscriberResult:
+        lookup = cep_lookup(info)
         result = await perform(
             info,
             lambda session: actions.create_voice_subscriber(
@@ -96,6 +141,7 @@ class VoiceMutations:
                 reseller_id=None
                 if input.reseller_id is None
                 else _key(input.reseller_id, "VoiceReseller"),
+                cep_lookup=lookup,
                 actor=info.context.identity,
             ),
         )
@@ -105,12 +151,14 @@ class VoiceMutations:
     async def update_voice_subscriber(
         self, info: Info, input: UpdateVoiceSubscriberInput
     ) -> VoiceSubscriberResult:
+        lookup = cep_lookup(info)
         result = await perform(
             info,
             lambda session: actions.update_voice_subscriber(
                 session,
                 subscriber_id=_key(input.subscriber_id, "VoiceSubscriber"),
                 data=_data(input.subscriber),
+                cep_lookup=lookup,
                 actor=info.context.identity,
             ),
         )

@@ -10,18 +10,25 @@ from domain.errors import DomainError
 from domain.errors import NotFound as DomainNotFound
 from gateway.resolvers.mutations import perform
 from gateway.resolvers.portal import call_statement_of
-from gateway.schema.base import Info
+from gateway.schema.base import Info, to_global_id
 from gateway.schema.errors import user_error
 from gateway.schema.ids import database_id
 from gateway.schema.portal import CallTermination, PeriodInput, check_period
-from gateway.schema.voice import VoiceLineType, VoiceSubscriberType
+from gateway.schema.voice import VoiceExtensionType, VoiceLineType, VoiceSubscriberType
 from gateway.schema.voice_self import (
+    AddVoiceExtensionInput,
     ChangeVoicePanelPasswordInput,
     ChangeVoicePanelPasswordResult,
     ChangeVoicePanelPasswordSuccess,
+    RemoveVoiceExtensionInput,
+    RemoveVoiceExtensionResult,
+    RemoveVoiceExtensionSuccess,
+    RenameVoiceExtensionInput,
     SetSimultaneousIpLinesInput,
     SetSimultaneousIpLinesResult,
     SetSimultaneousIpLinesSuccess,
+    VoiceExtensionResult,
+    VoiceExtensionSuccess,
     VoiceLineCallStatementResult,
 )
 
@@ -100,5 +107,67 @@ class VoiceSelfMutations:
         if isinstance(result, m.VoiceSubscriber):
             return ChangeVoicePanelPasswordSuccess(
                 subscriber=VoiceSubscriberType.from_model(result)
+            )
+        return result  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Adds an extension (ramal) to a voice line: its reseller, or the voice "
+        "subscriber itself when granted MANAGE_EXTENSIONS."
+    )
+    async def add_voice_extension(
+        self, info: Info, input: AddVoiceExtensionInput
+    ) -> VoiceExtensionResult:
+        result = await perform(
+            info,
+            lambda session: actions.add_extension(
+                session,
+                line_id=database_id(input.line_id, "VoiceLine") or -1,
+                extension=input.extension,
+                name=input.name,
+                actor=info.context.identity,
+            ),
+        )
+        if isinstance(result, m.VoiceExtension):
+            return VoiceExtensionSuccess(extension=VoiceExtensionType.from_model(result))
+        return result  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Renames an extension: its reseller, or the voice subscriber itself when "
+        "granted MANAGE_EXTENSIONS."
+    )
+    async def rename_voice_extension(
+        self, info: Info, input: RenameVoiceExtensionInput
+    ) -> VoiceExtensionResult:
+        result = await perform(
+            info,
+            lambda session: actions.rename_extension(
+                session,
+                extension_id=database_id(input.extension_id, "VoiceExtension") or -1,
+                name=input.name,
+                actor=info.context.identity,
+            ),
+        )
+        if isinstance(result, m.VoiceExtension):
+            return VoiceExtensionSuccess(extension=VoiceExtensionType.from_model(result))
+        return result  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Removes an extension: its reseller, or the voice subscriber itself when "
+        "granted MANAGE_EXTENSIONS."
+    )
+    async def remove_voice_extension(
+        self, info: Info, input: RemoveVoiceExtensionInput
+    ) -> RemoveVoiceExtensionResult:
+        pk = database_id(input.extension_id, "VoiceExtension") or -1
+        result = await perform(
+            info,
+            lambda session: actions.remove_extension(
+                session, extension_id=pk, actor=info.context.identity
+            ),
+        )
+        if isinstance(result, m.VoiceLine):
+            return RemoveVoiceExtensionSuccess(
+                removed_extension_id=strawberry.ID(to_global_id("VoiceExtension", pk)),
+                line=VoiceLineType.from_model(result),
             )
         return result  # type: ignore[return-value]

@@ -19,6 +19,7 @@ from gateway.schema.plan_lifecycle import (
     key,
 )
 from gateway.schema.plans import PlanType
+from gateway.schema.service_actions import PasswordStrengthType
 
 
 @strawberry.input(description="A mailbox login@domain; the domain defaults to the ISP's.")
@@ -121,6 +122,16 @@ class AddPlanSuccess:
     plan: PlanType
     radius_login: str | None = strawberry.field(description="The login, generated or given.")
     email_address: str | None
+    radius_password_strength: PasswordStrengthType | None = strawberry.field(
+        default=None,
+        description="The strength of the RADIUS login's password, as addRadiusLogin reports it; "
+        "null without a login.",
+    )
+    email_password_strength: PasswordStrengthType | None = strawberry.field(
+        default=None,
+        description="The strength of the mailbox's password, as addEmail reports it; null "
+        "without a mailbox.",
+    )
 
 
 @strawberry.type(description="Every check passed for the steps given.")

@@ -16,6 +16,16 @@ from gateway.loaders.context import GraphQLContext
 
 Info: TypeAlias = strawberry.Info[GraphQLContext, None]
 
+
+def described_enum(cls: type[enum.Enum], description: str, values: dict[str, str]) -> Any:
+    """A domain enum exposed under its name, with a description for the type and each value
+    (domain/ cannot carry strawberry's per-value descriptions itself)."""
+    exposed = strawberry.enum(cls, description=description)
+    for value in exposed.__strawberry_definition__.values:
+        value.description = values[value.name]
+    return exposed
+
+
 # The domain's enums, exposed under the same names.
 CustomerKind = strawberry.enum(domain_enums.CustomerKind)
 ExtraFieldType = strawberry.enum(domain_enums.ExtraFieldType)
@@ -27,7 +37,16 @@ AddressRole = strawberry.enum(domain_enums.AddressRole)
 AppointmentStatus = strawberry.enum(domain_enums.AppointmentStatus)
 ServiceKind = strawberry.enum(domain_enums.ServiceKind)
 ServiceStatus = strawberry.enum(domain_enums.ServiceStatus)
-AntivirusStatus = strawberry.enum(domain_enums.AntivirusStatus)
+AntivirusStatus = described_enum(
+    domain_enums.AntivirusStatus,
+    "An antivirus licence's state.",
+    {
+        "ACTIVE": "The licence protects its seats.",
+        "SUSPENDED": "Suspended: it can be activated again.",
+        "DELETED": "Deleted with its service (removed, or its plan cancelled): it protects "
+        "nothing and cannot be activated.",
+    },
+)
 BillingType = strawberry.enum(domain_enums.BillingType)
 StartDateRule = strawberry.enum(domain_enums.StartDateRule)
 SyncState = strawberry.enum(domain_enums.SyncState)
@@ -120,12 +139,13 @@ def _copier(cls: type, model_class: type) -> Any:
     mapper = getattr(model_class, "__mapper__", None)
     columns = set(mapper.column_attrs.keys()) if mapper is not None else set()
     names = _init_fields(cls)
+    renamed = getattr(cls, "columns", {})  # field -> model attribute, where they differ
 
     def values(fast: bool) -> str:
         """The dict literal of the object's fields: from the row's __dict__ or through getattr."""
         items = []
         for name in names:
-            attribute = "id" if name in ("id", "database_id") else name
+            attribute = "id" if name in ("id", "database_id") else renamed.get(name, name)
             value = f"row[{attribute!r}]" if fast and attribute in columns else f"model.{attribute}"
             if name == "id":
                 value = f"_gid({cls.graphql_name!r}, {value})"  # type: ignore[attr-defined]

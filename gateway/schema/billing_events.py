@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 class BillingEventType(FromModel):
     graphql_name = "BillingEvent"
     model = m.BillingEvent
+    columns = {"database_id": "id"}  # not a Node: the planner reads it as a plain column
     database_id: int
     kind: BillingEventKind
     due_date: dt.date

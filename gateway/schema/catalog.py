@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from domain import models as m
+from domain.actions.agenda import check_period
 from gateway.loaders import container as loaders
+from gateway.loaders.agenda import AppointmentsByAgendaKeyLoader
 from gateway.schema.base import (
     BillingType,
     FromModel,
@@ -18,8 +22,12 @@ from gateway.schema.base import (
     PlanStatus,
     ServiceKind,
     StartDateRule,
+    model_type,
 )
 from gateway.schema.relations import Relation
+
+if TYPE_CHECKING:
+    from gateway.schema.plans import InstallationAppointmentType
 
 PACKAGE_CHANNELS = Relation(
     "TvPackage", "channels", loaders.ChannelsByPackageIdLoader, "id", "Channel", many=True
@@ -155,12 +163,40 @@ class BankType(FromModel, Node):
     name: str
 
 
+@strawberry.input(description="A period of days, both included (the agenda's view).")
+class DateRangeInput:
+    from_: dt.date = strawberry.field(name="from", description="The first day.")
+    to: dt.date = strawberry.field(description="The last day, at most 92 days after the first.")
+
+
+async def _agenda(
+    info: Info, kind: str, key: int, period: DateRangeInput
+) -> list[InstallationAppointmentType]:
+    check_period(period.from_, period.to)
+    rows = await info.context.loaders.get(AppointmentsByAgendaKeyLoader).load(
+        (kind, key, period.from_, period.to)
+    )
+    return model_type("InstallationAppointment").from_models(rows)  # type: ignore[no-any-return]
+
+
+_PERIOD = strawberry.argument(description="The days to show.")
+
+
 @strawberry.type(name="Role", description="A staff role an installation can be scheduled for.")
 class RoleType(FromModel, Node):
     graphql_name = "Role"
     model = m.Role
     database_id: int
     name: str
+
+    @strawberry.field(
+        description="Installations booked for the role itself (no technician yet) in the "
+        "period, by day and hour."
+    )
+    async def appointments(
+        self, info: Info, period: Annotated[DateRangeInput, _PERIOD]
+    ) -> list[Annotated[InstallationAppointmentType, strawberry.lazy("gateway.schema.plans")]]:
+        return await _agenda(info, "role", self.database_id, period)
 
 
 @strawberry.type(name="Technician", description="A field technician.")
@@ -175,3 +211,11 @@ class TechnicianType(FromModel, Node):
     @strawberry.field
     async def role(self, info: Info) -> RoleType:
         return await TECHNICIAN_ROLE.resolve(self, info)
+
+    @strawberry.field(
+        description="The technician's installations in the period (its agenda), by day and hour."
+    )
+    async def appointments(
+        self, info: Info, period: Annotated[DateRangeInput, _PERIOD]
+    ) -> list[Annotated[InstallationAppointmentType, strawberry.lazy("gateway.schema.plans")]]:
+        return await _agenda(info, "technician", self.database_id, period)

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import models as m
+from domain.models import enums as domain_enums
 from gateway.loaders import container as loaders
 from gateway.loaders import portal as portal_loaders
+from gateway.loaders import registration as registration_loaders
 from gateway.loaders.tv import BillingEventsByCustomerIdLoader
 from gateway.schema.base import (
     BillingEventStatus,
@@ -29,6 +31,19 @@ if TYPE_CHECKING:
     from gateway.schema.plans import PlanType
     from gateway.schema.portal import InvoiceType, TicketStatus, TicketType
 
+PhoneKind = strawberry.enum(domain_enums.PhoneKind, description="What kind of line a phone is.")
+_PHONE_KIND_VALUES = {"LANDLINE": "A landline (telefone fixo).", "MOBILE": "A mobile (celular)."}
+for _value in PhoneKind.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = _PHONE_KIND_VALUES[_value.name]
+
+CUSTOMER_EMAILS = Relation(
+    "Customer", "emails", registration_loaders.EmailsByCustomerIdLoader, "id", "CustomerEmail",
+    many=True, sort=("position", "id"),
+)  # fmt: skip
+CUSTOMER_PHONES = Relation(
+    "Customer", "phones", registration_loaders.PhonesByCustomerIdLoader, "id", "CustomerPhone",
+    many=True, sort=("position", "id"),
+)  # fmt: skip
 CUSTOMER_ADDRESSES = Relation(
     "Customer", "addresses", loaders.AddressesByCustomerIdLoader, "id", "Address", many=True
 )
@@ -76,6 +91,23 @@ class AddressType(FromModel, Node):
     state: str
 
 
+@strawberry.type(name="CustomerEmail", description="One of a customer's e-mail addresses.")
+class CustomerEmailType(FromModel):
+    graphql_name = "CustomerEmail"
+    model = m.CustomerEmail
+    address: str = strawberry.field(description="The e-mail address, in lower case.")
+    position: int = strawberry.field(description="1 for the principal e-mail, then in order.")
+
+
+@strawberry.type(name="CustomerPhone", description="One of a customer's phone numbers.")
+class CustomerPhoneType(FromModel):
+    graphql_name = "CustomerPhone"
+    model = m.CustomerPhone
+    number: str = strawberry.field(description="Digits, with a leading + when international.")
+    kind: PhoneKind = strawberry.field(description="Landline or mobile.")
+    position: int = strawberry.field(description="The order the customer gave its phones in.")
+
+
 @strawberry.type(name="Contact", description="A person linked to a customer.")
 class ContactType(FromModel, Node):
     graphql_name = "Contact"
@@ -104,12 +136,35 @@ class CustomerType(FromModel, Node):
     kind: CustomerKind
     name: str
     trade_name: str | None
-    document: str
-    email: str | None
-    phone: str | None
-    mobile_phone: str | None
-    birth_date: dt.date | None
+    document: str = strawberry.field(
+        description="CPF (11 digits) or CNPJ (14 characters, alphanumeric since July 2026), "
+        "without punctuation, in upper case."
+    )
+    email: str | None = strawberry.field(description="The principal e-mail: the first of `emails`.")
+    phone: str | None = strawberry.field(description="The first landline of `phones`.")
+    mobile_phone: str | None = strawberry.field(description="The first mobile of `phones`.")
+    birth_date: dt.date | None = strawberry.field(
+        description="A person's birth date, or a company's foundation date."
+    )
     created_at: dt.datetime
+    state_registration: str | None = strawberry.field(
+        description="The company's state registration (inscrição estadual), or ISENTO."
+    )
+    anonymized_at: dt.datetime | None = strawberry.field(
+        description="When the customer's personal data was anonymized (LGPD); null if never."
+    )
+    version: int = strawberry.field(
+        description="Bumped by every change of the registration; give it to updateCustomer as "
+        "`expectedVersion` so a change made meanwhile is a Conflict, not lost."
+    )
+
+    @strawberry.field(description="The customer's e-mail addresses; the first is the principal.")
+    async def emails(self, info: Info) -> list[CustomerEmailType]:
+        return await CUSTOMER_EMAILS.resolve(self, info)
+
+    @strawberry.field(description="The customer's phone numbers, in the order given.")
+    async def phones(self, info: Info) -> list[CustomerPhoneType]:
+        return await CUSTOMER_PHONES.resolve(self, info)
 
     @strawberry.field
     async def addresses(self, info: Info) -> list[AddressType]:

@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import strawberry
 
 from domain import errors as domain_errors
 
 
-@strawberry.interface(name="UserError", description="Why an action was refused; nothing changed.")
+@strawberry.interface(
+    name="UserError",
+    description="Why an action was refused; nothing changed. Every error member of every "
+    "result union implements it, so one `... on UserError { code message field }` fragment "
+    "serves every mutation.",
+)
 class UserError:
-    message: str
+    message: str = strawberry.field(description="What went wrong, in words for the user.")
+
+    @strawberry.field(
+        description="A stable machine code of the refusal: VALIDATION_ERROR, NOT_FOUND, "
+        "NOT_ALLOWED, INVALID_TRANSITION, RULE_VIOLATION or CONFLICT (the type's name); it "
+        "never changes with the message or the language."
+    )
+    def code(self) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).upper()
+
+    @strawberry.field(
+        description="The input field the refusal is about, as a dotted path "
+        "within the input (`radiusLogin.password`), or null when it is not about one field."
+    )
+    def field(self) -> str | None:
+        return None
 
 
 @strawberry.type(description="One invalid input field.")
@@ -23,6 +44,12 @@ class FieldError:
 @strawberry.type(description="The input is invalid; `fields` says where and why.")
 class ValidationError(UserError):
     fields: list[FieldError]
+
+    @strawberry.field(
+        description="The first invalid input field, as a dotted path; `fields` lists them all."
+    )
+    def field(self) -> str | None:
+        return ".".join(self.fields[0].path) if self.fields else None
 
 
 @strawberry.type(description="A referenced object does not exist (or is not yours to see).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, NewType
+from typing import TYPE_CHECKING, Annotated, NewType
 
 import strawberry
 
@@ -18,7 +18,8 @@ from domain.actions.portal import MAX_DESCRIPTION
 from domain.models import enums as domain_enums
 from domain.rules import dates
 from gateway.loaders import portal as loaders
-from gateway.schema.base import FromModel, Info, Node, to_global_id
+from gateway.loaders.registration import VoiceTerminalByIdLoader
+from gateway.schema.base import FromModel, Info, Node, described_enum, to_global_id
 from gateway.schema.billing import ReceivableType
 from gateway.schema.bounds import bounded
 from gateway.schema.errors import (
@@ -26,8 +27,22 @@ from gateway.schema.errors import (
 )
 from gateway.schema.relations import Relation
 
+if TYPE_CHECKING:
+    from gateway.schema.services import VoiceTerminalType
+
 TicketStatus = strawberry.enum(domain_enums.TicketStatus)
-CallTermination = strawberry.enum(domain_enums.CallTermination)
+CallTermination = described_enum(
+    domain_enums.CallTermination,
+    "Where a call ended: the six categories of manual 004's minute franchises.",
+    {
+        "FIXED_LOCAL": "A fixed phone in the caller's area (Fixo Local).",
+        "FIXED_LONG_DISTANCE": "A fixed phone in another area of the country (Fixo LDN).",
+        "MOBILE_LOCAL": "A mobile phone in the caller's area (Móvel Local).",
+        "MOBILE_LONG_DISTANCE": "A mobile phone in another area of the country (Móvel LDN).",
+        "INTERNATIONAL_FIXED": "A fixed phone abroad (internacional fixo).",
+        "INTERNATIONAL_MOBILE": "A mobile phone abroad (internacional móvel).",
+    },
+)
 
 # Octet counters outgrow GraphQL's 32-bit Int; JSON numbers hold them exactly up to 2^53.
 # Its scalar definition is in the schema's config (SCALARS, gateway/resolvers/root.py).
@@ -114,7 +129,23 @@ class SmsCreditValueType(FromModel, Node):
 
 
 @strawberry.type(name="ConnectionSession", description="A RADIUS accounting session (radacct).")
-class ConnectionSessionType:
+class ConnectionSessionType(FromModel):
+    graphql_name = "ConnectionSession"
+    model = m.ConnectionSession
+    # The fields' names in radacct, FreeRADIUS's own (both read paths read these).
+    columns = {
+        "login": "username",
+        "started_at": "acctstarttime",
+        "stopped_at": "acctstoptime",
+        "duration_seconds": "acctsessiontime",
+        "input_octets": "acctinputoctets",
+        "output_octets": "acctoutputoctets",
+        "ip_address": "framedipaddress",
+        "nas_ip_address": "nasipaddress",
+        "terminate_cause": "acctterminatecause",
+        "session_id": "acctsessionid",
+        "calling_station_id": "callingstationid",
+    }
     login: str
     started_at: dt.datetime | None
     stopped_at: dt.datetime | None
@@ -124,20 +155,12 @@ class ConnectionSessionType:
     ip_address: str | None
     nas_ip_address: str
     terminate_cause: str | None
-
-    @classmethod
-    def of(cls, row: m.ConnectionSession) -> ConnectionSessionType:
-        return cls(
-            login=row.username,
-            started_at=row.acctstarttime,
-            stopped_at=row.acctstoptime,
-            duration_seconds=row.acctsessiontime,
-            input_octets=row.acctinputoctets,
-            output_octets=row.acctoutputoctets,
-            ip_address=row.framedipaddress,
-            nas_ip_address=row.nasipaddress,
-            terminate_cause=row.acctterminatecause,
-        )
+    session_id: str | None = strawberry.field(
+        default=None, description="The NAS's Acct-Session-Id of the session."
+    )
+    calling_station_id: str | None = strawberry.field(
+        default=None, description="The subscriber equipment's MAC (Calling-Station-Id)."
+    )
 
 
 @strawberry.type(description="A period's connection sessions, a page at a time, with totals.")
@@ -151,13 +174,31 @@ class ConnectionStatement:
     has_next_page: bool
 
 
+CALL_TERMINAL = Relation(
+    "CallRecord", "terminal", VoiceTerminalByIdLoader, "voice_terminal_id", "VoiceTerminal",
+    many=False,
+)  # fmt: skip
+
+
 @strawberry.type(name="CallRecord", description="A call made from one of the plan's terminals.")
-class CallRecordType:
+class CallRecordType(FromModel):
+    graphql_name = "CallRecord"
+    model = m.CallRecord
     started_at: dt.datetime
     destination: str
     duration_seconds: int
     termination: CallTermination
     cost: Decimal
+    voice_terminal_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="The plan's voice terminal that made the call; null for a call of a "
+        "reseller's line."
+    )
+    async def terminal(
+        self, info: Info
+    ) -> Annotated[VoiceTerminalType, strawberry.lazy("gateway.schema.services")] | None:
+        return await CALL_TERMINAL.resolve(self, info)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="Totals of one termination type in the period.")

@@ -42,6 +42,13 @@ SUBSCRIBER_SALE_PLAN = Relation(
 SUBSCRIBER_LINES = Relation(
     "VoiceSubscriber", "lines", loaders.VoiceLinesBySubscriberIdLoader, "id", "VoiceLine", True
 )
+LINE_EXTENSIONS = Relation(
+    "VoiceLine", "extensions", loaders.VoiceExtensionsByLineIdLoader, "id", "VoiceExtension",
+    many=True, sort=("extension",),
+)  # fmt: skip
+EXTENSION_LINE = Relation(
+    "VoiceExtension", "line", loaders.VoiceLineByIdLoader, "line_id", "VoiceLine", many=False
+)
 SUBSCRIBER_FRANCHISES = Relation(
     "VoiceSubscriber", "franchises", loaders.VoiceFranchisesBySubscriberIdLoader, "id",
     "VoiceFranchise", many=True,
@@ -70,6 +77,32 @@ class VoiceLineType(FromModel, Node):
     extension: str
     simultaneous_ip_lines: int
     status: VoiceLineStatus
+
+    @strawberry.field(
+        description="The line's extensions (ramais), by extension number; managed by the "
+        "reseller, or by the voice subscriber when granted MANAGE_EXTENSIONS."
+    )
+    async def extensions(self, info: Info) -> list[VoiceExtensionType]:
+        return await LINE_EXTENSIONS.resolve(self, info)
+
+
+@strawberry.type(
+    name="VoiceExtension",
+    description="An extension (ramal) of a voice line: a short number dialled inside the "
+    "subscriber's PABX, and the name its calls show.",
+)
+class VoiceExtensionType(FromModel, Node):
+    graphql_name = "VoiceExtension"
+    model = m.VoiceExtension
+    database_id: int
+    extension: str = strawberry.field(description="2 to 10 digits, unique for the subscriber.")
+    name: str = strawberry.field(description="The extension's name, e.g. Recepção.")
+    created_at: dt.datetime = strawberry.field(description="When the extension was added.")
+    line_id: strawberry.Private[int]
+
+    @strawberry.field(description="The line the extension belongs to.")
+    async def line(self, info: Info) -> VoiceLineType | None:
+        return await EXTENSION_LINE.resolve(self, info)
 
 
 @strawberry.type(name="VoiceFranchise", description="Minutes a month for one call category.")
@@ -328,4 +361,29 @@ class SetVoicePermissionsSuccess:
 
 SetVoicePermissionsResult = Annotated[
     SetVoicePermissionsSuccess | AnyUserError, strawberry.union("SetVoicePermissionsResult")
+]
+
+
+@strawberry.type(
+    description="Whether a panel username may be used (manual 004: suggest a username, then "
+    "validate it); createVoiceSubscriber and setVoicePanelCredentials apply the same check."
+)
+class VoicePanelUsernameCheck:
+    username: str = strawberry.field(description="The username as it would be stored.")
+    available: bool = strawberry.field(
+        description="True when it is valid and no other voice subscriber, of any reseller, has it."
+    )
+    problem: str | None = strawberry.field(
+        description="Why it may not be used; null when available."
+    )
+    suggestion: str | None = strawberry.field(
+        description="A free, valid username close to the one asked; null when available."
+    )
+
+
+VoicePanelUsernameResult = Annotated[
+    VoicePanelUsernameCheck | AnyUserError,
+    strawberry.union(
+        "VoicePanelUsernameResult", description="The username check, or why it was refused."
+    ),
 ]

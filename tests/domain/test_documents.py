@@ -90,6 +90,16 @@ def test_is_valid_cpf(doc: str, valid: bool) -> None:
         ("11111111111111", False),
         ("", False),
         ("529.982.247-25", False),  # a CPF is not a CNPJ
+        # The alphanumeric CNPJ issued since July 2026 (the Receita Federal's own example).
+        ("12.ABC.345/01DE-35", True),
+        ("12ABC34501DE35", True),
+        ("12.abc.345/01de-35", True),  # stored upper case, typed in any case
+        ("12.ABC.345/01DE-36", False),
+        ("12.ABC.345/01DF-35", False),  # one letter changed
+        ("12.ABC.345/01DE-3A", False),  # the check digits stay numeric
+        ("12.ÁBC.345/01DE-35", False),  # letters are A-Z only
+        ("12 ABC 345 01DE 35", False),
+        ("AAAAAAAAAAAA00", False),
     ],
 )
 def test_is_valid_cnpj(doc: str, valid: bool) -> None:
@@ -102,7 +112,8 @@ def test_is_valid_cnpj(doc: str, valid: bool) -> None:
         ("529.982.247-25", "52998224725"),
         ("11.222.333/0001-81", "11222333000181"),
         ("  52998224725\n", "52998224725"),
-        ("abc", "abc"),
+        ("abc", "ABC"),
+        ("12.abc.345/01de-35", "12ABC34501DE35"),
         ("", ""),
     ],
 )
@@ -116,7 +127,37 @@ def test_cpf_check_digits_rejects_bad_base(bad: str) -> None:
         cpf_check_digits(bad)
 
 
-@pytest.mark.parametrize("bad", ["", "11222333000", "1122233300011", "11222333000a"])
+@pytest.mark.parametrize(
+    ("base12", "expected"),
+    [
+        ("12ABC34501DE", "35"),  # the Receita Federal's example
+        ("112223330001", "81"),  # a numeric CNPJ keeps its check digits
+    ],
+)
+def test_alphanumeric_cnpj_check_digits(base12: str, expected: str) -> None:
+    assert cnpj_check_digits(base12) == expected
+
+
+def _by_hand(base: str) -> str:
+    """The rule as the Receita Federal states it: values ASCII - 48, weights 2..9 from the right,
+    remainder mod 11, 0 when below 2 else 11 minus it."""
+    for _ in range(2):
+        weights = [2 + i % 8 for i in range(len(base))][::-1]
+        remainder = sum((ord(c) - 48) * w for c, w in zip(base, weights, strict=True)) % 11
+        base += "0" if remainder < 2 else str(11 - remainder)
+    return base[-2:]
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=12, max_size=12))
+def test_alphanumeric_cnpj_follows_the_published_rule(base12: str) -> None:
+    assert cnpj_check_digits(base12) == _by_hand(base12)
+    if base12 != "000000000000" and len(set(base12)) > 1:
+        assert is_valid_cnpj(base12 + _by_hand(base12))
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "11222333000", "1122233300011", "11222333000a", "١١٢٢٢٣٣٣٠٠٠١"]
+)
 def test_cnpj_check_digits_rejects_bad_base(bad: str) -> None:
     with pytest.raises(ValueError):
         cnpj_check_digits(bad)

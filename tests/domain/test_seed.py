@@ -15,14 +15,19 @@ from domain import models as m
 from domain import seed_catalog as cat
 from domain.db import create_engine
 from domain.models.enums import (
+    AntivirusStatus,
+    CallTermination,
     CustomerKind,
     InactiveReason,
     PlanStatus,
     ReceivableOrigin,
     ServiceKind,
+    ServiceStatus,
 )
+from domain.rules import services as rules
 from domain.rules.boleto import barcode_of_line
 from domain.rules.documents import is_valid_cnpj, is_valid_cpf
+from domain.rules.franchise import LOCAL_OF
 from domain.seed import build_rows, seed_database
 from tests.databases import fresh_database
 
@@ -171,3 +176,32 @@ def test_a_full_ip_pool_stops_handing_out_fixed_ips(monkeypatch: pytest.MonkeyPa
     addresses = [row["address"] for row in rows.by_table[m.IpAssignment.__table__]]
     assert 0 < len(addresses) <= 2 * 5
     assert len(set(addresses)) == len(addresses)
+
+
+async def test_seeded_voice_and_identifiers_follow_the_rules(session: AsyncSession) -> None:
+    """The rules of issue 14 hold in the demo data: six terminations, consume-local only with a
+    local franchise (ADR 0110), ended licences DELETED and identifiers in their one spelling
+    (ADR 0113)."""
+    terminations = set(await session.scalars(select(m.CallRecord.termination).distinct()))
+    assert terminations == set(CallTermination)
+    franchises = list(await session.scalars(select(m.VoiceFranchise)))
+    granted = {(f.subscriber_id, f.category) for f in franchises if f.minutes}
+    marked = [f for f in franchises if f.consumes_local]
+    assert marked
+    for franchise in marked:
+        assert (franchise.subscriber_id, LOCAL_OF[franchise.category]) in granted
+    licences = list(await session.scalars(select(m.AntivirusLicense)))
+    assert {lic.license_status for lic in licences if lic.status is ServiceStatus.CANCELLED} == {
+        AntivirusStatus.DELETED
+    }
+    assert AntivirusStatus.DELETED not in {
+        lic.license_status for lic in licences if lic.status is not ServiceStatus.CANCELLED
+    }
+    for login in await session.scalars(select(m.RadiusLogin.login)):
+        assert login == rules.login(login)
+    for identifier in await session.scalars(select(m.Circuit.identifier)):
+        assert identifier == rules.circuit_identifier(identifier)
+    for casn in await session.scalars(select(m.Equipment.casn)):
+        assert casn == rules.casn(casn)
+    for username in await session.scalars(select(m.VoiceSubscriber.panel_username)):
+        assert username == username.lower()

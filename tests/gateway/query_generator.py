@@ -29,7 +29,8 @@ ROOT_FIELDS = ("customers", "customer", "node", "me", "planOffers", "tvPackages"
                "billingForms", "banks", "technicians", "smsCreditValues",
                "connectionStatement", "callStatement", "voiceLineCallStatement", "tickets",
                "dueDateChangePreview", "validateAddPlan", "equipmentByCasn",
-               "tvPointPlatformData", "tvBillingPreview")  # fmt: skip
+               "tvPointPlatformData", "tvBillingPreview", "voicePanelUsername",
+               "authenticationDiagnosis", "freeSlots")  # fmt: skip
 # Periods: a year of the seed's usage, an older one, and refused ones (reversed, too long, no
 # time zone).
 PERIODS = [
@@ -276,6 +277,20 @@ class QueryBuilder:
         if name == "equipmentByCasn":
             casn = draw(st.sampled_from(["000000000000", "1234", "x"]))
             return f'(locationId: "{self._id("TvPointLocation")}", casn: "{casn}")'
+        if name == "voicePanelUsername":
+            username = draw(st.sampled_from(["joao", "ramal.1", "Zé", "x" * 3]))
+            other = (
+                f', subscriberId: "{self._id("VoiceSubscriber")}"' if draw(st.booleans()) else ""
+            )
+            return f'(username: "{username}"{other})'
+        if name == "authenticationDiagnosis":
+            return f'(planId: "{self._id("Plan")}")'
+        if name == "freeSlots":
+            day = draw(st.sampled_from(["2026-01-05", "2026-01-12", "2025-12-01"]))
+            who = draw(st.sampled_from(["technicianId", "roleId"]))
+            kind = "Technician" if who == "technicianId" else "Role"
+            minutes = draw(st.sampled_from([30, 60, 240, 0]))
+            return f'(date: "{day}", duration: {minutes}, {who}: "{self._id(kind)}")'
         if name == "tvBillingPreview":
             day = draw(st.sampled_from(["2026-01-10", "2026-02-05", "2025-12-20", "1999-01-01"]))
             return f'(dueDate: "{day}")'

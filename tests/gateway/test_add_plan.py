@@ -229,7 +229,8 @@ async def test_field_checks(session: AsyncSession) -> None:
     data = await run_as(session, ADD, variables)
     assert {tuple(f["path"]): f["message"] for f in data["addPlan"]["fields"]} == {
         ("installationAddress", "newAddress", "cep"): "must be 8 digits, e.g. 01310-100",
-        ("radiusLogin", "password"): "must not be the login itself",
+        ("radiusLogin", "password"): "is too weak: it equals the login or e-mail; very weak "
+        "passwords (< 20) are refused",
         ("radiusLogin", "domain"): "is required by the offer",
         ("billing", "dueDay"): "must be a day from 1 to 28",
         ("billing", "bankAccount"): "is only for bank debit",

@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from domain import access
 from domain import models as m
 from domain.identity import DEVELOPMENT_STAFF, Identity, Role
 from gateway.execution.compiled import ROOTS
+from gateway.resolvers.reports import REPORT_ROOTS
 from gateway.schema.base import to_global_id
 from tests.gateway.helpers import bearer, http_client, run, test_settings
 
@@ -231,6 +233,38 @@ def _own_tickets(body: dict[str, Any], w: World) -> None:
     assert {t["databaseId"] for t in _data(body)["tickets"]} == set(w.mine_tickets)
 
 
+REPORT_PAGE = (
+    "{ receivables(first: 50) { __typename ... on ReceivableConnection { nodes { databaseId } } } }"
+)
+REPORT_GROUPS = (
+    "{ receivablesAggregate(groupBy: [CUSTOMER_ID]) { __typename "
+    "... on ReceivableAggregate { groups { key { customerId } count } } } }"
+)
+
+
+def _report_rows(some: bool) -> Callable[[dict[str, Any], World], None]:
+    def check(body: dict[str, Any], _w: World) -> None:
+        assert bool(_data(body)["receivables"]["nodes"]) is some, body
+
+    return check
+
+
+def _groups_of(whose: str | None) -> Callable[[dict[str, Any], World], None]:
+    """Staff (None) see many customers' groups, a subscriber its own only, others none."""
+
+    def check(body: dict[str, Any], w: World) -> None:
+        groups = _data(body)["receivablesAggregate"]["groups"]
+        owners = {g["key"]["customerId"] for g in groups}
+        if whose is None:
+            assert len(owners) > 1
+        elif whose == "mine":
+            assert owners == {_gid("Customer", w.mine)} and groups[0]["count"] > 0
+        else:
+            assert groups == []
+
+    return check
+
+
 PREVIEW = "query ($id: ID!) { dueDateChangePreview(planId: $id, newDueDay: 12) { __typename } }"
 VALIDATE = "query ($id: ID!) { validateAddPlan(input: {customerId: $id}) { __typename } }"
 
@@ -423,6 +457,28 @@ CASES: dict[str, Case] = {
             "voice_subscriber": _absent("customer"),
         },
     ),
+    "receivables": Case(
+        REPORT_PAGE,
+        lambda _w: {},
+        {
+            "staff": _report_rows(True),
+            "clerk": _typename("receivables", "NotAllowed"),
+            "subscriber": _report_rows(True),
+            "reseller": _report_rows(False),
+            "voice_subscriber": _report_rows(False),
+        },
+    ),
+    "receivablesAggregate": Case(
+        REPORT_GROUPS,
+        lambda _w: {},
+        {
+            "staff": _groups_of(None),
+            "clerk": _typename("receivablesAggregate", "NotAllowed"),
+            "subscriber": _groups_of("mine"),
+            "reseller": _groups_of("none"),
+            "voice_subscriber": _groups_of("none"),
+        },
+    ),
     # The caller's own root: its customer, its reseller, nothing for staff.
     "me": Case(
         "{ me { __typename ... on Customer { databaseId } ... on VoiceReseller { databaseId } "
@@ -474,6 +530,18 @@ CASES: dict[str, Case] = {
             ),
         },
     ),
+    # Panel usernames are the reseller's (or staff's) to choose; a voice subscriber's is set.
+    "voicePanelUsername": Case(
+        '{ voicePanelUsername(username: "Nova.Loja") { __typename } }',
+        lambda _w: {},
+        {
+            "staff": _typename("voicePanelUsername", "VoicePanelUsernameCheck"),
+            "clerk": _typename("voicePanelUsername", "NotAllowed"),
+            "subscriber": _typename("voicePanelUsername", "NotAllowed"),
+            "reseller": _typename("voicePanelUsername", "VoicePanelUsernameCheck"),
+            "voice_subscriber": _typename("voicePanelUsername", "NotAllowed"),
+        },
+    ),
     "tickets": Case(
         "{ tickets { databaseId } }",
         lambda _w: {},
@@ -494,7 +562,65 @@ CASES: dict[str, Case] = {
     "billingForms": _catalog("billingForms"),
     "banks": _catalog("banks"),
     "technicians": _catalog("technicians", "name role { name }"),
+    "roles": _catalog("roles", "name"),
+    "freeSlots": Case(
+        '{ freeSlots(roleId: "1", date: "2099-01-05", duration: 60) { __typename } }',
+        lambda _w: {},
+        {
+            "staff": _typename("freeSlots", "FreeSlots"),
+            "clerk": _typename("freeSlots", "NotAllowed"),
+            "subscriber": _typename("freeSlots", "NotAllowed"),
+            "reseller": _typename("freeSlots", "NotAllowed"),
+            "voice_subscriber": _typename("freeSlots", "NotAllowed"),
+        },
+    ),
+    # The authentication assistant is a PLAN_ADMIN screen; a subscriber finds no such plan.
+    "authenticationDiagnosis(other)": Case(
+        "query ($id: ID!) { authenticationDiagnosis(planId: $id) { __typename } }",
+        lambda w: {"id": _gid("Plan", w.other_plan)},
+        {
+            "staff": _typename("authenticationDiagnosis", "AuthenticationDiagnosis"),
+            "clerk": _typename("authenticationDiagnosis", "NotAllowed"),
+            "subscriber": _typename("authenticationDiagnosis", "NotAllowed"),
+            "reseller": _typename("authenticationDiagnosis", "NotAllowed"),
+            "voice_subscriber": _typename("authenticationDiagnosis", "NotAllowed"),
+        },
+    ),
+    # Another customer's data export: staff with CUSTOMER_ADMIN only; it does not exist for a
+    # subscriber (who exports itself, tests/gateway/test_lgpd_http.py).
+    "customerDataExport(other)": Case(
+        "query ($id: ID) { customerDataExport(customerId: $id) { __typename } }",
+        lambda w: {"id": _gid("Customer", w.other)},
+        {
+            "staff": _typename("customerDataExport", "CustomerDataExport"),
+            "clerk": _typename("customerDataExport", "NotAllowed"),
+            "subscriber": _typename("customerDataExport", "NotFound"),
+            "reseller": _typename("customerDataExport", "NotAllowed"),
+            "voice_subscriber": _typename("customerDataExport", "NotAllowed"),
+        },
+    ),
 }
+
+
+def _report_case(root: str, aggregate: bool) -> Case:
+    """Another report root: its result type per role; staff lacking the table's permission get
+    NotAllowed, everyone else the connection (its rows scoped by the same policies as
+    receivables, whose rows the cases above check)."""
+    report_root = REPORT_ROOTS[root]
+    field = f"{root}Aggregate" if aggregate else root
+    success = report_root.types.prefix + ("Aggregate" if aggregate else "Connection")
+    needs = access.read_permissions({report_root.report.model})
+    expect = dict.fromkeys(ROLES, _typename(field, success))
+    if needs:
+        expect["clerk"] = _typename(field, "NotAllowed")
+    selection = "" if aggregate else "(first: 5)"
+    return Case(f"{{ {field}{selection} {{ __typename }} }}", lambda _w: {}, expect)
+
+
+for _root in REPORT_ROOTS:
+    if _root != "receivables":
+        CASES[_root] = _report_case(_root, aggregate=False)
+        CASES[f"{_root}Aggregate"] = _report_case(_root, aggregate=True)
 
 
 @pytest.fixture(scope="module")

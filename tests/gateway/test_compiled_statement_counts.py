@@ -261,6 +261,7 @@ CASES: dict[str, Case] = {
             ("billingForms", "name"),
             ("banks", "name"),
             ("technicians", "name role { name }"),
+            ("roles", "name"),
             ("smsCreditValues", "credits"),
         )
     },
@@ -315,6 +316,29 @@ CASES: dict[str, Case] = {
           ... on TvBillingPreview { total lines { amount plan { services { kind } }
           tvPackage { package { name } } } } } }""",
         lambda _f, i: {"day": f"2026-{i % 12 + 1:02d}-{(5, 10, 15, 20)[i % 4]:02d}"},
+    ),
+    "voicePanelUsername": Case(
+        """query ($name: String!) { voicePanelUsername(username: $name) { __typename } }""",
+        lambda _f, i: {"name": f"someone.{i}"},
+        tries=2,
+        varies=False,
+    ),
+    "customerDataExport": Case(
+        """query ($id: ID!) { customerDataExport(customerId: $id) { __typename
+          ... on CustomerDataExport { customer { plans { services { kind } } } } } }""",
+        lambda _f, i: {"id": str(i + 1)},
+    ),
+    "authenticationDiagnosis": Case(
+        """query ($id: ID!) { authenticationDiagnosis(planId: $id) { __typename
+          ... on AuthenticationDiagnosis { plan { services { kind } } } } }""",
+        lambda _f, i: {"id": str(i + 1)},
+    ),
+    "freeSlots": Case(
+        """query ($id: ID!) { freeSlots(date: "2026-01-05", duration: 60, technicianId: $id) {
+          __typename } }""",
+        lambda _f, i: {"id": str(i + 1)},
+        tries=2,
+        varies=False,
     ),
     "tvPointPlatformData": Case(
         """query ($id: ID!) { tvPointPlatformData(tvPointId: $id) { __typename

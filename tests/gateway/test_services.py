@@ -396,8 +396,7 @@ async def test_mailbox_alias_and_their_shared_address_space(session: AsyncSessio
                 "input": {
                     "planId": plan_gid(plan),
                     "login": "outra",
-                    "domain": "loja.com.br",
-                    "password": "OUTRA@loja.com.br",
+                    "password": "OUTRA@provedor.net.br",
                 }
             },
         )

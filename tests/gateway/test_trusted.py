@@ -222,9 +222,10 @@ async def test_production_hides_internals(
 async def test_an_unexpected_error_is_internal_with_ids_in_production(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The database is gone: the client learns nothing of it but ids the log carries too."""
-    missing = f"sqlite:///{tmp_path}/missing/dir/gateway.sqlite3"
-    production = test_settings(missing, environment="production")
+    """The database has no tables (a defect, not an outage): the client learns nothing of it
+    but ids the log carries too."""
+    unmigrated = f"sqlite:///{tmp_path}/gateway.sqlite3"
+    production = test_settings(unmigrated, environment="production")
     async with http_client(None, production) as client:
         response = await client.post("/graphql", json={"query": "{ banks { name } }"})
     assert response.status_code == 200
@@ -239,6 +240,18 @@ async def test_an_unexpected_error_is_internal_with_ids_in_production(
         if r.name == "gateway.http.graphql" and request_id in r.getMessage()
     ]
     assert logged and logged[0].exc_info is not None
+
+
+async def test_a_database_that_cannot_be_opened_is_an_outage_not_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    missing = f"sqlite:///{tmp_path}/missing/dir/gateway.sqlite3"
+    production = test_settings(missing, environment="production")
+    async with http_client(None, production) as client:
+        response = await client.post("/graphql", json={"query": "{ banks { name } }"})
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "sqlite" not in response.text.lower() and "Operational" not in response.text
 
 
 async def test_cors_only_for_configured_origins(engine: AsyncEngine, database_url: str) -> None:

@@ -275,7 +275,7 @@ async def test_a_voice_subscriber_changes_its_panel_password_only_when_granted(
     wrong = await gql(client, me, PASSWORD, input={**change, "currentPassword": "not-it"})
     assert wrong["changeVoicePanelPassword"]["fields"] == [{"path": ["currentPassword"]}]
     weak = await gql(client, me, PASSWORD, input={**change, "newPassword": "123"})
-    assert weak["changeVoicePanelPassword"]["fields"] == [{"path": ["panelPassword"]}]
+    assert weak["changeVoicePanelPassword"]["fields"] == [{"path": ["newPassword"]}]
     async with engine.connect() as c:
         unchanged = await c.scalar(
             select(m.VoiceSubscriber.panel_password_hash).where(m.VoiceSubscriber.id == panel.me)
