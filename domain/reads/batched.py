@@ -146,7 +146,7 @@ class Readers:
         """A Reader that takes its connection when its first statement runs: an operation
         that reads nothing (`{ __typename }`, a refused argument) checks none out."""
         async with contextlib.AsyncExitStack() as stack:
-            yield _LazyReader(self, stack)  # type: ignore[misc]
+            yield _LazyReader(self, stack)
 
     @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[Reader]:
@@ -209,30 +209,21 @@ class Readers:
         await self.close()
 
 
-class _LazyReader:
-    """Stands in for a Reader until a statement needs one (Readers.lazy)."""
+class _LazyReader(Reader):
+    """A Reader that takes its connection at its first statement (Readers.lazy)."""
 
     def __init__(self, readers: Readers, stack: contextlib.AsyncExitStack) -> None:
-        self.dialect = readers.engine.dialect.name
-        self.postgresql = self.dialect == "postgresql"
+        super().__init__(readers.engine.dialect.name, None)
         self._readers, self._stack = readers, stack
         self._reader: Reader | None = None
-
-    async def _open(self) -> Reader:
-        if self._reader is None:
-            self._reader = await self._stack.enter_async_context(self._readers.reader())
-        return self._reader
 
     async def fetch_sql(
         self, sql: str, arguments: Sequence[Any], processors: Processors = ()
     ) -> list[Sequence[Any]]:
-        return await (await self._open()).fetch_sql(sql, arguments, processors)
-
-    async def rows(self, statement: Select[Any]) -> list[Sequence[Any]]:
-        return await (await self._open()).rows(statement)
-
-    async def scalar(self, statement: Select[Any]) -> Any:
-        return await (await self._open()).scalar(statement)
+        if self._reader is None:
+            self._reader = await self._stack.enter_async_context(self._readers.reader())
+            self.driver = self._reader.driver
+        return await self._reader.fetch_sql(sql, arguments, processors)
 
 
 def result_processors(columns: Sequence[Any], offset: int = 0) -> Processors:
