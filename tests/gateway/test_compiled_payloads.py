@@ -55,7 +55,7 @@ async def subjects(engine: AsyncEngine) -> Subjects:
                     m.Plan.speed_restored_until.is_(None),
                     m.Plan.enabled_until.is_(None),
                 )
-                .order_by(m.Plan.id)
+                .order_by(m.Plan.id.desc())  # the last: other tests read the first rows
                 .limit(1)
             )
         ).one()
@@ -63,7 +63,7 @@ async def subjects(engine: AsyncEngine) -> Subjects:
             await c.execute(
                 select(m.VoiceSubscriber.reseller_id, m.VoiceSubscriber.id, m.VoiceLine.id)
                 .join(m.VoiceLine, m.VoiceLine.subscriber_id == m.VoiceSubscriber.id)
-                .order_by(m.VoiceSubscriber.id, m.VoiceLine.id)
+                .order_by(m.VoiceSubscriber.id.desc(), m.VoiceLine.id.desc())
                 .limit(1)
             )
         ).one()
