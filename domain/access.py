@@ -357,6 +357,34 @@ def read_permissions(models: Iterable[type[Any]]) -> frozenset[Permission]:
     )
 
 
+def permission_of(model: type[Any]) -> Permission | None:
+    """The permission staff need to read `model`'s table (a service kind's: Service's)."""
+    return policy_of(model).permission
+
+
+def read_refusal(models: Iterable[type[Any]], identity: Identity | None) -> NotAllowed | None:
+    """The NotAllowed a scoped session would raise for a statement reading `models`' tables
+    (the first one `identity`, staff, may not read); None when it may read them all."""
+    if identity is None or identity.role is not Role.STAFF:
+        return None  # everyone else's rows are filtered, never refused
+    for model in models:
+        base = next((cls for cls in model.__mro__ if cls in POLICIES), None)
+        if base is None:
+            continue
+        refusal = _refusal(base, identity)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def _refusal(base: type[Any], identity: Identity) -> NotAllowed | None:
+    permission = POLICIES[base].permission
+    if permission is None or identity.has(permission):
+        return None
+    name = permission.name
+    return NotAllowed(f"Reading {base.__name__} needs the {name} permission.", permission=name)
+
+
 def owner_key(identity: Identity) -> int:
     """The key a caller's rows hang from (its customer, reseller or voice subscriber)."""
     return _owner_key(identity)
@@ -395,13 +423,19 @@ def _scope_statement(state: ORMExecuteState) -> None:
     if identity is None or not (state.is_select or state.is_update or state.is_delete):
         return
     acting_now = state.session.info.get(_ACTING, False)
-    if identity.role is Role.STAFF and (acting_now or identity.permissions >= _READ_PERMISSIONS):
-        return  # nothing to filter and nothing to refuse: skip walking the statement
+    options = _scope_options(state.statement, identity, acting=acting_now)
+    if options:
+        state.statement = state.statement.options(*options)
+
+
+def _scope_options(statement: Any, identity: Identity, *, acting: bool) -> list[Any]:
+    if identity.role is Role.STAFF and (acting or identity.permissions >= _READ_PERMISSIONS):
+        return []  # nothing to filter and nothing to refuse: skip walking the statement
     options = []
     seen: set[type[Any]] = set()
     # Every table the statement touches, in subqueries and EXISTS too, not only the entities
     # it returns: `select(func.count()).select_from(Customer)` must be scoped as well.
-    for table in find_tables(state.statement, include_joins=True, include_crud=True):
+    for table in find_tables(statement, include_joins=True, include_crud=True):
         model = _MODEL_OF_TABLE.get(table)
         if model is None:
             continue
@@ -411,16 +445,10 @@ def _scope_statement(state: ORMExecuteState) -> None:
         if base in seen:
             continue
         seen.add(base)
-        if (
-            identity.role is Role.STAFF
-            and policy.permission is not None
-            and not acting_now
-            and not identity.has(policy.permission)
-        ):
-            name = policy.permission.name
-            raise NotAllowed(
-                f"Reading {base.__name__} needs the {name} permission.", permission=name
-            )
+        if identity.role is Role.STAFF and not acting:
+            refusal = _refusal(base, identity)
+            if refusal is not None:
+                raise refusal
         criterion = _criterion(policy, identity)
         if criterion is None:
             continue
@@ -429,5 +457,4 @@ def _scope_statement(state: ORMExecuteState) -> None:
         options.append(
             with_loader_criteria(base, criterion(base, _owner_key(identity)), include_aliases=True)
         )
-    if options:
-        state.statement = state.statement.options(*options)
+    return options

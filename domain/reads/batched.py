@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager
@@ -35,6 +36,9 @@ _DIALECTS = {
 }
 
 Processors = tuple[tuple[int, Callable[[Any], Any]], ...]  # (row position, result processor)
+# A statement compiled for one driver: SQL, parameter names in order, result processors, and
+# the bind processors of the spec's own parameters.
+Compiled = tuple[str, tuple[str, ...], Processors, dict[str, Callable[[Any], Any]]]
 
 
 class Reader:
@@ -191,6 +195,13 @@ class Readers:
         self._closer: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
+    async def lazy(self) -> AsyncIterator[Reader]:
+        """A Reader that takes its connection when its first statement runs: an operation
+        that reads nothing (`{ __typename }`, a refused argument) checks none out."""
+        async with contextlib.AsyncExitStack() as stack:
+            yield _LazyReader(self, stack)
+
+    @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[Reader]:
         if not self.shared:
             async with self.engine.connect() as connection:
@@ -251,6 +262,23 @@ class Readers:
         await self.close()
 
 
+class _LazyReader(Reader):
+    """A Reader that takes its connection at its first statement (Readers.lazy)."""
+
+    def __init__(self, readers: Readers, stack: contextlib.AsyncExitStack) -> None:
+        super().__init__(readers.engine.dialect.name, None)
+        self._readers, self._stack = readers, stack
+        self._reader: Reader | None = None
+
+    async def fetch_sql(
+        self, sql: str, arguments: Sequence[Any], processors: Processors = ()
+    ) -> list[Sequence[Any]]:
+        if self._reader is None:
+            self._reader = await self._stack.enter_async_context(self._readers.reader())
+            self.driver = self._reader.driver
+        return await self._reader.fetch_sql(sql, arguments, processors)
+
+
 def result_processors(columns: Sequence[Any], offset: int = 0) -> Processors:
     """SQLite's result processors of `columns` (a Decimal from REAL, a bool from 0/1, a
     timestamp from text...), except enums, which stay as the stored name."""
@@ -282,7 +310,11 @@ class BatchSpec:
     columns: tuple[tuple[int, str], ...]  # (table index, column name)
     key: str | None  # column of the base matched against the keys; None reads every row
     order: tuple[str, ...]  # columns of the base, after the key
-    through: tuple[Any, str, str] | None = None  # (link model, its key attribute, its target)
+    # (link model, its key attribute, its column joined, the base's column; "id" if left out)
+    through: tuple[Any, ...] | None = None
+    # Conditions on the base's columns with a parameter given at each fetch:
+    # (column, operator, parameter name), e.g. ("started_at", ">=", "start").
+    where: tuple[tuple[str, str, str], ...] = ()
 
 
 class CompiledBatch:
@@ -298,6 +330,14 @@ class CompiledBatch:
         self.key_offset = 0 if spec.key is None and spec.through is None else 1
         self._statements: dict[Role | None, _Statement] = {}
 
+    @property
+    def models(self) -> list[Any]:
+        """The models whose tables the statement reads, in the statement's order."""
+        found = [ref.model for ref in self.spec.tables]
+        if self.spec.through is not None:
+            found.append(self.spec.through[0])
+        return found
+
     def _statement(self, role: Role | None) -> _Statement:
         statement = self._statements.get(role)
         if statement is None:
@@ -309,9 +349,11 @@ class CompiledBatch:
         reader: Reader,
         keys: Sequence[int] | None,
         identity: Identity | None = None,
+        parameters: dict[str, Any] | None = None,
     ) -> list[Sequence[Any]]:
         """Rows for `keys` (every row when the spec has no key), ordered by key then `order`,
-        that `identity` may see (every row when None or staff).
+        that `identity` may see (every row when None or staff); `parameters` are the values
+        of the spec's `where` conditions.
 
         Each row is a tuple: the matched key first (when there is one), then the columns.
         Enum columns hold the member's name on both databases.
@@ -329,7 +371,10 @@ class CompiledBatch:
         # SQLite reads the keys from one JSON array parameter.
         key_values = keys if reader.postgresql else orjson.dumps(keys).decode()
         values = {"keys": key_values, "owner": owner}
-        sql, names, processors = statement.compiled(reader.dialect)
+        sql, names, processors, binds = statement.compiled(reader.dialect)
+        for name, value in (parameters or {}).items():
+            # The column type's own conversion (a UTC instant as SQLite's stored text).
+            values[name] = binds[name](value) if name in binds else value
         return await reader.fetch_sql(sql, [values[name] for name in names], processors)
 
 
@@ -365,22 +410,29 @@ class _Statement:
         order = [base.c[attribute] for attribute in spec.order]
         key_column: ColumnElement[Any] | None = None
         if spec.through is not None:
-            link_model, link_key, link_target = spec.through
+            link_model, link_key, link_target, *joined = spec.through
             link = link_model.__table__.alias("link")
-            from_clause = from_clause.join(link, link.c[link_target] == base.c.id)
+            base_column = base.c[joined[0] if joined else "id"]
+            from_clause = from_clause.join(link, link.c[link_target] == base_column)
             key_column = link.c[link_key]
             criterion = _adapted(link_model, scope, owner, link, base=True)
             if criterion is not None:
                 filters.append(criterion)
         elif spec.key is not None:
             key_column = base.c[spec.key]
+        operators = {">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le,
+                     "=": operator.eq}  # fmt: skip
+        for column, comparison, name in spec.where:
+            compared = base.c[column]
+            filters.append(operators[comparison](compared, bindparam(name, type_=compared.type)))
         selected = self.columns if key_column is None else [key_column, *self.columns]
         self._core: Select[Any] = select(*selected).select_from(from_clause).where(*filters)
         self._key_column = key_column
         self._order = ([key_column] if key_column is not None else []) + order
-        self._compiled: dict[str, tuple[str, tuple[str, ...], Processors]] = {}
+        self._parameters = tuple(name for _, _, name in spec.where)
+        self._compiled: dict[str, Compiled] = {}
 
-    def compiled(self, dialect: str) -> tuple[str, tuple[str, ...], Processors]:
+    def compiled(self, dialect: str) -> Compiled:
         """The SQL for `dialect`'s driver, compiled once, its parameters' order and (SQLite)
         its columns' result processors. The keys are one parameter whatever their number:
         `= ANY($1)` on asyncpg, `IN` a JSON array's values on aiosqlite."""
@@ -397,10 +449,16 @@ class _Statement:
             compiled = statement.order_by(*self._order).compile(dialect=_DIALECTS[dialect])
             offset = 0 if self._key_column is None else 1
             processors = () if dialect == "postgresql" else result_processors(self.columns, offset)
+            binds = {
+                name: process
+                for name, process in compiled._bind_processors.items()
+                if name in self._parameters
+            }
             found = self._compiled[dialect] = (
                 str(compiled),
                 tuple(compiled.positiontup or ()),
                 processors,
+                binds,
             )
         return found
 

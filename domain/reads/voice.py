@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import access
 from domain import models as m
-from domain.models.enums import CallTermination
+from domain.reads.batched import BatchSpec, CompiledBatch, TableRef
 
-
-async def call_usage(
-    session: AsyncSession, subscriber_id: int, start: dt.datetime, end: dt.datetime
-) -> list[tuple[CallTermination, int]]:
-    """(termination, seconds) of the subscriber's lines' calls started in [start, end)."""
-    lines = select(m.VoiceLine.id).where(m.VoiceLine.subscriber_id == subscriber_id)
-    c = m.CallRecord
-    statement = select(c.termination, c.duration_seconds).where(
-        c.voice_line_id.in_(lines), c.started_at >= start, c.started_at < end
+# A period's calls of many voice subscribers' lines at once: (subscriber, termination,
+# seconds) rows for the subscribers' keys, `start` and `end` given at each fetch. One statement
+# whatever the number of subscribers (`franchiseBalance` on a reseller's page of them).
+CALL_USAGE = CompiledBatch(
+    BatchSpec(
+        tables=(TableRef(m.CallRecord),),
+        columns=((0, "termination"), (0, "duration_seconds")),
+        key=None,
+        order=("id",),
+        through=(m.VoiceLine, "subscriber_id", "id", "voice_line_id"),
+        where=(("started_at", ">=", "start"), ("started_at", "<", "end")),
     )
-    return [(row[0], row[1]) for row in await session.execute(statement)]
+)
+# The franchises of many voice subscribers: (subscriber, category, minutes, consumes_local).
+FRANCHISES = CompiledBatch(
+    BatchSpec(
+        tables=(TableRef(m.VoiceFranchise),),
+        columns=((0, "category"), (0, "minutes"), (0, "consumes_local")),
+        key="subscriber_id",
+        order=("id",),
+    )
+)
 
 
 async def username_taken(session: AsyncSession, username: str, but: int | None) -> bool:

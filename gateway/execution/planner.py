@@ -13,6 +13,7 @@ A field it does not know raises `Unplannable`, and the whole operation goes to t
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +26,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     OperationDefinitionNode,
 )
 from graphql.execution.collect_fields import (
@@ -34,11 +36,12 @@ from graphql.execution.collect_fields import (
 )
 from graphql.execution.values import VariableValues
 
+from domain import access
 from domain import models as m
 from domain.reads.batched import BatchSpec, CompiledBatch, TableRef
 from gateway.loaders import base as loader_base
 from gateway.schema.base import model_type, to_global_id
-from gateway.schema.relations import COMPUTED, RELATIONS, Relation
+from gateway.schema.relations import COMPUTED, DERIVED, RELATIONS, Derived, Relation
 from gateway.schema.services import SERVICE_TYPES
 
 
@@ -95,6 +98,20 @@ class BatchedOut:
     relation: Relation
     field_node: FieldNode
     field_def: Any
+    field_nodes: list[FieldNode] = field(default_factory=list)  # where a refusal is located
+
+
+@dataclass(eq=False)  # hashed by identity, like BatchedOut
+class DerivedOut:
+    """A derived field (relations.Derived), computed for every parent of the level at once."""
+
+    key: str
+    derived: Derived
+    parent_position: int
+    value: ValuePlan
+    field_node: FieldNode
+    field_def: Any
+    field_nodes: list[FieldNode] = field(default_factory=list)
 
 
 @dataclass
@@ -122,6 +139,109 @@ class BatchNode:
     many: bool
     filter_positions: tuple[tuple[str, int], ...]  # (argument, row position)
     scalar_position: int | None = None  # a list of one column's values, not objects
+
+
+@dataclass
+class ValuePlan:
+    """How to serialize a Python value of one GraphQL output type (not read from a row):
+    `depth` list levels around a leaf (`serialize`, the scalar's own) or an object (`nested`)."""
+
+    depth: int
+    serialize: Callable[[Any], Any] | None = None
+    nested: ObjectShape | AbstractShape | None = None
+
+
+@dataclass
+class AttributeOut:
+    """A plain field of a Python object (a Strawberry type's instance): its attribute."""
+
+    key: str
+    attribute: str
+    value: ValuePlan
+
+
+@dataclass
+class MethodOut:
+    """A field whose resolver is a plain method of the object (`self` only, synchronous):
+    e.g. `UserError.code`; the method is called, as graphql-core would."""
+
+    key: str
+    method: Callable[[Any], Any]
+    value: ValuePlan
+
+
+def _plain_method(strawberry_field: Any) -> bool:
+    resolver = strawberry_field.base_resolver
+    if resolver is None or resolver.is_async:
+        return False
+    parameters = list(inspect.signature(resolver.wrapped_func).parameters)
+    return parameters == ["self"]
+
+
+@dataclass
+class ObjectComputedOut:
+    key: str
+    function: Callable[..., Any]
+    attributes: tuple[str, ...]
+
+
+@dataclass
+class ObjectBatchedOut:
+    """A relation of a Python object, read by a batched statement keyed by its attribute."""
+
+    key: str
+    attribute: str
+    out: BatchedOut | DerivedOut
+
+
+@dataclass
+class ObjectShape:
+    """How to turn a Python object (a resolver's or an action's result) into a dict: plain
+    fields from its attributes, relations batched by the planner like a row's."""
+
+    type_name: str
+    fields: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class AbstractShape:
+    """Objects of a union or interface: the object's own Strawberry type picks the shape."""
+
+    shapes: dict[str, ObjectShape]
+
+
+_EXACT = {"Int": int, "Float": float, "String": str, "Boolean": bool, "ID": str}
+_INT_RANGE = range(-(2**31), 2**31)
+
+
+def fast_serializer(graphql_type: Any) -> Callable[[Any], Any]:
+    """A leaf's serializer that answers what its scalar's (or enum's) own `serialize` would,
+    without its checks when the value already is the JSON value: a str for String, an int in
+    range for Int, an enum member by a lookup. Anything else goes to `serialize` itself."""
+    serialize: Callable[[Any], Any] = graphql_type.serialize
+    exact = _EXACT.get(graphql_type.name)
+    if exact is int:
+
+        def as_int(value: Any) -> Any:
+            return value if type(value) is int and value in _INT_RANGE else serialize(value)
+
+        return as_int
+    if exact is not None:
+
+        def as_is(value: Any) -> Any:
+            return value if type(value) is exact else serialize(value)
+
+        return as_is
+    wrapped = getattr(graphql_type, "wrapped_cls", None)
+    if wrapped is not None:  # a Strawberry enum: its members' names
+        names = {member: serialize(member) for member in wrapped}
+
+        def member_name(value: Any) -> Any:
+            name = names.get(value) if isinstance(value, wrapped) else None
+            return serialize(value) if name is None else name
+
+        return member_name
+    return serialize
 
 
 # ------------------------------------------------------------------------ type metadata
@@ -176,7 +296,11 @@ def type_info(schema: Any, graphql_name: str) -> TypeInfo:
         raise Unplannable(f"type {graphql_name} has no declared model")
     converter = schema.config.name_converter
     attributes = {
-        converter.get_graphql_name(f): getattr(cls, "columns", {}).get(f.python_name, f.python_name)
+        # `database_id` is the row's key on every type, a Node or not (FromModel's rule); a
+        # type may name the column behind a field (`columns`).
+        converter.get_graphql_name(f): "id"
+        if f.python_name == "database_id"
+        else getattr(cls, "columns", {}).get(f.python_name, f.python_name)
         for f in definition.fields
         if f.base_resolver is None
     }
@@ -290,13 +414,28 @@ class Planner:
                     index, column = locate(attribute)
                     positions.append(builder.position(index, column.name))
                 shape.fields.append(ComputedOut(key, computed.function, tuple(positions)))
+            elif (graphql_type.name, name) in DERIVED:
+                derived = DERIVED[(graphql_type.name, name)]
+                index, column = locate(derived.parent_key)
+                field_def = graphql_type.fields[name]
+                shape.fields.append(
+                    DerivedOut(
+                        key,
+                        derived,
+                        builder.position(index, column.name),
+                        self.value_plan(field_def.type, field_details),
+                        field_details[0].node,
+                        field_def,
+                        [d.node for d in field_details],
+                    )
+                )
             elif (graphql_type.name, name) in RELATIONS:
                 relation = RELATIONS[(graphql_type.name, name)]
                 index, column = locate(relation.parent_key)
                 parent_position = builder.position(index, column.name)
                 field_def = graphql_type.fields[name]
                 target = _named_type(field_def.type)
-                if self._foldable(relation, field_def, field_details):
+                if self._foldable(relation, field_def, model):
                     child_table = builder.join(relation.loader.model, index, column.name)
                     child_shape = self.shape(target, field_details, builder, child_table)
                     id_position = builder.position(child_table, "id")
@@ -305,7 +444,13 @@ class Planner:
                     batch = self.batch(relation, target, field_details)
                     shape.fields.append(
                         BatchedOut(
-                            key, batch, parent_position, relation, field_details[0].node, field_def
+                            key,
+                            batch,
+                            parent_position,
+                            relation,
+                            field_details[0].node,
+                            field_def,
+                            [d.node for d in field_details],
                         )
                     )
             else:
@@ -313,13 +458,17 @@ class Planner:
         return shape
 
     @staticmethod
-    def _foldable(relation: Relation, field_def: Any, details: list[FieldDetails]) -> bool:
+    def _foldable(relation: Relation, field_def: Any, parent_model: Any) -> bool:
+        """A to-one by primary key joins its parent's statement, unless reading it needs a
+        permission the parent's table does not: staff lacking it then get that field alone
+        refused (null, with an error), so it keeps a statement of its own."""
         loader = relation.loader
         return (
             not relation.many
             and issubclass(loader, loader_base.ByIdLoader)
             and not getattr(loader, "polymorphic", False)
             and not field_def.args
+            and access.permission_of(loader.model) in (None, access.permission_of(parent_model))
         )
 
     # -- a relation's own statement
@@ -364,6 +513,64 @@ class Planner:
         sort = tuple(_column_of(model, a).name for a in relation.sort)
         return sort + tuple(c for c in primary if c not in sort)
 
+    # -- Python objects: a resolver's or an action's result
+    def value_plan(self, graphql_type: Any, details: list[FieldDetails]) -> ValuePlan:
+        depth = 0
+        while isinstance(graphql_type, GraphQLNonNull | GraphQLList):
+            if isinstance(graphql_type, GraphQLList):
+                depth += 1
+            graphql_type = graphql_type.of_type
+        if isinstance(graphql_type, GraphQLObjectType):
+            return ValuePlan(depth, nested=self.object_shape(graphql_type, details))
+        if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
+            possible = self.context.graphql_schema.get_possible_types(graphql_type)
+            shapes = {t.name: self.object_shape(t, details) for t in possible}
+            return ValuePlan(depth, nested=AbstractShape(shapes))
+        return ValuePlan(depth, serialize=fast_serializer(graphql_type))
+
+    def object_shape(
+        self, graphql_type: GraphQLObjectType, details: list[FieldDetails]
+    ) -> ObjectShape:
+        definition = self.context.schema.get_type_by_name(graphql_type.name)
+        if definition is None:
+            raise Unplannable(f"type {graphql_type.name} has no Strawberry definition")
+        converter = self.context.schema.config.name_converter
+        by_name = {converter.get_graphql_name(f): f for f in definition.fields}
+        shape = ObjectShape(graphql_type.name)
+        for key, field_details in self.subfields(graphql_type, details).items():
+            name = field_details[0].node.name.value
+            if name == "__typename":
+                shape.fields.append(ConstOut(key, graphql_type.name))
+                continue
+            strawberry_field = by_name.get(name)
+            field_def = graphql_type.fields[name]
+            if strawberry_field is not None and strawberry_field.base_resolver is None:
+                value = self.value_plan(field_def.type, field_details)
+                shape.fields.append(AttributeOut(key, strawberry_field.python_name, value))
+            elif strawberry_field is not None and _plain_method(strawberry_field):
+                value = self.value_plan(field_def.type, field_details)
+                method = strawberry_field.base_resolver.wrapped_func
+                shape.fields.append(MethodOut(key, method, value))
+            elif (graphql_type.name, name) in COMPUTED:
+                computed = COMPUTED[(graphql_type.name, name)]
+                attributes = tuple("database_id" if a == "id" else a for a in computed.attributes)
+                shape.fields.append(ObjectComputedOut(key, computed.function, attributes))
+            elif (graphql_type.name, name) in DERIVED:
+                derived = DERIVED[(graphql_type.name, name)]
+                value = self.value_plan(field_def.type, field_details)
+                nodes = [d.node for d in field_details]
+                queued = DerivedOut(key, derived, -1, value, nodes[0], field_def, nodes)
+                shape.fields.append(ObjectBatchedOut(key, derived.parent_attribute, queued))
+            elif (graphql_type.name, name) in RELATIONS:
+                relation = RELATIONS[(graphql_type.name, name)]
+                batch = self.batch(relation, _named_type(field_def.type), field_details)
+                nodes = [d.node for d in field_details]
+                out = BatchedOut(key, batch, -1, relation, nodes[0], field_def, nodes)
+                shape.fields.append(ObjectBatchedOut(key, relation.parent_attribute, out))
+            else:
+                raise Unplannable(f"field {graphql_type.name}.{name} is not plannable")
+        return shape
+
     # -- the Service interface (or one service type read through the polymorphic loader)
     def poly_shape(
         self, target: Any, details: list[FieldDetails], builder: _StatementBuilder
@@ -398,7 +605,8 @@ class Planner:
 
 def _has_batches(shape: Shape) -> bool:
     return any(
-        isinstance(f, BatchedOut) or (isinstance(f, FoldedOut) and _has_batches(f.shape))
+        isinstance(f, BatchedOut | DerivedOut)
+        or (isinstance(f, FoldedOut) and _has_batches(f.shape))
         for f in shape.fields
     )
 
@@ -447,7 +655,7 @@ class _Emitter:
                 lines.append(f"{indent}if row[{f.id_position}] is not None:")
                 lines.extend(self.statements(f.shape, child, indent + "    "))
                 lines.append(f"{indent}    {variable}[{f.key!r}] = {child}")
-            elif isinstance(f, BatchedOut):
+            elif isinstance(f, BatchedOut | DerivedOut):
                 lines.append(
                     f"{indent}pending[{self.name(f, 'b')}].append((row[{f.parent_position}], "
                     f"{variable}))"

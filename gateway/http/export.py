@@ -168,7 +168,7 @@ async def rows(
             await before_page()
         pairs, has_next, _, last = await export.root.page(run, wanted, order, page, "none")
         nodes = [build(shape, row, run.pending) for _, row in pairs]
-        await resolve_pending(reader, run.pending, export.variables, identity)
+        await resolve_pending(run)
         run.pending.clear()
         yield [node for node in nodes if node is not None]
         if not has_next or last is None:

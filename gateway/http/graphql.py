@@ -23,9 +23,14 @@ from starlette.responses import Response
 from domain.db import DatabaseUnavailable, database_unavailable, writer_bind
 from domain.errors import DomainError, FieldProblem
 from domain.identity import Identity
-from domain.reads.batched import Readers
+from domain.reads.batched import Reader, Readers
 from gateway.execution import reports as report_plans
-from gateway.execution.compiled import CompiledReads, Fallback
+from gateway.execution.compiled import (
+    CompiledReads,
+    Fallback,
+    MutationPayloads,
+    PayloadCapture,
+)
 from gateway.execution.documents import DocumentCache
 from gateway.execution.inputs import InputBounds, refusals
 from gateway.execution.limits import OperationLimits
@@ -434,11 +439,16 @@ class GraphQLEndpoint:
         try:
             async with asyncio.timeout(settings.request_timeout_seconds):
                 executor = "standard; reason=a mutation"
+                payloads = None
                 if refused:
                     executor = "standard; reason=refused input"
-                elif not mutation:
+                elif mutation:
+                    payloads, executor = self._payload_plan(
+                        request, prepared, operation, query, gql
+                    )
+                else:
                     compiled, executor = await self._run_compiled(
-                        request, identity, prepared, operation, query, gql, media
+                        request, identity, prepared, operation, query, gql, media, request_id
                     )
                     if compiled is not None:
                         request_note.executor = "compiled"
@@ -453,6 +463,7 @@ class GraphQLEndpoint:
                     request_id,
                     mutation=mutation,
                     key=key,
+                    payloads=payloads,
                     refused=refused,
                 )
                 response.headers.setdefault(EXECUTOR_HEADER, executor)
@@ -477,6 +488,26 @@ class GraphQLEndpoint:
                     # The claim stays pending; a retry takes it over once it is stale.
                     log.warning("idempotency claim not released: the database is unavailable")
 
+    def _payload_plan(
+        self,
+        request: Request,
+        prepared: Any,
+        operation: Any,
+        query: str,
+        gql: GraphQLRequest,
+    ) -> tuple[tuple[MutationPayloads, Any] | None, str]:
+        """The planned payloads of a mutation (and its coerced variables), or None and why
+        graphql-core completes them."""
+        if self.compiled is None:
+            return None, "standard; reason=compiled reads are off"
+        if request.headers.get(EXECUTOR_HEADER) == "standard":
+            return None, "standard; reason=asked for"
+        try:
+            plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
+        except Unplannable as reason:
+            return None, f"standard; reason={reason}"
+        return (plan, variables), plan.executor
+
     async def _run_compiled(
         self,
         request: Request,
@@ -486,22 +517,31 @@ class GraphQLEndpoint:
         query: str,
         gql: GraphQLRequest,
         media: str,
+        request_id: str,
     ) -> tuple[Response | None, str]:
         """The compiled read path's answer, or None and why the standard path must answer."""
         if self.compiled is None:
             return None, "standard; reason=compiled reads are off"
         if request.headers.get(EXECUTOR_HEADER) == "standard":
             return None, "standard; reason=asked for"
-        # Staff lacking a read permission the plan needs get the standard path (NotAllowed,
-        # field by field: the plan raises Fallback); subscribers', resellers' and voice
-        # subscribers' row filters are compiled into the batched statements (ADR 0006).
+        # Subscribers', resellers' and voice subscribers' row filters are compiled into the
+        # batched statements; staff lacking a read permission get the fields that need it
+        # null, with the standard path's errors (ADR 0006).
         try:
             with tracing.span("graphql.plan"):
                 plan, variables = self.compiled.prepare(prepared, operation, query, gql.variables)
-            # A driver connection, without the ORM session the compiled path does not use.
+            # A driver connection, without the ORM session the compiled path does not use,
+            # taken when the first statement runs.
             with tracing.span("graphql.execute", **{"gateway.executor": "compiled"}):
-                async with self.readers.reader() as reader:
-                    data = await plan.run(reader, self.runtime.settings, variables, identity)
+                async with self.readers.lazy() as reader:
+                    data, errors = await plan.run(
+                        reader,
+                        self.runtime.settings,
+                        variables,
+                        identity,
+                        sessions=self.runtime.sessions,
+                        request=request,
+                    )
         except (Unplannable, Fallback) as reason:
             return None, f"standard; reason={reason}"
         except Exception as error:
@@ -509,7 +549,13 @@ class GraphQLEndpoint:
                 raise  # the standard path would meet the same outage: 503 (gateway.http.outage)
             log.exception("compiled read path failed; answering on the standard path")
             return None, "standard; reason=compiled path failed"
-        response = self._respond({"data": data}, 200, media)
+        body: dict[str, Any] = {}
+        if errors:
+            body["errors"] = in_response_order(
+                [self._format_error(e, request_id) for e in errors], data
+            )
+        body["data"] = data
+        response = self._respond(body, 200, media)
         response.headers[EXECUTOR_HEADER] = "compiled"
         return response, "compiled"
 
@@ -525,9 +571,12 @@ class GraphQLEndpoint:
         mutation: bool,
         key: str | None,
         refused: dict[str, list[FieldProblem]],
+        payloads: tuple[MutationPayloads, Any] | None = None,
     ) -> tuple[Response, bool]:
         """Executes the operation in one session; a mutation commits once, at the end.
 
+        A mutation's planned payloads are built by the planner from what its resolvers
+        returned, reading its own transaction's rows, before the commit (ADR 0006).
         Returns the response and whether a mutation's changes were committed.
         """
         # A mutation takes SQLite's write lock up front (domain.db.writer_bind).
@@ -535,6 +584,14 @@ class GraphQLEndpoint:
         async with self.runtime.sessions(bind=bind) as session:
             context = self.runtime.context_for(session, request, identity=identity)
             context.refused = refused
+            captured: dict[str, Any] = {}
+            options: dict[str, Any] = {}
+            if payloads is not None:
+                options = {
+                    "executor_class": PayloadCapture,
+                    "payloads": payloads[0],
+                    "captured": captured,
+                }
             with tracing.span("graphql.execute", **{"gateway.executor": "standard"}):
                 result = graphql_execute(
                     self.runtime.schema._schema,
@@ -542,11 +599,20 @@ class GraphQLEndpoint:
                     context_value=context,
                     variable_values=gql.variables,
                     operation_name=gql.operation_name,
-                    executor_class=self.runtime.schema.execution_context_class,
+                    **({"executor_class": self.runtime.schema.execution_context_class} | options),
                 )
                 if not isinstance(result, dict) and hasattr(result, "__await__"):
                     result = await result
             await context.db.finish()  # no read may outlive the answer, or use the closed session
+            if captured and payloads is not None and result.data is not None:
+                # On the mutation's own connection: its transaction's rows, as loaders see them.
+                reader = await Reader.open(await session.connection())
+                built, denied = await payloads[0].build(
+                    reader, captured, self.runtime.settings, payloads[1], identity
+                )
+                result.data.update(built)
+                if denied:
+                    result.errors = [*(result.errors or ()), *denied]
 
             body: dict[str, Any] = {}
             request_error = (
@@ -556,7 +622,9 @@ class GraphQLEndpoint:
             )
             if result.errors:
                 _raise_outage(result.errors)
-                formatted = [self._format_error(e, request_id) for e in result.errors]
+                formatted = in_response_order(
+                    [self._format_error(e, request_id) for e in result.errors], result.data
+                )
                 if request_error:
                     # Nothing ran: the variables do not fit the operation's declarations.
                     errors = [_with_code(e, "BAD_USER_INPUT") for e in formatted]
@@ -615,6 +683,35 @@ class GraphQLEndpoint:
         return Response(
             orjson.dumps(body, default=_json_default), status_code=status, media_type=media
         )
+
+
+def in_response_order(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any]]:
+    """Field errors in the order their paths appear in the answer, on both read paths.
+
+    graphql-core lists errors as its tasks happen to finish (a list of one item completes a
+    step earlier than a longer one), an order the compiled path could not reproduce; response
+    order is the same on both and does not move with scheduling. Errors at the same place, or
+    without a path, keep their order.
+    """
+    if len(errors) < 2:
+        return errors
+
+    def rank(error: dict[str, Any]) -> tuple[int, ...]:
+        ranks = []
+        value = data
+        for step in error.get("path") or ():
+            if isinstance(value, dict) and step in value:
+                ranks.append(list(value).index(step))
+                value = value[step]
+            elif isinstance(value, list) and isinstance(step, int) and step < len(value):
+                ranks.append(step)
+                value = value[step]
+            else:  # under a parent nulled by the error: no further place in the answer
+                ranks.append(step if isinstance(step, int) else 0)
+                value = None
+        return tuple(ranks)
+
+    return sorted(errors, key=rank)
 
 
 def _raise_outage(errors: list[GraphQLError]) -> None:

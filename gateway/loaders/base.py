@@ -14,6 +14,7 @@ from domain import access
 from domain.identity import Identity
 from domain.models import Base
 from domain.reads import common
+from domain.reads.batched import CompiledBatch, Reader
 
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=Base)
@@ -110,6 +111,58 @@ class OneByKeyLoader(RequestLoader[ModelT | None]):
         rows = await self.db.run(common.by_keys, self.model, self.column, keys)
         index = {getattr(row, self.column): row for row in rows}
         return [index.get(key) for key in keys]
+
+
+class DerivedLoader(RequestLoader[Any]):
+    """A derived field's values (gateway.schema.relations.Derived), keyed by (parent key,
+    arguments): one batch per distinct arguments."""
+
+    derived: ClassVar[Any]
+
+    def __init__(self, db: RequestDb) -> None:
+        super().__init__(db)
+        self._arguments: dict[Any, dict[str, Any]] = {}
+
+    async def load_for(self, key: Any, arguments: dict[str, Any]) -> Any:
+        frozen = repr(sorted(arguments.items()))  # input objects are dicts: not hashable
+        self._arguments[frozen] = arguments
+        return await self.load((key, frozen))
+
+    async def batch_load_fn(self, keys: Sequence[tuple[Any, str]]) -> list[Any]:
+        by_arguments: dict[str, list[Any]] = defaultdict(list)
+        for key, frozen in keys:
+            by_arguments[frozen].append(key)
+        values: dict[tuple[Any, str], Any] = {}
+        identity = self.db.identity
+
+        async def fetch(
+            batch: CompiledBatch, keys: list[Any], parameters: dict[str, Any] | None = None
+        ) -> list[Any]:
+            return await self.db.run(_fetch, batch, keys, identity, parameters)
+
+        for frozen, parents in by_arguments.items():
+            arguments = self._arguments[frozen]
+            found = await self.derived.batch(fetch, list(dict.fromkeys(parents)), arguments)
+            for parent in parents:
+                values[(parent, frozen)] = found.get(parent)
+        return [values[key] for key in keys]
+
+
+async def _fetch(
+    session: AsyncSession,
+    batch: CompiledBatch,
+    keys: list[Any],
+    identity: Identity,
+    parameters: dict[str, Any] | None,
+) -> list[Any]:
+    """A batched statement run on the session's own connection (in its transaction), with
+    the caller's row filters compiled in and its read permissions checked, as the session
+    would for an ORM statement."""
+    refusal = access.read_refusal(batch.models, identity)
+    if refusal is not None:
+        raise refusal
+    reader = await Reader.open(await session.connection())
+    return await batch.fetch(reader, keys, identity, parameters)
 
 
 def group_by_key(keys: Sequence[Any], rows: Sequence[T], key: Callable[[T], Any]) -> list[list[T]]:

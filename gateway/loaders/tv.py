@@ -16,7 +16,11 @@ class BillingEventsByPlanIdLoader(ManyByKeyLoader[m.BillingEvent]):
 
 
 class BillingEventsByCustomerIdLoader(RequestLoader[list[m.BillingEvent]]):
-    """Every billing event of a customer's plans, by due date."""
+    """Every billing event of a customer's plans, by due date (through the plan)."""
+
+    model = m.BillingEvent
+    through = (m.Plan, "customer_id", "id", "plan_id")
+    order = ("due_date", "id")
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[m.BillingEvent]]:
         pairs = await self.db.run(reads.billing_events_by_customer_ids, keys)

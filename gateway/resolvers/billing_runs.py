@@ -40,8 +40,8 @@ from gateway.schema.tv import TvPackageSubscriptionType
 
 @strawberry.type
 class BillingRunQuery:
-    # A computed answer with errors as data, not rows of a table: the standard path serves it
-    # (the compiled plans cover table reads, ADR 0006).
+    # A computed answer with errors as data: the compiled path runs this resolver and builds
+    # its answer (a resolver root, ADR 0006).
     @strawberry.field(
         description="Faturamento TV, Carregar: the events `runTvBilling` would create for the "
         "due date now (plan, package, value), writing nothing. Needs the BILLING permission."

@@ -1,10 +1,17 @@
-"""`node(id:)`: any object of the graph by its global id."""
+"""`node(id:)`: any object of the graph by its global id.
+
+Every type implementing `Node` is answered: by the loader named below, or else by a by-id
+loader of the type's model made on first use (a test checks that every Node type of the schema
+is one `node_loader` knows).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from gateway.loaders import container as loaders
 from gateway.loaders import portal as portal_loaders
-from gateway.loaders.base import RequestLoader
+from gateway.loaders.base import ByIdLoader, RequestLoader
 from gateway.schema import services
 from gateway.schema.base import Info, Node, from_global_id, model_type
 from gateway.schema.ids import MAX_KEY
@@ -35,6 +42,7 @@ _NODE_LOADERS: dict[str, type[RequestLoader]] = {  # type: ignore[type-arg]
     "VoiceReseller": portal_loaders.VoiceResellerByIdLoader,
     "VoiceSubscriber": portal_loaders.VoiceSubscriberByIdLoader,
     "VoiceLine": portal_loaders.VoiceLineByIdLoader,
+    "VoiceSalePlan": portal_loaders.VoiceSalePlanByIdLoader,
     "VoiceExtension": portal_loaders.VoiceExtensionByIdLoader,
 }
 # A service type's name -> its kind: services are read by the polymorphic loader.
@@ -51,12 +59,30 @@ async def node(info: Info, id: str) -> Node | None:
         if row is None or row.kind is not SERVICE_TYPE_KINDS[type_name]:
             return None
         return services.service_from_model(row)
-    loader = _NODE_LOADERS.get(type_name)
+    loader = node_loader(type_name)
     if loader is None:
         return None
     row = await info.context.loaders.get(loader).load(pk)
     return None if row is None else model_type(type_name).from_model(row)
 
 
-# Every type `node(id:)` can return, for the compiled read path to answer the same ids.
-NODE_TYPE_NAMES = frozenset(_NODE_LOADERS) | frozenset(SERVICE_TYPE_KINDS)
+def node_loader(type_name: str) -> type[RequestLoader] | None:  # type: ignore[type-arg]
+    """The by-id loader of a Node type other than a service's; None if `type_name` is none."""
+    loader = _NODE_LOADERS.get(type_name)
+    if loader is not None:
+        return loader
+    try:
+        builder = model_type(type_name)
+    except KeyError:
+        return None
+    model = getattr(builder, "model", None)
+    if model is None or not isinstance(builder, type) or not issubclass(builder, Node):
+        return None
+    generated: Any = type(f"{type_name}ByIdLoader", (ByIdLoader,), {"model": model})
+    _NODE_LOADERS[type_name] = generated
+    return generated  # type: ignore[no-any-return]
+
+
+def is_node_type(type_name: str) -> bool:
+    """Whether `node(id:)` answers ids of `type_name` (the compiled read path asks)."""
+    return type_name in SERVICE_TYPE_KINDS or node_loader(type_name) is not None

@@ -9,12 +9,10 @@ import strawberry
 from domain import models as m
 from domain.actions import voice as actions
 from domain.errors import DomainError
-from domain.identity import Role
-from gateway.loaders import portal as loaders
+from gateway.resolvers.me import me
 from gateway.resolvers.mutations import perform
 from gateway.resolvers.plan_lifecycle import cep_lookup
 from gateway.schema.base import Info
-from gateway.schema.customers import CustomerType
 from gateway.schema.errors import user_error
 from gateway.schema.ids import database_id
 from gateway.schema.voice import (
@@ -35,7 +33,6 @@ from gateway.schema.voice import (
     VoiceLineType,
     VoicePanelUsernameCheck,
     VoicePanelUsernameResult,
-    VoiceResellerType,
     VoiceSubscriberFields,
     VoiceSubscriberResult,
     VoiceSubscriberSuccess,
@@ -50,21 +47,7 @@ class MeQuery:
         "voice subscriber (a voice subscriber in its panel); null for staff."
     )
     async def me(self, info: Info) -> Me | None:
-        identity = info.context.identity
-        if identity.role is Role.SUBSCRIBER and identity.customer_id is not None:
-            row = await info.context.loaders.customer.load(identity.customer_id)
-            return None if row is None else CustomerType.from_model(row)
-        if identity.role is Role.RESELLER and identity.reseller_id is not None:
-            reseller = await info.context.loaders.get(loaders.VoiceResellerByIdLoader).load(
-                identity.reseller_id
-            )
-            return None if reseller is None else VoiceResellerType.from_model(reseller)
-        if identity.role is Role.VOICE_SUBSCRIBER and identity.voice_subscriber_id is not None:
-            own = await info.context.loaders.get(loaders.VoiceSubscriberByIdLoader).load(
-                identity.voice_subscriber_id
-            )
-            return None if own is None else VoiceSubscriberType.from_model(own)
-        return None
+        return await me(info)  # type: ignore[no-any-return]
 
 
 @strawberry.type

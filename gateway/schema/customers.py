@@ -23,7 +23,6 @@ from gateway.schema.base import (
     Node,
     PlanStatus,
     ReceivableStatus,
-    model_type,
 )
 from gateway.schema.relations import Relation
 
@@ -69,21 +68,14 @@ CUSTOMER_RECEIVABLES = Relation(
 CUSTOMER_INVOICES = Relation(
     "Customer", "invoices", portal_loaders.InvoicesByCustomerIdLoader, "id", "Invoice", many=True
 )
+CUSTOMER_BILLING_EVENTS = Relation(
+    "Customer", "billingEvents", BillingEventsByCustomerIdLoader, "id", "BillingEvent",
+    many=True, filters=(("status", "status"),), sort=("due_date", "id"),
+)  # fmt: skip
 CUSTOMER_TICKETS = Relation(
     "Customer", "tickets", portal_loaders.TicketsByCustomerIdLoader, "id", "Ticket", many=True,
-    filters=(("status", "status"),),
+    filters=(("status", "status"),), last="last",
 )  # fmt: skip
-
-
-async def customer_billing_events(
-    info: Info, customer_id: int, status: list[domain_enums.BillingEventStatus] | None
-) -> list[BillingEventType]:
-    """Customer.billingEvents: every event of the customer's plans by due date."""
-    rows = await info.context.loaders.get(BillingEventsByCustomerIdLoader).load(customer_id)
-    if status is not None:
-        rows = [row for row in rows if row.status in status]
-    rows = sorted(rows, key=lambda row: (row.due_date, row.id))
-    return model_type("BillingEvent").from_models(rows)
 
 
 @strawberry.type(
@@ -231,8 +223,8 @@ class CustomerType(FromModel, Node):
         return await CUSTOMER_PLANS.resolve(self, info, status=status)
 
     @strawberry.field(
-        description="Everything the customer owes or paid (Extrato Financeiro), by due date. "
-        "Staff need the BILLING permission."
+        description="Everything the customer owes or paid, by due date."
+        " Null, with an error naming it, for staff without the BILLING permission."
     )
     async def receivables(
         self,
@@ -243,12 +235,12 @@ class CustomerType(FromModel, Node):
                 description="Only receivables in one of these statuses; null: all."
             ),
         ] = None,
-    ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]]:
+    ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]] | None:
         return await CUSTOMER_RECEIVABLES.resolve(self, info, status=status)
 
     @strawberry.field(
-        description="Charges of the customer's plans waiting for, or made by, billing (Evento "
-        "de Faturamento), by due date. Staff need the BILLING permission."
+        description="Charges of the customer's plans waiting for, or made by, billing."
+        " Null, with an error naming it, for staff without the BILLING permission."
     )
     async def billing_events(
         self,
@@ -257,19 +249,22 @@ class CustomerType(FromModel, Node):
             list[BillingEventStatus] | None,
             strawberry.argument(description="Only events in one of these statuses; null: all."),
         ] = None,
-    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
-        return await customer_billing_events(info, self.database_id, status)
+    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]] | None:
+        return await CUSTOMER_BILLING_EVENTS.resolve(self, info, status=status)
 
     @strawberry.field(
-        description="The customer's invoices (Nota Fiscal), oldest first; each one's XML is "
-        "GET /invoices/{id}.xml. Staff need the BILLING permission."
+        description="The customer's invoices (notas fiscais)."
+        " Null, with an error naming it, for staff without the BILLING permission."
     )
     async def invoices(
         self, info: Info
-    ) -> list[Annotated[InvoiceType, strawberry.lazy("gateway.schema.portal")]]:
+    ) -> list[Annotated[InvoiceType, strawberry.lazy("gateway.schema.portal")]] | None:
         return await CUSTOMER_INVOICES.resolve(self, info)
 
-    @strawberry.field(description="The customer's support tickets (Atendimentos), oldest first.")
+    @strawberry.field(
+        description="The customer's support tickets in the order they were recorded, "
+        "optionally in some statuses."
+    )
     async def tickets(
         self,
         info: Info,
@@ -277,5 +272,12 @@ class CustomerType(FromModel, Node):
             list[Annotated[TicketStatus, strawberry.lazy("gateway.schema.portal")]] | None,
             strawberry.argument(description="Only tickets in one of these statuses; null: all."),
         ] = None,
+        last: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Only the last N of them (the most recently recorded), for a home "
+                "screen's latest tickets."
+            ),
+        ] = None,
     ) -> list[Annotated[TicketType, strawberry.lazy("gateway.schema.portal")]]:
-        return await CUSTOMER_TICKETS.resolve(self, info, status=status)
+        return await CUSTOMER_TICKETS.resolve(self, info, status=status, last=last)

@@ -329,11 +329,14 @@ class PlanType(FromModel, Node):
         return await PLAN_CONTRACT.resolve(self, info)
 
     @strawberry.field(
-        description="Confirmed due-date changes, oldest first. Staff need the BILLING permission."
+        description="Confirmed due-date changes, oldest first."
+        " Null, with an error naming it, for staff without the BILLING permission."
     )
     async def due_date_changes(
         self, info: Info
-    ) -> list[Annotated[DueDateChangeType, strawberry.lazy("gateway.schema.plan_lifecycle")]]:
+    ) -> (
+        list[Annotated[DueDateChangeType, strawberry.lazy("gateway.schema.plan_lifecycle")]] | None
+    ):
         return await PLAN_DUE_DATE_CHANGES.resolve(self, info)
 
     @strawberry.field(description="Its installation appointments, oldest first.")
@@ -359,26 +362,26 @@ class PlanType(FromModel, Node):
         return await PLAN_SERVICES.resolve(self, info, kind=kind)
 
     @strawberry.field(
-        description="TV packages on the plan, ended ones included: the offer's default and "
-        "extras. Staff need the TV_PACKAGES permission."
+        description="TV packages on the plan: the offer's default and extras."
+        " Null, with an error naming it, for staff without the TV_PACKAGES permission."
     )
     async def tv_packages(
         self, info: Info
-    ) -> list[Annotated[TvPackageSubscriptionType, strawberry.lazy("gateway.schema.tv")]]:
+    ) -> list[Annotated[TvPackageSubscriptionType, strawberry.lazy("gateway.schema.tv")]] | None:
         return await PLAN_TV_PACKAGES.resolve(self, info)
 
     @strawberry.field(
-        description="TV points (set-top boxes) of the plan, removed ones included. Staff need "
-        "the TV_PACKAGES permission."
+        description="Set-top boxes installed for the plan."
+        " Null, with an error naming it, for staff without the TV_PACKAGES permission."
     )
     async def tv_points(
         self, info: Info
-    ) -> list[Annotated[TvPointType, strawberry.lazy("gateway.schema.tv")]]:
+    ) -> list[Annotated[TvPointType, strawberry.lazy("gateway.schema.tv")]] | None:
         return await PLAN_TV_POINTS.resolve(self, info)
 
     @strawberry.field(
-        description="What the plan's customer owes or paid for this plan, by due date. Staff "
-        "need the BILLING permission."
+        description="The plan's receivables, by due date."
+        " Null, with an error naming it, for staff without the BILLING permission."
     )
     async def receivables(
         self,
@@ -389,12 +392,12 @@ class PlanType(FromModel, Node):
                 description="Only receivables in one of these statuses; null: all."
             ),
         ] = None,
-    ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]]:
+    ) -> list[Annotated[ReceivableType, strawberry.lazy("gateway.schema.billing")]] | None:
         return await PLAN_RECEIVABLES.resolve(self, info, status=status)
 
     @strawberry.field(
-        description="Charges waiting for, or made by, the billing run (Evento de "
-        "Faturamento), by due date. Staff need the BILLING permission."
+        description="Charges waiting for, or made by, the billing run."
+        " Null, with an error naming it, for staff without the BILLING permission."
     )
     async def billing_events(
         self,
@@ -403,5 +406,5 @@ class PlanType(FromModel, Node):
             list[BillingEventStatus] | None,
             strawberry.argument(description="Only events in one of these statuses; null: all."),
         ] = None,
-    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]]:
+    ) -> list[Annotated[BillingEventType, strawberry.lazy("gateway.schema.billing_events")]] | None:
         return await PLAN_BILLING_EVENTS.resolve(self, info, status=status)

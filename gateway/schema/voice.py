@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -18,7 +18,7 @@ from gateway.schema.base import DATABASE_ID, CustomerKind, FromModel, Info, Node
 from gateway.schema.customers import CustomerType
 from gateway.schema.errors import AnyUserError, answers, user_error
 from gateway.schema.portal import PeriodInput, check_period
-from gateway.schema.relations import Relation
+from gateway.schema.relations import Derived, Fetch, Relation
 
 FranchiseCategory = described_enum(
     domain_enums.FranchiseCategory,
@@ -249,10 +249,7 @@ class VoiceSubscriberType(FromModel, Node):
     async def permissions(self, info: Info) -> list[VoicePermission]:
         return await SUBSCRIBER_PERMISSIONS.resolve(self, info)
 
-    @strawberry.field(
-        description="Remaining minutes per category after the period's calls of all its lines "
-        "(consultar saldo)."
-    )
+    @strawberry.field(description="Remaining minutes per category after the period's calls.")
     async def franchise_balance(
         self,
         info: Info,
@@ -261,16 +258,34 @@ class VoiceSubscriberType(FromModel, Node):
             strawberry.argument(description="The period whose calls count, at most 366 days."),
         ],
     ) -> FranchiseBalanceResult:
-        try:
-            check_period(period)
-        except ValidationFailed as error:
-            return user_error(error)  # type: ignore[return-value]
-        rows = await SUBSCRIBER_FRANCHISES.resolve(self, info)
-        grants = {r.category: rules.Grant(r.minutes, r.consumes_local) for r in rows}
-        usage = await info.context.db.run(
-            reads.call_usage, self.database_id, period.start, period.end
+        arguments = {"period": {"start": period.start, "end": period.end}}
+        return await SUBSCRIBER_FRANCHISE_BALANCE.resolve(self, info, **arguments)  # type: ignore[no-any-return]
+
+
+async def franchise_balances(
+    fetch: Fetch, subscriber_ids: list[int], arguments: dict[str, Any]
+) -> dict[int, Any]:
+    """Each subscriber's FranchiseBalances for the period (or the period's ValidationError):
+    two statements for any number of subscribers."""
+    period = PeriodInput(start=arguments["period"]["start"], end=arguments["period"]["end"])
+    try:
+        check_period(period)
+    except ValidationFailed as error:
+        return dict.fromkeys(subscriber_ids, user_error(error))
+    grants: dict[int, dict[Any, rules.Grant]] = {key: {} for key in subscriber_ids}
+    for subscriber, category, minutes, consumes_local in await fetch(
+        reads.FRANCHISES, subscriber_ids
+    ):
+        grants[subscriber][domain_enums.FranchiseCategory[category]] = rules.Grant(
+            minutes, consumes_local
         )
-        return FranchiseBalances(
+    calls: dict[int, list[Any]] = {key: [] for key in subscriber_ids}
+    for subscriber, termination, seconds in await fetch(
+        reads.CALL_USAGE, subscriber_ids, {"start": period.start, "end": period.end}
+    ):
+        calls[subscriber].append((domain_enums.CallTermination[termination], seconds))
+    return {
+        key: FranchiseBalances(
             balances=[
                 FranchiseBalance(
                     category=b.category,
@@ -281,9 +296,17 @@ class VoiceSubscriberType(FromModel, Node):
                     remaining_minutes=b.remaining,
                     exceeding_minutes=b.exceeding,
                 )
-                for b in rules.balances(grants, rules.used_minutes(usage))
+                for b in rules.balances(grants[key], rules.used_minutes(calls[key]))
             ]
         )
+        for key in subscriber_ids
+    }
+
+
+SUBSCRIBER_FRANCHISE_BALANCE = Derived(
+    "VoiceSubscriber", "franchiseBalance", "id", franchise_balances,
+    models=(m.VoiceFranchise, m.CallRecord, m.VoiceLine),
+)  # fmt: skip
 
 
 @strawberry.type(

@@ -24,13 +24,28 @@ from hypothesis import strategies as st
 from gateway.schema.base import to_global_id
 
 # Fields whose arguments the generator fills in itself.
-ROOT_FIELDS = ("customers", "customer", "node", "planOffers", "tvPackages",
+ROOT_FIELDS = ("customers", "customer", "node", "me", "planOffers", "tvPackages",
                "extraServiceDefinitions", "tvPointLocations", "contractTemplates",
-               "billingForms", "banks", "technicians")  # fmt: skip
+               "billingForms", "banks", "technicians", "smsCreditValues",
+               "connectionStatement", "callStatement", "voiceLineCallStatement", "tickets",
+               "dueDateChangePreview", "validateAddPlan", "equipmentByCasn",
+               "tvPointPlatformData", "tvBillingPreview", "voicePanelUsername",
+               "authenticationDiagnosis", "freeSlots")  # fmt: skip
+# Periods: a year of the seed's usage, an older one, and refused ones (reversed, too long, no
+# time zone).
+PERIODS = [
+    '{start: "2025-03-01T00:00:00Z", end: "2026-03-01T00:00:00Z"}',
+    '{start: "2024-01-01T00:00:00-03:00", end: "2024-12-31T00:00:00Z"}',
+    '{start: "2026-01-01T00:00:00Z", end: "2025-01-01T00:00:00Z"}',
+    '{start: "2020-01-01T00:00:00Z", end: "2023-01-01T00:00:00Z"}',
+    '{start: "2025-06-01T00:00:00", end: "2025-07-01T00:00:00"}',
+]
 CITIES = ["São Paulo", "curitiba", "Recife", "Nowhere"]
-NODE_TYPES = ["Customer", "Plan", "PlanOffer", "TvPackage", "TvPoint", "RadiusLogin",
-              "EmailAccount", "Receivable", "Address", "Contract", "Equipment",
-              "ExtraField"]  # fmt: skip
+# Not a Node type: its ids name nothing, on both paths.
+NOT_NODES = ["ExtraField", "Service"]
+
+
+COMPOSITE = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
 
 
 def _named(graphql_type: Any) -> Any:
@@ -82,9 +97,33 @@ class QueryBuilder:
             named = _named(argument.type)
             if isinstance(named, GraphQLEnumType) and self.draw(st.booleans()):
                 parts.append(f"{name}: {self._enum_list(named)}")
+            elif named.name == "PeriodInput":  # required where it appears
+                parts.append(f"{name}: {self.draw(st.sampled_from(PERIODS))}")
+            elif name == "last" and self.draw(st.booleans()):
+                parts.append(f"last: {self.draw(st.sampled_from([-1, 0, 1, 2, 5]))}")
             elif named.name == "Boolean" and self.draw(st.booleans()):
                 parts.append(f"{name}: {self.draw(st.sampled_from(['true', 'false']))}")
         return f"({', '.join(parts)})" if parts else ""
+
+    def _id(self, type_name: str) -> str:
+        """An id of `type_name`: one that may exist (global or plain), none, or garbage."""
+        pk = self.draw(st.sampled_from([1, 2, 3, 5, 8, 13, 21, 40, 10**6]))
+        return self.draw(
+            st.sampled_from([to_global_id(type_name, pk), str(pk), to_global_id("Bank", 1), "@@"])
+        )
+
+    def _cursor(self) -> str:
+        import base64
+
+        offset = self.draw(st.sampled_from([0, 1, 3]))
+        return self.draw(
+            st.sampled_from([base64.b64encode(f"offset:{offset}".encode()).decode(), "bad"])
+        )
+
+    def _enum(self, name: str) -> GraphQLEnumType:
+        enum_type = self.schema.get_type(name)
+        assert isinstance(enum_type, GraphQLEnumType)
+        return enum_type
 
     def selection(self, graphql_type: Any, depth: int) -> str:
         """A non-empty selection set for `graphql_type`."""
@@ -92,20 +131,20 @@ class QueryBuilder:
             return self._abstract_selection(graphql_type, depth)
         fields = graphql_type.fields
         names = sorted(fields)
-        leaves = [
-            n
-            for n in names
-            if not isinstance(_named(fields[n].type), GraphQLObjectType | GraphQLInterfaceType)
-        ]
+        leaves = [n for n in names if not isinstance(_named(fields[n].type), COMPOSITE)]
         chosen = self.draw(st.lists(st.sampled_from(names), min_size=1, max_size=6, unique=True))
         if depth <= 0:
-            chosen = [n for n in chosen if n in leaves] or [leaves[0]]
+            chosen = [n for n in chosen if n in leaves] or leaves[:1] or ["__typename"]
+        leaves = leaves or ["__typename"]
         parts = []
         for name in chosen:
+            if name == "__typename":
+                parts.append(name)
+                continue
             field_def = fields[name]
             named = _named(field_def.type)
             text = self._alias(name) + self._arguments(field_def)
-            if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            if isinstance(named, COMPOSITE):
                 text += self._directive() + " { " + self.selection(named, depth - 1) + " }"
             else:
                 text += self._directive()
@@ -186,12 +225,77 @@ class QueryBuilder:
             )  # fmt: skip
             return f'(id: "{raw}")'
         if name == "node":
-            type_name = draw(st.sampled_from(NODE_TYPES))
+            node_types = sorted(t.name for t in self.schema.get_possible_types(
+                self.schema.get_type("Node")))  # fmt: skip
+            type_name = draw(st.sampled_from(node_types + NOT_NODES))
             pk = draw(st.sampled_from([1, 2, 7, 50, 10**6]))
             raw = draw(
                 st.sampled_from([to_global_id(type_name, pk), "@@", to_global_id(type_name, 0)])
             )
             return f'(id: "{raw}")'
+        if name in ("connectionStatement", "callStatement", "dueDateChangePreview"):
+            parts = [f'planId: "{self._id("Plan")}"']
+            if name == "dueDateChangePreview":
+                parts.append(f"newDueDay: {draw(st.sampled_from([0, 1, 5, 10, 12, 28, 32]))}")
+            else:
+                parts.append(f"period: {draw(st.sampled_from(PERIODS))}")
+            if name == "connectionStatement":
+                if draw(st.booleans()):
+                    parts.append(f"first: {draw(st.sampled_from([0, 1, 2, 50, 101, -1]))}")
+                if draw(st.integers(0, 3)) == 0:
+                    parts.append(f'after: "{self._cursor()}"')
+            if name == "callStatement" and draw(st.booleans()):
+                parts.append(f"termination: {self._enum_list(self._enum('CallTermination'))}")
+            return f"({', '.join(parts)})"
+        if name == "voiceLineCallStatement":
+            parts = [
+                f'lineId: "{self._id("VoiceLine")}"',
+                f"period: {draw(st.sampled_from(PERIODS))}",
+            ]
+            if draw(st.booleans()):
+                parts.append(f"termination: {self._enum_list(self._enum('CallTermination'))}")
+            return f"({', '.join(parts)})"
+        if name == "tickets":
+            criteria = []
+            if draw(st.booleans()):
+                criteria.append(f"status: {self._enum_list(self._enum('TicketStatus'))}")
+            for field_name in ("description", "type", "contactName", "protocol"):
+                if draw(st.integers(0, 4)) == 0:
+                    text = draw(st.sampled_from(["a", "net", "SEM", "ú", "%", "zz"]))
+                    criteria.append(f'{field_name}: "{text}"')
+            if draw(st.integers(0, 3)) == 0:
+                criteria.append(f"opened: {draw(st.sampled_from(PERIODS))}")
+            parts = []
+            if criteria:
+                parts.append("filter: {" + ", ".join(criteria) + "}")
+            if draw(st.integers(0, 2)) == 0:
+                parts.append(f'customerId: "{self._id("Customer")}"')
+            return f"({', '.join(parts)})" if parts else ""
+        if name == "validateAddPlan":
+            offer = f', offerId: "{self._id("PlanOffer")}"' if draw(st.booleans()) else ""
+            return f'(input: {{customerId: "{self._id("Customer")}"{offer}}})'
+        if name == "equipmentByCasn":
+            casn = draw(st.sampled_from(["000000000000", "1234", "x"]))
+            return f'(locationId: "{self._id("TvPointLocation")}", casn: "{casn}")'
+        if name == "voicePanelUsername":
+            username = draw(st.sampled_from(["joao", "ramal.1", "Zé", "x" * 3]))
+            other = (
+                f', subscriberId: "{self._id("VoiceSubscriber")}"' if draw(st.booleans()) else ""
+            )
+            return f'(username: "{username}"{other})'
+        if name == "authenticationDiagnosis":
+            return f'(planId: "{self._id("Plan")}")'
+        if name == "freeSlots":
+            day = draw(st.sampled_from(["2026-01-05", "2026-01-12", "2025-12-01"]))
+            who = draw(st.sampled_from(["technicianId", "roleId"]))
+            kind = "Technician" if who == "technicianId" else "Role"
+            minutes = draw(st.sampled_from([30, 60, 240, 0]))
+            return f'(date: "{day}", duration: {minutes}, {who}: "{self._id(kind)}")'
+        if name == "tvBillingPreview":
+            day = draw(st.sampled_from(["2026-01-10", "2026-02-05", "2025-12-20", "1999-01-01"]))
+            return f'(dueDate: "{day}")'
+        if name == "tvPointPlatformData":
+            return f'(tvPointId: "{self._id("TvPoint")}")'
         if name == "tvPackages" and draw(st.booleans()):
             return f"(isExtra: {draw(st.sampled_from(['true', 'false']))})"
         return ""

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from domain import access
 from domain import models as m
 from domain.identity import DEVELOPMENT_STAFF, Identity, Role
+from gateway.execution.compiled import ROOTS
 from gateway.resolvers.reports import REPORT_ROOTS
 from gateway.schema.base import to_global_id
 from tests.gateway.helpers import bearer, http_client, run, test_settings
@@ -629,18 +630,30 @@ async def client(engine: AsyncEngine, database_url: str) -> Any:
         yield client
 
 
+@pytest.mark.parametrize("path", ["compiled", "standard"])
 @pytest.mark.parametrize("role", list(ROLES))
 @pytest.mark.parametrize("case", list(CASES))
 async def test_every_role_against_every_root_field(
-    client: httpx.AsyncClient, world: World, role: str, case: str
+    client: httpx.AsyncClient, world: World, role: str, case: str, path: str
 ) -> None:
+    """On both read paths: the compiled one serves every root it plans (compiled.ROOTS) for
+    every role, with the same scoping and refusals as the standard one."""
     spec = CASES[case]
+    headers = bearer(ROLES[role](world))
+    if path == "standard":
+        headers["x-gateway-executor"] = "standard"
     response = await client.post(
         "/graphql",
         json={"query": spec.query, "variables": spec.variables(world)},
-        headers=bearer(ROLES[role](world)),
+        headers=headers,
     )
     assert response.status_code == 200, response.text
+    root = case.split("(")[0].split(".")[0]
+    executor = response.headers["x-gateway-executor"]
+    if path == "standard":
+        assert executor.startswith("standard")
+    elif root in ROOTS:
+        assert executor == "compiled", executor
     spec.expect[role](response.json(), world)
 
 
