@@ -168,7 +168,8 @@ async def client(engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.
 async def _send(
     client: httpx.AsyncClient, text: str, variables: dict[str, Any], identity: Identity, path: str
 ) -> httpx.Response:
-    headers = bearer(identity)
+    # One request id for both paths: it is in every error's extensions.
+    headers = {**bearer(identity), "x-request-id": "differential-test"}
     if path == "standard":
         headers["x-gateway-executor"] = "standard"
     return await client.post(
