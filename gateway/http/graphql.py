@@ -552,9 +552,7 @@ class GraphQLEndpoint:
         body: dict[str, Any] = {}
         if errors:
             # The same errors as the standard path's, request id included.
-            formatted = in_response_order(
-                [self._format_error(e, request_id) for e in errors], data
-            )
+            formatted = in_response_order([self._format_error(e, request_id) for e in errors], data)
             body["errors"] = _with_request_id(formatted, _request_note(request))
         body["data"] = data
         response = self._respond(body, 200, media)
