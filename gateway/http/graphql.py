@@ -551,8 +551,9 @@ class GraphQLEndpoint:
             return None, "standard; reason=compiled path failed"
         body: dict[str, Any] = {}
         if errors:
-            ordered = in_response_order([self._format_error(e, request_id) for e in errors], data)
-            body["errors"] = _with_request_id(ordered, _request_note(request))
+            # The same errors as the standard path's, request id included.
+            formatted = in_response_order([self._format_error(e, request_id) for e in errors], data)
+            body["errors"] = _with_request_id(formatted, _request_note(request))
         body["data"] = data
         response = self._respond(body, 200, media)
         response.headers[EXECUTOR_HEADER] = "compiled"

@@ -120,7 +120,11 @@ async def test_other_methods_are_refused(client: httpx.AsyncClient) -> None:
 
 
 # Staff without the BILLING permission: reading receivables is a field error at run time.
-CLERK = bearer(Identity.staff("clerk"))
+def clerk() -> dict[str, str]:
+    """A fresh token for each request: one made at import expires before a long suite ends."""
+    return bearer(Identity.staff("clerk"))
+
+
 RECEIVABLES = "customers(first: 3) { nodes { receivables { amount } } }"
 
 
@@ -128,7 +132,7 @@ async def test_field_error_keeps_status_200_and_data(client: httpx.AsyncClient) 
     response = await client.post(
         "/graphql",
         json={"query": f"{{ planOffers {{ name }} {RECEIVABLES} }}"},
-        headers=CLERK,
+        headers=clerk(),
     )
     assert response.status_code == 200
     body = response.json()
@@ -168,7 +172,7 @@ async def test_a_failing_root_field_leaves_no_read_behind(client: httpx.AsyncCli
         response = await client.post(
             "/graphql",
             json={"query": query},
-            headers={"x-gateway-executor": "standard", **CLERK},
+            headers={"x-gateway-executor": "standard", **clerk()},
         )
         assert response.status_code == 200, response.text
         body = response.json()
