@@ -47,10 +47,11 @@ UNKNOWN_POSITION = 2**64  # past any replica: a mark of a commit whose position 
 LOCAL_MARKS = 10_000  # marks kept in process while Redis is down, before the expired go
 
 
-def parse_lsn(raw: str) -> int:
-    """'16/B374D848' -> the position as one integer."""
-    high, _, low = raw.partition("/")
-    return (int(high, 16) << 32) | int(low, 16)
+# WAL positions as integers (bytes since 0/0), which compare and travel through Redis as such.
+PRIMARY_POSITION = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+REPLICA_POSITION = (
+    "SELECT pg_is_in_recovery(), pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint"
+)
 
 
 @dataclass
@@ -152,8 +153,7 @@ class ReplicaSet:
         try:
             async with asyncio.timeout(timeout):
                 async with self.primary.engine.connect() as connection:
-                    raw = (await connection.execute(text("SELECT pg_current_wal_lsn()"))).scalar()
-            position = parse_lsn(str(raw))
+                    position = int((await connection.execute(text(PRIMARY_POSITION))).scalar_one())
             if not self._positions or position > self._positions[-1][0]:
                 self._positions.append((position, now))
         except Exception as error:
@@ -168,11 +168,7 @@ class ReplicaSet:
         try:
             async with asyncio.timeout(seconds):
                 async with replica.database.engine.connect() as connection:
-                    row = (
-                        await connection.execute(
-                            text("SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()")
-                        )
-                    ).one()
+                    row = (await connection.execute(text(REPLICA_POSITION))).one()
         except Exception as error:
             if database_unavailable(error) or isinstance(error, TimeoutError):
                 # Broken pooled connections go with it: the next check connects afresh.
@@ -186,7 +182,7 @@ class ReplicaSet:
                 replica.status, replica.reason = "not a standby", "pg_is_in_recovery() is false"
                 replica.lag_seconds = None
             else:
-                replica.replayed = parse_lsn(str(replayed))
+                replica.replayed = int(replayed)
                 replica.lag_seconds = round(self._lag(replica.replayed, replica.checked_at), 3)
                 if replica.lag_seconds > self.settings.replica_max_lag_seconds:
                     replica.status = "lagging"
@@ -288,8 +284,7 @@ class ReplicaSet:
     async def wrote(self, caller: str, session: AsyncSession) -> None:
         """After `caller`'s mutation committed: its reads see it from now on (ADR 0230)."""
         try:
-            raw = (await session.execute(text("SELECT pg_current_wal_lsn()"))).scalar()
-            position = parse_lsn(str(raw))
+            position = int((await session.execute(text(PRIMARY_POSITION))).scalar_one())
         except Exception as error:
             if not database_unavailable(error):
                 raise
