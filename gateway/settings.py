@@ -486,6 +486,13 @@ def _problems(settings: Settings) -> list[str]:
     ):
         if url is not None and not urlsplit(url).netloc:
             problems.append(f"{name} must be {_BY_NAME[name].form}.")
+    limited = parse_rate(settings.rate_limit_per_ip) or parse_rate(settings.rate_limit_per_identity)
+    if settings.workers > 1 and limited and not settings.redis_url:
+        # Counted in each process's memory, a limit would let N times as much through.
+        problems.append(
+            "GATEWAY_WORKERS above 1 needs GATEWAY_REDIS_URL while rate limits are on: every "
+            "process must count in the same place (or set both GATEWAY_RATE_LIMIT_* to 0)."
+        )
     if settings.metrics_path and not settings.metrics_path.startswith("/"):
         problems.append(
             f"GATEWAY_METRICS_PATH must be a path such as /metrics; got {settings.metrics_path!r}."
