@@ -44,7 +44,8 @@ def _cpu_seconds(pids: list[int]) -> float:
             stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(stat[11]) + int(stat[12])  # utime + stime
+        # utime + stime, and the children's it has reaped (PostgreSQL's ended backends)
+        total += sum(int(value) for value in stat[11:15])
     return total / TICK
 
 
