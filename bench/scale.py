@@ -96,7 +96,13 @@ def _wrk(topo: Topology, script: Path, headers: dict[str, str], seconds: int, co
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if failed:
-        raise SystemExit(f"{failed.group(1)} failed responses:\n{output}")
+        sample = httpx.post(f"{topo.url}/graphql", content=script.with_suffix(".json").read_bytes(),
+                            headers=headers)  # fmt: skip
+        logs = "\n".join(host.logs()[-3000:] for host in topo.hosts)
+        raise SystemExit(
+            f"{failed.group(1)} failed responses:\n{output}\none now: {sample.status_code} "
+            f"{sample.text[:500]}\n{logs}"
+        )
     match = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
     assert match, output
     value, unit = float(match.group(1)), match.group(2)
@@ -139,6 +145,7 @@ def main() -> None:
                 script = topo.folder / "bench.lua"
                 body = json.dumps({"query": QUERY})
                 script.write_text(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n')
+                script.with_suffix(".json").write_text(body)
                 answer = httpx.post(f"{topo.url}/graphql", content=body, headers=headers)
                 assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
                 assert len(answer.json()["data"]["customers"]["edges"]) == 50

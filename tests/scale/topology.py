@@ -336,6 +336,9 @@ defaults
     timeout connect 2s
     timeout client 60s
     timeout server 60s
+    # A check's whole answer may take this long: a busy worker answers /readyz late, which is
+    # not a reason to take it out (without it, HAProxy would wait no longer than `inter`).
+    timeout check 3s
     # A connection refused (a host down, not yet marked so) is tried on another server;
     # nothing already sent is ever sent again (a mutation could run twice).
     retries 3
