@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import models as m
 from domain.actions.access import save_document
+from domain.db import writer_bind
 from domain.identity import Identity, Role
 from domain.reads.batched import Reader
 from gateway.http import export as export_module
@@ -30,7 +31,9 @@ DOCUMENT = """query Export($filter: ReceivableFilter) {
 
 @pytest.fixture(scope="module")
 async def registered(engine: AsyncEngine) -> str:
-    async with AsyncSession(engine) as session:
+    # A writer from its first statement (SQLite: BEGIN IMMEDIATE): save_document reads before
+    # it writes, and the apps' outbox workers may commit in between (SQLITE_BUSY_SNAPSHOT).
+    async with AsyncSession(writer_bind(engine)) as session:
         await save_document(session, body=DOCUMENT, registered=True)
         await session.commit()
     return DOCUMENT
@@ -241,7 +244,9 @@ async def test_a_flat_csv_export_rendered_by_postgresql_has_the_generic_bytes(
     each row's CSV line): the bytes must be those the generic path writes, quoting and nulls
     included, for staff and for a subscriber, whose export holds only its own rows."""
     monkeypatch.setattr(export_module, "PAGE_SIZE", 70)  # several pages
-    async with AsyncSession(engine) as session:
+    # A writer from its first statement (SQLite: BEGIN IMMEDIATE): save_document reads before
+    # it writes, and the apps' outbox workers may commit in between (SQLITE_BUSY_SNAPSHOT).
+    async with AsyncSession(writer_bind(engine)) as session:
         await save_document(session, body=FLAT, registered=True)
         await session.commit()
     tricky = {0: 'a, "quoted"\r\nsecond line', 1: "", 2: "comma, only", 3: 'a "quote"'}
@@ -323,7 +328,9 @@ async def test_gateway_export_of_a_flat_selection_writes_the_generic_bytes(
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, stderr
-    async with AsyncSession(engine) as session:
+    # A writer from its first statement (SQLite: BEGIN IMMEDIATE): save_document reads before
+    # it writes, and the apps' outbox workers may commit in between (SQLITE_BUSY_SNAPSHOT).
+    async with AsyncSession(writer_bind(engine)) as session:
         await save_document(session, body=FLAT, registered=True)
         await session.commit()
     monkeypatch.setattr(export_module, "sql_cells", lambda *_: None)  # the generic path
