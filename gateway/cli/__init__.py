@@ -306,7 +306,7 @@ def cmd_documents_register(args: argparse.Namespace) -> int:
 
     async def register(session: Any) -> list[tuple[str, str]]:
         return [
-            (name, (await save_document(session, body=body, registered=True)).sha256)
+            (name, await save_document(session, body=body, registered=True))
             for name, body in bodies
         ]
 
