@@ -15,6 +15,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from domain.i18n import LANGUAGE
 from domain.identity import Identity, Permission, Role
 from gateway.settings import Settings
 
@@ -493,7 +494,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from gateway.observability.logs import configure_logging
 
-        configure_logging(Settings.from_env())
+        settings = Settings.from_env()
+        configure_logging(settings)
+        # What a command prints from the domain (a refusal, a report) is in GATEWAY_LANGUAGE.
+        LANGUAGE.set(settings.language)
         return int(args.run(args))
     except ConfigurationError as error:
         print("gateway: the configuration is not valid:", file=sys.stderr)
