@@ -79,7 +79,7 @@ async def add_extra_service(
             "installments",
             _(
                 "must be between 1 and {max_installments}",
-                MAX_INSTALLMENTS=schedule.MAX_INSTALLMENTS,
+                max_installments=schedule.MAX_INSTALLMENTS,
             ),
         )
     if first_due_date < day:

@@ -497,8 +497,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         configure_logging(settings)
         # What a command prints from the domain (a refusal, a report) is in GATEWAY_LANGUAGE.
-        LANGUAGE.set(settings.language)
-        return int(args.run(args))
+        language = LANGUAGE.set(settings.language)
+        try:
+            return int(args.run(args))
+        finally:
+            LANGUAGE.reset(language)
     except ConfigurationError as error:
         print("gateway: the configuration is not valid:", file=sys.stderr)
         for problem in error.problems:

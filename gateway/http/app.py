@@ -119,9 +119,13 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         from gateway.worker.outbox import start_embedded_worker
 
-        # The worker's texts (a TV delivery's error) are in GATEWAY_LANGUAGE.
-        LANGUAGE.set(normalize(settings.language) or settings.language)
-        worker = start_embedded_worker(runtime)
+        # The worker's texts (a TV delivery's error) are in GATEWAY_LANGUAGE: its task copies
+        # the language now; whoever runs the lifespan keeps its own.
+        language = LANGUAGE.set(normalize(settings.language) or settings.language)
+        try:
+            worker = start_embedded_worker(runtime)
+        finally:
+            LANGUAGE.reset(language)
         sampler = None
         if settings.metrics_listen and process:
             sampler = asyncio.get_running_loop().create_task(sample_outbox_forever())
