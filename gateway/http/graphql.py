@@ -579,7 +579,7 @@ class GraphQLEndpoint:
                 request_note.executor = "compiled"
                 return compiled
         request_note.executor = "standard"
-        response, _ = await self._run(
+        response, _committed = await self._run(
             request,
             identity,
             prepared.document,
