@@ -321,7 +321,8 @@ class GraphQLEndpoint:
             "operationName": gql.operation_name,
             "extensions": gql.extensions,
         }
-        return await self.subscriptions.sse(identity, until, payload)
+        standard = request.headers.get(EXECUTOR_HEADER) == "standard"
+        return await self.subscriptions.sse(identity, until, payload, standard)
 
     async def read_post(self, request: Request, identity: Identity) -> GraphQLRequest:
         """A POST's GraphQL request: its headers checked, then its whole body read under its

@@ -135,9 +135,12 @@ class Subscriptions:
 
     # ------------------------------------------------------------------ the document
 
-    async def prepare(self, identity: Identity, payload: Any) -> Prepared:
+    async def prepare(
+        self, identity: Identity, payload: Any, *, standard: bool = False
+    ) -> Prepared:
         """The subscription a subscribe payload ({query, variables, operationName,
-        extensions}) asks for, checked as a query would be; Refusal otherwise."""
+        extensions}) asks for, checked as a query would be; Refusal otherwise. `standard`:
+        the standard path was asked for (as `x-gateway-executor: standard` asks over HTTP)."""
         try:
             gql = _parse_request(payload)
         except HttpError as error:
@@ -206,7 +209,9 @@ class Subscriptions:
 
         plan = None
         executor = "standard; reason=compiled reads are off"
-        if self.plans is not None:
+        if standard:
+            executor = "standard; reason=asked for"
+        elif self.plans is not None:
             try:
                 plan = self.plans.prepare(prepared, operation, query, gql.variables)
                 executor = "compiled"
@@ -311,6 +316,7 @@ class Subscriptions:
         emit: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> None:
         events = metrics.SUBSCRIPTION_EVENTS.labels(prepared.field, "compiled")
+        withheld = metrics.SUBSCRIPTION_WITHHELD.labels(prepared.field)
         readers = self.endpoint.readers
         while True:
             try:
@@ -324,6 +330,7 @@ class Subscriptions:
                 await emit({"errors": [self._failure(error, prepared)]})
                 continue
             if data is None:
+                withheld.inc()
                 continue
             body: dict[str, Any] = {"data": data}
             if errors:
@@ -349,6 +356,7 @@ class Subscriptions:
             size=self.settings.subscription_queue,
             on_overflow=on_overflow,
             on_follow=followed,
+            on_withheld=metrics.SUBSCRIPTION_WITHHELD.labels(prepared.field).inc,
         )
         try:
             stream: Any = graphql_subscribe(
@@ -402,9 +410,9 @@ class Subscriptions:
         return "text/event-stream" in request.headers.get("accept", "")
 
     async def sse(
-        self, identity: Identity, until: float | None, payload: dict[str, Any]
+        self, identity: Identity, until: float | None, payload: dict[str, Any], standard: bool
     ) -> Response:
-        return await sse_response(self, identity, until, payload)
+        return await sse_response(self, identity, until, payload, standard)
 
     # ------------------------------------------------------------------ shutting down
 
@@ -464,6 +472,7 @@ class Connection:
         self.tasks: list[asyncio.Task[None]] = []
         self._send_lock = asyncio.Lock()
         self.closed = False
+        self.standard = False
 
     async def serve(self) -> None:
         self.service.connections.add(self)
@@ -525,6 +534,7 @@ class Connection:
                 await self.close(UNAVAILABLE, "Credentials cannot be checked now; retry")
             await self.close(FORBIDDEN, f"Forbidden: {error.message}"[:120])
         self.identity = identity
+        self.standard = payload.get("executor") == "standard"
         await self.send({"type": "connection_ack"})
         loop = asyncio.get_running_loop()
         self.tasks.append(loop.create_task(self._keepalive()))
@@ -589,7 +599,7 @@ class Connection:
             await self._error(subscription_id, refusal.errors)
             return
         try:
-            prepared = await self.service.prepare(identity, payload)
+            prepared = await self.service.prepare(identity, payload, standard=self.standard)
         except Refusal as refusal:
             self.service.release(identity)
             await self._error(subscription_id, refusal.errors)
@@ -774,7 +784,11 @@ class Stream:
 
 
 async def sse_response(
-    service: Subscriptions, identity: Identity, until: float | None, payload: dict[str, Any]
+    service: Subscriptions,
+    identity: Identity,
+    until: float | None,
+    payload: dict[str, Any],
+    standard: bool = False,
 ) -> Response:
     """The SSE answer of one subscription request (its identity already authenticated)."""
     if service.closing:
@@ -790,7 +804,7 @@ async def sse_response(
     except Refusal as refusal:
         return _refused(refusal)
     try:
-        prepared = await service.prepare(identity, payload)
+        prepared = await service.prepare(identity, payload, standard=standard)
     except Refusal as refusal:
         service.release(identity)
         return _refused(refusal)

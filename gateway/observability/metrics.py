@@ -133,6 +133,12 @@ SUBSCRIPTION_EVENTS = Counter(
     "Events sent to subscribers, by field and read path (compiled or standard).",
     ["field", "executor"],
 )
+SUBSCRIPTION_WITHHELD = Counter(
+    "gateway_subscription_events_withheld",
+    "Events not sent because the subscriber may not read the changed row (or it is gone), by "
+    "field.",
+    ["field"],
+)
 SUBSCRIPTIONS_ENDED = Counter(
     "gateway_subscriptions_closed",
     "Subscriptions the gateway ended, by reason: slow_consumer, token_expired, shutdown, "

@@ -91,12 +91,14 @@ class Events:
         size: int,
         on_overflow: Callable[[], None],
         on_follow: Callable[[], None] = lambda: None,
+        on_withheld: Callable[[], None] = lambda: None,
     ) -> None:
         self.hub = hub
         self.sessions = sessions
         self.size = size
         self.on_overflow = on_overflow
         self.on_follow = on_follow
+        self.withheld = on_withheld  # an event not sent: the caller may not read its row
 
     async def follow(self, topic: Topic) -> AsyncIterator[Change]:
         feed = self.hub.open(topic, self.size, self.on_overflow)

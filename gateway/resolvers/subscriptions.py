@@ -125,8 +125,10 @@ async def follow(info: Info, field: str, arguments: Mapping[str, Any]) -> AsyncG
     async for change in events.follow(topic):
         async with events.fresh(info.context):
             found = await node(info, to_global_id(TYPE_OF_KIND[change.kind], change.id))
-            if found is not None:
-                yield found
+            if found is None:
+                events.withheld()
+                continue
+            yield found
 
 
 TvSyncTarget = Annotated[
