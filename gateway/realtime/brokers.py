@@ -103,6 +103,7 @@ class PostgresBroker:
         )
         self._connection: Any = None
         self._listening = asyncio.Event()
+        self._tried = asyncio.Event()  # the first attempt to listen is over, either way
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -128,6 +129,7 @@ class PostgresBroker:
         connection.add_termination_listener(self._terminated)
         await connection.add_listener(changes.CHANNEL, self._notified)
         self._listening.set()
+        self._tried.set()
         try:
             while not self._lost.is_set():
                 # A connection the server dropped without telling is found by this query.
@@ -149,14 +151,16 @@ class PostgresBroker:
                 raise
             except Exception as error:
                 log.warning("LISTEN %s: %s; retrying", changes.CHANNEL, type(error).__name__)
+            finally:
+                self._tried.set()
             metrics.CHANGES_LOST.labels(self.name).inc()
             await asyncio.sleep(RECONNECT_SECONDS)
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="realtime-listen")
-        # Listening before the app says it is ready, when the database lets us.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._listening.wait(), timeout=5)
+        # Listening before the app takes requests, when the database lets us; when it does
+        # not, the app starts anyway (its readiness says so) and the listener keeps trying.
+        await self._tried.wait()
 
     async def stop(self) -> None:
         if self._task is not None:
