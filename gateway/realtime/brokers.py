@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -179,10 +180,10 @@ class RedisBroker:
 
     name = "redis"
 
-    def __init__(self, hub: Hub, redis_url: str) -> None:
+    def __init__(self, hub: Hub | None, redis_url: str) -> None:
         import redis.asyncio as aioredis
 
-        self.hub = hub
+        self.hub = hub  # None: publish only (a CLI command, `gateway worker`)
         # A client of its own: a subscription blocks on its socket, which the shared client's
         # short timeouts (ADR 0131) would keep breaking.
         self.client = aioredis.Redis.from_url(redis_url, socket_connect_timeout=5)
@@ -222,7 +223,8 @@ class RedisBroker:
                     except ValueError:
                         continue
                     metrics.CHANGES_RECEIVED.labels(self.name).inc(len(batch))
-                    self.hub.dispatch(batch)
+                    if self.hub is not None:
+                        self.hub.dispatch(batch)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -237,10 +239,10 @@ class RedisBroker:
     async def start(self) -> None:
         self.sink.start()
         loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._publisher(), name="realtime-publish"),
-            loop.create_task(self._listener(), name="realtime-subscribe"),
-        ]
+        self._tasks = [loop.create_task(self._publisher(), name="realtime-publish")]
+        if self.hub is None:
+            return
+        self._tasks.append(loop.create_task(self._listener(), name="realtime-subscribe"))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._subscribed.wait(), timeout=5)
 
@@ -263,6 +265,22 @@ class RedisBroker:
 
 
 Broker = MemoryBroker | PostgresBroker | RedisBroker
+
+
+@contextlib.asynccontextmanager
+async def publishing(settings: Settings) -> AsyncIterator[None]:
+    """What a process that serves no subscriptions commits (`gateway worker`, the CLI's
+    batch commands), published for the serving processes when the broker is Redis; on
+    PostgreSQL the transactions announce themselves."""
+    if settings.broker != "redis" or settings.redis_url is None:
+        yield
+        return
+    publisher = RedisBroker(None, settings.redis_url)
+    await publisher.start()
+    try:
+        yield
+    finally:
+        await publisher.stop()
 
 
 def broker_for(settings: Settings, hub: Hub) -> Broker:
