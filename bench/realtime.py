@@ -169,8 +169,9 @@ async def subscriber(
         auth = {"Authorization": f"Bearer {token(customer)}"}
         await ws.send(orjson.dumps({"type": "connection_init", "payload": auth}).decode())
         assert orjson.loads(await ws.recv())["type"] == "connection_ack"
-        message = {"id": "1", "type": "subscribe",
-                   "payload": {"query": SUBSCRIPTION, "variables": {"plan": str(plan)}}}  # fmt: skip
+        variables = {"plan": str(plan)}
+        payload = {"query": SUBSCRIPTION, "variables": variables}
+        message = {"id": "1", "type": "subscribe", "payload": payload}
         await ws.send(orjson.dumps(message).decode())
     ready.append(plan)
     try:
@@ -190,7 +191,8 @@ async def subscriber(
 
 
 async def open_subscriptions(url: str) -> float:
-    text = httpx.get(f"{url}/metrics", timeout=10).text
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = (await client.get(f"{url}/metrics")).text
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
@@ -208,9 +210,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     writer = Gateway("writer", args.broker, log_dir, args.redis_url)
     results: dict[str, Any] = {"broker": args.broker, "subscribers": len(pairs)}
     try:
-        subscribers_gw.wait_ready()
-        writer.wait_ready()
-        time.sleep(1.0)
+        await asyncio.to_thread(subscribers_gw.wait_ready)
+        await asyncio.to_thread(writer.wait_ready)
+        await asyncio.sleep(1.0)
         rss_before = subscribers_gw.rss_mb()
         arrivals: dict[int, list[float]] = {}
         ready: list[int] = []
@@ -297,7 +299,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # The last events on their way.
         expected = total
         deadline = time.monotonic() + 30
-        while sum(len(v) for v in arrivals.values()) < expected and time.monotonic() < deadline:
+        while sum(len(v) for v in arrivals.values()) < expected:
+            if time.monotonic() > deadline:
+                break
             await asyncio.sleep(0.1)
         cpu = subscribers_gw.cpu_seconds() - cpu_started
         writer_cpu = writer.cpu_seconds() - writer_cpu

@@ -610,6 +610,15 @@ class Connection:
         task = asyncio.get_running_loop().create_task(self._run(subscription_id, prepared))
         self.running[subscription_id] = task
 
+        def ended(done: asyncio.Task[None]) -> None:
+            # A callback, not the task's own `finally`: a task cancelled before it ever ran
+            # (a connection closed at once) runs none of its code.
+            self.service.release(identity)
+            if self.running.get(subscription_id) is done:
+                del self.running[subscription_id]
+
+        task.add_done_callback(ended)
+
     async def _run(self, subscription_id: str, prepared: Prepared) -> None:
         assert self.identity is not None
         identity = self.identity
@@ -623,10 +632,6 @@ class Connection:
                 await self.send({"id": subscription_id, "type": "complete"})
         except _Closed:
             pass
-        finally:
-            self.service.release(identity)
-            if self.running.get(subscription_id) is asyncio.current_task():
-                del self.running[subscription_id]
 
     def _slow(self) -> None:
         metrics.SUBSCRIPTIONS_ENDED.labels("slow_consumer").inc()
@@ -780,7 +785,6 @@ class Stream:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
-            service.release(identity)
 
 
 async def sse_response(
@@ -809,11 +813,27 @@ async def sse_response(
         service.release(identity)
         return _refused(refusal)
     stream = Stream(service)
-    return StreamingResponse(
+    return _EventStream(
         stream.events(prepared, identity, until),
+        release=lambda: service.release(identity),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+class _EventStream(StreamingResponse):
+    """The SSE response; its subscription's place under the identity's limit is given back
+    however the response ends (even one whose stream never started: a client gone at once)."""
+
+    def __init__(self, content: Any, *, release: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 def _refused(refusal: Refusal) -> Response:
