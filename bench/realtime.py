@@ -46,8 +46,6 @@ CUSTOMERS = 2000
 JWT_SECRET = "benchmark-secret-for-the-gateway-0123456789abcdef"
 SUBSCRIPTION = """subscription ($plan: ID!) { planChanged(planId: $plan) {
   id databaseId status inactiveReason speedState dueDay customer { id name } } }"""
-MUTATION = """mutation ($input: ChangePlanStatusInput!) { changePlanStatus(input: $input) {
-  __typename } }"""
 CHANNEL = "gateway_changes"
 
 
@@ -255,28 +253,37 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         state = {p: "ACTIVE" for _c, p in pairs}
         order = [p for _c, p in pairs]
         random.Random(42).shuffle(order)
-        total = int(args.rate * args.seconds)
+        total = int(args.rate * args.seconds) // args.per_request * args.per_request
         staff = {"authorization": f"Bearer {token()}", "content-type": "application/json"}
         queue: asyncio.Queue[int] = asyncio.Queue()
 
+        per = args.per_request
+        document = mutation_document(per)
+
         async def mutate(client: httpx.AsyncClient) -> None:
             while True:
-                plan = await queue.get()
-                going = "INACTIVE" if state[plan] == "ACTIVE" else "ACTIVE"
-                values: dict[str, Any] = {"planId": str(plan), "status": going}
-                if going == "INACTIVE":
-                    values["inactiveReason"] = "SUSPENDED"
+                plans = await queue.get()
+                variables = {}
+                for index, plan in enumerate(plans):
+                    going = "INACTIVE" if state[plan] == "ACTIVE" else "ACTIVE"
+                    values: dict[str, Any] = {"planId": str(plan), "status": going}
+                    if going == "INACTIVE":
+                        values["inactiveReason"] = "SUSPENDED"
+                    variables[f"i{index}"] = values
                 started = time.perf_counter()
-                sent.setdefault(plan, []).append(started)
+                for plan in plans:
+                    sent.setdefault(plan, []).append(started)
                 response = await client.post(
                     f"{writer.url}/graphql",
-                    content=orjson.dumps({"query": MUTATION, "variables": {"input": values}}),
+                    content=orjson.dumps({"query": document, "variables": variables}),
                     headers=staff,
                 )
                 mutation_ms.append((time.perf_counter() - started) * 1000)
                 body = response.json()
-                assert body["data"]["changePlanStatus"]["__typename"] == "PlanChangeSuccess", body
-                state[plan] = going
+                for index, plan in enumerate(plans):
+                    result = body["data"][f"c{index}"]["__typename"]
+                    assert result == "PlanChangeSuccess", body
+                    state[plan] = variables[f"i{index}"]["status"]
                 queue.task_done()
 
         cpu_started = subscribers_gw.cpu_seconds()
@@ -284,14 +291,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=16)) as c:
             workers = [asyncio.create_task(mutate(c)) for _ in range(args.concurrency)]
-            for index in range(total):
-                # Paced: change i is due at i / rate seconds; a plan is changed again only
-                # after a full round of the others.
+            for index in range(0, total, per):
+                # Paced: change i is due at i / rate seconds (`per` changes to a request, one
+                # transaction); a plan is changed again only after a round of the others.
                 due = started + index / args.rate
                 pause = due - time.perf_counter()
                 if pause > 0:
                     await asyncio.sleep(pause)
-                await queue.put(order[index % len(order)])
+                await queue.put([order[(index + k) % len(order)] for k in range(per)])
             await queue.join()
             for worker in workers:
                 worker.cancel()
@@ -320,6 +327,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 from_request.append((arrived - requested) * 1000)
         results.update(
             changes=total,
+            changes_per_request=args.per_request,
             achieved_rate=total / elapsed,
             delivered=delivered,
             latency_commit_ms=_percentiles(from_commit),
@@ -337,6 +345,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def mutation_document(per: int) -> str:
+    """`per` plan changes in one request (one transaction): aliased changePlanStatus fields."""
+    declarations = ", ".join(f"$i{n}: ChangePlanStatusInput!" for n in range(per))
+    fields = " ".join(f"c{n}: changePlanStatus(input: $i{n}) {{ __typename }}" for n in range(per))
+    return f"mutation ({declarations}) {{ {fields} }}"
+
+
 def _percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
@@ -352,6 +367,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--idle-seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=8, help="mutations at once")
+    parser.add_argument("--per-request", type=int, default=1, help="changes per mutation")
     parser.add_argument("--broker", choices=["postgres", "redis"], default="postgres")
     parser.add_argument("--redis-url", default=None)
     args = parser.parse_args()
