@@ -144,6 +144,7 @@ def world(
             "GATEWAY_JWT_LEEWAY_SECONDS": "0",
             "GATEWAY_SUBSCRIPTION_QUEUE": str(QUEUE),
             "GATEWAY_SUBSCRIPTIONS_PER_CONNECTION": "3",
+            "GATEWAY_SUBSCRIPTIONS_PER_IDENTITY": "4",
             "GATEWAY_TV_PLATFORM_URL": simulator.url,
             "GATEWAY_OUTBOX_POLL_SECONDS": "0.2",
         }
@@ -489,6 +490,36 @@ async def test_the_protocol_refusals(world_settled: World) -> None:
         message = await clerk.receive()
         assert message["type"] == "error"
         assert message["payload"][0]["extensions"]["permission"] == "TV_PACKAGES"
+
+
+async def test_an_identity_holds_at_most_its_limit_of_subscriptions(world_settled: World) -> None:
+    world = world_settled
+    app = subscriber(world.plans[3][0] if len(world.plans) > 3 else world.plans[0][0])
+    async with (
+        WsClient.connected(world.reader.url, app) as first,
+        WsClient.connected(world.reader.url, app) as second,
+    ):
+        await first.acked()
+        await second.acked()
+        for index in range(3):
+            await first.subscribe(f"a{index}", PLAN_CHANGED)
+        await second.subscribe("b0", PLAN_CHANGED)
+        await open_subscriptions(world.reader.url, 4)
+        await second.subscribe("b1", PLAN_CHANGED)
+        message = await second.receive()
+        assert message["type"] == "error" and message["id"] == "b1", message
+        assert message["payload"][0]["extensions"]["limit"] == "subscriptions per identity"
+        headers = {"accept": "text/event-stream", "authorization": f"Bearer {token(app)}"}
+        async with httpx.AsyncClient(timeout=30) as client:
+            refused = await client.post(
+                f"{world.reader.url}/graphql", json={"query": PLAN_CHANGED}, headers=headers
+            )
+        assert refused.status_code == 429, refused.text
+        # Completing one gives its place back.
+        await second.ws.send('{"id": "b0", "type": "complete"}')
+        await open_subscriptions(world.reader.url, 3)
+        await second.subscribe("b2", PLAN_CHANGED)
+        await open_subscriptions(world.reader.url, 4)
 
 
 async def test_the_compiled_and_standard_paths_send_the_same_event(world_settled: World) -> None:
