@@ -67,6 +67,7 @@ ADD_POINT = """mutation ($input: AddTvPointInput!) { addTvPoint(input: $input) {
 
 @dataclass
 class World:
+    url: str  # the database's
     writer: Served
     reader: Served
     simulator: SimulatorServer
@@ -141,7 +142,7 @@ def world(
     ):
         environment = {
             "GATEWAY_REALTIME_BROKER": broker,
-            "GATEWAY_JWT_LEEWAY_SECONDS": "0",
+            "GATEWAY_JWT_LEEWAY": "0",
             "GATEWAY_SUBSCRIPTION_QUEUE": str(QUEUE),
             "GATEWAY_SUBSCRIPTIONS_PER_CONNECTION": "3",
             "GATEWAY_SUBSCRIPTIONS_PER_IDENTITY": "4",
@@ -158,7 +159,7 @@ def world(
             reader = stack.enter_context(gateway_serve(url, logs, **environment))
         for served in {writer.url: writer, reader.url: reader}.values():
             wait_ready(served.url)
-        yield World(writer, reader, simulator, **_facts(url))
+        yield World(url, writer, reader, simulator, **_facts(url))
         for served in (writer, reader):
             assert "Traceback" not in served.logs(), served.logs()[-3000:]
 
@@ -543,18 +544,16 @@ async def test_the_compiled_and_standard_paths_send_the_same_event(world_settled
     assert sent >= 2
 
 
-def test_a_stopping_process_closes_its_sockets_with_1001(tmp_path: Path) -> None:
-    with seeded_database(customers=1, seed=1) as url, gateway_serve(url, tmp_path) as served:
-        wait_ready(served.url)
-
-        async def follow_then_stop() -> tuple[int | None, str | None]:
-            async with WsClient.connected(served.url) as client:
-                await client.acked()
-                await client.subscribe("p", PLAN_CHANGED)
-                await open_subscriptions(served.url, 1)
-                served.process.send_signal(signal.SIGTERM)
-                return await client.closed()
-
-        code, _reason = asyncio.run(follow_then_stop())
+async def test_a_stopping_process_closes_its_sockets_with_1001(
+    world_settled: World, tmp_path: Path
+) -> None:
+    with gateway_serve(world_settled.url, tmp_path) as served:
+        await asyncio.to_thread(wait_ready, served.url)
+        async with WsClient.connected(served.url) as client:
+            await client.acked()
+            await client.subscribe("p", PLAN_CHANGED)
+            await open_subscriptions(served.url, 1)
+            served.process.send_signal(signal.SIGTERM)
+            code, _reason = await client.closed()
         assert code == 1001
-        assert served.process.wait(timeout=30) in (0, -15)
+        assert await asyncio.to_thread(served.process.wait, 30) in (0, -15)
