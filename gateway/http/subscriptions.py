@@ -91,7 +91,6 @@ class Prepared:
     variables: dict[str, Any] | None
     operation_name: str | None
     plan: EventPlan | None  # None: the standard path
-    executor: str
     request_id: str
 
 
@@ -208,15 +207,10 @@ class Subscriptions:
         await endpoint.persisted.store(resolved)
 
         plan = None
-        executor = "standard; reason=compiled reads are off"
-        if standard:
-            executor = "standard; reason=asked for"
-        elif self.plans is not None:
-            try:
+        if not standard and self.plans is not None:
+            # Unplannable: graphql-core's subscribe over the resolvers answers instead.
+            with contextlib.suppress(Unplannable):
                 plan = self.plans.prepare(prepared, operation, query, gql.variables)
-                executor = "compiled"
-            except Unplannable as reason:
-                executor = f"standard; reason={reason}"
         field, arguments = self._root(plan, prepared, operation, gql.variables)
         try:
             topic = topic_for(field, arguments, identity)
@@ -233,7 +227,6 @@ class Subscriptions:
             variables=gql.variables,
             operation_name=gql.operation_name,
             plan=plan,
-            executor=executor,
             request_id=uuid.uuid4().hex,
         )
 
@@ -262,6 +255,10 @@ class Subscriptions:
         grouped = collect_fields(
             schema, fragments, variables, subscription_type, operation
         ).grouped_field_set
+        if len(grouped) != 1:  # every field skipped (@skip, @include)
+            raise Refusal(
+                [_error("A subscription selects exactly one field of Subscription.", "BAD_REQUEST")]
+            )
         details = next(iter(grouped.values()))
         node = details[0].node
         name = node.name.value

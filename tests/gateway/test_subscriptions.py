@@ -473,6 +473,9 @@ async def test_the_protocol_refusals(world_settled: World) -> None:
         message = await staff.receive()
         assert message["type"] == "error"
         assert message["payload"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+        await staff.subscribe("none", "subscription { planChanged @skip(if: true) { id } }")
+        message = await staff.receive()
+        assert message["type"] == "error" and message["id"] == "none", message
         await staff.subscribe("outbox-ok", OUTBOX)
         for index in range(2):
             await staff.subscribe(f"s{index}", PLAN_CHANGED)
