@@ -12,7 +12,7 @@ from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from domain.actions.tv_billing import BILLING_HORIZON
-from domain.db import create_engine
+from domain.db import create_engine, writer_bind
 from domain.models import SystemVariable
 from domain.reads.batched import Reader
 from domain.seed import seed_database
@@ -34,7 +34,7 @@ def database_url() -> Iterator[str]:
 
 async def _seed(engine: AsyncEngine) -> None:
     await seed_database(engine, customers=SEED_CUSTOMERS, seed=SEED)
-    async with engine.begin() as connection:
+    async with writer_bind(engine).begin() as connection:
         # Tests bill due dates years ahead, clear of the seeded receivables; the horizon's own
         # tests run on databases of their own with the seed's value.
         await connection.execute(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actions import audit
 from domain.errors import NotFound, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models import ApiKey, IdempotencyRecord, PersistedDocument
 from domain.models.base import utcnow
@@ -49,17 +50,19 @@ async def create_api_key(
     """A new API key for a service account; the caller shows `secret` to its owner once."""
     name = name.strip()
     if not name or len(name) > 120:
-        raise ValidationFailed.one("name", "must be 1 to 120 characters")
+        raise ValidationFailed.one("name", _("must be 1 to 120 characters"))
     if role is Role.VOICE_SUBSCRIBER:
         # A voice subscriber is a person in its panel, signing in with a JWT (ADR 0094).
-        raise ValidationFailed.one("role", "voice subscribers authenticate with tokens, not keys")
+        raise ValidationFailed.one(
+            "role", _("voice subscribers authenticate with tokens, not keys")
+        )
     permissions = sorted({p.name for p in permissions})
     if permissions and role is not Role.STAFF:
-        raise ValidationFailed.one("permissions", "only staff keys carry permissions")
+        raise ValidationFailed.one("permissions", _("only staff keys carry permissions"))
     if (role is Role.SUBSCRIBER) != (customer_id is not None):
-        raise ValidationFailed.one("customerId", "a subscriber key needs exactly its customer")
+        raise ValidationFailed.one("customerId", _("a subscriber key needs exactly its customer"))
     if (role is Role.RESELLER) != (reseller_id is not None):
-        raise ValidationFailed.one("resellerId", "a reseller key needs exactly its reseller")
+        raise ValidationFailed.one("resellerId", _("a reseller key needs exactly its reseller"))
     prefix = f"{API_KEY_PREFIX}{secrets.token_hex(4)}"
     secret = f"{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(
@@ -114,36 +117,44 @@ def document_hash(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-async def save_document(session: AsyncSession, *, body: str, registered: bool) -> PersistedDocument:
-    """Stores a document under its hash; registering an already known document trusts it."""
-    sha = document_hash(body)
-    row = await session.get(PersistedDocument, sha)
-    if row is None:
-        row = PersistedDocument(sha256=sha, body=body, registered=registered)
-        session.add(row)
-    elif registered and not row.registered:
-        row.registered = True
-    await session.flush()
-    return row
+async def save_document(session: AsyncSession, *, body: str, registered: bool) -> str:
+    """Stores a document under its hash and returns the hash; registering an already known
+    document trusts it. One statement (see `_upsert_document`)."""
+    update = {"registered": True} if registered else {}
+    return await _upsert_document(session, body=body, registered=registered, update=update)
 
 
 async def keep_apq_document(session: AsyncSession, *, body: str) -> None:
     """Keeps a text an APQ client sent under its hash, or starts its time to live over when it
-    is kept already; a registered document stays as it is. One statement, which takes SQLite's
-    write lock first (a read before it could not upgrade once another writer committed), and
-    which a twin sent at the same moment cannot fail on the primary key."""
+    is kept already; a registered document stays as it is."""
+    await _upsert_document(session, body=body, registered=False, update={"created_at": None})
+
+
+async def _upsert_document(
+    session: AsyncSession, *, body: str, registered: bool, update: dict[str, object]
+) -> str:
+    """Inserts the document, or sets `update`'s columns (None: the inserted row's value) on
+    the one kept under its hash unless it is registered. One statement, which takes SQLite's
+    write lock first (a read before it could not upgrade once another writer committed: the
+    SQLite file answers "database is locked" at once), and which a twin sent at the same
+    moment cannot fail on the primary key."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    sha = document_hash(body)
     statement = insert(PersistedDocument).values(
-        sha256=document_hash(body), body=body, registered=False, created_at=utcnow()
+        sha256=sha, body=body, registered=registered, created_at=utcnow()
     )
-    await session.execute(
-        statement.on_conflict_do_update(
+    if update:
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
             index_elements=[PersistedDocument.sha256],
-            set_={"created_at": statement.excluded.created_at},
+            set_={k: excluded[k] if v is None else v for k, v in update.items()},
             where=PersistedDocument.registered.is_(False),
         )
-    )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=[PersistedDocument.sha256])
+    await session.execute(statement)
+    return sha
 
 
 async def forget_documents(session: AsyncSession, *, older_than: dt.datetime) -> int:

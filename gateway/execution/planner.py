@@ -388,7 +388,17 @@ class Planner:
         def locate(attribute: str) -> tuple[int, Any]:
             if column_table is not None:
                 return column_table(attribute)
-            return table, _column_of(model, attribute)
+            column = _column_of(model, attribute)
+            if column.table is model.__table__:
+                return table, column
+            # A service kind read as itself (a call's terminal): its base columns (kind,
+            # status...) sit on the parent mapper's table, joined by primary key.
+            owner = next(
+                mapper.class_
+                for mapper in model.__mapper__.iterate_to_root()
+                if mapper.local_table is column.table
+            )
+            return builder.join(owner, table, "id"), column
 
         shape = Shape(graphql_type.name)
         for key, field_details in self.subfields(graphql_type, details).items():

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import models as m
-from domain.db import create_engine
+from domain.db import create_engine, writer_bind
 from domain.rules import services as rules
 from gateway.cli.migrate import upgrade
 from tests.databases import fresh_database
@@ -121,7 +121,7 @@ def _write(url: str, *statements: str) -> None:
     async def write() -> None:
         engine = create_engine(url)
         try:
-            async with engine.begin() as connection:
+            async with writer_bind(engine).begin() as connection:
                 for statement in statements:
                     await connection.execute(text(statement))
         finally:

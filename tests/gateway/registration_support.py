@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
+from domain.db import writer_bind
 from domain.identity import Identity, Permission, Role
 from gateway.schema.base import to_global_id
 from tests.gateway.helpers import bearer, http_client, test_settings
@@ -40,7 +41,7 @@ async def highest_ids(engine: AsyncEngine) -> dict[Any, int]:
 
 
 async def remove_written(engine: AsyncEngine, highest: dict[Any, int]) -> None:
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         for table in WRITTEN:
             await c.execute(delete(table).where(table.id > highest[table]))
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
+from domain.db import writer_bind
 from domain.models.enums import PaymentMethod, PlanStatus, ReceivableStatus
 from gateway.schema.base import to_global_id
 from tests.gateway.committed import Committed
@@ -85,7 +86,7 @@ async def _plan(engine: AsyncEngine, offer: str) -> int:
 async def _wizard(engine: AsyncEngine) -> dict[str, Any]:
     """addPlan's input for a customer that passes every registration rule (its debts settled,
     put back by the test), on an offer with e-mail and RADIUS logins."""
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         customer = await c.scalar(
             select(m.Customer.id)
             .where(m.Customer.email.is_not(None), m.Customer.kind == "PERSON")
@@ -109,7 +110,7 @@ async def _wizard(engine: AsyncEngine) -> dict[str, Any]:
 async def debts_settled(engine: AsyncEngine) -> AsyncIterator[None]:
     """The wizard's customer owes nothing while the test runs (a registration rule)."""
     r = m.Receivable
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         customer = await c.scalar(
             select(m.Customer.id)
             .where(m.Customer.email.is_not(None), m.Customer.kind == "PERSON")
@@ -125,7 +126,7 @@ async def debts_settled(engine: AsyncEngine) -> AsyncIterator[None]:
             update(r).where(r.id.in_(open_ids)).values(status=ReceivableStatus.CANCELLED)
         )
     yield
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         await c.execute(update(r).where(r.id.in_(open_ids)).values(status=ReceivableStatus.OPEN))
 
 
@@ -299,7 +300,7 @@ async def test_identifiers_are_one_whatever_their_case(
     assert taken["fields"][0]["path"] == ["login"]
 
     # A CASN is found however it is typed.
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         location = await c.scalar(select(m.TvPointLocation.id).limit(1))
         await c.execute(
             insert(m.Equipment).values(
@@ -322,7 +323,7 @@ async def test_identifiers_are_one_whatever_their_case(
             "equipment": {"casn": "ABCD1234EF"},
         }
     finally:
-        async with engine.begin() as c:
+        async with writer_bind(engine).begin() as c:
             await c.execute(delete(m.Equipment).where(m.Equipment.casn == "ABCD1234EF"))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
+from domain.db import writer_bind
 from domain.identity import DEVELOPMENT_STAFF, Identity, Permission, Role
 from gateway.cli import main as cli
 from gateway.http.app import create_app
@@ -197,7 +198,7 @@ async def test_api_keys_made_revoked_and_listed_with_the_cli(
                 await gateway(["apikey", "list", *url]) == 0 and capsys.readouterr().out
             )
     finally:
-        async with engine.begin() as connection:
+        async with writer_bind(engine).begin() as connection:
             await connection.execute(m.ApiKey.__table__.delete())
             await connection.execute(
                 m.AuditLog.__table__.delete().where(m.AuditLog.target_type == "ApiKey")

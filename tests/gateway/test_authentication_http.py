@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
+from domain.db import writer_bind
 from domain.models.enums import InactiveReason, PlanStatus, ServiceStatus
 from simulators.nas import NasSimulator
 from tests.gateway.registration_support import (
@@ -65,7 +66,7 @@ async def online(engine: AsyncEngine, nas: NasSimulator) -> AsyncIterator[Online
                 .limit(1)
             )
         ).one()
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         nas_id = (
             await c.execute(
                 insert(m.Nas)
@@ -111,7 +112,7 @@ async def online(engine: AsyncEngine, nas: NasSimulator) -> AsyncIterator[Online
     try:
         yield Online(plan_id, login_id, login, session_id)
     finally:
-        async with engine.begin() as c:
+        async with writer_bind(engine).begin() as c:
             await c.execute(
                 delete(m.ConnectionSession).where(m.ConnectionSession.acctsessionid == session_id)
             )

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
+from domain.db import writer_bind
 from tests.gateway.helpers import bearer, http_client, test_settings, token
 
 GQL = "application/graphql-response+json"
@@ -283,7 +284,7 @@ async def test_the_good_request_does_write(client: httpx.AsyncClient, engine: As
         assert after["extra_field"] == before["extra_field"] + 1
         assert after["audit_log"] == before["audit_log"] + 1
     finally:
-        async with engine.begin() as connection:
+        async with writer_bind(engine).begin() as connection:
             await connection.execute(
                 m.ExtraField.__table__.delete().where(m.ExtraField.name == "catalogue")
             )

@@ -8,6 +8,7 @@ with the same status and the same body, byte for byte, on SQLite and on PostgreS
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -31,6 +32,7 @@ from gateway.execution.compiled import ROOTS
 from gateway.execution.planner import Unplannable, _plain_method, type_info
 from gateway.resolvers.reports import AGGREGATE_ROOTS, REPORT_ROOTS
 from gateway.resolvers.root import schema
+from gateway.schema.base import to_global_id
 from gateway.schema.relations import COMPUTED, DERIVED, RELATIONS
 from tests.conftest import SEED_CUSTOMERS, StatementCounter
 from tests.gateway.helpers import http_client, test_settings
@@ -186,6 +188,42 @@ async def test_staff_lacking_a_permission_get_only_that_field_nulled_on_both_pat
     assert body["errors"][0]["path"] == ["customers", "nodes", 0, "plans", 0, "tvPoints"]
 
 
+async def test_a_service_kind_read_as_itself_gets_its_base_columns_on_both_paths(
+    client: httpx.AsyncClient, clerk_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """A call's terminal is a VoiceTerminal read by its own loader: its kind and status sit on
+    the service table, which the compiled statement joins (it once failed and fell back)."""
+    async with engine.connect() as connection:
+        plan_id, started = (
+            await connection.execute(
+                select(m.VoiceTerminal.plan_id, m.CallRecord.started_at)
+                .join(m.CallRecord, m.CallRecord.voice_terminal_id == m.VoiceTerminal.id)
+                .order_by(m.VoiceTerminal.plan_id, m.CallRecord.started_at)
+                .limit(1)
+            )
+        ).one()
+    period = {
+        "start": (started - dt.timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z"),
+        "end": (started + dt.timedelta(days=60)).strftime("%Y-%m-%dT00:00:00Z"),
+    }
+    query = (
+        "query Q($plan: ID!, $period: PeriodInput!) { callStatement(planId: $plan, "
+        "period: $period) { __typename ... on UserError { code message } ... on CallStatement "
+        "{ calls { startedAt terminal { kind status databaseId ... on VoiceTerminal "
+        "{ phoneNumber sipUsername } } } } } }"
+    )
+    variables = {"plan": to_global_id("Plan", plan_id), "period": period}
+    for caller in (client, clerk_client):
+        compiled, standard = await _both(caller, query, variables)
+        assert compiled.headers["x-gateway-executor"] == "compiled"
+        assert compiled.content == standard.content
+        answer = compiled.json()["data"]["callStatement"]
+        calls = answer.get("calls")
+        assert calls, answer
+        assert calls and all(c["terminal"]["kind"] == "VOICE_TERMINAL" for c in calls)
+        assert all(c["terminal"]["status"] and c["terminal"]["phoneNumber"] for c in calls)
+
+
 async def _same_answer(client: httpx.AsyncClient, drawn) -> None:  # type: ignore[no-untyped-def]
     compiled, standard = await _both(client, drawn.text, drawn.variables)
     # Requests refused before running (a document that does not validate, a forged cursor)
@@ -210,12 +248,22 @@ def test_the_compiled_path_serves_most_generated_queries() -> None:
     """Coverage: generated queries fall back only for refused arguments (a page over 100)."""
     if not EXECUTORS:
         pytest.skip("the differential test did not run")
-    share = EXECUTORS["compiled"] / (
-        sum(EXECUTORS.values()) - EXECUTORS["compiled, with field errors"]
-    )
+    drawn = sum(EXECUTORS.values()) - EXECUTORS["compiled, with field errors"]
+    refused = sum(n for executor, n in EXECUTORS.items() if executor.startswith("none; "))
+    # Of the queries that ran, the standard path answers only those whose resolver raised (an
+    # argument the compiled path does not check, such as a period over a year) and those
+    # reading a field listed in EXCEPTIONS with its reason.
+    excepted = tuple(name.split(".")[1] for name in EXCEPTIONS)
+    fallbacks = {e for e in EXECUTORS if e.startswith("standard; ")}
+    assert all(
+        e.endswith("raised GraphQLError") or any(name in e for name in excepted) for e in fallbacks
+    ), EXECUTORS
+    share = EXECUTORS["compiled"] / (drawn - refused)
     print(EXECUTORS.most_common())
-    print(f"compiled path served {share:.0%} of {sum(EXECUTORS.values())} generated queries")
-    assert share >= 0.75, EXECUTORS
+    print(f"compiled path served {share:.0%} of {drawn - refused} generated queries that ran")
+    assert share >= 0.95, EXECUTORS
+    # The generator mostly draws queries that run: refusals are a minority of the draws.
+    assert refused <= 0.4 * drawn, EXECUTORS
 
 
 # Read fields that the compiled path deliberately leaves to the standard path, with the reason.

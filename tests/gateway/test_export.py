@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import models as m
 from domain.actions.access import save_document
+from domain.db import writer_bind
 from domain.identity import Identity, Role
 from domain.reads.batched import Reader
 from gateway.http import export as export_module
@@ -30,7 +31,7 @@ DOCUMENT = """query Export($filter: ReceivableFilter) {
 
 @pytest.fixture(scope="module")
 async def registered(engine: AsyncEngine) -> str:
-    async with AsyncSession(engine) as session:
+    async with AsyncSession(writer_bind(engine)) as session:
         await save_document(session, body=DOCUMENT, registered=True)
         await session.commit()
     return DOCUMENT
@@ -241,11 +242,11 @@ async def test_a_flat_csv_export_rendered_by_postgresql_has_the_generic_bytes(
     each row's CSV line): the bytes must be those the generic path writes, quoting and nulls
     included, for staff and for a subscriber, whose export holds only its own rows."""
     monkeypatch.setattr(export_module, "PAGE_SIZE", 70)  # several pages
-    async with AsyncSession(engine) as session:
+    async with AsyncSession(writer_bind(engine)) as session:
         await save_document(session, body=FLAT, registered=True)
         await session.commit()
     tricky = {0: 'a, "quoted"\r\nsecond line', 1: "", 2: "comma, only", 3: 'a "quote"'}
-    async with engine.begin() as connection:
+    async with writer_bind(engine).begin() as connection:
         first = list(
             (
                 await connection.execute(
@@ -298,7 +299,7 @@ async def test_a_flat_csv_export_rendered_by_postgresql_has_the_generic_bytes(
             counts.append(len(ids))
         assert counts[1] < counts[0] and counts[0] > 70 * 3  # staff's export: several pages
     finally:
-        async with engine.begin() as connection:
+        async with writer_bind(engine).begin() as connection:
             for key, description, _ in first:
                 await connection.execute(
                     m.Receivable.__table__.update()
@@ -323,7 +324,7 @@ async def test_gateway_export_of_a_flat_selection_writes_the_generic_bytes(
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, stderr
-    async with AsyncSession(engine) as session:
+    async with AsyncSession(writer_bind(engine)) as session:
         await save_document(session, body=FLAT, registered=True)
         await session.commit()
     monkeypatch.setattr(export_module, "sql_cells", lambda *_: None)  # the generic path

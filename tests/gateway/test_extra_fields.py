@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain import models as m
+from domain.db import writer_bind
 from domain.identity import Identity
 from gateway.loaders.context import GraphQLContext
 from gateway.resolvers.root import schema
@@ -170,7 +171,7 @@ async def test_over_http_commits_and_get_refuses_mutations(
         assert response.json()["data"]["setExtraFields"]["__typename"] == "SetExtraFieldsSuccess"
         assert await stored() == 1
     finally:
-        async with engine.begin() as connection:
+        async with writer_bind(engine).begin() as connection:
             await connection.execute(
                 m.ExtraField.__table__.delete().where(m.ExtraField.name == name)
             )

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
+from domain.db import writer_bind
 from domain.identity import DEVELOPMENT_STAFF, Identity, Role
 from gateway.resolvers.root import schema
 from gateway.schema.base import to_global_id
@@ -133,7 +134,7 @@ async def test_long_free_text_and_many_items_are_refused_naming_the_field(
     opened = data(await post(client, OPEN, me, input=lines))["openTicket"]
     assert opened["__typename"] == "OpenTicketSuccess", opened
     assert opened["ticket"]["description"] == lines["description"]
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         await c.execute(
             m.TicketContact.__table__.delete().where(
                 m.TicketContact.ticket_id == opened["ticket"]["databaseId"]

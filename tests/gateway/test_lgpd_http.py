@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
+from domain.db import writer_bind
 from domain.identity import Identity, Permission
 from domain.models.enums import PlanStatus, ReceivableOrigin, ReceivableStatus
 from tests.gateway.registration_support import (
@@ -124,7 +125,7 @@ async def test_a_former_customer_is_anonymized_and_its_money_records_kept(
         await gql(client, CLERK, CREATE, input={**PERSON, "document": await _free_cpf(engine)})
     )["createCustomer"]["customer"]
     customer_id = created["databaseId"]
-    async with engine.begin() as c:  # a paid fee: a money record the law keeps
+    async with writer_bind(engine).begin() as c:  # a paid fee: a money record the law keeps
         await c.execute(
             insert(m.Receivable).values(
                 customer_id=customer_id,

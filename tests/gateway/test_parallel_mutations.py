@@ -24,6 +24,7 @@ import domain
 from domain import credentials
 from domain import errors as domain_errors
 from domain import models as m
+from domain.db import writer_bind
 from domain.identity import DEVELOPMENT_STAFF, Identity, Role
 from domain.models.base import utcnow
 from domain.rules.repeats import REPEAT_WINDOW
@@ -55,7 +56,7 @@ async def client(engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.
     settings = test_settings(database_url, environment="production")
     async with http_client(engine, settings, identity=None) as client:
         yield client
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         await c.execute(delete(m.VoiceFranchise))
         if franchises:
             await c.execute(insert(m.VoiceFranchise), franchises)
@@ -143,7 +144,7 @@ def portal(customer_id: int) -> Identity:
 
 async def _grant(engine: AsyncEngine, subscriber_id: int, permission: str) -> None:
     p = m.VoiceSubscriberPermission
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         await c.execute(delete(p).where(p.subscriber_id == subscriber_id))
         await c.execute(insert(p).values(subscriber_id=subscriber_id, permission=permission))
 
@@ -253,7 +254,7 @@ async def test_a_voice_subscriber_changes_lines_and_password_ten_times_at_once(
 
     await _grant(engine, subscriber_id, "CHANGE_PANEL_PASSWORD")
     old, new = "Painel-antigo-2024!", "Painel-novo-2025#x"
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         await c.execute(
             update(m.VoiceSubscriber)
             .where(m.VoiceSubscriber.id == subscriber_id)
@@ -334,7 +335,7 @@ async def test_sms_credits_bought_ten_times_at_once_are_bought_once(
     assert sorted(p["repeated"] for p in payloads) == [False] + [True] * (TIMES - 1)
     assert await _purchases(engine, plan_id) == before + 1
     # Once the window has passed, the same package is a new purchase.
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         await c.execute(
             update(m.SmsCreditPurchase)
             .where(m.SmsCreditPurchase.plan_id == plan_id)
@@ -389,7 +390,7 @@ async def test_an_extra_service_added_ten_times_at_once_is_added_once(
     )
     assert other["repeated"] is False
     assert other["service"]["databaseId"] != payloads[0]["service"]["databaseId"]
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         ids = [payloads[0]["service"]["databaseId"], other["service"]["databaseId"]]
         await c.execute(delete(m.Receivable).where(m.Receivable.extra_service_id.in_(ids)))
         for table in (m.ExtraService.__table__, m.Service.__table__):

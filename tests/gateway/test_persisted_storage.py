@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
 from domain.actions.access import forget_documents, save_document
-from domain.db import session_factory
+from domain.db import session_factory, writer_bind
 from domain.models.base import utcnow
 from tests.gateway.helpers import http_client, test_settings
 
@@ -95,7 +95,7 @@ async def test_apq_texts_in_the_database_expire(engine: AsyncEngine, database_ur
     async with http_client(engine, settings) as client:
         assert (await client.post("/graphql", json=_apq(text))).status_code == 200
     # A day and a second later, another worker (a new app, no cache) no longer finds it ...
-    async with engine.begin() as connection:
+    async with writer_bind(engine).begin() as connection:
         await connection.execute(
             update(m.PersistedDocument)
             .where(m.PersistedDocument.sha256 == _sha(text))
@@ -117,7 +117,7 @@ async def test_expired_apq_texts_are_purged_and_registered_ones_stay(engine: Asy
             await save_document(session, body=body, registered=is_registered)
         await session.commit()
     long_ago = utcnow() - dt.timedelta(days=30)
-    async with engine.begin() as connection:
+    async with writer_bind(engine).begin() as connection:
         await connection.execute(
             update(m.PersistedDocument)
             .where(m.PersistedDocument.sha256.in_([_sha(old), _sha(registered)]))
@@ -129,7 +129,7 @@ async def test_expired_apq_texts_are_purged_and_registered_ones_stay(engine: Asy
     assert purged >= 1
     assert not await _in_database(engine, old)
     assert await _in_database(engine, fresh) and await _in_database(engine, registered)
-    async with engine.begin() as connection:
+    async with writer_bind(engine).begin() as connection:
         await connection.execute(
             m.PersistedDocument.__table__.delete().where(
                 m.PersistedDocument.sha256.in_([_sha(fresh), _sha(registered)])

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from domain import models as m
 from domain.actions.cycle_billing import run_cycle_billing
 from domain.actions.plan_billing import change_due_date, preview_due_date_change
+from domain.db import writer_bind
 from domain.errors import RuleViolation
 from domain.identity import Identity, Permission, Role
 from domain.models.enums import (
@@ -489,7 +490,7 @@ async def test_a_free_plan_owes_nothing_and_does_not_stop_the_run(session: Async
 async def test_overlapping_runs_bill_each_plan_once(engine: AsyncEngine) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite serializes writers already (BEGIN IMMEDIATE)")
-    async with AsyncSession(engine) as s:
+    async with AsyncSession(writer_bind(engine)) as s:
         plan = await a_plan(s, m.Plan.status == PlanStatus.ACTIVE)
     due = dt.date(2033, 3, plan.due_day)
 
@@ -501,7 +502,7 @@ async def test_overlapping_runs_bill_each_plan_once(engine: AsyncEngine) -> None
 
     try:
         made = await asyncio.gather(one(), one())
-        async with AsyncSession(engine) as s:
+        async with AsyncSession(writer_bind(engine)) as s:
             per_plan = (
                 await s.execute(
                     select(m.Receivable.plan_id, func.count())
@@ -515,7 +516,7 @@ async def test_overlapping_runs_bill_each_plan_once(engine: AsyncEngine) -> None
         assert sorted(made)[0] == 0 and sorted(made)[1] == len(per_plan) > 0
         assert all(n == 1 for _, n in per_plan)
     finally:
-        async with engine.begin() as c:
+        async with writer_bind(engine).begin() as c:
             ids = select(m.Receivable.id).where(
                 m.Receivable.due_date == due, m.Receivable.origin == ReceivableOrigin.PLAN_CYCLE
             )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
 from domain.actions.plans import change_plan_status
-from domain.db import session_factory
+from domain.db import session_factory, writer_bind
 from domain.identity import DEVELOPMENT_STAFF
 from domain.models.enums import CustomerKind, InactiveReason, PlanStatus, ServiceStatus
 from domain.rules.documents import generate_cpf
@@ -34,7 +34,7 @@ ON_SQLITE = backend() == "sqlite"
 async def committed_plan(engine: AsyncEngine) -> AsyncIterator[int]:
     """A committed copy of a seeded active plan, deleted (with what hangs off it) afterwards."""
     table = m.Plan.__table__
-    async with engine.begin() as connection:
+    async with writer_bind(engine).begin() as connection:
         row = (
             (
                 await connection.execute(
@@ -52,7 +52,7 @@ async def committed_plan(engine: AsyncEngine) -> AsyncIterator[int]:
     try:
         yield int(plan_id)
     finally:
-        async with engine.begin() as connection:
+        async with writer_bind(engine).begin() as connection:
             await connection.execute(delete(table).where(table.c.id == plan_id))
 
 
@@ -174,7 +174,7 @@ CANCEL = """mutation ($input: CancelPlanInput!) { cancelPlan(input: $input) {
 @pytest.fixture
 async def fresh_customer(engine: AsyncEngine) -> AsyncIterator[int]:
     """A committed customer who passes every registration rule; removed with all it got."""
-    async with engine.begin() as connection:
+    async with writer_bind(engine).begin() as connection:
         customer_id = (
             await connection.execute(
                 insert(m.Customer.__table__).values(
@@ -189,7 +189,7 @@ async def fresh_customer(engine: AsyncEngine) -> AsyncIterator[int]:
     try:
         yield int(customer_id)
     finally:
-        async with engine.begin() as connection:
+        async with writer_bind(engine).begin() as connection:
             await connection.execute(
                 delete(m.Plan.__table__).where(m.Plan.customer_id == customer_id)
             )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import credentials
 from domain import models as m
+from domain.db import writer_bind
 from domain.identity import Identity, Role
 from domain.models.enums import ServiceKind
 from domain.rules import boleto as boleto_rules
@@ -43,7 +44,7 @@ async def client(
     settings = test_settings(database_url, cep_base_url=cep_url)  # voice subscribers' CEPs
     async with http_client(engine, settings, identity=None) as client:
         yield client
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         subscribers = select(m.VoiceSubscriber.id).where(
             m.VoiceSubscriber.id > highest[m.VoiceSubscriber]
         )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
 from domain.contract_document import brl
+from domain.db import writer_bind
 from domain.identity import Identity, Permission
 from domain.models.enums import PaymentMethod, ReceivableStatus
 from tests.gateway.helpers import bearer
@@ -41,7 +42,10 @@ def text_of(response: httpx.Response) -> str:
 async def get(
     client: httpx.AsyncClient, identity: Identity, url: str, **params: object
 ) -> httpx.Response:
-    return await client.get(url, params=params, headers=bearer(identity))
+    # The documents' own words are read in Portuguese, as the ISP's subscribers read them.
+    return await client.get(
+        url, params=params, headers={**bearer(identity), "accept-language": "pt-BR"}
+    )
 
 
 async def test_the_bank_debit_authorization_prints_what_was_recorded(
@@ -66,7 +70,7 @@ async def test_the_bank_debit_authorization_prints_what_was_recorded(
             select(m.Plan.bank_debit_authorized_at).where(m.Plan.id == plan_id)
         )
     url = f"/plans/{gid('Plan', plan_id)}/bank-debit-authorization.pdf"
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         await c.execute(
             update(m.Plan).where(m.Plan.id == plan_id).values(bank_debit_authorized_at=None)
         )
@@ -74,7 +78,7 @@ async def test_the_bank_debit_authorization_prints_what_was_recorded(
         missing = await get(client, subscriber(customer_id), url)
         assert missing.status_code == 409
         assert missing.json()["errors"][0]["extensions"]["rule"] == "NO_BANK_DEBIT_AUTHORIZATION"
-        async with engine.begin() as c:
+        async with writer_bind(engine).begin() as c:
             await c.execute(
                 update(m.Plan)
                 .where(m.Plan.id == plan_id)
@@ -87,7 +91,7 @@ async def test_the_bank_debit_authorization_prints_what_was_recorded(
         clerk = Identity.staff("tv", Permission.TV_PACKAGES)
         assert (await get(client, clerk, url)).status_code == 403
     finally:
-        async with engine.begin() as c:
+        async with writer_bind(engine).begin() as c:
             await c.execute(
                 update(m.Plan)
                 .where(m.Plan.id == plan_id)

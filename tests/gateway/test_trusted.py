@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
+from domain.db import writer_bind
 from gateway.cli import main as cli
 from tests.gateway.helpers import http_client, test_settings
 
@@ -26,7 +27,7 @@ def _apq(sha: str) -> dict[str, Any]:
 
 
 async def _forget_documents(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
+    async with writer_bind(engine).begin() as connection:
         await connection.execute(m.PersistedDocument.__table__.delete())
 
 
@@ -124,7 +125,7 @@ async def _audits(engine: AsyncEngine) -> int:
 
 
 async def _cleanup(engine: AsyncEngine, audits_before: int) -> None:
-    async with engine.begin() as connection:
+    async with writer_bind(engine).begin() as connection:
         await connection.execute(
             m.ExtraField.__table__.delete().where(m.ExtraField.name == "idempotent")
         )

@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
+from domain.db import writer_bind
 from domain.identity import DEVELOPMENT_STAFF, Identity, Role
 from domain.models.enums import CallTermination
 from domain.rules.documents import generate_cpf
@@ -171,7 +172,7 @@ async def test_each_termination_draws_on_its_own_franchise(
         (CallTermination.INTERNATIONAL_FIXED, 61, "+351212345678"),
         (CallTermination.FIXED_LONG_DISTANCE, 7 * 60, "+551133334444"),
     ]
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         await c.execute(
             insert(m.CallRecord),
             [

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import credentials
 from domain import models as m
+from domain.db import writer_bind
 from domain.identity import Identity, Role
 from gateway.schema.base import to_global_id
 from tests.gateway.helpers import bearer, http_client, test_settings
@@ -69,7 +70,7 @@ async def client(engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.
         )
     async with http_client(engine, test_settings(database_url), identity=None) as client:
         yield client
-    async with engine.begin() as c:
+    async with writer_bind(engine).begin() as c:
         await c.execute(delete(m.AuditLog).where(m.AuditLog.id > highest_audit))
         await c.execute(delete(p))
         await c.execute(insert(p), permissions)
