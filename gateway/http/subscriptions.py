@@ -37,12 +37,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from domain.db import database_unavailable
 from domain.errors import DomainError
+from domain.i18n import LANGUAGE, Message, _, text
 from domain.identity import Identity
 from gateway.execution.events import EventPlan, EventPlans
 from gateway.execution.persisted import DocumentRefused
 from gateway.execution.planner import Unplannable
 from gateway.http.errors import error_response
 from gateway.http.graphql import HttpError, _parse_request
+from gateway.http.language import negotiate
 from gateway.http.runtime import Runtime
 from gateway.observability import metrics
 from gateway.realtime.hub import Events, Hub, SlowConsumer
@@ -77,8 +79,9 @@ class Refusal(Exception):
         self.status = status
 
 
-def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
-    return {"message": message, "extensions": {"code": code, **extensions}}
+def _error(message: Message | str, code: str, **extensions: Any) -> dict[str, Any]:
+    """One GraphQL error, its message in the caller's language."""
+    return {"message": text(message), "extensions": {"code": code, **extensions}}
 
 
 @dataclass
@@ -117,7 +120,7 @@ class Subscriptions:
             raise Refusal(
                 [
                     _error(
-                        f"At most {limit} subscriptions may be open per identity.",
+                        _("At most {limit} subscriptions may be open per identity.", limit=limit),
                         "LIMIT_EXCEEDED",
                         limit="subscriptions per identity",
                     )
@@ -155,8 +158,10 @@ class Subscriptions:
             raise Refusal(
                 [
                     _error(
-                        "The document is larger than the limit of "
-                        f"{settings.max_document_bytes} bytes.",
+                        _(
+                            "The document is larger than the limit of {max_document_bytes} bytes.",
+                            max_document_bytes=settings.max_document_bytes,
+                        ),
                         "LIMIT_EXCEEDED",
                         limit="size",
                     )
@@ -180,9 +185,14 @@ class Subscriptions:
             raise Refusal(
                 [
                     _error(
-                        f"Unknown operation named '{gql.operation_name}'."
+                        _(
+                            "Unknown operation named '{operation_name}'.",
+                            operation_name=gql.operation_name,
+                        )
                         if gql.operation_name
-                        else "Must provide operation name if query contains multiple operations.",
+                        else _(
+                            "Must provide operation name if query contains multiple operations."
+                        ),
                         "OPERATION_RESOLUTION_FAILURE",
                     )
                 ]
@@ -191,8 +201,10 @@ class Subscriptions:
             raise Refusal(
                 [
                     _error(
-                        "Only subscriptions are served here: send queries and mutations "
-                        "with POST /graphql.",
+                        _(
+                            "Only subscriptions are served here: send queries and mutations "
+                            "with POST /graphql."
+                        ),
                         "BAD_REQUEST",
                     )
                 ]
@@ -219,7 +231,9 @@ class Subscriptions:
             permission = getattr(error, "permission", None)
             if permission is not None:
                 extensions["permission"] = permission
-            raise Refusal([{"message": error.message, "extensions": extensions}], 403) from None
+            raise Refusal(
+                [{"message": text(error.message), "extensions": extensions}], 403
+            ) from None
         return Prepared(
             field=field,
             topic=topic,
@@ -257,14 +271,24 @@ class Subscriptions:
         ).grouped_field_set
         if len(grouped) != 1:  # every field skipped (@skip, @include)
             raise Refusal(
-                [_error("A subscription selects exactly one field of Subscription.", "BAD_REQUEST")]
+                [
+                    _error(
+                        _("A subscription selects exactly one field of Subscription."),
+                        "BAD_REQUEST",
+                    )
+                ]
             )
         details = next(iter(grouped.values()))
         node = details[0].node
         name = node.name.value
         if name not in subscription_type.fields:
             raise Refusal(
-                [_error("A subscription selects one field of Subscription.", "BAD_REQUEST")]
+                [
+                    _error(
+                        _("A subscription selects exactly one field of Subscription."),
+                        "BAD_REQUEST",
+                    )
+                ]
             )
         field_def = subscription_type.fields[name]
         return name, get_argument_values(field_def, node, variables)
@@ -393,13 +417,13 @@ class Subscriptions:
     def _failure(self, error: Exception, prepared: Prepared) -> dict[str, Any]:
         if database_unavailable(error):
             return _error(
-                "The database is unavailable: this event could not be read.",
+                _("The database is unavailable: this event could not be read."),
                 "SERVICE_UNAVAILABLE",
                 requestId=prepared.request_id,
             )
         error_id = uuid.uuid4().hex[:12]
         log.error("subscription event failed (%s)", error_id, exc_info=error)
-        return _error("Internal error", "INTERNAL_SERVER_ERROR", errorId=error_id)
+        return _error(_("Internal error"), "INTERNAL_SERVER_ERROR", errorId=error_id)
 
     @staticmethod
     def wants_stream(request: Request) -> bool:
@@ -442,6 +466,12 @@ class Subscriptions:
                 loop.call_soon_threadsafe(lambda: loop.create_task(close_then_stop()))
 
             signal.signal(signum, handler)
+
+
+def _json(value: Any) -> bytes:
+    """orjson, with messages (the limits' and bounds' errors carry them) in the caller's
+    language and any other leftover as text, as the HTTP layer answers."""
+    return orjson.dumps(value, default=str)
 
 
 def _code(name: str) -> str:
@@ -583,7 +613,10 @@ class Connection:
                 subscription_id,
                 [
                     _error(
-                        f"At most {limit} subscriptions may be open per connection.",
+                        _(
+                            "At most {limit} subscriptions may be open per connection.",
+                            limit=limit,
+                        ),
                         "LIMIT_EXCEEDED",
                         limit="subscriptions per connection",
                     )
@@ -648,7 +681,7 @@ class Connection:
             raise _Closed
         async with self._send_lock:
             try:
-                await self.websocket.send_text(orjson.dumps(message).decode())
+                await self.websocket.send_text(_json(message).decode())
             except (RuntimeError, OSError, WebSocketDisconnect):
                 raise _Closed from None
 
@@ -708,6 +741,11 @@ class WebSocketEndpoint:
             await websocket.close(SUBPROTOCOL, "Subprotocol not acceptable: use " + PROTOCOL)
             return
         await websocket.accept(subprotocol=PROTOCOL)
+        # The handshake's Accept-Language, as LanguageEdge reads it for HTTP (ADR 0210): the
+        # connection's tasks, made from here on, carry it.
+        header = websocket.headers.get("accept-language", "")
+        default = self.service.settings.language
+        LANGUAGE.set(negotiate(header, default) if header else default)
         await Connection(self.service, websocket).serve()
 
 
@@ -765,13 +803,13 @@ class Stream:
                 ender.cancel()
                 if getter in done:
                     _kind, payload = getter.result()
-                    yield b"event: next\ndata: " + orjson.dumps(payload) + b"\n\n"
+                    yield b"event: next\ndata: " + _json(payload) + b"\n\n"
                     continue
                 getter.cancel()
                 if until is not None and time.time() >= until:
                     metrics.SUBSCRIPTIONS_ENDED.labels("token_expired").inc()
-                    expired = _error("The token has expired.", "UNAUTHENTICATED")
-                    yield b"event: next\ndata: " + orjson.dumps({"errors": [expired]}) + b"\n\n"
+                    expired = _error(_("The token has expired."), "UNAUTHENTICATED")
+                    yield b"event: next\ndata: " + _json({"errors": [expired]}) + b"\n\n"
                     break
                 if not done:
                     yield b": keep-alive\n\n"
@@ -795,7 +833,7 @@ async def sse_response(
     if service.closing:
         return error_response(
             503,
-            "The server is shutting down.",
+            _("The server is shutting down."),
             "SERVICE_UNAVAILABLE",
             headers={"Retry-After": "1"},
             media_type="application/json",
@@ -835,7 +873,7 @@ class _EventStream(StreamingResponse):
 
 def _refused(refusal: Refusal) -> Response:
     return Response(
-        orjson.dumps({"errors": refusal.errors}),
+        _json({"errors": refusal.errors}),
         status_code=refusal.status,
         media_type="application/json",
     )

@@ -18,6 +18,7 @@ from domain import access
 from domain import models as m
 from domain.changes import Change, Kind
 from domain.errors import NotAllowed
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from gateway.resolvers.nodes import node
 from gateway.schema.base import Info, to_global_id
@@ -93,7 +94,7 @@ def topic_for(field: str, arguments: Mapping[str, Any], identity: Identity) -> T
     if field == "outboxDelivery":
         if not identity.has(Permission.TV_PACKAGES):
             raise NotAllowed(
-                "Following outbox deliveries needs staff with the TV_PACKAGES permission.",
+                _("Following outbox deliveries needs staff with the TV_PACKAGES permission."),
                 permission=Permission.TV_PACKAGES.name,
             )
         return ("outbox",)
@@ -120,7 +121,7 @@ async def follow(info: Info, field: str, arguments: Mapping[str, Any]) -> AsyncG
     """The changed objects of the field's topic, each read on a session of its own."""
     events = info.context.events
     if events is None:
-        raise NotAllowed("Subscriptions are served over WebSocket or Server-Sent Events.")
+        raise NotAllowed(_("Subscriptions are served over WebSocket or Server-Sent Events."))
     topic = topic_for(field, arguments, info.context.identity)
     async for change in events.follow(topic):
         async with events.fresh(info.context):
