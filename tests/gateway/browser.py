@@ -8,10 +8,12 @@ other address goes through a proxy on a loopback port nothing listens on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -114,11 +116,15 @@ class Browser:
 def chromium(binary: str) -> Iterator[Browser]:
     """Starts headless Chromium with one blank page attached; every host but 127.0.0.1 is out
     of reach."""
-    with socket_held_closed() as dead_proxy, tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile as the browser ends: the
+    # whole process group is ended first, and a file written late does not fail the test.
+    profiles = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
+    with socket_held_closed() as dead_proxy, profiles as profile:
         to_chromium, commands = os.pipe()
         answers, from_chromium = os.pipe()
 
         def as_fds_3_and_4() -> None:
+            os.setsid()  # a process group of its own, helpers included, to end them all
             os.dup2(to_chromium, 3)
             os.dup2(from_chromium, 4)
 
@@ -164,12 +170,7 @@ def chromium(binary: str) -> Iterator[Browser]:
             )["sessionId"]
             yield browser
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _end_group(process)
             os.close(commands)
             os.close(answers)
 
@@ -185,3 +186,23 @@ def socket_held_closed() -> Iterator[int]:
         yield int(holder.getsockname()[1])
     finally:
         holder.close()
+
+
+def _end_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to Chromium's process group, then SIGKILL to what is left after 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)  # is any process of the group left?
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
