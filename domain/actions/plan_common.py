@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from domain import statements
 
 from domain.errors import FieldProblem, NotAllowed, NotFound, RuleViolation
 from domain.identity import Identity, Permission, Role
@@ -52,6 +56,42 @@ async def load_plan(session: AsyncSession, plan_id: int, *, lock: bool = False) 
     if plan is None:
         raise NotFound("Plan", plan_id)
     return plan
+
+
+async def load_plan_copy(session: AsyncSession, plan_id: int) -> Plan:
+    """The plan as stored now, as a copy the session does not track (`reads.plan_copy`), or
+    NotFound; an action changes it and writes it with `save_plan`."""
+    plan = await reads.plan_copy(session, plan_id)
+    if plan is None:
+        raise NotFound("Plan", plan_id)
+    return plan
+
+
+def _plan_update(names: tuple[str, ...]) -> Any:
+    table = Plan.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("plan_id"), table.c.version == bindparam("read_version"))
+        .values({name: bindparam(f"new_{name}") for name in (*names, "version")})
+        .returning(table.c.id)
+    )
+
+
+async def save_plan(session: AsyncSession, plan: Plan, *names: str) -> None:
+    """Writes the named columns of a plan copy (`load_plan_copy`) in one UPDATE that checks the
+    version it was read with and bumps it, as the ORM's versioned flush does: StaleDataError
+    (answered as Conflict) when someone else changed the plan meanwhile."""
+    version = plan.version
+    written = {name: getattr(plan, name) for name in names}
+    values = {f"new_{name}": value for name, value in written.items()}
+    values.update(plan_id=plan.id, read_version=version, new_version=version + 1)
+    rows = await statements.run(
+        session, ("plans.save", names), lambda: _plan_update(names), values, scoped=Plan
+    )
+    if not rows:
+        raise StaleDataError(f"Plan {plan.id} was changed since it was read (version {version}).")
+    plan.version = version + 1
+    statements.synchronize(session, Plan, plan.id, {**written, "version": plan.version})
 
 
 def ensure_not_cancelled(plan: Plan) -> None:
