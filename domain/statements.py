@@ -84,12 +84,12 @@ async def run(
             _compiled.popitem(last=False)
     compiled, processors = entry
     adapted = raw.dbapi_connection
-    if dialect == "postgresql" and adapted._transaction is None:  # noqa: SLF001
+    if dialect == "postgresql" and adapted._transaction is None:
         # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement; this statement
         # bypasses the adapter, so the transaction is begun here (SQLite's began already).
-        await adapted._start_transaction()  # noqa: SLF001
+        await adapted._start_transaction()
     reader = Reader(dialect, raw.driver_connection)
-    sql, arguments = reader._arguments(compiled, compiled.construct_params(params=values))  # noqa: SLF001
+    sql, arguments = reader._arguments(compiled, compiled.construct_params(params=values))
     try:
         return await reader.fetch_sql(sql, arguments, processors)
     except Exception as error:
@@ -99,7 +99,7 @@ async def run(
 def _as_sqlalchemy(dialect: Any, adapted: Any, sql: str, arguments: Any, error: Exception) -> Any:
     """The exception SQLAlchemy raises for this driver error (IntegrityError...)."""
     try:
-        adapted._handle_exception(error)  # noqa: SLF001 - the adapter's DB-API translation
+        adapted._handle_exception(error)  # the adapter's DB-API translation
     except Exception as translated:
         if isinstance(translated, dialect.loaded_dbapi.Error):
             return exc.DBAPIError.instance(

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from domain import statements
-
 from domain.errors import FieldProblem, NotAllowed, NotFound, RuleViolation
 from domain.identity import Identity, Permission, Role
 from domain.models import Address, Contact, Plan

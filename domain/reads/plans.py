@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select
@@ -13,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_polymorphic
 
 from domain import statements
-
 from domain.models import (
     BillingForm,
     Contact,
