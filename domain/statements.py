@@ -41,7 +41,7 @@ from domain.reads.batched import _DIALECTS, Processors, Reader, result_processor
 Statement = Select[Any] | UpdateBase
 OWNER = "_scope_owner"  # the bound parameter of the caller's key in a scoped statement
 
-_compiled: OrderedDict[Any, tuple[Any, Processors]] = OrderedDict()
+_compiled: OrderedDict[Any, Any] = OrderedDict()
 MAX_COMPILED = 512
 
 
@@ -65,35 +65,72 @@ async def run(
     if scoped is not None and identity is not None and identity.role is not Role.STAFF:
         role = identity.role
         values = {**values, OWNER: access.owner_key(identity)}
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    dialect = connection.dialect.name
-    entry = _compiled.get((dialect, key, role))
+    dialect, reader, adapted = await _driver(session)
+    entry = _compiled.get((dialect.name, key, role))
     if entry is None:
-        statement = build()
-        if role is not None:
-            assert scoped is not None and identity is not None
-            criterion = access.row_filter(scoped, identity, bindparam(OWNER))
-            if criterion is not None:
-                statement = statement.where(criterion)  # type: ignore[union-attr]
-        compiled = statement.compile(dialect=_DIALECTS[dialect])
-        columns = statement.exported_columns
-        processors = () if dialect == "postgresql" else result_processors(list(columns))
-        entry = _compiled[(dialect, key, role)] = (compiled, processors)
+        entry = _compiled[(dialect.name, key, role)] = _compile(
+            dialect.name, build(), scoped, identity if role is not None else None
+        )
         if len(_compiled) > MAX_COMPILED:
             _compiled.popitem(last=False)
-    compiled, processors = entry
-    adapted = raw.dbapi_connection
-    if dialect == "postgresql" and adapted._transaction is None:
+    compiled, processors, positions = entry
+    if positions is None:  # expanding parameters (IN lists): SQLAlchemy's own expansion
+        sql, arguments = reader._arguments(compiled, compiled.construct_params(params=values))
+    else:
+        sql = compiled.string
+        arguments = [
+            values[name] if process is None else process(values[name])
+            for name, process in positions
+        ]
+    if dialect.name == "postgresql" and adapted._transaction is None:
         # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement; this statement
         # bypasses the adapter, so the transaction is begun here (SQLite's began already).
         await adapted._start_transaction()
-    reader = Reader(dialect, raw.driver_connection)
-    sql, arguments = reader._arguments(compiled, compiled.construct_params(params=values))
     try:
         return await reader.fetch_sql(sql, arguments, processors)
     except Exception as error:
-        raise _as_sqlalchemy(connection.dialect, adapted, sql, arguments, error) from error
+        raise _as_sqlalchemy(dialect, adapted, sql, arguments, error) from error
+
+
+_DRIVER = "statements.driver"
+
+
+async def _driver(session: AsyncSession) -> tuple[Any, Reader, Any]:
+    """The dialect, a Reader on the driver connection the session's transaction holds, and
+    SQLAlchemy's adapter of that connection; kept for the transaction's life."""
+    sync = session.sync_session
+    held = sync.info.get(_DRIVER)
+    transaction = sync.get_transaction()
+    if held is not None and transaction is not None and held[0] is transaction:
+        return held[1]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    found = (
+        connection.dialect,
+        Reader(connection.dialect.name, raw.driver_connection),
+        raw.dbapi_connection,
+    )
+    sync.info[_DRIVER] = (sync.get_transaction(), found)
+    return found
+
+
+def _compile(
+    dialect: str, statement: Statement, scoped: type[Any] | None, identity: Any
+) -> tuple[Any, Processors, tuple[tuple[str, Any], ...] | None]:
+    if identity is not None:
+        assert scoped is not None
+        criterion = access.row_filter(scoped, identity, bindparam(OWNER))
+        if criterion is not None:
+            statement = statement.where(criterion)  # type: ignore[union-attr]
+    compiled = statement.compile(dialect=_DIALECTS[dialect])
+    columns = list(statement.exported_columns)
+    processors = () if dialect == "postgresql" else result_processors(columns)
+    positions = None
+    if not (compiled.literal_execute_params or compiled.post_compile_params):
+        # Each positional parameter's name and bind processor, in the SQL's order.
+        bind = compiled._bind_processors
+        positions = tuple((name, bind.get(name)) for name in compiled.positiontup or ())
+    return compiled, processors, positions
 
 
 def _as_sqlalchemy(dialect: Any, adapted: Any, sql: str, arguments: Any, error: Exception) -> Any:

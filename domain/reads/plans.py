@@ -59,10 +59,11 @@ async def plan_copy(session: AsyncSession, plan_id: int) -> Plan | None:
     )
     if not rows:
         return None
-    values = {}
+    plan: Plan = Plan.__mapper__.class_manager.new_instance()  # as the ORM's loading makes one
+    values = plan.__dict__
     for (name, enum_class), value in zip(_PLAN_ATTRIBUTES, rows[0], strict=True):
         values[name] = enum_class[value] if enum_class is not None and value is not None else value
-    return Plan(**values)
+    return plan
 
 
 async def plan_for_update(
