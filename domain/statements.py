@@ -95,6 +95,15 @@ async def run(
 _DRIVER = "statements.driver"
 
 
+async def reader(session: AsyncSession) -> Reader:
+    """A Reader on the session's own connection, inside its transaction (the compiled path
+    reads a mutation's payload with it: its rows as the mutation left them)."""
+    dialect, found, adapted = await _driver(session)
+    if dialect.name == "postgresql" and adapted._transaction is None:
+        await adapted._start_transaction()
+    return found
+
+
 async def _driver(session: AsyncSession) -> tuple[Any, Reader, Any]:
     """The dialect, a Reader on the driver connection the session's transaction holds, and
     SQLAlchemy's adapter of that connection; kept for the transaction's life."""

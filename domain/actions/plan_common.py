@@ -110,6 +110,8 @@ def touch(plan: Plan) -> None:
 
 
 def _json(value: Any) -> Any:
+    if value is None or type(value) in _PLAIN:
+        return value
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -117,6 +119,9 @@ def _json(value: Any) -> Any:
     if hasattr(value, "name") and hasattr(value, "value"):  # an enum member
         return value.name
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool})
 
 
 def snapshot(row: Any, *names: str) -> dict[str, Any]:

@@ -20,10 +20,11 @@ from graphql import execute as graphql_execute
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from domain import statements
 from domain.db import DatabaseUnavailable, database_unavailable, writer_bind
 from domain.errors import DomainError, FieldProblem
 from domain.identity import Identity
-from domain.reads.batched import Reader, Readers
+from domain.reads.batched import Readers
 from gateway.execution import reports as report_plans
 from gateway.execution.compiled import (
     CompiledReads,
@@ -600,9 +601,9 @@ class GraphQLEndpoint:
                         if cause is not None and database_unavailable(cause):
                             raise cause from None  # 503, as on the standard path
                         raise _Rerun(str(reason)) from cause  # its session rolls back
-                result = ExecutionResult({key: None for key in captured}, None)
-                for key in captured.keys() - payloads[0].payloads.keys():
-                    result.data[key] = captured.pop(key)  # type: ignore[index]  # __typename
+                result = ExecutionResult(dict.fromkeys(captured), None)
+                for name in captured.keys() - payloads[0].payloads.keys():
+                    result.data[name] = captured.pop(name)  # type: ignore[index]  # __typename
             else:
                 options: dict[str, Any] = {}
                 if payloads is not None:
@@ -628,7 +629,7 @@ class GraphQLEndpoint:
             await context.db.finish()  # no read may outlive the answer, or use the closed session
             if captured and payloads is not None and result.data is not None:
                 # On the mutation's own connection: its transaction's rows, as loaders see them.
-                reader = await Reader.open(await session.connection())
+                reader = await statements.reader(session)
                 built, denied = await payloads[0].build(
                     reader, captured, self.runtime.settings, payloads[1], identity
                 )
