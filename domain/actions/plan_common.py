@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -112,6 +113,8 @@ def touch(plan: Plan) -> None:
 def _json(value: Any) -> Any:
     if value is None or type(value) in _PLAIN:
         return value
+    if isinstance(value, enum.Enum):
+        return value.name
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if isinstance(value, Decimal):
