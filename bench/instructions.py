@@ -14,7 +14,9 @@ import sys
 import httpx
 
 sys.path.insert(0, os.path.dirname(__file__))
-from run import JWT_SECRET, QUERY, staff_token
+from run import DOCUMENTS, JWT_SECRET, token
+
+QUERY = DOCUMENTS["query"]  # the staff's customers page
 
 
 async def main(count: int) -> None:
@@ -28,7 +30,7 @@ async def main(count: int) -> None:
         app = create_app(Settings.from_env())
     else:
         app = app_from_environment()
-    headers = {"authorization": f"Bearer {staff_token()}"}
+    headers = {"authorization": f"Bearer {token()}"}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

@@ -39,13 +39,13 @@ from run import (
     JWT_SECRET,
     PYTHON,
     ROOT,
-    Target,
+    Server,
     database_url,
     ensure_database,
     ensure_sqlite,
     free_port,
     sqlite_url,
-    staff_token,
+    token,
 )
 
 AGGREGATE = """{ receivablesAggregate(groupBy: [STATUS, DUE_MONTH]) {
@@ -195,7 +195,7 @@ async def timed_copy(url: str) -> tuple[float, int]:
     return elapsed, rows
 
 
-def start_gateway(url: str) -> Target:
+def start_gateway(url: str) -> Server:
     env = {
         "GATEWAY_ENV": "production",
         "GATEWAY_JWT_SECRET": JWT_SECRET,
@@ -206,9 +206,10 @@ def start_gateway(url: str) -> Target:
     }
     command = [PYTHON, "-m", "uvicorn", "gateway.http.asgi:app", "--host", "127.0.0.1",
                "--log-level", "warning", "--no-access-log", "--port", "{port}"]  # fmt: skip
-    target = Target("gateway", "", command, env)
-    target.port = free_port()
-    target.start()
+    target = Server("gateway", "", command, env, port=free_port())
+    log_folder = ROOT / "var" / "bench" / "logs"
+    log_folder.mkdir(parents=True, exist_ok=True)
+    target.start(log_folder)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -228,7 +229,7 @@ def measure(database: str, url: str, repeat: int) -> dict[str, Any]:
     register_export(url)
     target = start_gateway(url)
     base = f"http://127.0.0.1:{target.port}"
-    headers = {"Authorization": f"Bearer {staff_token()}"}
+    headers = {"Authorization": f"Bearer {token()}"}
     result: dict[str, Any] = {"database": database}
     try:
         with httpx.Client(headers=headers, timeout=600) as client:
@@ -290,7 +291,7 @@ def measure_export_only(url: str) -> dict[str, Any]:
     """The export of a larger database: rows/s against COPY, and the gateway's peak RSS."""
     register_export(url)
     target = start_gateway(url)
-    headers = {"Authorization": f"Bearer {staff_token()}"}
+    headers = {"Authorization": f"Bearer {token()}"}
     try:
         with httpx.Client(headers=headers, timeout=1800) as client:
             elapsed, exported = timed_export(client, f"http://127.0.0.1:{target.port}")

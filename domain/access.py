@@ -37,6 +37,7 @@ from sqlalchemy.sql.util import find_tables
 
 from domain import models as m
 from domain.errors import NotAllowed
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models.enums import ServiceKind
 
@@ -382,7 +383,14 @@ def _refusal(base: type[Any], identity: Identity) -> NotAllowed | None:
     if permission is None or identity.has(permission):
         return None
     name = permission.name
-    return NotAllowed(f"Reading {base.__name__} needs the {name} permission.", permission=name)
+    return NotAllowed(
+        _(
+            "Reading {model} needs the {permission} permission.",
+            model=base.__name__,
+            permission=name,
+        ),
+        permission=name,
+    )
 
 
 def owner_key(identity: Identity) -> int:
@@ -405,7 +413,12 @@ def row_filter(model: type[Any], identity: Identity, owner: Any) -> ColumnElemen
         if policy.permission is not None and not identity.has(policy.permission):
             name = policy.permission.name
             raise NotAllowed(
-                f"Reading {model.__name__} needs the {name} permission.", permission=name
+                _(
+                    "Reading {model} needs the {permission} permission.",
+                    model=model.__name__,
+                    permission=name,
+                ),
+                permission=name,
             )
         return None
     criterion = _criterion(policy, identity)

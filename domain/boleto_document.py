@@ -11,6 +11,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from domain.actions.portal import SecondCopy
 from domain.contract_document import brl
+from domain.i18n import _
 
 
 def boleto_pdf(copy: SecondCopy) -> bytes:
@@ -26,17 +27,17 @@ def boleto_pdf(copy: SecondCopy) -> bytes:
     canvas.drawRightString(width - 2 * cm, top, copy.slip.digitable_line)
     canvas.setFont("Helvetica", 10)
     lines = [
-        ("Pagador", f"{customer.name} - {customer.document}"),
-        ("Descrição", receivable.description),
-        ("Vencimento", f"{receivable.due_date:%d/%m/%Y}"),
-        ("Valor do documento", f"R$ {brl(receivable.amount)}"),
-        ("Nosso número", copy.our_number),
-        ("Local de pagamento", "Pagável em qualquer banco até o vencimento."),
-        ("", "2ª via"),
+        _("Payer: {payer}", payer=f"{customer.name} - {customer.document}"),
+        _("Description: {description}", description=receivable.description),
+        _("Due date: {due_date:%Y-%m-%d}", due_date=receivable.due_date),
+        _("Document amount: R$ {amount}", amount=brl(receivable.amount)),
+        _("Our number: {our_number}", our_number=copy.our_number),
+        _("Place of payment: payable at any bank until the due date."),
+        _("Second copy"),
     ]
     y = top - 1.2 * cm
-    for label, value in lines:
-        canvas.drawString(2 * cm, y, f"{label}: {value}" if label else value)
+    for line in lines:
+        canvas.drawString(2 * cm, y, str(line))
         y -= 0.7 * cm
     barcode = I2of5(
         copy.slip.barcode, barWidth=0.33 * mm, ratio=3, barHeight=13 * mm, checksum=0, bearers=0

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import visitors
 
 from domain.errors import Conflict, DomainError, FieldProblem, ValidationFailed
+from domain.i18n import _
 from domain.models import Base
 
 # SQLSTATEs of a transaction that lost a race: the client may simply try again.
@@ -38,7 +39,7 @@ class Meaning:
     """The input fields that may carry a constrained value (tried in order), and the words."""
 
     fields: tuple[str, ...]
-    message: str = "is already in use"
+    message: str = _("is already in use")
 
 
 # Other names inputs give a constrained column (a column's own camelCase name is always tried).
@@ -54,20 +55,22 @@ ALIASES: dict[str, tuple[str, ...]] = {
 # None: only a concurrent request can break it (the action checks its own input for it), so the
 # client gets a Conflict to retry.
 MEANINGS: dict[str, Meaning | None] = {
-    "uq_tv_package_subscription_current": Meaning(("packageId",), "is already on the plan"),
-    "uq_tv_point_equipment_active": Meaning(("casn",), "is already installed at another point"),
+    "uq_tv_package_subscription_current": Meaning(("packageId",), _("is already on the plan")),
+    "uq_tv_point_equipment_active": Meaning(("casn",), _("is already installed at another point")),
     "uq_extra_field_customer_id_name": None,
     "uq_extra_field_plan_id_name": None,
     "uq_voice_franchise_subscriber_id_category": None,
     "uq_billing_event_tv_package_subscription_id_due_date": None,
     "uq_voice_line_subscriber_id_extension": Meaning(("extension",)),
-    "uq_service_email_login_domain": Meaning(("login",), "is already taken on that domain"),
-    "uq_service_email_alias_login_domain": Meaning(("login",), "is already taken on that domain"),
-    "uq_service_radius_login_login": Meaning(("login",), "is already taken"),
-    "uq_voice_subscriber_panel_username": Meaning(("panelUsername", "username"), "is taken"),
-    "uq_customer_document": Meaning(("document",), "belongs to another customer"),
+    "uq_service_email_login_domain": Meaning(("login",), _("is already taken on that domain")),
+    "uq_service_email_alias_login_domain": Meaning(
+        ("login",), _("is already taken on that domain")
+    ),
+    "uq_service_radius_login_login": Meaning(("login",), _("is already taken")),
+    "uq_voice_subscriber_panel_username": Meaning(("panelUsername", "username"), _("is taken")),
+    "uq_customer_document": Meaning(("document",), _("belongs to another customer")),
     "uq_voice_subscriber_reseller_id_document": Meaning(
-        ("document",), "belongs to another of your subscribers"
+        ("document",), _("belongs to another of your subscribers")
     ),
 }
 
@@ -147,12 +150,18 @@ def refusal(error: IntegrityError, inputs: Mapping[str, Any]) -> DomainError:
     name = constraint_name(error)
     meaning = None if name is None else meaning_of(name)
     if meaning is None:
-        return Conflict("The change conflicts with a change made at the same moment; try again.")
+        return Conflict(_("The change conflicts with a change made at the same moment; try again."))
     for field in meaning.fields:
         path = _path_to(inputs, field)
         if path is not None:
             return ValidationFailed([FieldProblem(path, meaning.message)])
-    return Conflict(f"The {' '.join(_words(meaning.fields[0]))} {meaning.message}.")
+    return Conflict(
+        _(
+            "The {value} {message}.",
+            value=" ".join(_words(meaning.fields[0])),
+            message=meaning.message,
+        )
+    )
 
 
 def lost_race(error: DBAPIError) -> bool:

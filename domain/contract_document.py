@@ -20,18 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actions.plan_common import require_for_plan
 from domain.errors import NotFound
+from domain.i18n import Message, _
 from domain.identity import Identity, Permission
 from domain.models import Address, ContractTemplate, Customer, Plan, PlanOffer
 from domain.models.enums import CustomerKind
 from domain.reads import plans as reads
 
-DEFAULT_BODY = (
-    "CONTRATO Nº {contract_number}\nCONTRATANTE: {customer_name}, {document_kind} {document}\n"
-    "PLANO: {offer_name} - R$ {price}/mês\nVIGÊNCIA: {validity_months} meses a partir de "
-    "{sale_date}.\nTAXA DE INSTALAÇÃO: R$ {installation_fee} em {installments}x.\n"
-    "ENDEREÇO DE INSTALAÇÃO: {installation_address}"
-)
 _FIELD = re.compile(r"\{([a-z_]+)\}")
+
+
+def _day() -> str:
+    """How a date is written in the reader's language (a strftime format)."""
+    return str(_("%Y-%m-%d"))
 
 
 def brl(amount: Decimal) -> str:
@@ -111,12 +111,24 @@ async def contract_pdf(session: AsyncSession, *, plan_id: int, actor: Identity) 
         "offer_name": offer.name,
         "price": brl(offer.price),
         "validity_months": str(contract.validity_months),
-        "sale_date": f"{contract.sale_date:%d/%m/%Y}",
+        "sale_date": f"{contract.sale_date:{_day()}}",
         "installation_fee": brl(contract.installation_fee),
         "installments": str(contract.installation_installments),
         "installation_address": _address(await session.get(Address, plan.installation_address_id)),
-        "today": f"{dt.date.today():%d/%m/%Y}",
+        "today": f"{dt.date.today():{_day()}}",
     }
-    body = template.body if template is not None else DEFAULT_BODY
-    title = template.name if template is not None else "Contrato de Prestação de Serviços"
-    return render_pdf(title, fill(body, values))
+    if template is not None:
+        return render_pdf(template.name, fill(template.body, values))
+    return render_pdf(str(_("Service Contract")), str(_default_body(values)))
+
+
+def _default_body(values: dict[str, str]) -> Message:
+    """The contract of a plan whose contract names no template (the ISP's own templates are
+    its own words, in one language)."""
+    return _(
+        "CONTRACT No. {contract_number}\nCUSTOMER: {customer_name}, {document_kind} {document}\n"
+        "PLAN: {offer_name} - R$ {price}/month\nTERM: {validity_months} months from "
+        "{sale_date}.\nINSTALLATION FEE: R$ {installation_fee} in {installments} instalments.\n"
+        "INSTALLATION ADDRESS: {installation_address}",
+        **values,
+    )

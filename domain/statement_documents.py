@@ -16,6 +16,7 @@ from domain.actions import portal
 from domain.actions.plan_common import require_for_plan
 from domain.contract_document import brl, format_document, render_pdf
 from domain.errors import NotFound, RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission
 from domain.models.enums import CallTermination, ReceivableStatus
 from domain.reads import portal as reads
@@ -26,9 +27,9 @@ MAX_ROWS = 5000  # a statement longer than this is asked for a shorter period
 
 def check_period(start: dt.datetime, end: dt.datetime) -> None:
     if end <= start:
-        raise ValidationFailed.one("end", "must be after start")
+        raise ValidationFailed.one("end", _("must be after start"))
     if end - start > dt.timedelta(days=366):
-        raise ValidationFailed.one("end", "a period is at most 366 days")
+        raise ValidationFailed.one("end", _("a period is at most 366 days"))
 
 
 def _holder(customer: m.Customer) -> str:
@@ -37,7 +38,27 @@ def _holder(customer: m.Customer) -> str:
 
 
 def _period(start: dt.datetime, end: dt.datetime) -> str:
-    return f"Período: {start:%d/%m/%Y %H:%M} a {end:%d/%m/%Y %H:%M} (UTC)"
+    return str(
+        _("Period: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} (UTC)", start=start, end=end)
+    )
+
+
+def _customer_line(customer: m.Customer) -> str:
+    return str(_("Customer: {holder}", holder=_holder(customer)))
+
+
+def _plan_line(plan: m.Plan) -> str:
+    return str(_("Plan: {plan_id}", plan_id=plan.id))
+
+
+def _moment() -> str:
+    """How a date and time is written in the reader's language (a strftime format)."""
+    return str(_("%Y-%m-%d %H:%M"))
+
+
+def _day() -> str:
+    """How a date is written in the reader's language (a strftime format)."""
+    return str(_("%Y-%m-%d"))
 
 
 async def _plan_and_customer(session: AsyncSession, plan_id: int) -> tuple[m.Plan, m.Customer]:
@@ -58,26 +79,35 @@ async def bank_debit_authorization_pdf(
     require_for_plan(actor, plan, Permission.BILLING)
     if plan.bank_debit_authorized_at is None or plan.bank_id is None:
         raise RuleViolation(
-            "NO_BANK_DEBIT_AUTHORIZATION", f"Plan {plan.id} has no bank-debit authorization."
+            "NO_BANK_DEBIT_AUTHORIZATION",
+            _("Plan {plan_id} has no bank-debit authorization.", plan_id=plan.id),
         )
     bank = await session.get(m.Bank, plan.bank_id)
     assert bank is not None
     text = "\n".join(
-        [
-            f"Titular: {_holder(customer)}",
-            f"Plano: {plan.id}",
-            f"Banco: {bank.code} - {bank.name}",
-            f"Agência: {plan.bank_branch}",
-            f"Conta: {plan.bank_account}",
-            f"Autorizado em: {plan.bank_debit_authorized_at:%d/%m/%Y}",
-            "",
-            "Autorizo o débito em minha conta corrente, acima identificada, dos valores "
-            "referentes aos serviços contratados, nas datas de vencimento.",
-            "",
-            "Assinatura do titular: ________________________________",
-        ]
+        map(
+            str,
+            [
+                _("Account holder: {holder}", holder=_holder(customer)),
+                _("Plan: {plan_id}", plan_id=plan.id),
+                _("Bank: {code} - {name}", code=bank.code, name=bank.name),
+                _("Branch: {branch}", branch=plan.bank_branch),
+                _("Account: {account}", account=plan.bank_account),
+                _(
+                    "Authorized on: {authorized_at:%Y-%m-%d}",
+                    authorized_at=plan.bank_debit_authorized_at,
+                ),
+                "",
+                _(
+                    "I authorize the debit from my current account, identified above, of the "
+                    "amounts due for the services contracted, on their due dates."
+                ),
+                "",
+                _("Account holder's signature: ________________________________"),
+            ],
+        )
     )
-    return render_pdf("Autorização de Débito Bancário", text)
+    return render_pdf(str(_("Bank Debit Authorization")), text)
 
 
 async def connection_statement_pdf(
@@ -89,22 +119,22 @@ async def connection_statement_pdf(
     rows, totals = await reads.connection_statement(
         session, plan.id, start, end, offset=0, limit=MAX_ROWS
     )
-    lines = [f"Cliente: {_holder(customer)}", f"Plano: {plan.id}", _period(start, end), ""]
+    lines = [_customer_line(customer), _plan_line(plan), _period(start, end), ""]
     for row in rows:
-        started = f"{row.acctstarttime:%d/%m/%Y %H:%M}" if row.acctstarttime else "-"
+        started = f"{row.acctstarttime:{_moment()}}" if row.acctstarttime else "-"
         lines.append(
             f"{started} | {row.username} | {row.acctsessiontime or 0} s | "
             f"IP {row.framedipaddress or '-'} | NAS {row.nasipaddress} | "
-            f"{row.acctterminatecause or 'em andamento'}"
+            f"{row.acctterminatecause or _('in progress')}"
         )
     lines += [
         "",
-        f"Sessões: {totals.count}",
-        f"Tempo total: {totals.duration_seconds} s",
-        f"Recebido: {totals.input_octets} bytes",
-        f"Enviado: {totals.output_octets} bytes",
+        str(_("Sessions: {count}", count=totals.count)),
+        str(_("Total time: {seconds} s", seconds=totals.duration_seconds)),
+        str(_("Received: {octets} bytes", octets=totals.input_octets)),
+        str(_("Sent: {octets} bytes", octets=totals.output_octets)),
     ]
-    return render_pdf("Extrato de Conexões", "\n".join(lines))
+    return render_pdf(str(_("Connection Statement")), "\n".join(lines))
 
 
 async def call_statement_pdf(
@@ -127,25 +157,34 @@ async def call_statement_pdf(
     numbers = await reads.terminal_numbers(
         session, [r.voice_terminal_id for r in rows if r.voice_terminal_id]
     )
-    lines = [f"Cliente: {_holder(customer)}", f"Plano: {plan.id}", _period(start, end)]
+    lines = [_customer_line(customer), _plan_line(plan), _period(start, end)]
     if terminal_ids:
         shown = await reads.terminal_numbers(session, terminal_ids)
-        lines.append(f"Terminais: {', '.join(sorted(shown.values())) or '-'}")
+        terminals = ", ".join(sorted(shown.values())) or "-"
+        lines.append(str(_("Terminals: {terminals}", terminals=terminals)))
     lines.append("")
     for row in rows:
         terminal = numbers.get(row.voice_terminal_id or 0, "-")
         lines.append(
-            f"{row.started_at:%d/%m/%Y %H:%M} | {terminal} | {row.destination} | "
+            f"{row.started_at:{_moment()}} | {terminal} | {row.destination} | "
             f"{row.duration_seconds} s | {row.termination.name} | R$ {brl(row.cost)}"
         )
     lines.append("")
     for total in totals:
         lines.append(
-            f"{total.termination.name}: {total.count} ligações, {total.duration_seconds} s, "
-            f"R$ {brl(total.cost)}"
+            str(
+                _(
+                    "{termination}: {count} calls, {seconds} s, R$ {cost}",
+                    termination=total.termination.name,
+                    count=total.count,
+                    seconds=total.duration_seconds,
+                    cost=brl(total.cost),
+                )
+            )
         )
-    lines.append(f"Total: R$ {brl(sum((t.cost for t in totals), Decimal('0.00')))}")
-    return render_pdf("Extrato de Ligações", "\n".join(lines))
+    grand_total = brl(sum((t.cost for t in totals), Decimal("0.00")))
+    lines.append(str(_("Total: R$ {amount}", amount=grand_total)))
+    return render_pdf(str(_("Call Statement")), "\n".join(lines))
 
 
 async def financial_statement_pdf(
@@ -160,7 +199,7 @@ async def financial_statement_pdf(
     """The customer's receivables due from `start` to `end` (inclusive), in the statuses asked,
     with what is open and what was paid; staff need BILLING (the receivables' permission)."""
     if end < start:
-        raise ValidationFailed.one("end", "must not be before start")
+        raise ValidationFailed.one("end", _("must not be before start"))
     customer = await session.get(m.Customer, customer_id)
     if customer is None:
         raise NotFound("Customer", customer_id)
@@ -172,19 +211,24 @@ async def financial_statement_pdf(
         if start <= r.due_date <= end and (not statuses or r.status in statuses)
     ]
     rows.sort(key=lambda r: (r.due_date, r.id))
-    lines = [f"Cliente: {_holder(customer)}", f"Vencimentos: {start:%d/%m/%Y} a {end:%d/%m/%Y}", ""]
+    due = _("Due dates: {start:%Y-%m-%d} to {end:%Y-%m-%d}", start=start, end=end)
+    lines = [_customer_line(customer), str(due), ""]
     for row in rows:
-        paid = f" | pago em {row.paid_at:%d/%m/%Y}" if row.paid_at else ""
+        paid = str(_(" | paid on {paid_at:%Y-%m-%d}", paid_at=row.paid_at)) if row.paid_at else ""
         lines.append(
-            f"{row.due_date:%d/%m/%Y} | {row.description} | R$ {brl(row.amount)} | "
+            f"{row.due_date:{_day()}} | {row.description} | R$ {brl(row.amount)} | "
             f"{row.status.name}{paid}"
         )
     open_total = sum((r.amount for r in rows if r.status is ReceivableStatus.OPEN), Decimal("0"))
     paid_total = sum(
         (r.paid_amount or r.amount for r in rows if r.status is ReceivableStatus.PAID), Decimal("0")
     )
-    lines += ["", f"Em aberto: R$ {brl(open_total)}", f"Pago: R$ {brl(paid_total)}"]
-    return render_pdf("Extrato Financeiro", "\n".join(lines))
+    lines += [
+        "",
+        str(_("Open: R$ {amount}", amount=brl(open_total))),
+        str(_("Paid: R$ {amount}", amount=brl(paid_total))),
+    ]
+    return render_pdf(str(_("Financial Statement")), "\n".join(lines))
 
 
 async def invoice_pdf(session: AsyncSession, *, invoice_id: int, actor: Identity) -> bytes:
@@ -197,11 +241,21 @@ async def invoice_pdf(session: AsyncSession, *, invoice_id: int, actor: Identity
         session, m.Receivable, m.Receivable.invoice_id, [invoice.id]
     )
     lines = [
-        f"Nota fiscal: {invoice.number}",
-        f"Emitida em: {invoice.issued_on:%d/%m/%Y}",
-        f"Tomador: {_holder(customer)}",
+        str(_("Invoice: {number}", number=invoice.number)),
+        str(_("Issued on: {issued_on:%Y-%m-%d}", issued_on=invoice.issued_on)),
+        str(_("Service taker: {holder}", holder=_holder(customer))),
         "",
     ]
-    lines += [f"{r.description} | venc. {r.due_date:%d/%m/%Y} | R$ {brl(r.amount)}" for r in items]
-    lines += ["", f"Valor total: R$ {brl(invoice.amount)}"]
-    return render_pdf("Nota Fiscal de Serviços", "\n".join(lines))
+    lines += [
+        str(
+            _(
+                "{description} | due {due_date:%Y-%m-%d} | R$ {amount}",
+                description=r.description,
+                due_date=r.due_date,
+                amount=brl(r.amount),
+            )
+        )
+        for r in items
+    ]
+    lines += ["", str(_("Total amount: R$ {amount}", amount=brl(invoice.amount)))]
+    return render_pdf(str(_("Service Invoice")), "\n".join(lines))

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
 
+from domain.i18n import LANGUAGES, normalize
+
 DEFAULT_SQLITE_PATH = Path("var") / "gateway.sqlite3"
 DEFAULT_ASSETS_DIR = Path("var") / "assets"
 
@@ -68,6 +70,14 @@ def _valid(parse: Any) -> Any:
         return value
 
     return AfterValidator(check)
+
+
+def _language(value: str) -> str:
+    """ "pt-BR", "pt_br", "pt" -> "pt-BR"; "en", "en-US" -> "en"; anything else is refused."""
+    language = normalize(value)
+    if language is None:
+        raise ValueError(f"not one of {', '.join(LANGUAGES)}")
+    return language
 
 
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -183,6 +193,9 @@ class Settings:
     # their own, "HOST:PORT", which `gateway serve` listens on (a private one, typically).
     metrics_path: str = "/metrics"
     metrics_listen: Annotated[str | None, _valid(listen_address)] = None
+    # The language of messages and documents when a request's Accept-Language names none the
+    # gateway has, and of the CLI and worker (ADR 0210): pt-BR or en.
+    language: Annotated[str, AfterValidator(_language)] = "pt-BR"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -413,6 +426,7 @@ VARIABLES: tuple[Variable, ...] = (
         "HOST:PORT, e.g. 127.0.0.1:9464",
         kind="optional",
     ),
+    Variable("GATEWAY_LANGUAGE", "language", "pt-BR or en"),
 )
 _BY_FIELD = {variable.field: variable for variable in VARIABLES}
 _ADAPTER = TypeAdapter(Settings)

@@ -73,6 +73,7 @@ class PlatformState:
     in_flight: set[str] = field(default_factory=set)
     faults: Faults = field(default_factory=Faults)
     requests: int = 0
+    finished: int = 0  # requests answered: equal to `requests` when none is still running
     replays: int = 0
 
     def __post_init__(self) -> None:
@@ -244,6 +245,12 @@ def api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         state: PlatformState = request.app.state.platform
         state.requests += 1
+        try:
+            return await serve(request, state)
+        finally:
+            state.finished += 1
+
+    async def serve(request: Request, state: PlatformState) -> Response:
         api_key = request.app.state.api_key
         if api_key and request.headers.get("authorization") != f"Bearer {api_key}":
             return _error(401, "unauthorized", "missing or wrong API key")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actions import audit
 from domain.errors import NotFound, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models import ApiKey, IdempotencyRecord, PersistedDocument
 from domain.models.base import utcnow
@@ -49,17 +50,19 @@ async def create_api_key(
     """A new API key for a service account; the caller shows `secret` to its owner once."""
     name = name.strip()
     if not name or len(name) > 120:
-        raise ValidationFailed.one("name", "must be 1 to 120 characters")
+        raise ValidationFailed.one("name", _("must be 1 to 120 characters"))
     if role is Role.VOICE_SUBSCRIBER:
         # A voice subscriber is a person in its panel, signing in with a JWT (ADR 0094).
-        raise ValidationFailed.one("role", "voice subscribers authenticate with tokens, not keys")
+        raise ValidationFailed.one(
+            "role", _("voice subscribers authenticate with tokens, not keys")
+        )
     permissions = sorted({p.name for p in permissions})
     if permissions and role is not Role.STAFF:
-        raise ValidationFailed.one("permissions", "only staff keys carry permissions")
+        raise ValidationFailed.one("permissions", _("only staff keys carry permissions"))
     if (role is Role.SUBSCRIBER) != (customer_id is not None):
-        raise ValidationFailed.one("customerId", "a subscriber key needs exactly its customer")
+        raise ValidationFailed.one("customerId", _("a subscriber key needs exactly its customer"))
     if (role is Role.RESELLER) != (reseller_id is not None):
-        raise ValidationFailed.one("resellerId", "a reseller key needs exactly its reseller")
+        raise ValidationFailed.one("resellerId", _("a reseller key needs exactly its reseller"))
     prefix = f"{API_KEY_PREFIX}{secrets.token_hex(4)}"
     secret = f"{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(

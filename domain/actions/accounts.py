@@ -21,6 +21,7 @@ from domain.actions.service_common import (
     snapshot,
 )
 from domain.errors import NotFound, RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity
 from domain.models import EmailAccount, EmailAlias, Plan, RadiusLogin, Service
 from domain.models.enums import ServiceKind, ServiceStatus
@@ -80,15 +81,19 @@ async def mailbox_domain(session: AsyncSession, *, customer_id: int, raw: str | 
     own = await email_domains(session)
     if raw is None or not raw.strip():
         if not own:
-            raise ValueError("is required: no default e-mail domain is set")
+            raise ValueError(_("is required: no default e-mail domain is set"))
         return own[0]
     domain = rules.domain_name(raw)
     if domain in own or domain in await reads.customer_hosted_domains(session, customer_id):
         return domain
-    allowed = ", ".join(own) or "none configured"
+    allowed = ", ".join(own) or _("none configured")
     raise ValueError(
-        f"{domain} is neither one of the ISP's e-mail domains ({allowed}) nor a domain "
-        "hosted for this customer"
+        _(
+            "{domain} is neither one of the ISP's e-mail domains ({allowed}) nor a domain hosted "
+            "for this customer",
+            domain=domain,
+            allowed=allowed,
+        )
     )
 
 
@@ -104,7 +109,7 @@ async def add_radius_login(
 ) -> AccountResult:
     """Adds a RADIUS login; without a login, generates one from the configured pattern when
     the system variable `auto_generate_radius_login` is 'true'."""
-    require_plan_admin(actor, "Adding a RADIUS login")
+    require_plan_admin(actor, _("Adding a RADIUS login"))
     problems = Problems()
     wanted = problems.check("login", rules.login, login) if login and login.strip() else None
     domain_value = problems.check("domain", rules.domain_name, domain) if domain else None
@@ -115,7 +120,7 @@ async def add_radius_login(
     plan = await plan_taking(session, plan_id, ServiceKind.RADIUS_LOGIN)
     offer = await reads.offer(session, plan.offer_id)
     if offer is not None and offer.requires_domain and domain_value is None:
-        raise ValidationFailed.one("domain", "is required by the plan's offer")
+        raise ValidationFailed.one("domain", _("is required by the plan's offer"))
     customer = await reads.customer(session, plan.customer_id)
     assert customer is not None  # a plan's customer always exists (foreign key)
     if wanted is None:
@@ -123,7 +128,7 @@ async def add_radius_login(
             session, [AUTO_LOGIN_VARIABLE, LOGIN_PATTERN_VARIABLE]
         )
         if settings.get(AUTO_LOGIN_VARIABLE, "").strip().lower() != "true":
-            raise ValidationFailed.one("login", "is required: automatic logins are switched off")
+            raise ValidationFailed.one("login", _("is required: automatic logins are switched off"))
         values = rules.login_pattern_values(
             customer_name=customer.name, customer_id=customer.id, plan_id=plan.id
         )
@@ -133,10 +138,11 @@ async def add_radius_login(
             raise RuleViolation(AUTO_LOGIN_PATTERN, str(error)) from None
         wanted = rules.first_free_login(base, await reads.radius_logins_like(session, base))
     elif await released_logins.taken(session, RadiusLogin, wanted, customer_id=plan.customer_id):
-        raise ValidationFailed.one("login", f"{wanted} is already taken")
+        raise ValidationFailed.one("login", _("{wanted} is already taken", wanted=wanted))
     if ip is not None and not await reads.plan_holds_address(session, plan.id, ip):
         raise ValidationFailed.one(
-            "fixedIp", f"{ip} is not an address this plan holds: add it as an IP service first"
+            "fixedIp",
+            _("{ip} is not an address this plan holds: add it as an IP service first", ip=ip),
         )
     strength = _strong_enough("password", password, login=wanted, email=customer.email)
     # A name this customer's cancelled plan held is theirs again (ADR 0104).
@@ -167,12 +173,14 @@ async def add_email(
     actor: Identity,
 ) -> AccountResult:
     """Adds a mailbox login@domain (domain defaults to the ISP's `email_domain`)."""
-    require_plan_admin(actor, "Adding an e-mail")
+    require_plan_admin(actor, _("Adding an e-mail"))
     problems = Problems()
     name = problems.check("login", rules.login, login)
     domain_value = problems.check("domain", rules.domain_name, domain) if domain else None
     if quota_mb is not None and not 1 <= quota_mb <= MAX_QUOTA_MB:
-        problems.add("quotaMb", f"must be between 1 and {MAX_QUOTA_MB}")
+        problems.add(
+            "quotaMb", _("must be between 1 and {max_quota_mb}", max_quota_mb=MAX_QUOTA_MB)
+        )
     _password_length(problems, "password", password)
     problems.raise_any()
     assert name is not None
@@ -186,7 +194,10 @@ async def add_email(
     if await released_logins.taken(
         session, EmailAccount, name, domain=domain_value, customer_id=plan.customer_id
     ) or await reads.email_alias_taken(session, name, domain_value):
-        raise ValidationFailed.one("login", f"{name}@{domain_value} is already taken")
+        raise ValidationFailed.one(
+            "login",
+            _("{name}@{domain_value} is already taken", name=name, domain_value=domain_value),
+        )
     strength = _strong_enough("password", password, login=name, email=f"{name}@{domain_value}")
     await released_logins.release(
         session, EmailAccount, name, domain=domain_value, customer_id=plan.customer_id
@@ -215,7 +226,7 @@ async def add_email_alias(
     actor: Identity,
 ) -> AccountResult:
     """Adds an alias that delivers to mailbox `email_id`, on the mailbox's plan."""
-    require_plan_admin(actor, "Adding an e-mail alias")
+    require_plan_admin(actor, _("Adding an e-mail alias"))
     problems = Problems()
     name = problems.check("login", rules.login, login)
     domain_value = problems.check("domain", rules.domain_name, domain) if domain else None
@@ -227,7 +238,10 @@ async def add_email_alias(
         raise NotFound("EmailAccount", email_id)
     plan = await plan_taking(session, mailbox.plan_id, ServiceKind.EMAIL_ALIAS)
     if mailbox.status in ENDED:
-        raise RuleViolation(SERVICE_ENDED, f"Mailbox {email_id} has ended: it takes no aliases.")
+        raise RuleViolation(
+            SERVICE_ENDED,
+            _("Mailbox {email_id} has ended: it takes no aliases.", email_id=email_id),
+        )
     if domain_value is None:
         domain_value = mailbox.domain  # the mailbox's own domain, allowed when it was made
     else:
@@ -238,7 +252,10 @@ async def add_email_alias(
         except ValueError as error:
             raise ValidationFailed.one("domain", str(error)) from None
     if await reads.email_address_taken(session, name, domain_value):
-        raise ValidationFailed.one("login", f"{name}@{domain_value} is already taken")
+        raise ValidationFailed.one(
+            "login",
+            _("{name}@{domain_value} is already taken", name=name, domain_value=domain_value),
+        )
 
     service = EmailAlias(
         plan_id=plan.id,
@@ -257,17 +274,24 @@ async def change_service_password(
     session: AsyncSession, *, service_id: int, password: str, actor: Identity
 ) -> AccountResult:
     """Sets a new password on a RADIUS login or a mailbox (stored as a new hash)."""
-    require_plan_admin(actor, "Changing a password")
+    require_plan_admin(actor, _("Changing a password"))
     problems = Problems()
     _password_length(problems, "password", password)
     problems.raise_any()
 
     service = await service_to_change(session, service_id)
     if not isinstance(service, RadiusLogin | EmailAccount):
-        raise RuleViolation(NO_PASSWORD, f"A {service.kind.name} service has no password.")
+        raise RuleViolation(
+            NO_PASSWORD, _("A {kind} service has no password.", kind=service.kind.name)
+        )
     if service.status in ENDED:
         raise RuleViolation(
-            SERVICE_ENDED, f"Service {service_id} is {service.status.name}: its password is kept."
+            SERVICE_ENDED,
+            _(
+                "Service {service_id} is {status}: its password is kept.",
+                service_id=service_id,
+                status=service.status.name,
+            ),
         )
     plan = await reads.plan(session, service.plan_id)
     assert plan is not None

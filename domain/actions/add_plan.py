@@ -40,6 +40,7 @@ from domain.actions.plans import (
 from domain.actions.tv import subscribe_package
 from domain.credentials import hash_password_async
 from domain.errors import FieldProblem, NotAllowed, NotFound, RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission
 from domain.models import (
     Address,
@@ -169,7 +170,7 @@ async def _check_radius(
     if radius.login is None or not radius.login.strip():
         if await reads.system_variable(session, AUTO_LOGIN) != "true":
             problems.append(
-                FieldProblem((*path, "login"), "is required (automatic logins are off)")
+                FieldProblem((*path, "login"), _("is required (automatic logins are off)"))
             )
         checked.auto_login = True
     else:
@@ -177,7 +178,7 @@ async def _check_radius(
         if login is not None and await released_logins.taken(
             session, RadiusLogin, login, customer_id=checked.customer.id
         ):
-            problems.append(FieldProblem((*path, "login"), "is taken"))
+            problems.append(FieldProblem((*path, "login"), _("is taken")))
     # A generated login is checked against the password again once it is known (add_plan).
     _check_password(
         radius.password,
@@ -189,10 +190,10 @@ async def _check_radius(
     )
     if radius.domain is not None and not _DOMAIN.match(_normalize(radius.domain)):
         problems.append(
-            FieldProblem((*path, "domain"), "must be a domain name, e.g. empresa.com.br")
+            FieldProblem((*path, "domain"), _("must be a domain name, e.g. empresa.com.br"))
         )
     elif radius.domain is None and offer.requires_domain:
-        problems.append(FieldProblem((*path, "domain"), "is required by the offer"))
+        problems.append(FieldProblem((*path, "domain"), _("is required by the offer")))
 
 
 async def _check_email(
@@ -215,7 +216,11 @@ async def _check_email(
             session, EmailAccount, login, domain=domain, customer_id=checked.customer.id
         )
         if mailbox_taken or await service_reads.email_alias_taken(session, login, domain):
-            problems.append(FieldProblem((*path, "login"), f"{login}@{domain} is taken"))
+            problems.append(
+                FieldProblem(
+                    (*path, "login"), _("{login}@{domain} is taken", login=login, domain=domain)
+                )
+            )
     _check_password(
         email.password,
         login=login or email.login,
@@ -237,34 +242,40 @@ async def _check_billing(
 ) -> None:
     path = ("billing",)
     if not 1 <= billing.due_day <= 28:
-        problems.append(FieldProblem((*path, "dueDay"), "must be a day from 1 to 28"))
+        problems.append(FieldProblem((*path, "dueDay"), _("must be a day from 1 to 28")))
     method = billing.payment_method
     if method is PaymentMethod.BANK_DEBIT:
         if billing.bank_account is None:
-            problems.append(FieldProblem((*path, "bankAccount"), "is required for bank debit"))
+            problems.append(FieldProblem((*path, "bankAccount"), _("is required for bank debit")))
         else:
             await check_bank_details(
                 session, billing.bank_account, path=(*path, "bankAccount"), problems=problems
             )
     elif billing.bank_account is not None:
-        problems.append(FieldProblem((*path, "bankAccount"), "is only for bank debit"))
+        problems.append(FieldProblem((*path, "bankAccount"), _("is only for bank debit")))
     if method is PaymentMethod.PHONE_BILL_DEBIT:
         account = (billing.phone_bill_account or "").strip()
         if not _PHONE_ACCOUNT.match(account):
             problems.append(
                 FieldProblem(
-                    (*path, "phoneBillAccount"), "is required for phone-bill debit: 8 to 30 digits"
+                    (*path, "phoneBillAccount"),
+                    _("is required for phone-bill debit: 8 to 30 digits"),
                 )
             )
     elif billing.phone_bill_account is not None:
-        problems.append(FieldProblem((*path, "phoneBillAccount"), "is only for phone-bill debit"))
+        problems.append(
+            FieldProblem((*path, "phoneBillAccount"), _("is only for phone-bill debit"))
+        )
     if billing.billing_form_id is not None:
         form = await session.get(BillingForm, billing.billing_form_id)
         if form is None:
-            problems.append(FieldProblem((*path, "billingFormId"), "is not a billing form"))
+            problems.append(FieldProblem((*path, "billingFormId"), _("is not a billing form")))
         elif form.payment_method is not method:
             problems.append(
-                FieldProblem((*path, "billingFormId"), f"is a form for {form.payment_method.name}")
+                FieldProblem(
+                    (*path, "billingFormId"),
+                    _("is a form for {payment_method}", payment_method=form.payment_method.name),
+                )
             )
         checked.billing_form = form
     else:
@@ -310,20 +321,23 @@ async def check_add_plan(
     def missing(step: str, path: str) -> None:
         checked.missing_steps.append(step)
         if complete:
-            problems.append(FieldProblem((path,), "is required"))
+            problems.append(FieldProblem((path,), _("is required")))
 
     if new.offer_id is None:
         missing("offer", "offerId")
     else:
         offer = await session.get(PlanOffer, new.offer_id)
         if offer is None or not offer.active:
-            problems.append(FieldProblem(("offerId",), "is not an offer on sale"))
+            problems.append(FieldProblem(("offerId",), _("is not an offer on sale")))
         else:
             if offer.is_tv_offer and not actor.has(Permission.TV_PACKAGES):
                 # A TV offer's plan provisions TV on the platform (ADR 0100).
                 raise NotAllowed(
-                    f"The offer {offer.name!r} is a TV offer: adding its plan needs the "
-                    "TV_PACKAGES permission.",
+                    _(
+                        "The offer {offer_name!r} is a TV offer: adding its plan needs the "
+                        "TV_PACKAGES permission.",
+                        offer_name=offer.name,
+                    ),
                     permission=Permission.TV_PACKAGES.name,
                 )
             checked.offer = offer
@@ -346,11 +360,11 @@ async def check_add_plan(
         kinds = {row.kind for row in allowed}
         enables = kinds & {ServiceKind.EMAIL, ServiceKind.RADIUS_LOGIN}
         if new.email is not None and ServiceKind.EMAIL not in kinds:
-            problems.append(FieldProblem(("email",), "the offer does not include e-mail"))
+            problems.append(FieldProblem(("email",), _("the offer does not include e-mail")))
         elif new.email is not None:
             await _check_email(session, new.email, checked, problems)
         if new.radius_login is not None and ServiceKind.RADIUS_LOGIN not in kinds:
-            problems.append(FieldProblem(("radiusLogin",), "the offer does not include a login"))
+            problems.append(FieldProblem(("radiusLogin",), _("the offer does not include a login")))
         elif new.radius_login is not None:
             await _check_radius(session, new.radius_login, checked.offer, checked, problems)
         if enables and new.email is None and new.radius_login is None:

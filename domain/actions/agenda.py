@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import models as m
 from domain.actions.plan_common import now, require
 from domain.errors import FieldProblem, NotFound, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission
 from domain.reads import common
 from domain.reads import plans as reads
@@ -24,9 +25,12 @@ MAX_PERIOD_DAYS = 92
 
 def check_period(start: dt.date, end: dt.date) -> None:
     if end < start:
-        raise ValidationFailed.one("period.to", "must not be before `from`")
+        raise ValidationFailed.one("period.to", _("must not be before `from`"))
     if (end - start).days > MAX_PERIOD_DAYS:
-        raise ValidationFailed.one("period.to", f"a period is at most {MAX_PERIOD_DAYS} days")
+        raise ValidationFailed.one(
+            "period.to",
+            _("a period is at most {max_period_days} days", max_period_days=MAX_PERIOD_DAYS),
+        )
 
 
 async def free_slots(
@@ -46,13 +50,13 @@ async def free_slots(
     require(actor, Permission.PLAN_ADMIN)
     problems: list[FieldProblem] = []
     if (technician_id is None) == (role_id is None):
-        problems.append(FieldProblem((), "give exactly one of technicianId and roleId"))
+        problems.append(FieldProblem((), _("give exactly one of technicianId and roleId")))
     if not 15 <= duration_minutes <= 600:
-        problems.append(FieldProblem(("duration",), "must be 15 to 600 minutes"))
+        problems.append(FieldProblem(("duration",), _("must be 15 to 600 minutes")))
     if date < now().date():
-        problems.append(FieldProblem(("date",), "cannot be in the past"))
+        problems.append(FieldProblem(("date",), _("cannot be in the past")))
     if start >= end:
-        problems.append(FieldProblem(("to",), "must be after `from`"))
+        problems.append(FieldProblem(("to",), _("must be after `from`")))
     if problems:
         raise ValidationFailed(problems)
     if technician_id is not None:

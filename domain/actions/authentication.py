@@ -16,6 +16,7 @@ from domain import models as m
 from domain.actions import audit
 from domain.actions.plan_common import load_plan, now, require
 from domain.errors import NotFound, RuleViolation
+from domain.i18n import Message, _
 from domain.identity import Identity, Permission
 from domain.models.enums import InactiveReason, PlanStatus, ServiceStatus
 from domain.ports.radius import (
@@ -40,8 +41,8 @@ class Finding:
     """Something that keeps the subscriber offline (or explains it), and what fixes it."""
 
     code: str
-    message: str
-    action: str
+    message: Message
+    action: Message
     login: str | None = None  # the login it is about; None: the whole plan
 
 
@@ -68,9 +69,12 @@ def _plan_findings(plan: m.Plan, at: dt.datetime) -> list[Finding]:
         return [
             Finding(
                 "PLAN_CANCELLED",
-                f"The plan was cancelled on {plan.cancelled_at:%Y-%m-%d}; its logins no longer "
-                "authenticate.",
-                "A cancelled plan is final: add a new plan (addPlan).",
+                _(
+                    "The plan was cancelled on {cancelled_at:%Y-%m-%d}; its logins no longer "
+                    "authenticate.",
+                    cancelled_at=plan.cancelled_at,
+                ),
+                _("A cancelled plan is final: add a new plan (addPlan)."),
             )
         ]
     if plan.status is PlanStatus.INACTIVE:
@@ -80,17 +84,19 @@ def _plan_findings(plan: m.Plan, at: dt.datetime) -> list[Finding]:
             return [
                 Finding(
                     "SUSPENDED_FOR_DEBT",
-                    "The plan is suspended for debt: the RADIUS refuses or reduces its logins.",
-                    "Temporary enablement (enableTemporarily), or settle the overdue "
-                    "receivables and reactivate the plan (changePlanStatus to ACTIVE).",
+                    _("The plan is suspended for debt: the RADIUS refuses or reduces its logins."),
+                    _(
+                        "Temporary enablement (enableTemporarily), or settle the overdue "
+                        "receivables and reactivate the plan (changePlanStatus to ACTIVE)."
+                    ),
                 )
             ]
-        reason = plan.inactive_reason.name if plan.inactive_reason else "no reason"
+        reason = plan.inactive_reason.name if plan.inactive_reason else _("no reason")
         return [
             Finding(
                 "PLAN_INACTIVE",
-                f"The plan is inactive ({reason}).",
-                "Reactivate the plan (changePlanStatus to ACTIVE) when the reason is gone.",
+                _("The plan is inactive ({reason}).", reason=reason),
+                _("Reactivate the plan (changePlanStatus to ACTIVE) when the reason is gone."),
             )
         ]
     return []
@@ -103,8 +109,15 @@ def _login_findings(entry: LoginDiagnosis, at: dt.datetime) -> list[Finding]:
         findings.append(
             Finding(
                 "LOGIN_DISABLED",
-                f"The login {login} is {entry.login.status.name.lower()}.",
-                "Add a new RADIUS login to the plan (addRadiusLogin); an ended login stays ended.",
+                _(
+                    "The login {login} is {status}.",
+                    login=login,
+                    status=entry.login.status.name.lower(),
+                ),
+                _(
+                    "Add a new RADIUS login to the plan (addRadiusLogin); an ended login stays "
+                    "ended."
+                ),
                 login,
             )
         )
@@ -112,8 +125,8 @@ def _login_findings(entry: LoginDiagnosis, at: dt.datetime) -> list[Finding]:
         findings.append(
             Finding(
                 "NO_PASSWORD",
-                f"The login {login} has no password.",
-                "Set one (changeServicePassword) and configure it in the equipment.",
+                _("The login {login} has no password.", login=login),
+                _("Set one (changeServicePassword) and configure it in the equipment."),
                 login,
             )
         )
@@ -121,37 +134,75 @@ def _login_findings(entry: LoginDiagnosis, at: dt.datetime) -> list[Finding]:
         findings.append(
             Finding(
                 "MANY_REJECTS",
-                f"{entry.rejects_last_hour} rejects in the last hour: the equipment keeps "
-                "sending a wrong password.",
-                "Change the password (changeServicePassword) and set the same in the "
-                "subscriber's router or ONU.",
+                _(
+                    "{rejects_last_hour} rejects in the last hour: the equipment keeps sending a "
+                    "wrong password.",
+                    rejects_last_hour=entry.rejects_last_hour,
+                ),
+                _(
+                    "Change the password (changeServicePassword) and set the same in the "
+                    "subscriber's router or ONU."
+                ),
                 login,
             )
         )
     if entry.open_session is not None:
         started = entry.open_session.acctstarttime
-        since = f" since {started:%Y-%m-%d %H:%M}" if started else ""
+        address = entry.open_session.framedipaddress or _("unknown")
+        message = (
+            _(
+                "The login {login} is online since {started:%Y-%m-%d %H:%M} at NAS {nas} "
+                "with IP {address}.",
+                login=login,
+                started=started,
+                nas=entry.open_session.nasipaddress,
+                address=address,
+            )
+            if started
+            else _(
+                "The login {login} is online at NAS {nas} with IP {address}.",
+                login=login,
+                nas=entry.open_session.nasipaddress,
+                address=address,
+            )
+        )
         findings.append(
             Finding(
                 "ONLINE",
-                f"The login {login} is online{since} at NAS {entry.open_session.nasipaddress}"
-                f" with IP {entry.open_session.framedipaddress or 'unknown'}.",
-                "If the subscriber still has no access the session may be stuck: disconnect it "
-                "(disconnectSession) so the equipment authenticates again.",
+                message,
+                _(
+                    "If the subscriber still has no access the session may be stuck: disconnect "
+                    "it (disconnectSession) so the equipment authenticates again."
+                ),
                 login,
             )
         )
     elif entry.enabled:
         last = entry.last_attempts[0].authdate if entry.last_attempts else None
         if last is None or at - last > SILENT_FOR:
-            when = f"since {last:%Y-%m-%d %H:%M}" if last else "ever"
+            message = (
+                _(
+                    "No authentication attempt of {login} since {last:%Y-%m-%d %H:%M}: the "
+                    "equipment does not reach the RADIUS server.",
+                    login=login,
+                    last=last,
+                )
+                if last
+                else _(
+                    "No authentication attempt of {login} ever: the equipment does not reach "
+                    "the RADIUS server.",
+                    login=login,
+                )
+            )
             findings.append(
                 Finding(
                     "NO_ATTEMPTS",
-                    f"No authentication attempt of {login} {when}: the equipment does not "
-                    "reach the RADIUS server.",
-                    "Check the subscriber's router or ONU, its cable or fibre, and that it "
-                    f"dials PPPoE with the login {login}.",
+                    message,
+                    _(
+                        "Check the subscriber's router or ONU, its cable or fibre, and that it "
+                        "dials PPPoE with the login {login}.",
+                        login=login,
+                    ),
                     login,
                 )
             )
@@ -172,8 +223,8 @@ async def authentication_diagnosis(
         diagnosis.findings.append(
             Finding(
                 "NO_LOGIN",
-                "The plan has no RADIUS login: nothing can authenticate.",
-                "Add a RADIUS login (addRadiusLogin).",
+                _("The plan has no RADIUS login: nothing can authenticate."),
+                _("Add a RADIUS login (addRadiusLogin)."),
             )
         )
     for login in logins:
@@ -216,14 +267,18 @@ async def disconnect_session(
     connection = await reads.open_session(session, login.login)
     if connection is None:
         raise RuleViolation(
-            "NO_OPEN_SESSION", f"The login {login.login} has no open session to disconnect."
+            "NO_OPEN_SESSION",
+            _("The login {login} has no open session to disconnect.", login=login.login),
         )
     nas = await reads.nas_by_address(session, connection.nasipaddress)
     if nas is None:
         raise RuleViolation(
             "NAS_UNKNOWN",
-            f"The session is on NAS {connection.nasipaddress}, which is not registered (nas "
-            "table): its dynamic-authorization address and secret are unknown.",
+            _(
+                "The session is on NAS {nasipaddress}, which is not registered (nas table): its "
+                "dynamic-authorization address and secret are unknown.",
+                nasipaddress=connection.nasipaddress,
+            ),
         )
     result = await port.disconnect(
         NasEndpoint(host=nas.coa_host, port=nas.coa_port, secret=nas.secret),

@@ -37,6 +37,7 @@ from domain.errors import (
     RuleViolation,
     ValidationFailed,
 )
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models.enums import CustomerKind, PhoneKind
 from domain.ports.cep import CepLookup
@@ -113,7 +114,7 @@ def _own_customer(actor: Identity, customer_id: int | None) -> int:
         return customer_id
     if actor.role is Role.SUBSCRIBER and actor.customer_id is not None:
         return actor.customer_id
-    raise ValidationFailed.one("customerId", "is required")
+    raise ValidationFailed.one("customerId", _("is required"))
 
 
 def _require_editor(actor: Identity, *, subscriber_may: bool) -> None:
@@ -130,7 +131,8 @@ async def _load(session: AsyncSession, customer_id: int) -> m.Customer:
         raise NotFound("Customer", customer_id)
     if customer.anonymized_at is not None:
         raise RuleViolation(
-            "CUSTOMER_ANONYMIZED", f"Customer {customer_id} was anonymized; it cannot change."
+            "CUSTOMER_ANONYMIZED",
+            _("Customer {customer_id} was anonymized; it cannot change.", customer_id=customer_id),
         )
     return customer
 
@@ -157,23 +159,27 @@ def _text(
     value = value.strip()
     if not value:
         if required:
-            problems.append(FieldProblem((path,), "must not be blank"))
+            problems.append(FieldProblem((path,), _("must not be blank")))
         return None
     if len(value) > limit or not value.isprintable():
-        problems.append(FieldProblem((path,), f"must be at most {limit} printable characters"))
+        problems.append(
+            FieldProblem((path,), _("must be at most {limit} printable characters", limit=limit))
+        )
     return value
 
 
 def _check_emails(emails: list[str], problems: list[FieldProblem]) -> list[str]:
     if len(emails) > MAX_EMAILS:
-        problems.append(FieldProblem(("emails",), f"must be at most {MAX_EMAILS}"))
+        problems.append(
+            FieldProblem(("emails",), _("must be at most {max_emails}", max_emails=MAX_EMAILS))
+        )
     result: list[str] = []
     for index, raw in enumerate(emails):
         email = raw.strip().lower()
         if len(email) > 254 or not _EMAIL.fullmatch(email):
-            problems.append(FieldProblem(("emails", str(index)), "must be an e-mail address"))
+            problems.append(FieldProblem(("emails", str(index)), _("must be an e-mail address")))
         elif email in result:
-            problems.append(FieldProblem(("emails", str(index)), "is given twice"))
+            problems.append(FieldProblem(("emails", str(index)), _("is given twice")))
         else:
             result.append(email)
     return result
@@ -181,18 +187,21 @@ def _check_emails(emails: list[str], problems: list[FieldProblem]) -> list[str]:
 
 def _check_phones(phones: list[PhoneNumber], problems: list[FieldProblem]) -> list[PhoneNumber]:
     if len(phones) > MAX_PHONES:
-        problems.append(FieldProblem(("phones",), f"must be at most {MAX_PHONES}"))
+        problems.append(
+            FieldProblem(("phones",), _("must be at most {max_phones}", max_phones=MAX_PHONES))
+        )
     result: list[PhoneNumber] = []
     for index, phone in enumerate(phones):
         number = _PHONE_PUNCTUATION.sub("", phone.number.strip())
         if not _PHONE.fullmatch(number):
             problems.append(
                 FieldProblem(
-                    ("phones", str(index), "number"), "must be 8 to 15 digits, e.g. +5511987654321"
+                    ("phones", str(index), "number"),
+                    _("must be 8 to 15 digits, e.g. +5511987654321"),
                 )
             )
         elif any(p.number == number for p in result):
-            problems.append(FieldProblem(("phones", str(index), "number"), "is given twice"))
+            problems.append(FieldProblem(("phones", str(index), "number"), _("is given twice")))
         else:
             result.append(PhoneNumber(number=number, kind=phone.kind))
     return result
@@ -210,18 +219,18 @@ async def _check_fields(
     values: dict[str, Any] = {}
     kind = fields.kind or (current.kind if current else None)
     if current is None and fields.kind is None:
-        problems.append(FieldProblem(("kind",), "is required"))
+        problems.append(FieldProblem(("kind",), _("is required")))
     elif fields.kind is not None:
         values["kind"] = fields.kind
     name = _text(fields.name, "name", problems, limit=200, required=True)
     if current is None and name is None and fields.name is None:
-        problems.append(FieldProblem(("name",), "is required"))
+        problems.append(FieldProblem(("name",), _("is required")))
     if name is not None:
         values["name"] = name
     if fields.trade_name is not None:
         trade_name = _text(fields.trade_name, "tradeName", problems, limit=200)
         if trade_name is not None and kind is CustomerKind.PERSON:
-            problems.append(FieldProblem(("tradeName",), "is only for a company (PJ)"))
+            problems.append(FieldProblem(("tradeName",), _("is only for a company (PJ)")))
         values["trade_name"] = trade_name
     elif kind is CustomerKind.PERSON and current is not None and current.trade_name:
         values["trade_name"] = None  # a company that becomes a person has no trade name
@@ -229,31 +238,38 @@ async def _check_fields(
     if document is None and current is not None and fields.kind is not None:
         document = current.document  # a new kind must fit the document
     if document is None and current is None:
-        problems.append(FieldProblem(("document",), "is required"))
+        problems.append(FieldProblem(("document",), _("is required")))
     elif document is not None and kind is not None:
         normalised = normalize_document(document)
         valid = is_valid_cpf if kind is CustomerKind.PERSON else is_valid_cnpj
         what = "CPF" if kind is CustomerKind.PERSON else "CNPJ"
         if not valid(normalised):
-            problems.append(FieldProblem(("document",), f"is not a valid {what}"))
+            problems.append(FieldProblem(("document",), _("is not a valid {what}", what=what)))
         else:
             holder = await reads.document_holder(session, normalised)
             if holder is not None and (current is None or holder != current.id):
                 problems.append(
-                    FieldProblem(("document",), f"is already registered (customer {holder})")
+                    FieldProblem(
+                        ("document",), _("is already registered (customer {holder})", holder=holder)
+                    )
                 )
             values["document"] = normalised
     if fields.birth_date is not None:
         if not OLDEST_BIRTH <= fields.birth_date <= today:
             problems.append(
-                FieldProblem(("birthDate",), f"must be between {OLDEST_BIRTH} and today")
+                FieldProblem(
+                    ("birthDate",),
+                    _("must be between {oldest_birth} and today", oldest_birth=OLDEST_BIRTH),
+                )
             )
         values["birth_date"] = fields.birth_date
     if fields.state_registration is not None:
         registration = normalize_document(fields.state_registration) or None
         if registration is not None and not _STATE_REGISTRATION.fullmatch(registration):
             problems.append(
-                FieldProblem(("stateRegistration",), "must be 2 to 14 letters or digits, or ISENTO")
+                FieldProblem(
+                    ("stateRegistration",), _("must be 2 to 14 letters or digits, or ISENTO")
+                )
             )
         values["state_registration"] = registration
     if fields.emails is not None:
@@ -271,7 +287,9 @@ async def _check_addresses(
     problems: list[FieldProblem],
 ) -> list[NewAddress]:
     if len(addresses) > MAX_ADDRESSES:
-        problems.append(FieldProblem((path,), f"must be at most {MAX_ADDRESSES}"))
+        problems.append(
+            FieldProblem((path,), _("must be at most {max_addresses}", max_addresses=MAX_ADDRESSES))
+        )
     checked = []
     for index, address in enumerate(addresses):
         found = await check_new_address(
@@ -287,7 +305,7 @@ def _check_contact(
 ) -> None:
     check_new_contact(contact, path=path, problems=problems)
     if contact.role is not None and len(contact.role) > 100:
-        problems.append(FieldProblem((*path, "role"), "must be at most 100 characters"))
+        problems.append(FieldProblem((*path, "role"), _("must be at most 100 characters")))
 
 
 # ---- writing ----
@@ -368,7 +386,11 @@ async def create_customer(
         new.addresses, path="addresses", cep_lookup=cep_lookup, problems=problems
     )
     if len(new.contacts) > MAX_CONTACTS:
-        problems.append(FieldProblem(("contacts",), f"must be at most {MAX_CONTACTS}"))
+        problems.append(
+            FieldProblem(
+                ("contacts",), _("must be at most {max_contacts}", max_contacts=MAX_CONTACTS)
+            )
+        )
     for index, contact in enumerate(new.contacts):
         _check_contact(contact, ("contacts", str(index)), problems)
     if problems:
@@ -421,18 +443,23 @@ async def update_customer(
         if given - SUBSCRIBER_FIELDS:
             names = ", ".join(sorted(given - SUBSCRIBER_FIELDS))
             raise NotAllowed(
-                f"A subscriber changes only its e-mails and phones, not: {names}.",
+                _("A subscriber changes only its e-mails and phones, not: {names}.", names=names),
                 permission=Permission.CUSTOMER_ADMIN.name,
             )
     else:
         require(actor, Permission.CUSTOMER_ADMIN)
     if not given:
-        raise ValidationFailed.one("input", "give at least one field to change")
+        raise ValidationFailed.one("input", _("give at least one field to change"))
     customer = await _load(session, _own_customer(actor, customer_id))
     if expected_version is not None and expected_version != customer.version:
         raise Conflict(
-            f"Customer {customer.id} is at version {customer.version}, not {expected_version}: "
-            "someone changed it meanwhile; read it again."
+            _(
+                "Customer {customer_id} is at version {version}, not {expected_version}: someone "
+                "changed it meanwhile; read it again.",
+                customer_id=customer.id,
+                version=customer.version,
+                expected_version=expected_version,
+            )
         )
     problems: list[FieldProblem] = []
     values = await _check_fields(
@@ -564,8 +591,11 @@ async def remove_contact(
     if following:
         raise RuleViolation(
             "CONTACT_IN_USE",
-            f"Contact {row.id} still follows {', '.join(following)}; give them another contact "
-            "first.",
+            _(
+                "Contact {contact_id} still follows {following}; give them another contact first.",
+                contact_id=row.id,
+                following=", ".join(map(str, following)),
+            ),
         )
     before = {"contact_id": row.id, **snapshot(row, *CONTACT_FIELDS)}
     await session.delete(row)
@@ -640,8 +670,12 @@ async def update_address(
     if plans:
         raise RuleViolation(
             "ADDRESS_USED_BY_PLAN",
-            f"Address {row.id} is (or was) the address of plan(s) {', '.join(map(str, plans))}; "
-            "move a plan with transferAddress instead.",
+            _(
+                "Address {row_id} is (or was) the address of plan(s) {value}; move a plan with "
+                "transferAddress instead.",
+                row_id=row.id,
+                value=", ".join(map(str, plans)),
+            ),
         )
     problems: list[FieldProblem] = []
     checked = await check_new_address(

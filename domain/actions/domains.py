@@ -18,6 +18,7 @@ from domain.actions.service_common import (
 )
 from domain.actions.services import ServiceResult
 from domain.errors import RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity
 from domain.models import HostedDomain
 from domain.models.enums import ServiceKind, ServiceStatus
@@ -46,7 +47,7 @@ def _name(raw: str) -> str:
 def _registry(registry: DomainRegistry | None) -> DomainRegistry:
     if registry is None:
         raise RuleViolation(
-            REGISTRY_NOT_CONFIGURED, "No domain registry is configured (GATEWAY_REGISTRY_URL)."
+            REGISTRY_NOT_CONFIGURED, _("No domain registry is configured (GATEWAY_REGISTRY_URL).")
         )
     return registry
 
@@ -55,7 +56,7 @@ async def domain_availability(
     registry: DomainRegistry | None, *, name: str, actor: Identity
 ) -> Availability:
     """Asks the registry whether `name` can be registered."""
-    require_plan_admin(actor, "Checking a domain")
+    require_plan_admin(actor, _("Checking a domain"))
     value = _name(name)
     try:
         available = await _registry(registry).is_available(value)
@@ -68,11 +69,11 @@ async def add_domain(
     session: AsyncSession, *, plan_id: int, name: str, actor: Identity
 ) -> ServiceResult:
     """Hosts a domain the customer already holds elsewhere (nothing is registered)."""
-    require_plan_admin(actor, "Adding a domain")
+    require_plan_admin(actor, _("Adding a domain"))
     value = _name(name)
     plan = await plan_taking(session, plan_id, ServiceKind.DOMAIN)
     if await reads.value_taken(session, HostedDomain.name, value):
-        raise ValidationFailed.one("name", f"{value} is already hosted")
+        raise ValidationFailed.one("name", _("{value} is already hosted", value=value))
     service = HostedDomain(
         plan_id=plan.id, status=ServiceStatus.ACTIVE, name=value, registered=False
     )
@@ -97,10 +98,17 @@ async def register_domain(
     called inside the transaction: if the transaction then fails, the name stays registered
     at the registry to the customer and a retry finds it unavailable (ADR 0052).
     """
-    require_plan_admin(actor, "Registering a domain")
+    require_plan_admin(actor, _("Registering a domain"))
     value = _name(name)
     if not MIN_YEARS <= years <= MAX_YEARS:
-        raise ValidationFailed.one("years", f"must be between {MIN_YEARS} and {MAX_YEARS}")
+        raise ValidationFailed.one(
+            "years",
+            _(
+                "must be between {min_years} and {max_years}",
+                min_years=MIN_YEARS,
+                max_years=MAX_YEARS,
+            ),
+        )
     plan = await plan_taking(session, plan_id, ServiceKind.DOMAIN)
     hosted = [
         row
@@ -111,17 +119,19 @@ async def register_domain(
     if existing is not None and (
         existing.plan_id != plan.id or existing.status in ENDED or existing.registered
     ):
-        reason = "is already registered" if existing.registered else "is hosted elsewhere"
-        raise ValidationFailed.one("name", f"{value} {reason}")
+        reason = _("is already registered") if existing.registered else _("is hosted elsewhere")
+        raise ValidationFailed.one("name", _("{value} {reason}", value=value, reason=reason))
     port = _registry(registry)
     try:
         if not await port.is_available(value):
-            raise RuleViolation(DOMAIN_NOT_AVAILABLE, f"{value} is not available.")
+            raise RuleViolation(DOMAIN_NOT_AVAILABLE, _("{value} is not available.", value=value))
         registration = await port.register(
             value, years=years, registrant=f"customer-{plan.customer_id}"
         )
     except DomainTaken:
-        raise RuleViolation(DOMAIN_NOT_AVAILABLE, f"{value} is not available.") from None
+        raise RuleViolation(
+            DOMAIN_NOT_AVAILABLE, _("{value} is not available.", value=value)
+        ) from None
     except RegistryUnavailable as error:
         raise RuleViolation(REGISTRY_UNAVAILABLE, str(error)) from None
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.actions import audit
 from domain.errors import FieldProblem, NotAllowed, NotFound, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models import Customer, ExtraField, Plan
 from domain.models.enums import ExtraFieldType
@@ -38,11 +39,11 @@ async def set_extra_fields(
     """Upserts (or removes) the named fields of one customer or plan; returns all its fields."""
     if actor.role is not Role.STAFF or not actor.has(Permission.CUSTOMER_ADMIN):
         raise NotAllowed(
-            "Setting extra fields needs the CUSTOMER_ADMIN permission.",
+            _("Setting extra fields needs the CUSTOMER_ADMIN permission."),
             permission=Permission.CUSTOMER_ADMIN.name,
         )
     if (customer_id is None) == (plan_id is None):
-        raise ValidationFailed.one("owner", "give exactly one of customerId and planId")
+        raise ValidationFailed.one("owner", _("give exactly one of customerId and planId"))
     problems: list[FieldProblem] = []
     seen: set[str] = set()
     cleaned: list[ExtraFieldValue] = []
@@ -50,10 +51,13 @@ async def set_extra_fields(
         name = field.name.strip()
         if not name or len(name) > MAX_NAME:
             problems.append(
-                FieldProblem(("fields", str(index), "name"), f"must be 1 to {MAX_NAME} characters")
+                FieldProblem(
+                    ("fields", str(index), "name"),
+                    _("must be 1 to {max_name} characters", max_name=MAX_NAME),
+                )
             )
         elif name in seen:
-            problems.append(FieldProblem(("fields", str(index), "name"), "appears twice"))
+            problems.append(FieldProblem(("fields", str(index), "name"), _("appears twice")))
         seen.add(name)
         value = field.value
         if value is not None:

@@ -21,6 +21,7 @@ from domain.actions.service_common import (
     snapshot,
 )
 from domain.errors import InvalidTransition, NotFound, RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity
 from domain.models import ExtraService, Plan, Receivable
 from domain.models.base import utcnow
@@ -68,15 +69,21 @@ async def add_extra_service(
     Start date (by the definition's start-date rule) and billing type come from the catalog;
     the value defaults to the definition's. `on` is the day it counts as added (today).
     """
-    require_plan_admin(actor, "Adding an extra service")
+    require_plan_admin(actor, _("Adding an extra service"))
     day = on or today()
     problems = Problems()
     if value is not None and (value < 0 or value != value.quantize(schedule.CENT)):
-        problems.add("value", "must be zero or more, with at most two decimal places")
+        problems.add("value", _("must be zero or more, with at most two decimal places"))
     if not 1 <= installments <= schedule.MAX_INSTALLMENTS:
-        problems.add("installments", f"must be between 1 and {schedule.MAX_INSTALLMENTS}")
+        problems.add(
+            "installments",
+            _(
+                "must be between 1 and {max_installments}",
+                max_installments=schedule.MAX_INSTALLMENTS,
+            ),
+        )
     if first_due_date < day:
-        problems.add("firstDueDate", f"must not be before today ({day.isoformat()})")
+        problems.add("firstDueDate", _("must not be before today ({day})", day=day.isoformat()))
     complement_value = (
         problems.check("complement", rules.text, complement, max_length=200, required=False)
         if complement is not None
@@ -98,12 +105,16 @@ async def add_extra_service(
         raise NotFound("ExtraServiceDefinition", definition_id)
     if not definition.active:
         raise RuleViolation(
-            DEFINITION_INACTIVE, f"The extra service {definition.name!r} is no longer offered."
+            DEFINITION_INACTIVE,
+            _(
+                "The extra service {definition_name!r} is no longer offered.",
+                definition_name=definition.name,
+            ),
         )
     if contact_id is not None:
         contact = await reads.contact(session, contact_id)
         if contact is None or contact.customer_id != plan.customer_id:
-            raise ValidationFailed.one("contactId", "is not a contact of the plan's customer")
+            raise ValidationFailed.one("contactId", _("is not a contact of the plan's customer"))
     amount = definition.default_value if value is None else value
     # The same terms on the same plan moments ago are that service, answered again.
     earlier = await reads.recent_extra_service(
@@ -175,7 +186,7 @@ async def cancel_extra_service(
     session: AsyncSession, *, service_id: int, actor: Identity
 ) -> ExtraServiceResult:
     """Cancels an extra service: open installments not yet billed are dropped, billed ones kept."""
-    require_plan_admin(actor, "Cancelling an extra service")
+    require_plan_admin(actor, _("Cancelling an extra service"))
     service = await service_to_change(
         session, service_id, ServiceKind.EXTRA_SERVICE, entity="ExtraService"
     )

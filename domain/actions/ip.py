@@ -13,6 +13,7 @@ from domain.actions.service_common import (
 )
 from domain.actions.services import ServiceResult
 from domain.errors import RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity
 from domain.models import IpAssignment
 from domain.models.enums import ServiceKind, ServiceStatus
@@ -29,11 +30,13 @@ async def add_ip_address(
     concurrent allocations from one pool queue up and each sees the addresses the ones before
     it took (ADR 0051); the partial unique index on held addresses backs this on any database.
     """
-    require_plan_admin(actor, "Adding an IP address")
+    require_plan_admin(actor, _("Adding an IP address"))
     plan = await plan_taking(session, plan_id, ServiceKind.IP)
     offer = await reads.offer(session, plan.offer_id)
     if offer is None or offer.ip_pool_id is None:
-        raise RuleViolation(NO_IP_POOL, f"The offer of plan {plan_id} has no IP pool.")
+        raise RuleViolation(
+            NO_IP_POOL, _("The offer of plan {plan_id} has no IP pool.", plan_id=plan_id)
+        )
     pool = await reads.pool_for_allocation(session, offer.ip_pool_id)
     assert pool is not None  # the offer's foreign key keeps its pool
     if address is not None:
@@ -42,13 +45,18 @@ async def add_ip_address(
         except ValueError as error:
             raise ValidationFailed.one("address", str(error)) from None
         if await reads.address_held(session, chosen):
-            raise ValidationFailed.one("address", f"{chosen} is already held")
+            raise ValidationFailed.one("address", _("{chosen} is already held", chosen=chosen))
     else:
         held = await reads.held_addresses(session, pool.id)
         free = rules.next_free_address(pool.network, pool.gateway, held)
         if free is None:
             raise RuleViolation(
-                POOL_EXHAUSTED, f"The IP pool {pool.name} ({pool.network}) has no free address."
+                POOL_EXHAUSTED,
+                _(
+                    "The IP pool {pool_name} ({network}) has no free address.",
+                    pool_name=pool.name,
+                    network=pool.network,
+                ),
             )
         chosen = free
     service = IpAssignment(

@@ -15,6 +15,7 @@ from domain import models as m
 from domain.actions import audit
 from domain.actions.plan_common import now, require
 from domain.errors import NotAllowed, NotFound, RuleViolation
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models.enums import CustomerKind
 from domain.reads import registration as reads
@@ -68,7 +69,7 @@ async def customer_data_export(
     elif actor.role is Role.STAFF:
         require(actor, Permission.CUSTOMER_ADMIN)
     else:
-        raise NotAllowed("Only staff and the subscriber itself export a customer's data.")
+        raise NotAllowed(_("Only staff and the subscriber itself export a customer's data."))
     if customer_id is None:
         raise NotFound("Customer", "none")
     customer = await session.get(m.Customer, customer_id)
@@ -115,7 +116,7 @@ async def customer_data_export(
     )
     document: dict[str, Any] = {
         "generatedAt": now().isoformat(),
-        "legalBasis": "LGPD art. 18: confirmation of and access to the personal data held",
+        "legalBasis": _("LGPD art. 18: confirmation of and access to the personal data held"),
         "customer": _row(customer),
         "emails": _rows(await reads.emails_of(session, customer.id)),
         "phones": _rows(await reads.phones_of(session, customer.id)),
@@ -168,12 +169,19 @@ async def anonymize_customer(
     if customer is None:
         raise NotFound("Customer", customer_id)
     if customer.anonymized_at is not None:
-        raise RuleViolation("CUSTOMER_ANONYMIZED", f"Customer {customer_id} is anonymized already.")
+        raise RuleViolation(
+            "CUSTOMER_ANONYMIZED",
+            _("Customer {customer_id} is anonymized already.", customer_id=customer_id),
+        )
     blockers = await reads.anonymization_blockers(session, customer.id)
     if blockers:
         raise RuleViolation(
             "CUSTOMER_NOT_FORMER",
-            f"Customer {customer.id} is not a former customer yet: {'; '.join(blockers)}.",
+            _(
+                "Customer {customer_id} is not a former customer yet: {blockers}.",
+                customer_id=customer.id,
+                blockers="; ".join(map(str, blockers)),
+            ),
         )
     at = now()
     cid = [customer.id]

@@ -18,6 +18,7 @@ from domain.actions.plan_common import (
     snapshot,
 )
 from domain.errors import Conflict, InvalidTransition, RuleViolation, ValidationFailed
+from domain.i18n import Message, _
 from domain.identity import Identity, Permission
 from domain.models import BillingForm, DueDateChange, Plan, PlanOffer
 from domain.models.enums import InactiveReason, PlanStatus, SpeedState
@@ -47,8 +48,12 @@ async def _refuse_pending(session: AsyncSession, plan: Plan, today: dt.date) -> 
     if pending is not None:
         raise RuleViolation(
             "DUE_DATE_CHANGE_PENDING",
-            f"The due date already changed on {pending.created_at:%Y-%m-%d}; its figures wait "
-            f"for the receivable due on {pending.new_due_date:%Y-%m-%d} to be generated.",
+            _(
+                "The due date already changed on {created_at:%Y-%m-%d}; its figures wait for the "
+                "receivable due on {new_due_date:%Y-%m-%d} to be generated.",
+                created_at=pending.created_at,
+                new_due_date=pending.new_due_date,
+            ),
             next_allowed_at=dt.datetime.combine(pending.new_due_date, dt.time(), tzinfo=dt.UTC),
         )
 
@@ -57,9 +62,9 @@ async def _preview(
     session: AsyncSession, plan: Plan, new_due_day: int, today: dt.date
 ) -> DueDatePreview:
     if not 1 <= new_due_day <= 28:
-        raise ValidationFailed.one("newDueDay", "must be a day from 1 to 28")
+        raise ValidationFailed.one("newDueDay", _("must be a day from 1 to 28"))
     if new_due_day == plan.due_day:
-        raise ValidationFailed.one("newDueDay", "is already the plan's due day")
+        raise ValidationFailed.one("newDueDay", _("is already the plan's due day"))
     ensure_not_cancelled(plan)
     offer = await session.get(PlanOffer, plan.offer_id)
     assert offer is not None  # a foreign key guarantees it
@@ -112,7 +117,9 @@ async def change_due_date(
     # Locked: a confirmation racing another must see the plan and its pending change as of
     # one moment, so the loser always learns that the plan changed (Conflict).
     plan = await load_plan(session, plan_id, lock=True)
-    stale = Conflict("The plan or its figures changed since the preview; preview the change again.")
+    stale = Conflict(
+        _("The plan or its figures changed since the preview; preview the change again.")
+    )
     # Before any other check: whatever changed the plan meanwhile (a confirmed change too)
     # bumped its version, and the caller must see that, not a consequence of it.
     if due_date.token_version(token) != plan.version:
@@ -164,19 +171,29 @@ async def _setting_days(session: AsyncSession, key: str) -> int:
         days = 0
     if days <= 0:
         raise RuleViolation(
-            "SYSTEM_SETTING", f"The system variable {key} must be a number of days; it is {raw!r}."
+            "SYSTEM_SETTING",
+            _(
+                "The system variable {key} must be a number of days; it is {raw!r}.",
+                key=key,
+                raw=raw,
+            ),
         )
     return days
 
 
 async def _check_limits(
-    session: AsyncSession, plan: Plan, *, what: str, last_at: dt.datetime | None, at: dt.datetime
+    session: AsyncSession,
+    plan: Plan,
+    *,
+    what: Message,
+    last_at: dt.datetime | None,
+    at: dt.datetime,
 ) -> None:
     form = await session.get(BillingForm, plan.billing_form_id) if plan.billing_form_id else None
     if form is None:
         raise RuleViolation(
             "BILLING_FORM_REQUIRED",
-            f"The plan has no billing form, so the limits of a {what} are unknown.",
+            _("The plan has no billing form, so the limits of a {what} are unknown.", what=what),
         )
     refusal = restoration.check_limits(
         what=what,
@@ -207,7 +224,10 @@ async def restore_temporary_speed(
     if not offer.allows_speed_restoration:
         raise RuleViolation(
             "OFFER_DISALLOWS_RESTORATION",
-            f"The offer {offer.name} does not allow a temporary speed restoration.",
+            _(
+                "The offer {offer_name} does not allow a temporary speed restoration.",
+                offer_name=offer.name,
+            ),
         )
     state = restoration.speed_state(plan.speed_state, plan.speed_restored_until, at)
     if state is not SpeedState.REDUCED:
@@ -215,7 +235,7 @@ async def restore_temporary_speed(
     await _check_limits(
         session,
         plan,
-        what="temporary speed restoration",
+        what=_("temporary speed restoration"),
         last_at=plan.last_speed_restoration_at,
         at=at,
     )
@@ -257,11 +277,14 @@ async def enable_temporarily(
     if plan.enabled_until is not None and plan.enabled_until > at:
         raise RuleViolation(
             "ALREADY_ENABLED",
-            f"The plan is already enabled until {plan.enabled_until:%Y-%m-%d %H:%M} UTC.",
+            _(
+                "The plan is already enabled until {enabled_until:%Y-%m-%d %H:%M} UTC.",
+                enabled_until=plan.enabled_until,
+            ),
             next_allowed_at=plan.enabled_until,
         )
     await _check_limits(
-        session, plan, what="temporary enablement", last_at=plan.last_enabled_at, at=at
+        session, plan, what=_("temporary enablement"), last_at=plan.last_enabled_at, at=at
     )
     days = await _setting_days(session, ENABLEMENT_DAYS)
     before = snapshot(plan, *ENABLEMENT_FIELDS)

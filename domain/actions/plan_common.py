@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from domain import statements
 from domain.errors import FieldProblem, NotAllowed, NotFound, RuleViolation
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models import Address, Contact, Plan
 from domain.models.base import utcnow
@@ -35,7 +36,11 @@ def require(actor: Identity, permission: Permission) -> None:
     """Refuses anyone but staff holding `permission`."""
     if not actor.has(permission):
         raise NotAllowed(
-            f"This action needs the {permission.name} permission.", permission=permission.name
+            _(
+                "This action needs the {permission_name} permission.",
+                permission_name=permission.name,
+            ),
+            permission=permission.name,
         )
 
 
@@ -97,7 +102,8 @@ async def save_plan(session: AsyncSession, plan: Plan, *names: str) -> None:
 def ensure_not_cancelled(plan: Plan) -> None:
     if plan.status is PlanStatus.CANCELLED:
         raise RuleViolation(
-            "PLAN_CANCELLED", f"Plan {plan.id} is cancelled, and a cancelled plan is final."
+            "PLAN_CANCELLED",
+            _("Plan {plan_id} is cancelled, and a cancelled plan is final.", plan_id=plan.id),
         )
 
 
@@ -172,7 +178,7 @@ async def check_new_address(
     before = len(problems)
     cep = normalize_cep(new.cep)
     if cep is None:
-        problems.append(FieldProblem((*path, "cep"), "must be 8 digits, e.g. 01310-100"))
+        problems.append(FieldProblem((*path, "cep"), _("must be 8 digits, e.g. 01310-100")))
         return None
     fields = {
         "street": new.street,
@@ -183,7 +189,9 @@ async def check_new_address(
     }
     if any(not (fields[name] or "").strip() for name in ("street", "district", "city", "state")):
         if cep_lookup is None:
-            problems.append(FieldProblem((*path, "cep"), "give street, district, city and state"))
+            problems.append(
+                FieldProblem((*path, "cep"), _("give street, district, city and state"))
+            )
             return None
         try:
             found = await cep_lookup.lookup(cep)
@@ -191,12 +199,15 @@ async def check_new_address(
             problems.append(
                 FieldProblem(
                     (*path, "cep"),
-                    f"could not be looked up ({error}); give street, district, city and state",
+                    _(
+                        "could not be looked up ({error}); give street, district, city and state",
+                        error=error,
+                    ),
                 )
             )
             return None
         if found is None:
-            problems.append(FieldProblem((*path, "cep"), f"CEP {cep} was not found"))
+            problems.append(FieldProblem((*path, "cep"), _("CEP {cep} was not found", cep=cep)))
             return None
         # Not the complement: ViaCEP's "complemento" describes the CEP's range ("lado ímpar"),
         # the address's complement is by hand.
@@ -205,15 +216,17 @@ async def check_new_address(
                 fields[name] = getattr(found, name)
     number = new.number.strip()
     if not number or len(number) > _LIMITS["number"] or not _NUMBER.match(number):
-        problems.append(FieldProblem((*path, "number"), "must be 1 to 20 letters or digits"))
+        problems.append(FieldProblem((*path, "number"), _("must be 1 to 20 letters or digits")))
     for name in ("street", "district", "city", "complement"):
         value = (fields[name] or "").strip()
         if len(value) > _LIMITS[name]:
-            problems.append(FieldProblem((*path, name), f"must be at most {_LIMITS[name]} long"))
+            problems.append(
+                FieldProblem((*path, name), _("must be at most {value} long", value=_LIMITS[name]))
+            )
         fields[name] = value
     state = (fields["state"] or "").upper()
     if state not in STATES:
-        problems.append(FieldProblem((*path, "state"), "must be a Brazilian state, e.g. SP"))
+        problems.append(FieldProblem((*path, "state"), _("must be a Brazilian state, e.g. SP")))
     if len(problems) > before:
         return None
     return NewAddress(
@@ -238,13 +251,13 @@ async def check_address_choice(
 ) -> Address | NewAddress | None:
     """The chosen existing address (the customer's own) or the checked new one."""
     if (choice.address_id is None) == (choice.new is None):
-        problems.append(FieldProblem(path, "give exactly one of addressId and newAddress"))
+        problems.append(FieldProblem(path, _("give exactly one of addressId and newAddress")))
         return None
     if choice.address_id is not None:
         address = await session.get(Address, choice.address_id)
         if address is None or address.customer_id != customer_id:
             problems.append(
-                FieldProblem((*path, "addressId"), "is not one of the customer's addresses")
+                FieldProblem((*path, "addressId"), _("is not one of the customer's addresses"))
             )
             return None
         return address
@@ -290,11 +303,11 @@ def check_new_contact(
     contact: NewContact, *, path: tuple[str, ...], problems: list[FieldProblem]
 ) -> None:
     if not contact.name.strip() or len(contact.name) > 200:
-        problems.append(FieldProblem((*path, "name"), "must be 1 to 200 characters"))
+        problems.append(FieldProblem((*path, "name"), _("must be 1 to 200 characters")))
     if contact.phone is not None and not re.fullmatch(r"\+?[0-9 ()-]{8,20}", contact.phone):
-        problems.append(FieldProblem((*path, "phone"), "must be a phone number"))
+        problems.append(FieldProblem((*path, "phone"), _("must be a phone number")))
     if contact.email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact.email):
-        problems.append(FieldProblem((*path, "email"), "must be an e-mail address"))
+        problems.append(FieldProblem((*path, "email"), _("must be an e-mail address")))
 
 
 async def check_contact_id(
@@ -307,4 +320,4 @@ async def check_contact_id(
 ) -> None:
     contact = await session.get(Contact, contact_id)
     if contact is None or contact.customer_id != customer_id:
-        problems.append(FieldProblem(path, "is not one of the customer's contacts"))
+        problems.append(FieldProblem(path, _("is not one of the customer's contacts")))

@@ -34,6 +34,7 @@ from domain.actions.plan_common import (
 )
 from domain.actions.tv import end_plan_tv
 from domain.errors import FieldProblem, InvalidTransition, RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission
 from domain.models import (
     Bank,
@@ -124,9 +125,9 @@ async def change_plan_status(
     """
     require(actor, Permission.PLAN_ADMIN)
     if status is PlanStatus.INACTIVE and inactive_reason is None:
-        raise ValidationFailed.one("inactiveReason", "an inactive plan needs a reason")
+        raise ValidationFailed.one("inactiveReason", _("an inactive plan needs a reason"))
     if status is not PlanStatus.INACTIVE and inactive_reason is not None:
-        raise ValidationFailed.one("inactiveReason", "only an inactive plan has a reason")
+        raise ValidationFailed.one("inactiveReason", _("only an inactive plan has a reason"))
     if status is PlanStatus.CANCELLED:
         return (
             await cancel_plan(session, plan_id=plan_id, reason=cancel_reason or "", actor=actor)
@@ -183,7 +184,9 @@ async def cancel_plan(
     require(actor, Permission.PLAN_ADMIN)
     reason = reason.strip()
     if not reason or len(reason) > MAX_REASON:
-        raise ValidationFailed.one("reason", f"must be 1 to {MAX_REASON} characters")
+        raise ValidationFailed.one(
+            "reason", _("must be 1 to {max_reason} characters", max_reason=MAX_REASON)
+        )
     plan = await load_plan(session, plan_id)
     if plan.status is PlanStatus.CANCELLED:
         raise InvalidTransition("Plan", PlanStatus.CANCELLED.name, PlanStatus.CANCELLED.name)
@@ -271,7 +274,7 @@ async def transfer_address(
     column = "installation_address_id" if role is AddressRole.INSTALLATION else "billing_address_id"
     current_id = getattr(plan, column)
     if getattr(checked, "id", None) == current_id:
-        raise ValidationFailed.one("address.addressId", "is already the plan's address")
+        raise ValidationFailed.one("address.addressId", _("is already the plan's address"))
     before = snapshot(plan, *PLAN_FIELDS)
     target = await materialize_address(session, plan.customer_id, checked)
     at = now()
@@ -328,35 +331,39 @@ async def check_contract(
     """Appends what is wrong with the contract details (the number is unique across plans)."""
     number = contract.number.strip()
     if not number or len(number) > 40:
-        problems.append(FieldProblem((*path, "number"), "must be 1 to 40 characters"))
+        problems.append(FieldProblem((*path, "number"), _("must be 1 to 40 characters")))
     else:
         owner = await reads.contract_number_owner(session, number)
         if owner is not None and owner != plan_id:
-            problems.append(FieldProblem((*path, "number"), "is another plan's contract number"))
+            problems.append(FieldProblem((*path, "number"), _("is another plan's contract number")))
     if contract.sale_date > today:
-        problems.append(FieldProblem((*path, "saleDate"), "cannot be in the future"))
+        problems.append(FieldProblem((*path, "saleDate"), _("cannot be in the future")))
     fee = contract.installation_fee
     fee_ok = fee.is_finite() and 0 <= fee < 10**10 and fee == fee.quantize(Decimal("0.01"))
     if not fee_ok:
         problems.append(
-            FieldProblem((*path, "installationFee"), "must be an amount of at least 0.00")
+            FieldProblem((*path, "installationFee"), _("must be an amount of at least 0.00"))
         )
     if not 1 <= contract.installation_installments <= 24:
-        problems.append(FieldProblem((*path, "installationInstallments"), "must be 1 to 24"))
+        problems.append(FieldProblem((*path, "installationInstallments"), _("must be 1 to 24")))
     elif fee_ok and 0 < fee < contract.installation_installments * schedule.CENT:
         problems.append(
             FieldProblem(
                 (*path, "installationInstallments"),
-                f"an installation fee of {fee} cannot be split into "
-                f"{contract.installation_installments} installments of a cent or more",
+                _(
+                    "an installation fee of {fee} cannot be split into "
+                    "{installation_installments} installments of a cent or more",
+                    fee=fee,
+                    installation_installments=contract.installation_installments,
+                ),
             )
         )
     if not 1 <= contract.validity_months <= 120:
-        problems.append(FieldProblem((*path, "validityMonths"), "must be 1 to 120 months"))
+        problems.append(FieldProblem((*path, "validityMonths"), _("must be 1 to 120 months")))
     if contract.template_id is not None:
         template = await session.get(ContractTemplate, contract.template_id)
         if template is None or not template.active:
-            problems.append(FieldProblem((*path, "templateId"), "is not an active template"))
+            problems.append(FieldProblem((*path, "templateId"), _("is not an active template")))
 
 
 def _contract_values(contract: ContractInput) -> dict[str, object]:
@@ -422,8 +429,10 @@ async def bill_installation_fee(
     if any(r.status is not ReceivableStatus.OPEN or r.billed_at is not None for r in existing):
         raise RuleViolation(
             FEE_BILLED,
-            "The installation fee went out on a boleto or was paid already; its value and "
-            "installments can no longer change.",
+            _(
+                "The installation fee went out on a boleto or was paid already; its value and "
+                "installments can no longer change."
+            ),
         )
     for receivable in existing:
         await session.delete(receivable)
@@ -511,11 +520,13 @@ async def check_bank_details(
     problems: list[FieldProblem],
 ) -> None:
     if await session.get(Bank, details.bank_id) is None:
-        problems.append(FieldProblem((*path, "bankId"), "is not a known bank"))
+        problems.append(FieldProblem((*path, "bankId"), _("is not a known bank")))
     if not _BRANCH.match(details.branch.strip()):
-        problems.append(FieldProblem((*path, "branch"), "must be a branch number, e.g. 1234-5"))
+        problems.append(FieldProblem((*path, "branch"), _("must be a branch number, e.g. 1234-5")))
     if not _ACCOUNT.match(details.account.strip()):
-        problems.append(FieldProblem((*path, "account"), "must be an account number, e.g. 12345-6"))
+        problems.append(
+            FieldProblem((*path, "account"), _("must be an account number, e.g. 12345-6"))
+        )
 
 
 async def authorize_bank_debit(
@@ -581,19 +592,19 @@ async def check_appointment(
 ) -> None:
     """Appends what is wrong with the appointment's fields (the slot is checked apart)."""
     if (appointment.technician_id is None) == (appointment.role_id is None):
-        problems.append(FieldProblem(path, "give exactly one of technicianId and roleId"))
+        problems.append(FieldProblem(path, _("give exactly one of technicianId and roleId")))
     elif appointment.technician_id is not None:
         technician = await session.get(Technician, appointment.technician_id)
         if technician is None or not technician.active:
-            problems.append(FieldProblem((*path, "technicianId"), "is not an active technician"))
+            problems.append(FieldProblem((*path, "technicianId"), _("is not an active technician")))
     elif await session.get(Role, appointment.role_id) is None:
-        problems.append(FieldProblem((*path, "roleId"), "is not a known role"))
+        problems.append(FieldProblem((*path, "roleId"), _("is not a known role")))
     if appointment.date < today:
-        problems.append(FieldProblem((*path, "date"), "cannot be in the past"))
+        problems.append(FieldProblem((*path, "date"), _("cannot be in the past")))
     if appointment.start_time >= appointment.end_time:
-        problems.append(FieldProblem((*path, "endTime"), "must be after the start time"))
+        problems.append(FieldProblem((*path, "endTime"), _("must be after the start time")))
     if appointment.contact_id is not None and appointment.new_contact is not None:
-        problems.append(FieldProblem(path, "give at most one of contactId and newContact"))
+        problems.append(FieldProblem(path, _("give at most one of contactId and newContact")))
     elif appointment.contact_id is not None:
         await check_contact_id(
             session,
@@ -605,7 +616,11 @@ async def check_appointment(
     elif appointment.new_contact is not None:
         check_new_contact(appointment.new_contact, path=(*path, "newContact"), problems=problems)
     if appointment.notes is not None and len(appointment.notes) > MAX_NOTES:
-        problems.append(FieldProblem((*path, "notes"), f"must be at most {MAX_NOTES} characters"))
+        problems.append(
+            FieldProblem(
+                (*path, "notes"), _("must be at most {max_notes} characters", max_notes=MAX_NOTES)
+            )
+        )
 
 
 async def check_slot_free(
@@ -632,8 +647,13 @@ async def check_slot_free(
     if clash is not None:
         raise RuleViolation(
             "TECHNICIAN_SLOT_TAKEN",
-            f"The technician already has an installation on {clash.date:%Y-%m-%d} from "
-            f"{clash.start_time:%H:%M} to {clash.end_time:%H:%M}; slots never overlap.",
+            _(
+                "The technician already has an installation on {date:%Y-%m-%d} from "
+                "{start_time:%H:%M} to {end_time:%H:%M}; slots never overlap.",
+                date=clash.date,
+                start_time=clash.start_time,
+                end_time=clash.end_time,
+            ),
         )
 
 

@@ -25,6 +25,7 @@ from domain.actions.plan_common import (
     snapshot,
 )
 from domain.errors import FieldProblem, NotFound, RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models.enums import ReceivableOrigin, ReceivableStatus, TicketStatus
 from domain.reads import portal as reads
@@ -46,7 +47,7 @@ def _customer_of(actor: Identity, customer_id: int | None) -> int:
         return actor.customer_id or -1
     require(actor, Permission.CUSTOMER_ADMIN)
     if customer_id is None:
-        raise ValidationFailed.one("customerId", "Staff must name the customer.")
+        raise ValidationFailed.one("customerId", _("Staff must name the customer."))
     return customer_id
 
 
@@ -67,15 +68,18 @@ async def open_ticket(
         raise NotFound("Customer", owner)
     problems = []
     if not type.strip() or len(type.strip()) > 60:
-        problems.append(FieldProblem(("type",), "Give a type of at most 60 characters."))
+        problems.append(FieldProblem(("type",), _("Give a type of at most 60 characters.")))
     if not description.strip():
-        problems.append(FieldProblem(("description",), "Describe the request."))
+        problems.append(FieldProblem(("description",), _("Describe the request.")))
     elif len(description) > MAX_DESCRIPTION:
         problems.append(
-            FieldProblem(("description",), f"Give at most {MAX_DESCRIPTION} characters.")
+            FieldProblem(
+                ("description",),
+                _("Give at most {max_description} characters.", max_description=MAX_DESCRIPTION),
+            )
         )
     if contact_name is not None and not 0 < len(contact_name.strip()) <= 200:
-        problems.append(FieldProblem(("contactName",), "Give a name of 1 to 200 characters."))
+        problems.append(FieldProblem(("contactName",), _("Give a name of 1 to 200 characters.")))
     if problems:
         raise ValidationFailed(problems)
     if plan_id is not None:
@@ -122,7 +126,7 @@ async def issue_boleto(
     """A new boleto for `receivable`, its lines computed per FEBRABAN."""
     bank = bank or await reads.default_bank(session)
     if bank is None:
-        raise RuleViolation("NO_BANK", "No bank is configured to issue boletos.")
+        raise RuleViolation("NO_BANK", _("No bank is configured to issue boletos."))
     count = await reads.boleto_count(session, receivable.id)
     our_number = boleto_rules.our_number_of(receivable.id, count + 1)
     computed = boleto_rules.slip(bank.code, receivable.due_date, receivable.amount, our_number)
@@ -228,20 +232,29 @@ async def boleto_second_copy(
         require(actor, Permission.BILLING)
     if receivable.status is not ReceivableStatus.OPEN:
         raise RuleViolation(
-            "NOT_OPEN", f"Receivable {receivable.id} is {receivable.status.value.lower()}."
+            "NOT_OPEN",
+            _(
+                "Receivable {receivable_id} is {status}.",
+                receivable_id=receivable.id,
+                status=receivable.status.value.lower(),
+            ),
         )
     today = today or now().date()
     if receivable.due_date < today:
         raise RuleViolation(
             "OVERDUE",
-            f"Receivable {receivable.id} fell due on {receivable.due_date:%d/%m/%Y}; an overdue "
-            "boleto is not reprinted, ask the ISP for an updated one.",
+            _(
+                "Receivable {receivable_id} fell due on {due_date:%d/%m/%Y}; an overdue boleto is "
+                "not reprinted, ask the ISP for an updated one.",
+                receivable_id=receivable.id,
+                due_date=receivable.due_date,
+            ),
         )
     existing = await reads.first_open_boleto(session, receivable.id)
     bank = await session.get(m.Bank, existing.bank_id) if existing else None
     bank = bank or await reads.default_bank(session)
     if bank is None:
-        raise RuleViolation("NO_BANK", "No bank is configured to issue boletos.")
+        raise RuleViolation("NO_BANK", _("No bank is configured to issue boletos."))
     our_number = existing.our_number if existing else boleto_rules.our_number_of(receivable.id, 1)
     customer = await session.get(m.Customer, receivable.customer_id)
     assert customer is not None  # a receivable's customer is visible with the receivable

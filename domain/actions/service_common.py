@@ -20,6 +20,7 @@ from domain.errors import (
     RuleViolation,
     ValidationFailed,
 )
+from domain.i18n import _
 from domain.identity import Identity, Permission
 from domain.models import AntivirusLicense, EmailAlias, IpAssignment, Plan, Service
 from domain.models.base import utcnow
@@ -49,7 +50,8 @@ def require_plan_admin(actor: Identity, doing: str) -> None:
     """Services are staff work: the PLAN_ADMIN permission."""
     if not actor.has(Permission.PLAN_ADMIN):
         raise NotAllowed(
-            f"{doing} needs the PLAN_ADMIN permission.", permission=Permission.PLAN_ADMIN.name
+            _("{doing} needs the PLAN_ADMIN permission.", doing=doing),
+            permission=Permission.PLAN_ADMIN.name,
         )
 
 
@@ -81,11 +83,17 @@ async def plan_taking(session: AsyncSession, plan_id: int, kind: ServiceKind) ->
     if plan is None:
         raise NotFound("Plan", plan_id)
     if plan.status is PlanStatus.CANCELLED:
-        raise RuleViolation(PLAN_CANCELLED, f"Plan {plan_id} is cancelled: it takes no services.")
+        raise RuleViolation(
+            PLAN_CANCELLED, _("Plan {plan_id} is cancelled: it takes no services.", plan_id=plan_id)
+        )
     if not await reads.offer_allows(session, plan.offer_id, kind):
         raise RuleViolation(
             KIND_NOT_ALLOWED,
-            f"The offer of plan {plan_id} does not allow {kind.name} services.",
+            _(
+                "The offer of plan {plan_id} does not allow {kind_name} services.",
+                plan_id=plan_id,
+                kind_name=kind.name,
+            ),
         )
     return plan
 

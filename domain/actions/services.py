@@ -20,6 +20,7 @@ from domain.actions.service_common import (
     snapshot,
 )
 from domain.errors import InvalidTransition, RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity
 from domain.models import AntivirusLicense, Circuit, Onu, Plan, Service, VoiceTerminal
 from domain.models.enums import AntivirusStatus, ServiceKind, ServiceStatus
@@ -50,7 +51,7 @@ class RemovedServices:
 
 async def _unique(session: AsyncSession, path: str, column: object, value: object) -> None:
     if await reads.value_taken(session, column, value):  # type: ignore[arg-type]
-        raise ValidationFailed.one(path, f"{value} is already in use")
+        raise ValidationFailed.one(path, _("{value} is already in use", value=value))
 
 
 async def _added(
@@ -71,7 +72,7 @@ async def add_voice_terminal(
     actor: Identity,
 ) -> ServiceResult:
     """Adds a phone number (terminal de voz) to the plan; numbers are unique."""
-    require_plan_admin(actor, "Adding a voice terminal")
+    require_plan_admin(actor, _("Adding a voice terminal"))
     problems = Problems()
     number = problems.check("phoneNumber", rules.phone_number, phone_number)
     sip = problems.check("sipUsername", rules.sip_username, sip_username) if sip_username else None
@@ -96,12 +97,14 @@ async def add_onu(
     actor: Identity,
 ) -> ServiceResult:
     """Adds an optical network unit (serial, OLT, PON port); serials are unique."""
-    require_plan_admin(actor, "Adding an ONU")
+    require_plan_admin(actor, _("Adding an ONU"))
     problems = Problems()
     serial_value = problems.check("serial", rules.onu_serial, serial)
     olt_value = problems.check("olt", rules.text, olt, max_length=80)
     if not 0 <= pon_port <= MAX_PON_PORT:
-        problems.add("ponPort", f"must be between 0 and {MAX_PON_PORT}")
+        problems.add(
+            "ponPort", _("must be between 0 and {max_pon_port}", max_pon_port=MAX_PON_PORT)
+        )
     problems.raise_any()
     plan = await plan_taking(session, plan_id, ServiceKind.ONU)
     await _unique(session, "serial", Onu.serial, serial_value)
@@ -126,11 +129,14 @@ async def add_circuit(
     actor: Identity,
 ) -> ServiceResult:
     """Adds a dedicated link (circuito); identifiers are unique."""
-    require_plan_admin(actor, "Adding a circuit")
+    require_plan_admin(actor, _("Adding a circuit"))
     problems = Problems()
     ident = problems.check("identifier", rules.circuit_identifier, identifier)
     if not 1 <= bandwidth_kbps <= MAX_BANDWIDTH_KBPS:
-        problems.add("bandwidthKbps", f"must be between 1 and {MAX_BANDWIDTH_KBPS}")
+        problems.add(
+            "bandwidthKbps",
+            _("must be between 1 and {max_bandwidth_kbps}", max_bandwidth_kbps=MAX_BANDWIDTH_KBPS),
+        )
     a = problems.check("endpointA", rules.text, endpoint_a, max_length=200)
     b = problems.check("endpointB", rules.text, endpoint_b, max_length=200)
     problems.raise_any()
@@ -151,9 +157,11 @@ async def add_antivirus(
     session: AsyncSession, *, plan_id: int, seats: int = 1, activate: bool = True, actor: Identity
 ) -> ServiceResult:
     """Adds an antivirus licence with a new key, active unless `activate` is false."""
-    require_plan_admin(actor, "Adding an antivirus licence")
+    require_plan_admin(actor, _("Adding an antivirus licence"))
     if not 1 <= seats <= MAX_SEATS:
-        raise ValidationFailed.one("seats", f"must be between 1 and {MAX_SEATS}")
+        raise ValidationFailed.one(
+            "seats", _("must be between 1 and {max_seats}", max_seats=MAX_SEATS)
+        )
     plan = await plan_taking(session, plan_id, ServiceKind.ANTIVIRUS)
     key = f"AV-{secrets.token_hex(8).upper()}"
     while await reads.value_taken(session, AntivirusLicense.license_key, key):
@@ -173,7 +181,7 @@ async def set_antivirus_status(
     session: AsyncSession, *, service_id: int, status: AntivirusStatus, actor: Identity
 ) -> ServiceResult:
     """Activates or suspends a licence; the service's status follows the licence's."""
-    require_plan_admin(actor, "Changing an antivirus licence")
+    require_plan_admin(actor, _("Changing an antivirus licence"))
     service = await service_to_change(
         session, service_id, ServiceKind.ANTIVIRUS, entity="AntivirusLicense"
     )
@@ -206,7 +214,7 @@ async def remove_service(
     Extra services are cancelled with `cancel_extra_service`, which also settles their
     installments. `only` restricts the kind (deleteAntivirus removes antivirus licences only).
     """
-    require_plan_admin(actor, "Removing a service")
+    require_plan_admin(actor, _("Removing a service"))
     if only is None:
         service = await service_to_change(session, service_id)
     else:
@@ -215,8 +223,10 @@ async def remove_service(
     if service.kind is ServiceKind.EXTRA_SERVICE:
         raise RuleViolation(
             USE_CANCEL_EXTRA_SERVICE,
-            "An extra service is cancelled with cancelExtraService, which settles its "
-            "installments.",
+            _(
+                "An extra service is cancelled with cancelExtraService, which settles its "
+                "installments."
+            ),
         )
     require_not_ended(service, ServiceStatus.CANCELLED.name)
     before = snapshot(service)

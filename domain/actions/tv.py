@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.actions import audit
 from domain.actions.outbox import enqueue
 from domain.errors import NotAllowed, NotFound, RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission
 from domain.models import (
     Equipment,
@@ -71,7 +72,7 @@ def partition_key(customer_id: int) -> str:
 def require_tv_permission(actor: Identity) -> None:
     if not actor.has(Permission.TV_PACKAGES):
         raise NotAllowed(
-            "TV packages and points need the TV_PACKAGES permission.",
+            _("TV packages and points need the TV_PACKAGES permission."),
             permission=Permission.TV_PACKAGES.name,
         )
 
@@ -82,11 +83,18 @@ async def _tv_plan(session: AsyncSession, plan_id: int) -> Plan:
     if plan is None:
         raise NotFound("Plan", plan_id)
     if plan.status is PlanStatus.CANCELLED:
-        raise RuleViolation("PLAN_CANCELLED", f"Plan {plan_id} is cancelled; TV cannot be added.")
+        raise RuleViolation(
+            "PLAN_CANCELLED", _("Plan {plan_id} is cancelled; TV cannot be added.", plan_id=plan_id)
+        )
     offer = await session.get_one(PlanOffer, plan.offer_id)
     if not offer.is_tv_offer:
         raise RuleViolation(
-            "NOT_A_TV_OFFER", f"Plan {plan_id}'s offer {offer.name!r} is not a TV offer."
+            "NOT_A_TV_OFFER",
+            _(
+                "Plan {plan_id}'s offer {offer_name!r} is not a TV offer.",
+                plan_id=plan_id,
+                offer_name=offer.name,
+            ),
         )
     return plan
 
@@ -96,11 +104,13 @@ def _clean_value(value: Decimal | None, default: Decimal) -> Decimal:
         return default
     try:
         if not value.is_finite() or value < 0 or value > MAX_VALUE:
-            raise ValidationFailed.one("value", f"must be between 0 and {MAX_VALUE}")
+            raise ValidationFailed.one(
+                "value", _("must be between 0 and {max_value}", max_value=MAX_VALUE)
+            )
         if value != value.quantize(Decimal("0.01")):
-            raise ValidationFailed.one("value", "must have at most two decimal places")
+            raise ValidationFailed.one("value", _("must have at most two decimal places"))
     except InvalidOperation:
-        raise ValidationFailed.one("value", "must be a decimal number") from None
+        raise ValidationFailed.one("value", _("must be a decimal number")) from None
     return value.quantize(Decimal("0.01"))
 
 
@@ -193,18 +203,27 @@ async def add_tv_package(
         raise NotFound("TvPackage", package_id)
     if not package.is_extra:
         raise ValidationFailed.one(
-            "packageId", f"{package.name!r} is not an extra package; only extras can be added"
+            "packageId",
+            _(
+                "{package_name!r} is not an extra package; only extras can be added",
+                package_name=package.name,
+            ),
         )
     price = _clean_value(value, package.value)
     day = today or dt.date.today()
     start = start_date or day
     # A package cannot run before its plan did (ADR 0103).
     dates.check_date(
-        start, path="startDate", earliest=plan.created_at.date(), earliest_is="the plan's start"
+        start, path="startDate", earliest=plan.created_at.date(), earliest_is=_("the plan's start")
     )
     if await reads.current_subscription(session, plan.id, package.id) is not None:
         raise RuleViolation(
-            "PACKAGE_ALREADY_ON_PLAN", f"Plan {plan.id} already has the package {package.name!r}."
+            "PACKAGE_ALREADY_ON_PLAN",
+            _(
+                "Plan {plan_id} already has the package {package_name!r}.",
+                plan_id=plan.id,
+                package_name=package.name,
+            ),
         )
     subscription = await subscribe_package(
         session,
@@ -241,12 +260,12 @@ async def remove_tv_package(
     if subscription.is_default:
         raise RuleViolation(
             "DEFAULT_PACKAGE",
-            "The offer's default package is part of the plan; change the plan to change it.",
+            _("The offer's default package is part of the plan; change the plan to change it."),
         )
     if subscription.end_date is not None:
         raise RuleViolation(
             "PACKAGE_ALREADY_REMOVED",
-            f"The package was removed on {subscription.end_date.isoformat()}.",
+            _("The package was removed on {end_date}.", end_date=subscription.end_date.isoformat()),
         )
     before = _package_state(subscription)
     plan = await session.get_one(Plan, subscription.plan_id)
@@ -308,7 +327,11 @@ async def _free_equipment(session: AsyncSession, casn: str, path: str = "casn") 
     if active is not None:
         raise RuleViolation(
             "EQUIPMENT_IN_USE",
-            f"Equipment {equipment.casn} is already active on TV point {active.id}.",
+            _(
+                "Equipment {casn} is already active on TV point {active_id}.",
+                casn=equipment.casn,
+                active_id=active.id,
+            ),
         )
     return equipment
 
@@ -322,7 +345,9 @@ async def _active_point(session: AsyncSession, point_id: int) -> tuple[TvPoint, 
     if point is None:
         raise NotFound("TvPoint", point_id)
     if point.status is not TvPointStatus.ACTIVE:
-        raise RuleViolation("TV_POINT_REMOVED", f"TV point {point_id} was removed.")
+        raise RuleViolation(
+            "TV_POINT_REMOVED", _("TV point {point_id} was removed.", point_id=point_id)
+        )
     return point, await session.get_one(Plan, point.plan_id)
 
 
@@ -394,7 +419,7 @@ async def change_tv_point_location(
     point, plan = await _active_point(session, point_id)
     location = await _location(session, location_id)
     if location.id == point.location_id:
-        raise ValidationFailed.one("locationId", "is already the point's location")
+        raise ValidationFailed.one("locationId", _("is already the point's location"))
     before = _point_state(point)
     session.add(
         _history(
@@ -429,7 +454,7 @@ async def swap_tv_point_equipment(
     point, plan = await _active_point(session, point_id)
     previous = await session.get_one(Equipment, point.equipment_id)
     if _clean_casn(casn) == previous.casn:
-        raise ValidationFailed.one("casn", "is the point's current equipment")
+        raise ValidationFailed.one("casn", _("is the point's current equipment"))
     equipment = await _free_equipment(session, casn)
     before = _point_state(point)
     session.add(
@@ -529,8 +554,12 @@ async def refresh_tv_point_platform_data(
     if point.platform_device_id is None:
         raise RuleViolation(
             "TV_POINT_NOT_ON_PLATFORM",
-            f"TV point {point_id} has not reached the TV platform yet (sync state "
-            f"{point.sync_state.name}).",
+            _(
+                "TV point {point_id} has not reached the TV platform yet (sync state "
+                "{sync_state}).",
+                point_id=point_id,
+                sync_state=point.sync_state.name,
+            ),
         )
     try:
         device = await platform.device(point.platform_device_id)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.actions import audit
 from domain.db import serialize
 from domain.errors import NotAllowed, RuleViolation
+from domain.i18n import _
 from domain.identity import Identity, Permission
 from domain.models import BillingEvent, Plan, Receivable, TvPackage, TvPackageSubscription
 from domain.models.base import utcnow
@@ -50,7 +51,7 @@ class BillingRun:
 def require_billing(actor: Identity) -> None:
     if not actor.has(Permission.BILLING):
         raise NotAllowed(
-            "Billing runs need the BILLING permission.", permission=Permission.BILLING.name
+            _("Billing runs need the BILLING permission."), permission=Permission.BILLING.name
         )
 
 
@@ -70,13 +71,17 @@ async def check_due_date(session: AsyncSession, due_date: dt.date) -> None:
     if days <= 0:
         raise RuleViolation(
             "SYSTEM_SETTING",
-            f"The system variable {BILLING_HORIZON} must be a number of days; it is {raw!r}.",
+            _(
+                "The system variable {billing_horizon} must be a number of days; it is {raw!r}.",
+                billing_horizon=BILLING_HORIZON,
+                raw=raw,
+            ),
         )
     dates.check_date(
         due_date,
         path="dueDate",
         latest=utcnow().date() + dt.timedelta(days=days),
-        latest_is=f"the billing horizon of {days} days",
+        latest_is=_("the billing horizon of {days} days", days=days),
     )
 
 
@@ -109,7 +114,7 @@ class TvBillingPreview:
 async def _to_bill(session: AsyncSession, due_date: dt.date) -> TvBillingPreview:
     candidates = await reads.billable_extra_packages(session, due_date)
     billed = await reads.billed_subscription_ids(
-        session, due_date, [subscription.id for subscription, _, _ in candidates]
+        session, due_date, [subscription.id for subscription, __, __ in candidates]
     )
     lines = [
         TvBillingLine(plan=plan, subscription=subscription, package=package)

@@ -21,6 +21,7 @@ from domain import models as m
 from domain.actions import audit
 from domain.actions.plan_common import STATES, require, snapshot
 from domain.errors import FieldProblem, NotAllowed, NotFound, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models.enums import CustomerKind, FranchiseCategory, VoiceLineStatus, VoicePermission
 from domain.ports.cep import CepLookup, CepUnavailable, normalize_cep
@@ -46,17 +47,17 @@ def _reseller_of(actor: Identity, reseller_id: int | None) -> int:
             raise NotFound("VoiceReseller", reseller_id)
         return actor.reseller_id or -1
     if actor.role in (Role.SUBSCRIBER, Role.VOICE_SUBSCRIBER):
-        raise NotAllowed("Only a voice reseller (or staff) manages voice subscribers.")
+        raise NotAllowed(_("Only a voice reseller (or staff) manages voice subscribers."))
     require(actor, Permission.CUSTOMER_ADMIN)
     if reseller_id is None:
-        raise ValidationFailed.one("resellerId", "Staff must name the reseller.")
+        raise ValidationFailed.one("resellerId", _("Staff must name the reseller."))
     return reseller_id
 
 
 def _may_manage(actor: Identity) -> None:
     """A voice reseller, or staff holding CUSTOMER_ADMIN."""
     if actor.role in (Role.SUBSCRIBER, Role.VOICE_SUBSCRIBER):
-        raise NotAllowed("Only a voice reseller (or staff) manages voice subscribers.")
+        raise NotAllowed(_("Only a voice reseller (or staff) manages voice subscribers."))
     if actor.role is Role.STAFF:
         require(actor, Permission.CUSTOMER_ADMIN)
 
@@ -111,22 +112,28 @@ async def _address_from_cep(
     assert data.cep is not None
     digits = normalize_cep(data.cep)
     if digits is None:
-        bad("cep", "must have 8 digits, e.g. 01310-100")
+        bad("cep", _("must have 8 digits, e.g. 01310-100"))
         return
     data.cep = digits
     typed = all((getattr(data, name) or "").strip() for name in ADDRESS_FROM_CEP)
     if cep_lookup is None:
         if not typed:
-            bad("cep", "give street, district, city and state (no CEP lookup is configured)")
+            bad("cep", _("give street, district, city and state (no CEP lookup is configured)"))
         return
     try:
         found = await cep_lookup.lookup(digits)
     except CepUnavailable as error:
         if not typed:
-            bad("cep", f"could not be looked up ({error}); give street, district, city and state")
+            bad(
+                "cep",
+                _(
+                    "could not be looked up ({error}); give street, district, city and state",
+                    error=error,
+                ),
+            )
         return
     if found is None:
-        bad("cep", f"CEP {digits} was not found")
+        bad("cep", _("CEP {digits} was not found", digits=digits))
         return
     for name in ADDRESS_FROM_CEP:
         if not (getattr(data, name) or "").strip():
@@ -152,33 +159,36 @@ async def _check(
     if creating:
         for name in REQUIRED:
             if getattr(data, name) in (None, ""):
-                bad(_camel(name), "is required")
+                bad(_camel(name), _("is required"))
     for name in ("name", "street", "number", "district", "city"):
         value = getattr(data, name)
         if value is not None and not value.strip():
-            bad(_camel(name), "must not be blank")
+            bad(_camel(name), _("must not be blank"))
     if data.document is not None:
         data.document = normalize_document(data.document)
         valid = is_valid_cnpj if data.kind is CustomerKind.COMPANY else is_valid_cpf
         if data.kind is None:
-            bad("kind", "give the kind with the document")
+            bad("kind", _("give the kind with the document"))
         elif not valid(data.document):
             bad(
                 "document",
-                f"is not a valid {'CNPJ' if data.kind is CustomerKind.COMPANY else 'CPF'}",
+                _(
+                    "is not a valid {value}",
+                    value="CNPJ" if data.kind is CustomerKind.COMPANY else "CPF",
+                ),
             )
     if data.state is not None:
         data.state = data.state.upper()
         if data.state not in STATES:
-            bad("state", "is not a Brazilian state")
+            bad("state", _("is not a Brazilian state"))
     if data.phone is not None and not PHONE_NUMBER.match(re.sub(r"[\s()-]", "", data.phone)):
-        bad("phone", "is not a phone number")
+        bad("phone", _("is not a phone number"))
     if data.email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", data.email):
-        bad("email", "is not an e-mail address")
+        bad("email", _("is not an e-mail address"))
     for name in ("credit_limit", "monthly_limit"):
         value = getattr(data, name)
         if value is not None and (value < 0 or value >= Decimal("1e10")):
-            bad(_camel(name), "must be between 0 and 9999999999.99")
+            bad(_camel(name), _("must be between 0 and 9999999999.99"))
     if creating:
         for name in ("credit_limit", "monthly_limit"):
             if getattr(data, name) is None:
@@ -186,7 +196,7 @@ async def _check(
     if data.sale_plan_id is not None:
         plan = await session.get(m.VoiceSalePlan, data.sale_plan_id)
         if plan is None or plan.reseller_id != reseller_id:
-            bad("salePlanId", "is not one of the reseller's sale plans")
+            bad("salePlanId", _("is not one of the reseller's sale plans"))
     if problems:
         raise ValidationFailed(problems)
     return data
@@ -222,9 +232,9 @@ async def panel_username_check(
     valid, and no other voice subscriber of any reseller has it (ADR 0115)."""
     wanted = username.strip().lower()
     if not USERNAME.match(wanted):
-        problem = "use 3 to 64 lowercase letters, digits, dots, dashes or underscores"
+        problem = _("use 3 to 64 lowercase letters, digits, dots, dashes or underscores")
     elif await reads.username_taken(session, wanted, but):
-        problem = "is taken"
+        problem = _("is taken")
     else:
         return UsernameCheck(wanted, None, None)
     base = _username_base(wanted)
@@ -263,7 +273,12 @@ async def check_credentials(
     checked = await panel_username_check(session, username, but=but)
     if checked.problem is not None:
         raise ValidationFailed.one(
-            username_path, f"{checked.problem}; {checked.suggestion} is free"
+            username_path,
+            _(
+                "{problem}; {suggestion} is free",
+                problem=checked.problem,
+                suggestion=checked.suggestion,
+            ),
         )
     generated = None
     if password is None:
@@ -331,7 +346,7 @@ async def update_voice_subscriber(
     if data.document is not None and data.kind is None:
         data.kind = subscriber.kind
     if data.kind is not None and data.document is None and data.kind is not subscriber.kind:
-        raise ValidationFailed.one("document", "give the document when the kind changes")
+        raise ValidationFailed.one("document", _("give the document when the kind changes"))
     data = await _check(
         session, data, subscriber.reseller_id, creating=False, cep_lookup=cep_lookup
     )
@@ -401,14 +416,17 @@ async def add_voice_line(
     problems = []
     number = re.sub(r"[\s()-]", "", number)
     if not PHONE_NUMBER.match(number):
-        problems.append(FieldProblem(("number",), "is not a phone number"))
+        problems.append(FieldProblem(("number",), _("is not a phone number")))
     if not EXTENSION.match(extension):
-        problems.append(FieldProblem(("extension",), "must be 2 to 10 digits"))
+        problems.append(FieldProblem(("extension",), _("must be 2 to 10 digits")))
     if not 1 <= simultaneous_ip_lines <= 100:
-        problems.append(FieldProblem(("simultaneousIpLines",), "must be between 1 and 100"))
+        problems.append(FieldProblem(("simultaneousIpLines",), _("must be between 1 and 100")))
     if not problems and await reads.extension_taken(session, subscriber.id, extension):
         problems.append(
-            FieldProblem(("extension",), f"{extension} is already an extension of this subscriber")
+            FieldProblem(
+                ("extension",),
+                _("{extension} is already an extension of this subscriber", extension=extension),
+            )
         )
     if problems:
         raise ValidationFailed(problems)
@@ -454,16 +472,16 @@ async def set_voice_franchises(
     for index, item in enumerate(franchises):
         path = ("franchises", str(index))
         if item.category in seen:
-            problems.append(FieldProblem((*path, "category"), "appears twice"))
+            problems.append(FieldProblem((*path, "category"), _("appears twice")))
         seen.add(item.category)
         if not 0 <= item.minutes <= 1_000_000:
-            problems.append(FieldProblem((*path, "minutes"), "must be between 0 and 1000000"))
+            problems.append(FieldProblem((*path, "minutes"), _("must be between 0 and 1000000")))
         if item.consumes_local and item.category not in (
             FranchiseCategory.FIXED_LDN,
             FranchiseCategory.MOBILE_LDN,
         ):
             problems.append(
-                FieldProblem((*path, "consumesLocal"), "only an LDN category consumes local")
+                FieldProblem((*path, "consumesLocal"), _("only an LDN category consumes local"))
             )
     granted = {item.category: item.minutes for item in franchises}
     for index, item in enumerate(franchises):
@@ -472,7 +490,10 @@ async def set_voice_franchises(
             problems.append(
                 FieldProblem(
                     ("franchises", str(index), "consumesLocal"),
-                    f"needs a {local.name} franchise with minutes to draw from",
+                    _(
+                        "needs a {local_name} franchise with minutes to draw from",
+                        local_name=local.name,
+                    ),
                 )
             )
     if problems:

@@ -20,6 +20,7 @@ from domain.actions import audit
 from domain.actions.plan_common import require
 from domain.actions.voice import EXTENSION, check_credentials
 from domain.errors import NotAllowed, NotFound, RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models.enums import CallTermination, VoiceLineStatus, VoicePermission
 from domain.reads import portal as portal_reads
@@ -31,7 +32,7 @@ MIN_IP_LINES, MAX_IP_LINES = 1, 100
 def _may_act_for_subscribers(actor: Identity) -> None:
     """Refuses callers who never act on voice subscribers' rows (the ISP's own subscribers)."""
     if actor.role is Role.SUBSCRIBER:
-        raise NotAllowed("Only a voice reseller, its subscriber or staff acts on voice lines.")
+        raise NotAllowed(_("Only a voice reseller, its subscriber or staff acts on voice lines."))
     if actor.role is Role.STAFF:
         require(actor, Permission.CUSTOMER_ADMIN)
 
@@ -49,7 +50,10 @@ async def require_granted(
     granted = {row.permission for row in await reads.permissions(session, subscriber_id)}
     if permission not in granted:
         raise NotAllowed(
-            f"Your reseller has not granted you the {permission.name} permission.",
+            _(
+                "Your reseller has not granted you the {permission_name} permission.",
+                permission_name=permission.name,
+            ),
             permission=permission.name,
         )
 
@@ -66,7 +70,14 @@ async def set_simultaneous_ip_lines(
         session, actor, line.subscriber_id, VoicePermission.CHANGE_SIMULTANEOUS_IP_LINES
     )
     if not MIN_IP_LINES <= lines <= MAX_IP_LINES:
-        raise ValidationFailed.one("lines", f"must be between {MIN_IP_LINES} and {MAX_IP_LINES}")
+        raise ValidationFailed.one(
+            "lines",
+            _(
+                "must be between {min_ip_lines} and {max_ip_lines}",
+                min_ip_lines=MIN_IP_LINES,
+                max_ip_lines=MAX_IP_LINES,
+            ),
+        )
     before = line.simultaneous_ip_lines
     line.simultaneous_ip_lines = lines
     await session.flush()
@@ -91,7 +102,7 @@ async def change_own_panel_password(
     action, allowed while the reseller grants CHANGE_PANEL_PASSWORD.
     """
     if actor.role is not Role.VOICE_SUBSCRIBER:
-        raise NotAllowed("Only a voice subscriber changes its own panel password.")
+        raise NotAllowed(_("Only a voice subscriber changes its own panel password."))
     subscriber_id = actor.voice_subscriber_id or -1
     # Locked: a second change at the same moment waits, then proves the password it knows
     # against the one the first change left.
@@ -104,8 +115,8 @@ async def change_own_panel_password(
     if not await credentials.verify_password_async(
         subscriber.panel_password_hash, current_password
     ):
-        raise ValidationFailed.one("currentPassword", "is not the panel's current password")
-    _, password_hash, _ = await check_credentials(
+        raise ValidationFailed.one("currentPassword", _("is not the panel's current password"))
+    __, password_hash, __ = await check_credentials(
         session,
         subscriber.panel_username,
         new_password,
@@ -156,9 +167,15 @@ LINE_CANCELLED = "VOICE_LINE_CANCELLED"
 def _extension_name(raw: str) -> str:
     name = " ".join(raw.split())
     if not name:
-        raise ValidationFailed.one("name", "must not be blank")
+        raise ValidationFailed.one("name", _("must not be blank"))
     if len(name) > MAX_EXTENSION_NAME:
-        raise ValidationFailed.one("name", f"must be at most {MAX_EXTENSION_NAME} characters")
+        raise ValidationFailed.one(
+            "name",
+            _(
+                "must be at most {max_extension_name} characters",
+                max_extension_name=MAX_EXTENSION_NAME,
+            ),
+        )
     return name
 
 
@@ -191,15 +208,16 @@ async def add_extension(
     await require_granted(session, actor, line.subscriber_id, VoicePermission.MANAGE_EXTENSIONS)
     number = extension.strip()
     if not EXTENSION.match(number):
-        raise ValidationFailed.one("extension", "must be 2 to 10 digits")
+        raise ValidationFailed.one("extension", _("must be 2 to 10 digits"))
     label = _extension_name(name)
     if line.status is VoiceLineStatus.CANCELLED:
         raise RuleViolation(
-            LINE_CANCELLED, f"Line {line.number} is cancelled: it takes no extensions."
+            LINE_CANCELLED,
+            _("Line {number} is cancelled: it takes no extensions.", number=line.number),
         )
     if await reads.extension_taken(session, line.subscriber_id, number):
         raise ValidationFailed.one(
-            "extension", f"{number} is already an extension of this subscriber"
+            "extension", _("{number} is already an extension of this subscriber", number=number)
         )
     row = m.VoiceExtension(
         subscriber_id=line.subscriber_id, line_id=line.id, extension=number, name=label

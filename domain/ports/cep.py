@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from domain.i18n import _
 from domain.ports.tracing import port_call
 from domain.rules.keys import ascii_digits
 
@@ -68,7 +69,9 @@ class HttpCepLookup:
                 state=str(body["uf"]),
             )
         except KeyError as missing:
-            raise CepUnavailable(f"the CEP service answered without {missing}") from None
+            raise CepUnavailable(
+                _("the CEP service answered without {missing}", missing=missing)
+            ) from None
 
     async def _get(self, url: str) -> dict[str, Any] | None:
         last: Exception | None = None
@@ -85,12 +88,17 @@ class HttpCepLookup:
             if response.status_code == 400:
                 return None
             if response.status_code != 200:
-                raise CepUnavailable(f"the CEP service answered HTTP {response.status_code}")
+                raise CepUnavailable(
+                    _(
+                        "the CEP service answered HTTP {status_code}",
+                        status_code=response.status_code,
+                    )
+                )
             try:
                 body = response.json()
             except ValueError:
-                raise CepUnavailable("the CEP service did not answer JSON") from None
+                raise CepUnavailable(_("the CEP service did not answer JSON")) from None
             if not isinstance(body, dict):
-                raise CepUnavailable("the CEP service answered something that is not an object")
+                raise CepUnavailable(_("the CEP service answered something that is not an object"))
             return body
-        raise CepUnavailable(f"the CEP service is unreachable: {type(last).__name__}")
+        raise CepUnavailable(_("the CEP service is unreachable: {kind}", kind=type(last).__name__))

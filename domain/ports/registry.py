@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from domain.i18n import _
 from domain.ports.tracing import port_call
 
 
@@ -80,7 +81,9 @@ class HttpDomainRegistry:
             with port_call("domain registry", operation, headers):
                 return await self._client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as error:
-            raise RegistryUnavailable(f"the domain registry did not answer: {error!r}") from error
+            raise RegistryUnavailable(
+                _("the domain registry did not answer: {error!r}", error=error)
+            ) from error
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:
@@ -90,17 +93,22 @@ class HttpDomainRegistry:
             body = None
         if not isinstance(body, dict):
             raise RegistryUnavailable(
-                f"the domain registry answered {response.status_code} without a JSON object"
+                _(
+                    "the domain registry answered {status_code} without a JSON object",
+                    status_code=response.status_code,
+                )
             )
         return body
 
     async def is_available(self, name: str) -> bool:
         response = await self._call("GET", f"/v1/domains/{name}")
         if response.status_code != 200:
-            raise RegistryUnavailable(f"the domain registry answered {response.status_code}")
+            raise RegistryUnavailable(
+                _("the domain registry answered {status_code}", status_code=response.status_code)
+            )
         available = self._json(response).get("available")
         if not isinstance(available, bool):
-            raise RegistryUnavailable("the domain registry's answer has no 'available' flag")
+            raise RegistryUnavailable(_("the domain registry's answer has no 'available' flag"))
         return available
 
     async def register(self, name: str, *, years: int, registrant: str) -> Registration:
@@ -112,7 +120,9 @@ class HttpDomainRegistry:
         if response.status_code == 409:
             raise DomainTaken(name)
         if response.status_code not in (200, 201):
-            raise RegistryUnavailable(f"the domain registry answered {response.status_code}")
+            raise RegistryUnavailable(
+                _("the domain registry answered {status_code}", status_code=response.status_code)
+            )
         body = self._json(response)
         try:
             return Registration(
@@ -122,5 +132,5 @@ class HttpDomainRegistry:
             )
         except (KeyError, ValueError, TypeError) as error:
             raise RegistryUnavailable(
-                f"the domain registry's answer is malformed: {error}"
+                _("the domain registry's answer is malformed: {error}", error=error)
             ) from None

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from domain.i18n import Message, _
 from domain.ports.tracing import port_call
 
 API_PREFIX = "/api/v1"
@@ -43,9 +44,9 @@ class TvPlatformError(Exception):
 
     retryable = False
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: Message | str, *, status: int | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = str(message)  # in the language of the request (or process) it met
         self.status = status
 
 
@@ -162,11 +163,15 @@ class HttpTvPlatform:
                 response = await self._client.request(method, path, json=json, headers=headers)
         except httpx.TimeoutException as error:
             raise TvPlatformUnavailable(
-                f"TV platform did not answer in time ({type(error).__name__})"
+                _("TV platform did not answer in time ({kind})", kind=type(error).__name__)
             ) from error
         except httpx.HTTPError as error:
             raise TvPlatformUnavailable(
-                f"TV platform unreachable ({type(error).__name__}: {error})"
+                _(
+                    "TV platform unreachable ({kind}: {error})",
+                    kind=type(error).__name__,
+                    error=error,
+                )
             ) from error
         body: dict[str, Any] = {}
         if response.content:
@@ -178,14 +183,17 @@ class HttpTvPlatform:
                 body = parsed
             elif response.is_success:
                 raise TvPlatformUnavailable(
-                    f"TV platform answered HTTP {response.status_code} without a JSON object",
+                    _(
+                        "TV platform answered HTTP {status_code} without a JSON object",
+                        status_code=response.status_code,
+                    ),
                     status=response.status_code,
                 )
         if response.is_success:
             return body
         status = response.status_code
         detail = body.get("message") or body.get("error") or response.reason_phrase
-        message = f"TV platform answered HTTP {status}: {detail}"
+        message = _("TV platform answered HTTP {status}: {detail}", status=status, detail=detail)
         # 409 idempotency_key_in_use: the first request with this key is still running.
         if status >= 500 or status in (408, 429) or body.get("error") == "idempotency_key_in_use":
             raise TvPlatformUnavailable(message, status=status)
@@ -209,7 +217,7 @@ class HttpTvPlatform:
                 id=str(body["id"]), auth_pin=str(body["authPin"]), external_id=external_id
             )
         except KeyError as error:
-            raise TvPlatformRejected(f"TV platform answer lacks {error}") from None
+            raise TvPlatformRejected(_("TV platform answer lacks {error}", error=error)) from None
 
     async def add_package(
         self,
@@ -305,5 +313,5 @@ def _q(segment: str) -> str:
 
 def _device(body: dict[str, Any]) -> PlatformDevice:
     if "id" not in body:
-        raise TvPlatformRejected("TV platform answer lacks the device id")
+        raise TvPlatformRejected(_("TV platform answer lacks the device id"))
     return PlatformDevice(id=str(body["id"]), data=body)

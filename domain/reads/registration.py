@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import models as m
+from domain.i18n import Message, _
 from domain.models.enums import (
     AppointmentStatus,
     PlanStatus,
@@ -54,7 +55,7 @@ async def phones_of(session: AsyncSession, customer_id: int) -> list[m.CustomerP
     return list(await session.scalars(statement))
 
 
-async def contact_followers(session: AsyncSession, contact_id: int) -> list[str]:
+async def contact_followers(session: AsyncSession, contact_id: int) -> list[Message]:
     """What the contact still follows: 'installation N' for a scheduled installation and
     'extra service N' for an extra service not ended; empty when nothing."""
     appointments = await session.scalars(
@@ -69,7 +70,9 @@ async def contact_followers(session: AsyncSession, contact_id: int) -> list[str]
             m.ExtraService.status.in_((ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)),
         )
     )
-    return [f"installation {i}" for i in appointments] + [f"extra service {i}" for i in extras]
+    return [_("installation {i}", i=i) for i in appointments] + [
+        _("extra service {i}", i=i) for i in extras
+    ]
 
 
 async def plans_using_address(session: AsyncSession, address_id: int) -> list[int]:
@@ -83,7 +86,7 @@ async def plans_using_address(session: AsyncSession, address_id: int) -> list[in
     return sorted(set(await session.scalars(now)) | set(await session.scalars(history)))
 
 
-async def anonymization_blockers(session: AsyncSession, customer_id: int) -> list[str]:
+async def anonymization_blockers(session: AsyncSession, customer_id: int) -> list[Message]:
     """Why the customer is not a former customer yet: live plans, open receivables, open
     tickets; empty when it may be anonymized."""
     blockers = []
@@ -93,7 +96,7 @@ async def anonymization_blockers(session: AsyncSession, customer_id: int) -> lis
         .where(m.Plan.customer_id == customer_id, m.Plan.status != PlanStatus.CANCELLED)
     )
     if live:
-        blockers.append(f"{live} plan(s) not cancelled")
+        blockers.append(_("{live} plan(s) not cancelled", live=live))
     open_receivables = await session.scalar(
         select(func.count())
         .select_from(m.Receivable)
@@ -103,14 +106,16 @@ async def anonymization_blockers(session: AsyncSession, customer_id: int) -> lis
         )
     )
     if open_receivables:
-        blockers.append(f"{open_receivables} open receivable(s)")
+        blockers.append(
+            _("{open_receivables} open receivable(s)", open_receivables=open_receivables)
+        )
     open_tickets = await session.scalar(
         select(func.count())
         .select_from(m.Ticket)
         .where(m.Ticket.customer_id == customer_id, m.Ticket.status != TicketStatus.CLOSED)
     )
     if open_tickets:
-        blockers.append(f"{open_tickets} open ticket(s)")
+        blockers.append(_("{open_tickets} open ticket(s)", open_tickets=open_tickets))
     return blockers
 
 

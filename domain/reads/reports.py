@@ -36,6 +36,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from domain import access
 from domain import models as m
 from domain.errors import NotAllowed
+from domain.i18n import _
 from domain.identity import Identity, Permission, Role
 from domain.models.base import UtcDateTime
 from domain.reads import keyset
@@ -283,7 +284,7 @@ def sort_columns(report: Report, order: Sequence[tuple[str, bool]]) -> list[tupl
     for name, descending in order:
         declared = report.order(name)
         terms.append((declared.column, descending, declared.nullable))
-    if not any(column == report.key for column, _, _ in terms):
+    if not any(column == report.key for column, __, __ in terms):
         terms.append((report.key, False, False))
     return terms
 
@@ -529,14 +530,14 @@ async def aggregate(
     On a Reader the statement is built and compiled once per shape (`Reader.rows_prepared`).
     """
     identity = _identity(db, identity)
-    measures = {name for _, name in wanted}
+    measures = {name for __, name in wanted}
     if (
         identity is not None
         and identity.role is Role.STAFF
         and any(report.measure(name).money for name in measures)
         and not identity.has(Permission.BILLING)
     ):
-        raise NotAllowed("Sums of money need the BILLING permission.", permission="BILLING")
+        raise NotAllowed(_("Sums of money need the BILLING permission."), permission="BILLING")
     dialect = _dialect(db)
     positions: dict[tuple[str, str], int] = {}
     items: list[tuple[str, str]] = []  # (part, measure name) after the dimensions and count

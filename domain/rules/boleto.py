@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from domain.i18n import _
+
 CURRENCY_REAL = "9"
 FACTOR_BASE = dt.date(1997, 10, 7)
 # The factor has four digits: after 9999 (2025-02-21) it starts again at 1000 (FEBRABAN 2025).
@@ -42,7 +44,7 @@ def due_factor(due: dt.date) -> str:
         return f"{1000 + (due - FACTOR_RESTART).days % 9000:04d}"
     days = (due - FACTOR_BASE).days
     if days < 1000:
-        raise ValueError(f"a boleto cannot fall due on {due}")
+        raise ValueError(_("a boleto cannot fall due on {due}", due=due))
     return f"{days:04d}"
 
 
@@ -50,7 +52,7 @@ def free_field(our_number: str) -> str:
     """The 25-digit free field: this ISP's layout is the nosso número, zero-padded (ADR 0091)."""
     digits = "".join(ch for ch in our_number if ch.isdigit())
     if len(digits) != len(our_number) or not 0 < len(digits) <= 25:
-        raise ValueError("the nosso número must be 1 to 25 digits")
+        raise ValueError(_("the nosso número must be 1 to 25 digits"))
     return digits.zfill(25)
 
 
@@ -71,10 +73,10 @@ class Slip:
 def slip(bank_code: str, due: dt.date, amount: Decimal, our_number: str) -> Slip:
     """The barcode and the formatted digitable line of one boleto."""
     if len(bank_code) != 3 or not bank_code.isdigit():
-        raise ValueError("a bank code has three digits")
+        raise ValueError(_("a bank code has three digits"))
     cents = int((amount * 100).to_integral_value())
     if not 0 <= cents < 10**10:
-        raise ValueError("the amount does not fit a boleto")
+        raise ValueError(_("the amount does not fit a boleto"))
     free = free_field(our_number)
     tail = f"{due_factor(due)}{cents:010d}"
     without_dv = f"{bank_code}{CURRENCY_REAL}{tail}{free}"
@@ -92,13 +94,13 @@ def barcode_of_line(line: str) -> str:
     """The barcode a digitable line encodes (what a bank's teller does), checking its digits."""
     digits = "".join(ch for ch in line if ch.isdigit())
     if len(digits) != 47:
-        raise ValueError("a digitable line has 47 digits")
+        raise ValueError(_("a digitable line has 47 digits"))
     fields = (digits[0:10], digits[10:21], digits[21:32])
     for field in fields:
         if modulo10(field[:-1]) != field[-1]:
-            raise ValueError("a field's check digit does not match")
+            raise ValueError(_("a field's check digit does not match"))
     free = fields[0][4:9] + fields[1][:10] + fields[2][:10]
     barcode = digits[0:4] + digits[32] + digits[33:47] + free
     if modulo11(barcode[:4] + barcode[5:]) != barcode[4]:
-        raise ValueError("the general check digit does not match")
+        raise ValueError(_("the general check digit does not match"))
     return barcode

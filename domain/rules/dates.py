@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from domain.errors import ValidationFailed
+from domain.i18n import _
 
 MAX_PERIOD_DAYS = 366
 
@@ -24,11 +25,13 @@ def check_period(
 ) -> None:
     """A period must be ordered, time-zoned and at most `max_days` long."""
     if start.tzinfo is None or end.tzinfo is None:
-        raise ValidationFailed.one(path, "Give both instants with a time zone.")
+        raise ValidationFailed.one(path, _("Give both instants with a time zone."))
     if end <= start:
-        raise ValidationFailed.one(f"{path}.end", "The end must come after the start.")
+        raise ValidationFailed.one(f"{path}.end", _("The end must come after the start."))
     if end - start > dt.timedelta(days=max_days):
-        raise ValidationFailed.one(path, f"A period covers at most {max_days} days.")
+        raise ValidationFailed.one(
+            path, _("A period covers at most {max_days} days.", max_days=max_days)
+        )
 
 
 def _bound(words: str, day: dt.date) -> str:
@@ -47,6 +50,10 @@ def check_date(
     """`value` must fall within [earliest, latest]; `earliest_is` / `latest_is` say in words
     what each bound is ("the plan's start", "the billing horizon")."""
     if earliest is not None and value < earliest:
-        raise ValidationFailed.one(path, f"must not be before {_bound(earliest_is, earliest)}")
+        raise ValidationFailed.one(
+            path, _("must not be before {value}", value=_bound(earliest_is, earliest))
+        )
     if latest is not None and value > latest:
-        raise ValidationFailed.one(path, f"must not be after {_bound(latest_is, latest)}")
+        raise ValidationFailed.one(
+            path, _("must not be after {value}", value=_bound(latest_is, latest))
+        )

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 from stdnum.br import cnpj as stdnum_cnpj
 
+from domain.i18n import _
+
 CPF_LENGTH = 11
 CNPJ_LENGTH = 14
 
@@ -36,7 +38,14 @@ def _check_digit(digits: str, weights: tuple[int, ...] | range) -> str:
 def _require_digits(value: str, length: int, what: str) -> None:
     # isdecimal() alone would accept other scripts' digits (e.g. Arabic-Indic); only ASCII counts.
     if len(value) != length or not (value.isascii() and value.isdigit()):
-        raise ValueError(f"{what} must be exactly {length} ASCII digits, got {value!r}")
+        raise ValueError(
+            _(
+                "{what} must be exactly {length} ASCII digits, got {value!r}",
+                what=what,
+                length=length,
+                value=value,
+            )
+        )
 
 
 def normalize_document(doc: str) -> str:
@@ -51,7 +60,7 @@ def normalize_document(doc: str) -> str:
 
 def cpf_check_digits(base9: str) -> str:
     """The two check digits of a CPF whose first nine digits are `base9`."""
-    _require_digits(base9, 9, "a CPF base")
+    _require_digits(base9, 9, _("a CPF base"))
     first = _check_digit(base9, range(10, 1, -1))
     second = _check_digit(base9 + first, range(11, 1, -1))
     return first + second
@@ -60,7 +69,9 @@ def cpf_check_digits(base9: str) -> str:
 def cnpj_check_digits(base12: str) -> str:
     """The two check digits of a CNPJ whose first twelve characters (A-Z, 0-9) are `base12`."""
     if not _CNPJ_BASE.fullmatch(base12):
-        raise ValueError(f"a CNPJ base must be exactly 12 of A-Z and 0-9, got {base12!r}")
+        raise ValueError(
+            _("a CNPJ base must be exactly 12 of A-Z and 0-9, got {base12!r}", base12=base12)
+        )
     return str(stdnum_cnpj.calc_check_digits(base12))
 
 
@@ -93,7 +104,7 @@ def is_valid_cnpj(doc: str) -> bool:
 def generate_cpf(rng: random.Random) -> str:
     """A random valid CPF, digit-only, drawn from `rng` (never one of repeated digits)."""
     while True:
-        base = "".join(str(rng.randrange(10)) for _ in range(9))
+        base = "".join(str(rng.randrange(10)) for __ in range(9))
         if len(set(base)) > 1:
             return base + cpf_check_digits(base)
 
@@ -101,7 +112,7 @@ def generate_cpf(rng: random.Random) -> str:
 def generate_cnpj(rng: random.Random) -> str:
     """A random valid CNPJ, digit-only, drawn from `rng`: an 8-digit root and branch 0001."""
     while True:
-        root = "".join(str(rng.randrange(10)) for _ in range(8))
+        root = "".join(str(rng.randrange(10)) for __ in range(8))
         if len(set(root)) > 1:
             base = root + "0001"  # the head office; branches count up from 0002
             return base + cnpj_check_digits(base)

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
+from domain.i18n import _
 from domain.models.enums import BillingType, StartDateRule
 
 CENT = Decimal("0.01")
@@ -62,19 +63,30 @@ def installments(
     A zero value charges nothing. ValueError says why the figures do not make a schedule.
     """
     if not 1 <= count <= MAX_INSTALLMENTS:
-        raise ValueError(f"installments must be between 1 and {MAX_INSTALLMENTS}")
+        raise ValueError(
+            _(
+                "installments must be between 1 and {max_installments}",
+                max_installments=MAX_INSTALLMENTS,
+            )
+        )
     if value < 0:
-        raise ValueError("value must not be negative")
+        raise ValueError(_("value must not be negative"))
     if value != value.quantize(CENT):
-        raise ValueError("value must have at most two decimal places")
+        raise ValueError(_("value must have at most two decimal places"))
     if billing_type is BillingType.ONE_TIME and count != 1:
-        raise ValueError("a one-time extra service has exactly one installment")
+        raise ValueError(_("a one-time extra service has exactly one installment"))
     if value == 0:
         return []
     if billing_type is BillingType.INSTALLMENTS:
         share = (value / count).quantize(CENT, rounding=ROUND_DOWN)
         if share == 0:
-            raise ValueError(f"{value} cannot be split into {count} installments of a cent or more")
+            raise ValueError(
+                _(
+                    "{value} cannot be split into {count} installments of a cent or more",
+                    value=value,
+                    count=count,
+                )
+            )
         amounts = [share] * count
         amounts[0] += value - share * count
     else:

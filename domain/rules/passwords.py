@@ -21,6 +21,8 @@ import secrets
 import string
 from dataclasses import dataclass
 
+from domain.i18n import _
+
 MIN_LENGTH = 8  # the manuals' recommended minimum, and passwordmeter's
 MAX_LENGTH = 128  # long enough for any passphrase; bounds the quadratic repeat check
 GENERATED_DEFAULT_LENGTH = 12
@@ -231,15 +233,19 @@ def generate(length: int = GENERATED_DEFAULT_LENGTH) -> str:
     """
     if not GENERATED_MIN_LENGTH <= length <= GENERATED_MAX_LENGTH:
         raise ValueError(
-            f"length must be between {GENERATED_MIN_LENGTH} and {GENERATED_MAX_LENGTH}"
+            _(
+                "length must be between {generated_min_length} and {generated_max_length}",
+                generated_min_length=GENERATED_MIN_LENGTH,
+                generated_max_length=GENERATED_MAX_LENGTH,
+            )
         )
     pools = (_UNAMBIGUOUS_UPPER, _UNAMBIGUOUS_LOWER, _UNAMBIGUOUS_DIGITS, GENERATED_SYMBOLS)
     everything = "".join(pools)
     rng = secrets.SystemRandom()
     # A random draw can land on a run like "abc" and lose points; draw again (rarely needed).
-    for _ in range(100):
+    for __ in range(100):
         chars = [rng.choice(pool) for pool in pools]
-        chars += [rng.choice(everything) for _ in range(length - len(pools))]
+        chars += [rng.choice(everything) for __ in range(length - len(pools))]
         rng.shuffle(chars)
         candidate = "".join(chars)
         if strength(candidate).band is Band.VERY_STRONG:
@@ -251,11 +257,11 @@ def check_form(password: str) -> None:
     """What any password must be before it is scored: given, at most MAX_LENGTH characters,
     no control characters. ValueError says which."""
     if not password:
-        raise ValueError("is required")
+        raise ValueError(_("is required"))
     if len(password) > MAX_LENGTH:
-        raise ValueError(f"must be at most {MAX_LENGTH} characters")
+        raise ValueError(_("must be at most {max_length} characters", max_length=MAX_LENGTH))
     if any(ord(char) < 32 or ord(char) == 127 for char in password):
-        raise ValueError("must not contain control characters")
+        raise ValueError(_("must not contain control characters"))
 
 
 def acceptable(password: str, *, login: str | None, email: str | None) -> Strength:
@@ -266,8 +272,10 @@ def acceptable(password: str, *, login: str | None, email: str | None) -> Streng
     result = strength(password, login=login, email=email)
     if result.band is Band.VERY_WEAK:
         if any(r.rule is Rule.EQUALS_LOGIN_OR_EMAIL for r in result.rules):
-            reason = "equals the login or e-mail"
+            reason = _("equals the login or e-mail")
         else:
-            reason = f"scores {result.score} of 100"
-        raise ValueError(f"is too weak: it {reason}; very weak passwords (< 20) are refused")
+            reason = _("scores {score} of 100", score=result.score)
+        raise ValueError(
+            _("is too weak: it {reason}; very weak passwords (< 20) are refused", reason=reason)
+        )
     return result

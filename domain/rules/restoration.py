@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from domain.i18n import Message, _
 from domain.models.enums import SpeedState
 
 
@@ -18,7 +19,7 @@ class Refusal:
     """Which limit refused, why, and when the next attempt may succeed (None: not by waiting)."""
 
     rule: str
-    message: str
+    message: Message
     next_allowed_at: dt.datetime | None = None
 
 
@@ -37,9 +38,15 @@ def check_limits(
         if now < next_at:
             return Refusal(
                 "MIN_INTERVAL",
-                f"A {what} was done on {last_at:%Y-%m-%d %H:%M} UTC; the billing form allows "
-                f"one every {min_interval_days} days, so the next is allowed from "
-                f"{next_at:%Y-%m-%d %H:%M} UTC.",
+                _(
+                    "A {what} was done on {last_at:%Y-%m-%d %H:%M} UTC; the billing form allows "
+                    "one every {min_interval_days} days, so the next is allowed from "
+                    "{next_at:%Y-%m-%d %H:%M} UTC.",
+                    what=what,
+                    last_at=last_at,
+                    min_interval_days=min_interval_days,
+                    next_at=next_at,
+                ),
                 next_at,
             )
     if oldest_overdue is not None:
@@ -47,9 +54,15 @@ def check_limits(
         if days > max_days_overdue:
             return Refusal(
                 "MAX_DAYS_OVERDUE",
-                f"The oldest open receivable fell due on {oldest_overdue:%Y-%m-%d}, {days} days "
-                f"ago; the billing form allows a {what} up to {max_days_overdue} days past due. "
-                "It is allowed again once that receivable is paid.",
+                _(
+                    "The oldest open receivable fell due on {oldest_overdue:%Y-%m-%d}, {days} "
+                    "days ago; the billing form allows a {what} up to {max_days_overdue} days "
+                    "past due. It is allowed again once that receivable is paid.",
+                    oldest_overdue=oldest_overdue,
+                    days=days,
+                    what=what,
+                    max_days_overdue=max_days_overdue,
+                ),
             )
     return None
 

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping
 
+from domain.i18n import _
+
 _LOGIN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _PHONE = re.compile(r"^\+?[0-9]{10,15}$")
@@ -29,11 +31,13 @@ def login(raw: str) -> str:
     value = raw.strip().lower()
     if not _LOGIN.match(value):
         raise ValueError(
-            "must be 1 to 64 letters, digits, '.', '_' or '-', starting and ending with a "
-            "letter or digit"
+            _(
+                "must be 1 to 64 letters, digits, '.', '_' or '-', starting and ending with a "
+                "letter or digit"
+            )
         )
     if ".." in value:
-        raise ValueError("must not contain '..'")
+        raise ValueError(_("must not contain '..'"))
     return value
 
 
@@ -42,9 +46,9 @@ def domain_name(raw: str) -> str:
     value = raw.strip().lower().rstrip(".")
     labels = value.split(".")
     if len(value) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-        raise ValueError("must be a domain name such as example.com.br")
+        raise ValueError(_("must be a domain name such as example.com.br"))
     if labels[-1].isdigit():
-        raise ValueError("must be a domain name, not an address")
+        raise ValueError(_("must be a domain name, not an address"))
     return value
 
 
@@ -52,7 +56,9 @@ def phone_number(raw: str) -> str:
     """A phone number with country and area code, kept as '+' and digits (E.164)."""
     value = re.sub(r"[\s().-]", "", raw)
     if not _PHONE.match(value):
-        raise ValueError("must be a phone number with country and area code, e.g. +5511912345678")
+        raise ValueError(
+            _("must be a phone number with country and area code, e.g. +5511912345678")
+        )
     return value if value.startswith("+") else f"+{value}"
 
 
@@ -60,7 +66,7 @@ def sip_username(raw: str) -> str:
     """A SIP user of a voice terminal, stored lower-case like every username (ADR 0113)."""
     value = raw.strip().lower()
     if not _SIP_USER.match(value):
-        raise ValueError("must be 1 to 64 letters, digits, '.', '_' or '-'")
+        raise ValueError(_("must be 1 to 64 letters, digits, '.', '_' or '-'"))
     return value
 
 
@@ -70,8 +76,10 @@ def circuit_identifier(raw: str) -> str:
     value = " ".join(raw.split()).upper()
     if not _CIRCUIT.match(value):
         raise ValueError(
-            "must be 1 to 60 letters, digits, spaces or '-', '_', '.', '/', ':', '#', "
-            "starting with a letter or digit"
+            _(
+                "must be 1 to 60 letters, digits, spaces or '-', '_', '.', '/', ':', '#', "
+                "starting with a letter or digit"
+            )
         )
     return value
 
@@ -80,7 +88,7 @@ def casn(raw: str) -> str:
     """A set-top box's CA serial number (CASN): upper-case, without spaces (ADR 0113)."""
     value = "".join(raw.split()).upper()
     if not _CASN.match(value):
-        raise ValueError("must be 1 to 32 letters, digits or '-'")
+        raise ValueError(_("must be 1 to 32 letters, digits or '-'"))
     return value
 
 
@@ -88,7 +96,7 @@ def onu_serial(raw: str) -> str:
     """An ONU serial: 8-32 letters and digits, upper-case (vendor prefix + number)."""
     value = raw.strip().upper()
     if not _SERIAL.match(value):
-        raise ValueError("must be 8 to 32 letters and digits")
+        raise ValueError(_("must be 8 to 32 letters and digits"))
     return value
 
 
@@ -97,10 +105,10 @@ def text(raw: str, *, max_length: int, required: bool = True) -> str | None:
     value = raw.strip()
     if not value:
         if required:
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return None
     if len(value) > max_length:
-        raise ValueError(f"must be at most {max_length} characters")
+        raise ValueError(_("must be at most {max_length} characters", max_length=max_length))
     return value
 
 
@@ -126,7 +134,13 @@ def generated_login(pattern: str, values: Mapping[str, str]) -> str:
     try:
         return login(pattern.format_map(dict(values)))
     except (KeyError, IndexError, ValueError) as error:
-        raise ValueError(f"the RADIUS login pattern {pattern!r} is not usable: {error}") from None
+        raise ValueError(
+            _(
+                "the RADIUS login pattern {pattern!r} is not usable: {error}",
+                pattern=pattern,
+                error=error,
+            )
+        ) from None
 
 
 def first_free_login(base: str, taken: Collection[str]) -> str:
@@ -158,16 +172,16 @@ def pool_address(raw: str, network: str, gateway: str | None) -> str:
     try:
         address = ipaddress.ip_address(raw.strip())
     except ValueError:
-        raise ValueError("must be an IP address") from None
+        raise ValueError(_("must be an IP address")) from None
     net = pool_network(network)
     if address not in net:
-        raise ValueError(f"is not in the plan's pool {net}")
+        raise ValueError(_("is not in the plan's pool {net}", net=net))
     if gateway and address == ipaddress.ip_address(gateway):
-        raise ValueError("is the pool's gateway")
+        raise ValueError(_("is the pool's gateway"))
     if net.num_addresses > 2 and address == net.network_address:
-        raise ValueError("is the pool's network address")
+        raise ValueError(_("is the pool's network address"))
     if net.version == 4 and net.num_addresses > 2 and address == net.broadcast_address:
-        raise ValueError("is the pool's broadcast address")
+        raise ValueError(_("is the pool's broadcast address"))
     return str(address)
 
 
@@ -175,4 +189,4 @@ def ip_address(raw: str) -> str:
     try:
         return str(ipaddress.ip_address(raw.strip()))
     except ValueError:
-        raise ValueError("must be an IP address") from None
+        raise ValueError(_("must be an IP address")) from None

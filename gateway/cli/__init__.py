@@ -15,6 +15,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from domain.i18n import LANGUAGE
 from domain.identity import Identity, Permission, Role
 from gateway.settings import Settings
 
@@ -493,8 +494,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from gateway.observability.logs import configure_logging
 
-        configure_logging(Settings.from_env())
-        return int(args.run(args))
+        settings = Settings.from_env()
+        configure_logging(settings)
+        # What a command prints from the domain (a refusal, a report) is in GATEWAY_LANGUAGE.
+        language = LANGUAGE.set(settings.language)
+        try:
+            return int(args.run(args))
+        finally:
+            LANGUAGE.reset(language)
     except ConfigurationError as error:
         print("gateway: the configuration is not valid:", file=sys.stderr)
         for problem in error.problems:

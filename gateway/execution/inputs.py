@@ -51,6 +51,7 @@ from graphql import (
 )
 
 from domain.errors import FieldProblem
+from domain.i18n import Message, _
 from gateway.schema.bounds import MONEY_DIGITS, MONEY_PLACES, Bounds, bounds_of
 
 _STRINGS = ("String", "ID")
@@ -72,13 +73,20 @@ class InputProblem:
     root: str
     field: str
     path: tuple[str, ...]
-    message: str
+    message: Message
     at_root: bool  # an argument of the root field itself, not of a field below it
 
     def as_error(self) -> dict[str, Any]:
         where = ".".join(self.path)
         return {
-            "message": f"`{self.field}({where})` {self.message}.",
+            "message": str(
+                _(
+                    "`{field}({path})` {problem}.",
+                    field=self.field,
+                    path=where,
+                    problem=self.message,
+                )
+            ),
             "extensions": {"code": "BAD_USER_INPUT", "field": self.field, "path": list(self.path)},
         }
 
@@ -252,7 +260,7 @@ class _Walker:
         self.defaults = defaults
         self.problems = problems
 
-    def refuse(self, path: tuple[str, ...], message: str) -> None:
+    def refuse(self, path: tuple[str, ...], message: Message) -> None:
         site = self.site
         self.problems.append(InputProblem(site.root, site.field, path, message, site.at_root))
 
@@ -321,13 +329,21 @@ class _Walker:
             character = None if len(value) > bounds.max_length else control.search(value)
             if len(value) > bounds.max_length:
                 self.refuse(
-                    path, f"must be at most {bounds.max_length} characters (has {len(value)})"
+                    path,
+                    _(
+                        "must be at most {max_length} characters (has {count})",
+                        max_length=bounds.max_length,
+                        count=len(value),
+                    ),
                 )
             elif character is not None:
                 self.refuse(
                     path,
-                    f"must not hold control characters (U+{ord(character.group()):04X} at "
-                    f"position {character.start()})",
+                    _(
+                        "must not hold control characters (U+{code:04X} at position {position})",
+                        code=ord(character.group()),
+                        position=character.start(),
+                    ),
                 )
         elif type_.name == "Decimal" and isinstance(value, (str, int, float)):
             message = decimal_problem(value)
@@ -335,26 +351,26 @@ class _Walker:
                 self.refuse(path, message)
 
 
-def decimal_problem(value: str | int | float) -> str | None:
+def decimal_problem(value: str | int | float) -> Message | None:
     """What keeps `value` from being a money amount of the database, or None if it is one."""
     text = value if isinstance(value, str) else repr(value)
     if len(text) > _DECIMAL_TEXT:
-        return f"must be a decimal of at most {MONEY_DIGITS} digits"
+        return _("must be a decimal of at most {money_digits} digits", money_digits=MONEY_DIGITS)
     try:
         number = decimal.Decimal(text.strip())
     except (decimal.InvalidOperation, ValueError):
         return None  # not a decimal at all: the scalar's own coercion says so
     if not number.is_finite():
-        return "must be a finite number (not NaN or Infinity)"
+        return _("must be a finite number (not NaN or Infinity)")
     if number and number.adjusted() >= _MAX_INTEGER_DIGITS:
-        return f"must be less than 10^{_MAX_INTEGER_DIGITS}"
+        return _("must be less than 10^{digits}", digits=_MAX_INTEGER_DIGITS)
     if number != number.quantize(_CENT):
-        return f"must have at most {MONEY_PLACES} decimal places"
+        return _("must have at most {money_places} decimal places", money_places=MONEY_PLACES)
     return None
 
 
-def _too_many(maximum: int, actual: int) -> str:
-    return f"must have at most {maximum} items (has {actual})"
+def _too_many(maximum: int, actual: int) -> Message:
+    return _("must have at most {maximum} items (has {actual})", maximum=maximum, actual=actual)
 
 
 def refusals(problems: list[InputProblem]) -> dict[str, list[FieldProblem]]:

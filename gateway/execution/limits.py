@@ -35,6 +35,7 @@ from graphql import (
 )
 from graphql.utilities import type_from_ast
 
+from domain.i18n import Message, _
 from gateway.schema.keyset import is_cursor
 from gateway.settings import Settings
 
@@ -49,11 +50,11 @@ class ArgumentRefused:
 
     field: str
     argument: str
-    message: str
+    message: Message
 
     def as_error(self) -> dict[str, Any]:
         return {
-            "message": self.message,
+            "message": str(self.message),
             "extensions": {
                 "code": "BAD_USER_INPUT",
                 "field": self.field,
@@ -71,12 +72,17 @@ class LimitExceeded:
     actual: int
 
     @property
-    def message(self) -> str:
-        return f"The operation exceeds the {self.limit} limit: {self.actual} > {self.maximum}."
+    def message(self) -> Message:
+        return _(
+            "The operation exceeds the {limit} limit: {actual} > {maximum}.",
+            limit=self.limit,
+            actual=self.actual,
+            maximum=self.maximum,
+        )
 
     def as_error(self) -> dict[str, Any]:
         return {
-            "message": self.message,
+            "message": str(self.message),
             "extensions": {
                 "code": "LIMIT_EXCEEDED",
                 "limit": self.limit,
@@ -250,7 +256,7 @@ class _Walk:
             return value.value
         return None
 
-    def _refuse(self, node: FieldNode, argument: str, message: str) -> None:
+    def _refuse(self, node: FieldNode, argument: str, message: Message) -> None:
         if self.measure.refused is None:
             self.measure.refused = ArgumentRefused(node.name.value, argument, message)
 
@@ -262,12 +268,25 @@ class _Walk:
             raw = self._argument(argument.value)
             if name in CURSOR_ARGUMENTS and isinstance(raw, str):
                 if named.name.endswith("Connection") and not is_cursor(raw):
-                    self._refuse(node, name, f"`{name}` is not a cursor of this connection.")
+                    self._refuse(
+                        node,
+                        name,
+                        _("`{argument}` is not a cursor of this connection.", argument=name),
+                    )
                 continue
             if name not in PAGE_ARGUMENTS or not isinstance(raw, int) or isinstance(raw, bool):
                 continue
             if not 0 <= raw <= maximum:
-                self._refuse(node, name, f"`{name}` must be between 0 and {maximum}; got {raw}.")
+                self._refuse(
+                    node,
+                    name,
+                    _(
+                        "`{argument}` must be between 0 and {maximum}; got {value}.",
+                        argument=name,
+                        maximum=maximum,
+                        value=raw,
+                    ),
+                )
             sizes.append(raw)
         if sizes:
             return max(0, max(sizes))

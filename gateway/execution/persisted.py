@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.actions.access import document_hash, forget_documents, keep_apq_document
+from domain.i18n import Message, _, text
 from domain.models.base import utcnow
 from domain.reads import access as access_reads
 from gateway.execution.redis_guard import RedisBreaker, RedisUnavailable
@@ -38,10 +39,14 @@ PURGE_CHANCE = 0.01  # of an APQ text stored in the database, purging the expire
 class DocumentRefused(Exception):
     """The request's document cannot be had or may not run; a request error with a code."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: Message | str, code: str) -> None:
         super().__init__(message)
-        self.message = message
+        self.text = message
         self.code = code
+
+    @property
+    def message(self) -> str:
+        return text(self.text)
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class PersistedDocuments:
         persisted = (extensions or {}).get("persistedQuery")
         if persisted is None:
             if query is None:
-                raise DocumentRefused("`query` must be a non-empty string.", "BAD_REQUEST")
+                raise DocumentRefused(_("`query` must be a non-empty string."), "BAD_REQUEST")
             if self.registered_only:
                 await self._require_registered(document_hash(query))
             return Resolved(query)
@@ -116,7 +121,7 @@ class PersistedDocuments:
         known = await self._lookup(sha)
         if known is None or not known[1]:
             raise DocumentRefused(
-                "Only registered documents may run on this gateway.", "DOCUMENT_NOT_REGISTERED"
+                _("Only registered documents may run on this gateway."), "DOCUMENT_NOT_REGISTERED"
             )
 
     def _cached(self, sha: str) -> tuple[str, bool] | None:
@@ -184,11 +189,11 @@ class PersistedDocuments:
 def _persisted_hash(persisted: Any) -> str:
     if not isinstance(persisted, dict) or persisted.get("version") != 1:
         raise DocumentRefused(
-            "`extensions.persistedQuery` must be {version: 1, sha256Hash}.", "BAD_REQUEST"
+            _("`extensions.persistedQuery` must be {{version: 1, sha256Hash}}."), "BAD_REQUEST"
         )
     sha = persisted.get("sha256Hash")
     if not isinstance(sha, str) or not _SHA256.match(sha):
-        raise DocumentRefused("`sha256Hash` must be 64 lowercase hex digits.", "BAD_REQUEST")
+        raise DocumentRefused(_("`sha256Hash` must be 64 lowercase hex digits."), "BAD_REQUEST")
     return sha
 
 

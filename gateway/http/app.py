@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from domain.i18n import LANGUAGE, catalogs, normalize
 from domain.models.base import utcnow
 from domain.reads import outbox as outbox_reads
 from gateway.http import documents
@@ -23,6 +24,7 @@ from gateway.http.documents import boleto_document, contract_document, invoice_d
 from gateway.http.export import ExportEndpoint
 from gateway.http.graphiql import STATIC_PREFIX
 from gateway.http.graphql import GraphQLEndpoint
+from gateway.http.language import LanguageEdge
 from gateway.http.outage import OutageGuard
 from gateway.http.runtime import Runtime
 from gateway.observability import metrics, tracing
@@ -54,6 +56,7 @@ def create_app(
     also flushes the traces and retires the process's metrics.
     """
     settings.check()
+    catalogs()  # read once, before the first request needs them
     runtime = Runtime.build(settings, engine)
     owns_engine = engine is None
     pool_size = 0
@@ -116,7 +119,13 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         from gateway.worker.outbox import start_embedded_worker
 
-        worker = start_embedded_worker(runtime)
+        # The worker's texts (a TV delivery's error) are in GATEWAY_LANGUAGE: its task copies
+        # the language now; whoever runs the lifespan keeps its own.
+        language = LANGUAGE.set(normalize(settings.language) or settings.language)
+        try:
+            worker = start_embedded_worker(runtime)
+        finally:
+            LANGUAGE.reset(language)
         sampler = None
         if settings.metrics_listen and process:
             sampler = asyncio.get_running_loop().create_task(sample_outbox_forever())
@@ -203,7 +212,12 @@ def create_app(
         routes=routes,
         # The request edge is outermost: every answer, a CORS or overload refusal included,
         # carries the request id and is logged, counted and traced.
-        middleware=[Middleware(RequestEdge), *middleware],
+        # The language next, so that every refusal below it is in the reader's language.
+        middleware=[
+            Middleware(RequestEdge),
+            Middleware(LanguageEdge, default=settings.language),
+            *middleware,
+        ],
         lifespan=lifespan,
     )
     app.state.runtime = runtime

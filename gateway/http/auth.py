@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from domain.actions.access import API_KEY_PREFIX, secret_hash
+from domain.i18n import _
 from domain.identity import DEVELOPMENT_STAFF, Identity, Permission, Role
 from domain.reads import access as access_reads
 from domain.rules.keys import MAX_KEY, parse_key
@@ -52,17 +53,17 @@ def identity_from_claims(
     """The identity a verified token describes; refuses claims that do not make one."""
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
-        raise AuthenticationFailed("The token has no subject (`sub`).")
+        raise AuthenticationFailed(_("The token has no subject (`sub`)."))
     raw_role = claims.get("role")
     try:
         role = Role(str(raw_role).upper())
     except ValueError:
         raise AuthenticationFailed(
-            "The token's `role` must be staff, subscriber, reseller or voice_subscriber."
+            _("The token's `role` must be staff, subscriber, reseller or voice_subscriber.")
         ) from None
     names = claims.get("permissions") or []
     if not isinstance(names, list):
-        raise AuthenticationFailed("The token's `permissions` must be a list.")
+        raise AuthenticationFailed(_("The token's `permissions` must be a list."))
     known = {p.name for p in Permission}
     permissions = frozenset(Permission[n] for n in names if isinstance(n, str) and n in known)
     customer_id = _key(claims, "customer_id") if role is Role.SUBSCRIBER else None
@@ -102,7 +103,11 @@ def _key(claims: Mapping[str, Any], name: str) -> int:
     value = parse_key(claims.get(name))
     if value is None:
         raise AuthenticationFailed(
-            f"The token's role needs `{name}`: a positive integer of at most {MAX_KEY}."
+            _(
+                "The token's role needs `{name}`: a positive integer of at most {max_key}.",
+                name=name,
+                max_key=MAX_KEY,
+            )
         )
     return value
 
@@ -112,7 +117,7 @@ def parse_dev_identity(raw: str | None) -> Identity | None:
     "voice_subscriber:<voice subscriber id>"."""
     if not raw:
         return None
-    role, _, key = raw.partition(":")
+    role, __, key = raw.partition(":")
     role = role.strip().lower()
     if role == "staff" and not key:
         return DEVELOPMENT_STAFF
@@ -151,23 +156,31 @@ def registered_claim_problem(claims: Mapping[str, Any]) -> str | None:
             continue
         value = claims[name]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"The token's `{name}` must be a number (a NumericDate), not {_kind(value)}."
+            return _(
+                "The token's `{name}` must be a number (a NumericDate), not {value}.",
+                name=name,
+                value=_kind(value),
+            )
         if not 0 <= value <= _LATEST_DATE:  # NaN fails this too
-            return f"The token's `{name}` is out of range."
+            return _("The token's `{name}` is out of range.", name=name)
     for name in ("iss", "sub", "jti"):
         if name in claims and not isinstance(claims[name], str):
-            return f"The token's `{name}` must be a string, not {_kind(claims[name])}."
+            return _(
+                "The token's `{name}` must be a string, not {value}.",
+                name=name,
+                value=_kind(claims[name]),
+            )
     audience = claims.get("aud")
     if "aud" in claims and not (
         isinstance(audience, str)
         or (isinstance(audience, list) and all(isinstance(a, str) for a in audience))
     ):
-        return "The token's `aud` must be a string or a list of strings."
+        return _("The token's `aud` must be a string or a list of strings.")
     return None
 
 
 def _kind(value: Any) -> str:
-    return {str: "a string", bool: "a boolean", list: "a list", dict: "an object"}.get(
+    return {str: "a string", bool: _("a boolean"), list: "a list", dict: _("an object")}.get(
         type(value), "null" if value is None else type(value).__name__
     )
 
@@ -224,10 +237,12 @@ class ClaimMapping:
         }
         if len(roles) > 1:
             raise AuthenticationFailed(
-                f"The token carries more than one gateway role in `{self.role}`."
+                _("The token carries more than one gateway role in `{role}`.", role=self.role)
             )
         if not roles:
-            raise AuthenticationFailed(f"The token carries no gateway role in `{self.role}`.")
+            raise AuthenticationFailed(
+                _("The token carries no gateway role in `{role}`.", role=self.role)
+            )
         return roles.pop()
 
 
@@ -268,10 +283,10 @@ class Authenticator:
         header = request.headers.get("authorization")
         if header is None:
             return self.development_identity
-        scheme, _, token = header.strip().partition(" ")
+        scheme, __, token = header.strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise AuthenticationFailed("Send credentials as `Authorization: Bearer <token>`.")
+            raise AuthenticationFailed(_("Send credentials as `Authorization: Bearer <token>`."))
         if token.startswith(API_KEY_PREFIX):
             return await self._api_key(token)
         return await self._jwt(token)
@@ -296,7 +311,7 @@ class Authenticator:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
-            raise AuthenticationFailed("The bearer token is not a JWT.") from None
+            raise AuthenticationFailed(_("The bearer token is not a JWT.")) from None
         # Types first: a forged token learns nothing from this, and PyJWT would take a
         # string `exp` for a date.
         problem = registered_claim_problem(unverified)
@@ -305,7 +320,7 @@ class Authenticator:
         algorithm = header.get("alg")
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
-            raise AuthenticationFailed("The token's key id (`kid`) must be a string.")
+            raise AuthenticationFailed(_("The token's key id (`kid`) must be a string."))
         key = await self._key_for(algorithm, kid)
         try:
             claims = jwt.decode(
@@ -318,17 +333,21 @@ class Authenticator:
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
         except jwt.ExpiredSignatureError:
-            raise AuthenticationFailed("The token has expired.") from None
+            raise AuthenticationFailed(_("The token has expired.")) from None
         except jwt.ImmatureSignatureError:
-            raise AuthenticationFailed("The token is not valid yet (nbf or iat).") from None
+            raise AuthenticationFailed(_("The token is not valid yet (nbf or iat).")) from None
         except jwt.InvalidAudienceError:
-            raise AuthenticationFailed("The token is not meant for this gateway (aud).") from None
+            raise AuthenticationFailed(
+                _("The token is not meant for this gateway (aud).")
+            ) from None
         except jwt.InvalidIssuerError:
-            raise AuthenticationFailed("The token's issuer is not trusted (iss).") from None
+            raise AuthenticationFailed(_("The token's issuer is not trusted (iss).")) from None
         except jwt.MissingRequiredClaimError as error:
-            raise AuthenticationFailed(f"The token lacks the `{error.claim}` claim.") from None
+            raise AuthenticationFailed(
+                _("The token lacks the `{claim}` claim.", claim=error.claim)
+            ) from None
         except jwt.PyJWTError:
-            raise AuthenticationFailed("The token's signature or format is invalid.") from None
+            raise AuthenticationFailed(_("The token's signature or format is invalid.")) from None
         return identity_from_claims(self.mapping.gateway_claims(claims)), float(claims["exp"])
 
     async def _key_for(self, algorithm: Any, kid: str | None) -> Any:
@@ -345,14 +364,16 @@ class Authenticator:
                 raise AuthenticationUnavailable(str(error)) from None
         if self._public_key is not None and algorithm == self._public_key[0]:
             return self._public_key[1]
-        raise AuthenticationFailed(f"Tokens signed with {algorithm!r} are not accepted.")
+        raise AuthenticationFailed(
+            _("Tokens signed with {algorithm!r} are not accepted.", algorithm=algorithm)
+        )
 
     async def _api_key(self, secret: str) -> Identity:
         # A system session: looking a key up must not depend on who is asking.
         async with self.sessions() as session:
             key = await access_reads.api_key_by_secret_hash(session, secret_hash(secret))
         if key is None or key.revoked_at is not None:
-            raise AuthenticationFailed("The API key is unknown or revoked.")
+            raise AuthenticationFailed(_("The API key is unknown or revoked."))
         claims = {
             "sub": key.prefix,
             "role": key.role.value,

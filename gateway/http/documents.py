@@ -22,6 +22,7 @@ from domain.actions import portal
 from domain.boleto_document import boleto_pdf
 from domain.contract_document import contract_pdf
 from domain.errors import NotAllowed, NotFound, RuleViolation, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity
 from gateway.http.auth import AuthenticationFailed, AuthenticationUnavailable
 from gateway.http.errors import error_response
@@ -57,19 +58,19 @@ async def _serve(
     except AuthenticationUnavailable:
         return refuse(
             503,
-            "Tokens cannot be checked now: the identity provider's keys are unavailable.",
+            _("Tokens cannot be checked now: the identity provider's keys are unavailable."),
             "SERVICE_UNAVAILABLE",
             headers={"Retry-After": "5"},
         )
     except AuthenticationFailed as error:
         identity, message = None, str(error)
     else:
-        message = "Authenticate with `Authorization: Bearer <token>`."
+        message = _("Authenticate with `Authorization: Bearer <token>`.")
     if identity is None:
         return refuse(401, message, "UNAUTHENTICATED", headers={"WWW-Authenticate": "Bearer"})
     key = database_id(request.path_params[parameter], type_name)
     if key is None:
-        return refuse(404, f"{type_name} not found.", "NOT_FOUND")
+        return refuse(404, _("{type_name} not found.", type_name=type_name), "NOT_FOUND")
     async with runtime.sessions() as session:
         access.bind(session, identity)  # another customer's row does not exist for them
         try:
@@ -121,11 +122,11 @@ def _query_datetime(request: Request, name: str) -> dt.datetime:
     """An ISO 8601 query parameter; a date alone is its midnight UTC, a naive time is UTC."""
     raw = request.query_params.get(name)
     if raw is None:
-        raise ValidationFailed.one(name, "is required (ISO 8601, e.g. 2026-11-01T00:00:00Z)")
+        raise ValidationFailed.one(name, _("is required (ISO 8601, e.g. 2026-11-01T00:00:00Z)"))
     try:
         value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationFailed.one(name, "must be an ISO 8601 date or date-time") from None
+        raise ValidationFailed.one(name, _("must be an ISO 8601 date or date-time")) from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
@@ -138,7 +139,12 @@ def _query_enums(request: Request, name: str, enum: Any) -> list[Any]:
         return [enum[raw] for raw in request.query_params.getlist(name)]
     except KeyError as error:
         raise ValidationFailed.one(
-            name, f"{error.args[0]!r} is not one of {[e.name for e in enum]}"
+            name,
+            _(
+                "{value!r} is not one of {names}",
+                value=error.args[0],
+                names=[e.name for e in enum],
+            ),
         ) from None
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from domain.i18n import Message, text
+
 JSON = "application/json"
 
 # A machine-readable code for each refusal, in `errors[0].extensions.code`.
@@ -25,9 +27,10 @@ STATUS_CODES = {
 }
 
 
-def error_body(message: str, code: str | None = None, **extensions: Any) -> bytes:
-    """The body of an answer carrying one error; `code` goes to `extensions.code`."""
-    error: dict[str, Any] = {"message": message}
+def error_body(message: Message | str, code: str | None = None, **extensions: Any) -> bytes:
+    """The body of an answer carrying one error, its message in the request's language (ADR
+    0210); `code` goes to `extensions.code`, the same in every language."""
+    error: dict[str, Any] = {"message": text(message)}
     if code is not None:
         error["extensions"] = {"code": code, **extensions}
     return orjson.dumps({"errors": [error]})
@@ -35,7 +38,7 @@ def error_body(message: str, code: str | None = None, **extensions: Any) -> byte
 
 def error_response(
     status: int,
-    message: str,
+    message: Message | str,
     code: str,
     *,
     headers: Mapping[str, str] | None = None,

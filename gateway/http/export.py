@@ -25,6 +25,7 @@ from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from domain.i18n import _
 from domain.identity import Identity
 from domain.reads import reports
 from domain.reads.batched import Reader
@@ -132,16 +133,18 @@ def plan(endpoint: GraphQLEndpoint, query: str, gql_variables: Any, name: str | 
         raise HttpError(400, "; ".join(e.message for e in prepared.errors))
     operation = prepared.operation(name)
     if operation is None or operation.operation is not OperationType.QUERY:
-        raise HttpError(400, "Export a query operation.")
+        raise HttpError(400, _("Export a query operation."))
     if endpoint.compiled is None:
-        raise HttpError(400, "Exports need the compiled read path (GATEWAY_COMPILED_READS).")
+        raise HttpError(400, _("Exports need the compiled read path (GATEWAY_COMPILED_READS)."))
     try:
         compiled, variables = endpoint.compiled.prepare(prepared, operation, query, gql_variables)
     except Unplannable as reason:
-        raise HttpError(400, f"This document cannot be exported: {reason}.") from None
+        raise HttpError(
+            400, _("This document cannot be exported: {reason}.", reason=reason)
+        ) from None
     roots = [root for root in compiled.roots if root.name != "__typename"]
     if len(roots) != 1 or not isinstance(roots[0], ReportConnectionRoot):
-        raise HttpError(400, "Export a document whose one root field is a report connection.")
+        raise HttpError(400, _("Export a document whose one root field is a report connection."))
     root = roots[0]
     try:
         header = columns(root.node_shape())
@@ -166,8 +169,8 @@ async def rows(
     while True:
         if before_page is not None:
             await before_page()
-        pairs, has_next, _, last = await export.root.page(run, wanted, order, page, "none")
-        nodes = [build(shape, row, run.pending) for _, row in pairs]
+        pairs, has_next, __, last = await export.root.page(run, wanted, order, page, "none")
+        nodes = [build(shape, row, run.pending) for __, row in pairs]
         await resolve_pending(run)
         run.pending.clear()
         yield [node for node in nodes if node is not None]
@@ -190,7 +193,7 @@ async def csv_pages(
     assert export.cells is not None and export.root.root is not None
     report = export.root.root.report
     run = _Run(reader, settings, export.variables, identity)
-    wanted, _, window = export.root.arguments(run)
+    wanted, __, window = export.root.arguments(run)
     batches: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=2)
 
     async def copy() -> None:
@@ -272,7 +275,7 @@ def _media(request: Request) -> str:
     for media in accepted:
         if media in (CSV, NDJSON):
             return media
-    raise HttpError(406, f"Accept {CSV} or {NDJSON}.")
+    raise HttpError(406, _("Accept {csv} or {ndjson}.", csv=CSV, ndjson=NDJSON))
 
 
 class _ClosingStream(StreamingResponse):
@@ -301,13 +304,13 @@ class ExportEndpoint:
         graphql = self.graphql
         try:
             if request.method != "POST":
-                raise HttpError(405, "Use POST.", {"Allow": "POST"})
+                raise HttpError(405, _("Use POST."), {"Allow": "POST"})
             media = _media(request)
             identity = await graphql._authenticate(request)
             gql = await graphql.read_post(request, identity)
             query = (await graphql.persisted.resolve(gql.query, gql.extensions)).text
             if not await graphql.persisted.is_registered(document_hash(query)):
-                raise HttpError(400, "Only registered documents may be exported.")
+                raise HttpError(400, _("Only registered documents may be exported."))
             export = plan(graphql, query, gql.variables, gql.operation_name)
             bucket = f"id:{identity.subject}"
             await graphql._limit_rate(bucket, graphql.rate_per_identity)  # the first page
@@ -353,7 +356,7 @@ class ExportEndpoint:
                 first = False
                 return
             # Each page is one request against the limit: over it, the stream waits its turn.
-            for _ in range(MAX_WAITS):
+            for __ in range(MAX_WAITS):
                 wait = await graphql.rate_limiter.hit(bucket, graphql.rate_per_identity)
                 if wait is None:
                     return
@@ -367,7 +370,7 @@ class ExportEndpoint:
                 if rendered_by_database(export, media, reader):
                     settings = graphql.runtime.settings
                     pages = csv_pages(export, reader, identity, settings, before_page)
-                    async for chunk, _ in pages:
+                    async for chunk, __ in pages:
                         yield chunk
                     return
                 async for nodes in rows(

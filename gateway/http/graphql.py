@@ -23,6 +23,7 @@ from starlette.responses import Response
 from domain import statements
 from domain.db import DatabaseUnavailable, database_unavailable, writer_bind
 from domain.errors import DomainError, FieldProblem
+from domain.i18n import _
 from domain.identity import Identity
 from domain.reads.batched import Readers
 from gateway.execution import reports as report_plans
@@ -108,7 +109,14 @@ def _accept(request: Request) -> str:
             return GRAPHQL_RESPONSE
         if media == JSON:
             return JSON
-    raise HttpError(406, f"Cannot answer with any of: {header}. Accept {GRAPHQL_RESPONSE}.")
+    raise HttpError(
+        406,
+        _(
+            "Cannot answer with any of: {header}. Accept {graphql_response}.",
+            header=header,
+            graphql_response=GRAPHQL_RESPONSE,
+        ),
+    )
 
 
 def _wants_ide(request: Request) -> bool:
@@ -117,20 +125,20 @@ def _wants_ide(request: Request) -> bool:
 
 def _parse_request(payload: Any) -> GraphQLRequest:
     if not isinstance(payload, dict):
-        raise HttpError(400, "The request body must be a JSON object.")
+        raise HttpError(400, _("The request body must be a JSON object."))
     query = payload.get("query")
     extensions = payload.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
-        raise HttpError(400, "`extensions` must be an object.")
+        raise HttpError(400, _("`extensions` must be an object."))
     persisted = extensions is not None and "persistedQuery" in extensions
     if not (query is None and persisted) and (not isinstance(query, str) or not query.strip()):
-        raise HttpError(400, "`query` must be a non-empty string.")
+        raise HttpError(400, _("`query` must be a non-empty string."))
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
-        raise HttpError(400, "`variables` must be an object.")
+        raise HttpError(400, _("`variables` must be an object."))
     operation_name = payload.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
-        raise HttpError(400, "`operationName` must be a string.")
+        raise HttpError(400, _("`operationName` must be a string."))
     return GraphQLRequest(
         query=query, variables=variables, operation_name=operation_name, extensions=extensions
     )
@@ -142,21 +150,25 @@ def _check_post(request: Request, max_bytes: int) -> None:
         part.strip().lower() for part in request.headers.get("content-type", "").split(";")
     )
     if media != JSON:
-        raise HttpError(415, f"Send the request as {JSON}.")
+        raise HttpError(415, _("Send the request as {json}.", json=JSON))
     for param in params:
-        name, _, value = param.partition("=")
+        name, __, value = param.partition("=")
         if name.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
-            raise HttpError(415, "Send the request body encoded as UTF-8.")
+            raise HttpError(415, _("Send the request body encoded as UTF-8."))
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise HttpError(413, f"The request body is larger than {max_bytes} bytes.")
+        raise HttpError(
+            413, _("The request body is larger than {max_bytes} bytes.", max_bytes=max_bytes)
+        )
 
 
 def _parse_post(body: bytes) -> GraphQLRequest:
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        raise HttpError(400, f"The request body is not valid JSON: {error}.") from None
+        raise HttpError(
+            400, _("The request body is not valid JSON: {error}.", error=error)
+        ) from None
     return _parse_request(payload)
 
 
@@ -172,7 +184,7 @@ def _read_get(request: Request) -> GraphQLRequest:
             try:
                 payload[name] = orjson.loads(raw)
             except orjson.JSONDecodeError:
-                raise HttpError(400, f"`{name}` is not valid JSON.") from None
+                raise HttpError(400, _("`{name}` is not valid JSON.", name=name)) from None
     return _parse_request(payload)
 
 
@@ -260,9 +272,9 @@ class GraphQLEndpoint:
             if request.method == "GET" and _wants_ide(request):
                 if settings.development:
                     return self.graphiql.ide(request)
-                raise HttpError(400, "`query` is required.")
+                raise HttpError(400, _("`query` is required."))
             if request.method not in ("GET", "POST"):
-                raise HttpError(405, "Use GET or POST.", {"Allow": "GET, POST"})
+                raise HttpError(405, _("Use GET or POST."), {"Allow": "GET, POST"})
             media = _accept(request)
             client_ip = _client_ip(request)
             await self._limit_rate(f"ip:{client_ip}", self.rate_per_ip, "ip")
@@ -324,12 +336,12 @@ class GraphQLEndpoint:
         except AuthenticationUnavailable:
             raise HttpError(
                 503,
-                "Tokens cannot be checked now: the identity provider's keys are unavailable.",
+                _("Tokens cannot be checked now: the identity provider's keys are unavailable."),
                 {"Retry-After": "5"},
                 code="SERVICE_UNAVAILABLE",
             ) from None
         if identity is None:
-            raise HttpError(401, "Authenticate with `Authorization: Bearer <token>`.", challenge)
+            raise HttpError(401, _("Authenticate with `Authorization: Bearer <token>`."), challenge)
         return identity
 
     async def _limit_rate(self, bucket: str, rate: Rate | None, kind: str = "identity") -> None:
@@ -339,7 +351,7 @@ class GraphQLEndpoint:
         except RateLimitUnavailable as error:
             raise HttpError(
                 503,
-                "Rate limits cannot be counted right now (Redis is unavailable); retry later.",
+                _("Rate limits cannot be counted right now (Redis is unavailable); retry later."),
                 {"Retry-After": str(error.retry_after)},
                 code=SERVICE_UNAVAILABLE,
             ) from None
@@ -348,7 +360,11 @@ class GraphQLEndpoint:
             metrics.RATE_LIMITED.labels(kind).inc()
             raise HttpError(
                 429,
-                f"Too many requests: the limit is {rate.count} per {rate.seconds} s.",
+                _(
+                    "Too many requests: the limit is {count} per {seconds} s.",
+                    count=rate.count,
+                    seconds=rate.seconds,
+                ),
                 {"Retry-After": str(wait)},
             )
 
@@ -356,6 +372,7 @@ class GraphQLEndpoint:
         self, request: Request, errors: list[dict[str, Any]], media: str
     ) -> Response:
         """A GraphQL request error: nothing ran. 400 with the new media type, 200 with the old."""
+        errors = [{**e, "message": str(e["message"])} for e in errors]  # in the reader's language
         if not self.runtime.settings.field_suggestions_enabled:
             errors = [{**e, "message": _SUGGESTION.sub("", e["message"])} for e in errors]
         status = 400 if media == GRAPHQL_RESPONSE else 200
@@ -372,12 +389,15 @@ class GraphQLEndpoint:
             if error.code == "BAD_REQUEST":
                 raise HttpError(400, error.message) from None
             return self._request_error(
-                request, [{"message": error.message, "extensions": {"code": error.code}}], media
+                request,
+                [{"message": str(error.message), "extensions": {"code": error.code}}],
+                media,
             )
         query = resolved.text
         if len(query.encode()) > settings.max_document_bytes:
-            message = (
-                f"The document is larger than the limit of {settings.max_document_bytes} bytes."
+            message = _(
+                "The document is larger than the limit of {max_document_bytes} bytes.",
+                max_document_bytes=settings.max_document_bytes,
             )
             return self._request_error(
                 request,
@@ -395,9 +415,9 @@ class GraphQLEndpoint:
         operation = prepared.operation(gql.operation_name)
         if operation is None:
             message = (
-                f"Unknown operation named '{gql.operation_name}'."
+                _("Unknown operation named '{operation_name}'.", operation_name=gql.operation_name)
                 if gql.operation_name
-                else "Must provide operation name if query contains multiple operations."
+                else _("Must provide operation name if query contains multiple operations.")
             )
             return self._request_error(
                 request,
@@ -410,9 +430,11 @@ class GraphQLEndpoint:
         )
         request_note.operation_type = operation.operation.value
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
-            raise HttpError(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"})
+            raise HttpError(
+                405, _("Only queries may be sent with GET; use POST."), {"Allow": "POST"}
+            )
         if operation.operation is OperationType.SUBSCRIPTION:
-            raise HttpError(400, "Subscriptions are not served over this endpoint.")
+            raise HttpError(400, _("Subscriptions are not served over this endpoint."))
         assert prepared.document is not None
         exceeded = self.limits.check(prepared.document, operation, gql.variables)
         if exceeded is not None:
@@ -479,8 +501,11 @@ class GraphQLEndpoint:
             metrics.OVERLOADED.labels("timeout").inc()
             raise HttpError(
                 503,
-                f"The request took longer than {settings.request_timeout_seconds:g} s "
-                "and was stopped; nothing was changed.",
+                _(
+                    "The request took longer than {request_timeout_seconds:g} s and was stopped; "
+                    "nothing was changed.",
+                    request_timeout_seconds=settings.request_timeout_seconds,
+                ),
                 {"Retry-After": "1"},
             ) from None
         finally:
@@ -696,7 +721,7 @@ class GraphQLEndpoint:
         )
         formatted = error.formatted
         if not self.runtime.settings.development:
-            formatted["message"] = "Internal error"
+            formatted["message"] = str(_("Internal error"))
         extensions = formatted.setdefault("extensions", {})
         extensions.update({"errorId": error_id, "requestId": request_id})
         return formatted

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from domain.actions import access as access_actions
+from domain.i18n import _
 from domain.models.base import utcnow
 from domain.reads import access as access_reads
 from gateway.settings import Settings
@@ -53,7 +54,11 @@ def key_of(request: Request) -> str | None:
     key = raw.strip().strip('"')
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
         raise IdempotencyError(
-            400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."
+            400,
+            _(
+                "Idempotency-Key must be 1 to {max_key_length} printable ASCII characters.",
+                max_key_length=MAX_KEY_LENGTH,
+            ),
         )
     return key
 
@@ -88,7 +93,7 @@ class Idempotency:
                 return answer
             if time.monotonic() > deadline:
                 raise IdempotencyError(
-                    409, "A request with this Idempotency-Key is still running; retry later."
+                    409, _("A request with this Idempotency-Key is still running; retry later.")
                 )
             await asyncio.sleep(POLL_SECONDS)
 
@@ -100,7 +105,7 @@ class Idempotency:
                 return None
             if record.request_sha256 != request_hash:
                 raise IdempotencyError(
-                    422, "This Idempotency-Key was already used with a different request."
+                    422, _("This Idempotency-Key was already used with a different request.")
                 )
             age = utcnow() - record.created_at
             expired = age > dt.timedelta(seconds=self.settings.idempotency_ttl_seconds)

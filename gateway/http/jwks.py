@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import jwt
 
+from domain.i18n import _
 from domain.ports.tracing import port_call
 
 log = logging.getLogger("gateway.http.jwks")
@@ -61,7 +62,7 @@ def pick(keys: list[jwt.PyJWK], kid: str | None, algorithm: str) -> Any:
     if kid is None:
         candidates = [key for key in keys if key.algorithm_name == algorithm]
         if len(candidates) != 1:
-            raise UnknownKey("The token names no key (`kid`) and the JWKS has several.")
+            raise UnknownKey(_("The token names no key (`kid`) and the JWKS has several."))
         return candidates[0].key
     for key in keys:
         if key.key_id == kid:
@@ -72,9 +73,15 @@ def pick(keys: list[jwt.PyJWK], kid: str | None, algorithm: str) -> Any:
                 or data.get("kty") != kty
                 or (curve is not None and data.get("crv") != curve)
             ):
-                raise UnknownKey(f"The token's key `{kid}` is not a key for {algorithm}.")
+                raise UnknownKey(
+                    _(
+                        "The token's key `{kid}` is not a key for {algorithm}.",
+                        kid=kid,
+                        algorithm=algorithm,
+                    )
+                )
             return key.key
-    raise UnknownKey("The token's key id is not in the JWKS.")
+    raise UnknownKey(_("The token's key id is not in the JWKS."))
 
 
 class StaticKeys:
@@ -118,7 +125,7 @@ class RemoteKeys:
         if self._fetched_at is None or now - self._fetched_at >= self.cache_seconds:
             await self._refresh(since=now)
         if not self.keys:
-            raise KeysUnavailable("the identity provider's keys could not be fetched")
+            raise KeysUnavailable(_("the identity provider's keys could not be fetched"))
         try:
             return pick(self.keys, kid, algorithm)
         except UnknownKey:
@@ -132,7 +139,7 @@ class RemoteKeys:
         if not self.keys:
             await self._refresh(since=self.clock())
         if not self.keys:
-            raise KeysUnavailable("the identity provider's keys could not be fetched")
+            raise KeysUnavailable(_("the identity provider's keys could not be fetched"))
 
     async def _refresh(self, *, since: float) -> bool:
         """Fetches the set (one fetch for every request waiting on it); False when the last

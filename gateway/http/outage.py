@@ -14,13 +14,14 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.db import DatabaseUnavailable, database_unavailable
+from domain.i18n import _
 from gateway.http.errors import error_body
 
 log = logging.getLogger("gateway.outage")
 
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 RETRY_AFTER_SECONDS = 1
-DATABASE_MESSAGE = "The database is unavailable; try again later."
+DATABASE_MESSAGE = _("The database is unavailable; try again later.")
 
 
 def outage_body(message: str = DATABASE_MESSAGE) -> bytes:

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive
 
+from domain.i18n import _
 from gateway.observability import metrics
 
 RETRY_AFTER_SECONDS = 1
@@ -55,7 +56,10 @@ class InFlightLimit:
             metrics.OVERLOADED.labels("in_flight").inc()
             raise Refused(
                 503,
-                f"The gateway is at its limit of {self.maximum} requests in flight.",
+                _(
+                    "The gateway is at its limit of {maximum} requests in flight.",
+                    maximum=self.maximum,
+                ),
                 "OVERLOADED",
                 RETRY_AFTER_SECONDS,
             )
@@ -112,7 +116,10 @@ class BodyReader:
                         metrics.OVERLOADED.labels("body_timeout").inc()
                         raise Refused(
                             408,
-                            f"The request body did not arrive within {self.timeout_seconds:g} s.",
+                            _(
+                                "The request body did not arrive within {timeout_seconds:g} s.",
+                                timeout_seconds=self.timeout_seconds,
+                            ),
                             "REQUEST_TIMEOUT",
                         ) from None
                     held = self._take(keys)
@@ -123,7 +130,10 @@ class BodyReader:
                 if len(body) > self.max_bytes:
                     raise Refused(
                         413,
-                        f"The request body is larger than {self.max_bytes} bytes.",
+                        _(
+                            "The request body is larger than {max_bytes} bytes.",
+                            max_bytes=self.max_bytes,
+                        ),
                         "PAYLOAD_TOO_LARGE",
                     )
                 if not message.get("more_body", False):
@@ -137,7 +147,10 @@ class BodyReader:
             metrics.OVERLOADED.labels("slow_bodies").inc()
             raise Refused(
                 503,
-                f"The gateway is waiting for {self.total} slow request bodies already.",
+                _(
+                    "The gateway is waiting for {total} slow request bodies already.",
+                    total=self.total,
+                ),
                 "OVERLOADED",
                 RETRY_AFTER_SECONDS,
             )
@@ -147,8 +160,11 @@ class BodyReader:
                 metrics.OVERLOADED.labels("slow_bodies").inc()
                 raise Refused(
                     429,
-                    f"Too many requests whose bodies are still arriving: the limit is "
-                    f"{self.per_client} at once per client.",
+                    _(
+                        "Too many requests whose bodies are still arriving: the limit is "
+                        "{per_client} at once per client.",
+                        per_client=self.per_client,
+                    ),
                     "RATE_LIMITED",
                     RETRY_AFTER_SECONDS,
                 )

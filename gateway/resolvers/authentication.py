@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from domain.actions import authentication as actions
+from domain.i18n import _
 from domain.ports.radius import DisconnectOutcome, PyradDynamicAuthorization
 from gateway.resolvers.mutations import perform
 from gateway.resolvers.plan_lifecycle import plan_key
@@ -87,11 +88,19 @@ class AuthenticationMutation:
             return result  # type: ignore[return-value]
         answer, nas = result.result, result.nas.nasname
         if answer.outcome is DisconnectOutcome.ACKNOWLEDGED:
-            message = f"NAS {nas} ended the session."
+            message = _("NAS {nas} ended the session.", nas=nas)
         elif answer.outcome is DisconnectOutcome.REFUSED:
-            message = f"NAS {nas} refused ({answer.error_cause_name or 'no Error-Cause'})."
+            message = _(
+                "NAS {nas} refused ({cause}).",
+                nas=nas,
+                cause=answer.error_cause_name or _("no Error-Cause"),
+            )
         else:
-            message = f"NAS {nas} did not answer after {answer.attempts} attempt(s)."
+            message = _(
+                "NAS {nas} did not answer after {attempts} attempt(s).",
+                nas=nas,
+                attempts=answer.attempts,
+            )
         return SessionDisconnection(
             outcome=answer.outcome,
             message=message,

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from domain import constraints
 from domain.errors import Conflict, DomainError
+from domain.i18n import _
 from gateway.schema.base import Info
 from gateway.schema.errors import UserError, user_error
 
@@ -30,7 +31,7 @@ async def perform(info: Info, action: Callable[[AsyncSession], Awaitable[T]]) ->
     except DomainError as error:
         return user_error(error)
     except StaleDataError:
-        return user_error(Conflict("Someone else changed this object meanwhile; read it again."))
+        return user_error(Conflict(_("Someone else changed this object meanwhile; read it again.")))
     except IntegrityError as error:
         # A constraint caught a race the action's own checks could not see (e.g. a unique key
         # taken by a concurrent request between our check and our insert).
@@ -39,7 +40,7 @@ async def perform(info: Info, action: Callable[[AsyncSession], Awaitable[T]]) ->
         if not constraints.lost_race(error):
             raise
         return user_error(
-            Conflict("A change to the same data ran at the same moment; nothing was changed.")
+            Conflict(_("A change to the same data ran at the same moment; nothing was changed."))
         )
     finally:
         info.context.loaders.clear_all()

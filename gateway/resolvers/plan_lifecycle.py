@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 
 from domain.actions import plan_billing, plans
+from domain.i18n import _
 from domain.models import Plan
 from domain.ports.cep import CepUnavailable, HttpCepLookup, normalize_cep
 from gateway.resolvers.mutations import perform
@@ -133,7 +134,7 @@ class PlanLifecycleQuery:
     ) -> AddressByCepResult:
         digits = normalize_cep(cep)
         if digits is None:
-            problem = "must be 8 digits, e.g. 01310-100"
+            problem = _("must be 8 digits, e.g. 01310-100")
             return ValidationError(
                 message=f"cep: {problem}", fields=[FieldError(path=["cep"], message=problem)]
             )
@@ -141,10 +142,13 @@ class PlanLifecycleQuery:
             found = await cep_lookup(info).lookup(digits)
         except CepUnavailable as error:
             return RuleViolation(
-                message=f"The CEP lookup service is unavailable: {error}", rule="CEP_UNAVAILABLE"
+                message=_("The CEP lookup service is unavailable: {error}", error=error),
+                rule="CEP_UNAVAILABLE",
             )
         if found is None:
-            return NotFound(message=f"CEP {digits} was not found.", entity="Cep", id=digits)
+            return NotFound(
+                message=_("CEP {digits} was not found.", digits=digits), entity="Cep", id=digits
+            )
         return CepAddressType(
             cep=found.cep,
             street=found.street,

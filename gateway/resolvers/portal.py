@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from domain import models as m
 from domain.actions import portal as actions
 from domain.errors import NotFound, ValidationFailed
+from domain.i18n import _
 from domain.reads import portal as reads
 from gateway.resolvers.mutations import perform
 from gateway.schema.base import Info
@@ -108,7 +109,9 @@ class PortalQuery:
         try:
             check_period(period)
             if not 0 <= first <= MAX_PAGE:
-                raise ValidationFailed.one("first", f"Ask for 0 to {MAX_PAGE} sessions.")
+                raise ValidationFailed.one(
+                    "first", _("Ask for 0 to {max_page} sessions.", max_page=MAX_PAGE)
+                )
             plan = await _own_plan(info, plan_id)
         except (ValidationFailed, NotFound) as error:
             return _user_error(error)  # type: ignore[return-value]

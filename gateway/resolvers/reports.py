@@ -18,6 +18,7 @@ from strawberry.types.nodes import SelectedField
 
 from domain import access
 from domain.errors import NotAllowed, ValidationFailed
+from domain.i18n import _
 from domain.identity import Identity, Role
 from domain.reads import reports
 from gateway.loaders import container as L
@@ -139,9 +140,11 @@ def criteria(report: reports.Report, given: Any) -> dict[str, Any]:
             start, end = _get(value, "start"), _get(value, "end")
             for bound, instant in (("start", start), ("end", end)):
                 if isinstance(instant, dt.datetime) and instant.tzinfo is None:
-                    raise ValidationFailed.one(f"{path}.{bound}", "Give the instant a time zone.")
+                    raise ValidationFailed.one(
+                        f"{path}.{bound}", _("Give the instant a time zone.")
+                    )
             if start is not None and end is not None and end <= start:
-                raise ValidationFailed.one(f"{path}.end", "The end must come after the start.")
+                raise ValidationFailed.one(f"{path}.end", _("The end must come after the start."))
             wanted[declared.name] = (start, end)
         else:
             wanted[declared.name] = value
@@ -162,7 +165,7 @@ def ordering(report: reports.Report, terms: Iterable[Any]) -> tuple[tuple[str, b
 def ordering_name(report: reports.Report, order: Sequence[tuple[str, bool]]) -> str:
     columns = reports.sort_columns(report, order)
     return f"{report.name}:" + ",".join(
-        f"{column}.{'DESC' if descending else 'ASC'}" for column, descending, _ in columns
+        f"{column}.{'DESC' if descending else 'ASC'}" for column, descending, __ in columns
     )
 
 
@@ -175,7 +178,7 @@ def page_window(
     """The keyset page of a report connection's arguments (ValidationFailed if refused)."""
     terms = [
         SortTerm(reports.value_type(report.column_type(column)), nullable)
-        for column, _, nullable in reports.sort_columns(report, order)
+        for column, __, nullable in reports.sort_columns(report, order)
     ]
     return window(
         order=order,
@@ -192,7 +195,7 @@ def page_window(
 
 def key_position(report: reports.Report, order: Sequence[tuple[str, bool]]) -> int:
     """Where the table's key sits in a page row's sort key."""
-    columns = [column for column, _, _ in reports.sort_columns(report, order)]
+    columns = [column for column, __, __ in reports.sort_columns(report, order)]
     return columns.index(report.key)
 
 
@@ -206,7 +209,12 @@ def missing_permission(identity: Identity | None, report: reports.Report) -> str
 
 def not_allowed(report: reports.Report, permission: str) -> errors.NotAllowed:
     return errors.NotAllowed(
-        message=f"Reading {report.name} needs the {permission} permission.", permission=permission
+        message=_(
+            "Reading {report_name} needs the {permission} permission.",
+            report_name=report.name,
+            permission=permission,
+        ),
+        permission=permission,
     )
 
 
@@ -217,9 +225,12 @@ def dimensions(report: reports.Report, group_by: Iterable[Any] | None) -> tuple[
         for value in group_by or ()
     )
     if len(names) > MAX_DIMENSIONS:
-        raise ValidationFailed.one("groupBy", f"Group by at most {MAX_DIMENSIONS} dimensions.")
+        raise ValidationFailed.one(
+            "groupBy",
+            _("Group by at most {max_dimensions} dimensions.", max_dimensions=MAX_DIMENSIONS),
+        )
     if len(set(names)) != len(names):
-        raise ValidationFailed.one("groupBy", "Name each dimension once.")
+        raise ValidationFailed.one("groupBy", _("Name each dimension once."))
     for name in names:
         report.dimension(name)
     return names

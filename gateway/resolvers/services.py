@@ -10,6 +10,7 @@ import strawberry
 
 from domain import errors as domain_errors
 from domain.actions import accounts, domains, extra_services, ip, services
+from domain.i18n import _
 from domain.models.enums import AntivirusStatus as DomainAntivirusStatus
 from domain.models.enums import ServiceKind
 from domain.ports.registry import DomainRegistry, HttpDomainRegistry
@@ -154,7 +155,8 @@ class ServiceQuery:
         if len(password) > passwords.MAX_LENGTH:
             return user_error(  # type: ignore[return-value]
                 domain_errors.ValidationFailed.one(
-                    "password", f"must be at most {passwords.MAX_LENGTH} characters"
+                    "password",
+                    _("must be at most {max_length} characters", max_length=passwords.MAX_LENGTH),
                 )
             )
         return PasswordStrengthType.of(passwords.strength(password, login=login, email=email))

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from domain.actions import tv as actions
+from domain.i18n import _
 from domain.models import TvPackageSubscription, TvPoint
 from domain.models import enums as domain_enums
 from domain.ports.tv_platform import HttpTvPlatform
@@ -58,7 +59,11 @@ def _key(raw: strawberry.ID, type_name: str) -> int | NotFound:
     """The database key of a global (or plain) id, or the NotFound a client gets for it."""
     key = database_id(str(raw), type_name)
     if key is None:
-        return NotFound(message=f"{type_name} {raw} was not found.", entity=type_name, id=str(raw))
+        return NotFound(
+            message=_("{type_name} {raw} was not found.", type_name=type_name, raw=raw),
+            entity=type_name,
+            id=str(raw),
+        )
     return key
 
 

@@ -40,7 +40,10 @@ class AuthenticationFinding:
     @classmethod
     def of(cls, finding: actions.Finding) -> AuthenticationFinding:
         return cls(
-            code=finding.code, message=finding.message, action=finding.action, login=finding.login
+            code=finding.code,
+            message=str(finding.message),
+            action=str(finding.action),
+            login=finding.login,
         )
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from domain.errors import ValidationFailed
+from domain.i18n import _
 from domain.reads.reports import PageSpec
 
 _CHECKSUM_KEY = b"isp-gateway keyset cursor"
@@ -118,13 +119,18 @@ def decode(argument: str, cursor: str, ordering: str, terms: Sequence[SortTerm])
         taken_under, values = _opened(cursor)
     except ValueError:
         raise CursorRefused.one(
-            argument, f"`{argument}` is not a cursor of this connection."
+            argument, _("`{argument}` is not a cursor of this connection.", argument=argument)
         ) from None
     if taken_under != ordering:
         raise CursorRefused.one(
             argument,
-            f"`{argument}` is a cursor of another ordering or connection ({taken_under}); "
-            f"this one is {ordering}. Page again from the start with this ordering.",
+            _(
+                "`{argument}` is a cursor of another ordering or connection ({taken_under}); this "
+                "one is {ordering}. Page again from the start with this ordering.",
+                argument=argument,
+                taken_under=taken_under,
+                ordering=ordering,
+            ),
         )
     try:
         if not isinstance(values, list) or len(values) != len(terms):
@@ -135,7 +141,7 @@ def decode(argument: str, cursor: str, ordering: str, terms: Sequence[SortTerm])
         )
     except (ValueError, KeyError, InvalidOperation):
         raise CursorRefused.one(
-            argument, f"`{argument}` is not a cursor of this connection."
+            argument, _("`{argument}` is not a cursor of this connection.", argument=argument)
         ) from None
 
 
@@ -185,7 +191,13 @@ def window(
     for name, value in (("first", first), ("last", last)):
         if value is not None and not 0 <= value <= max_size:
             raise ValidationFailed.one(
-                name, f"`{name}` must be between 0 and {max_size}; got {value}."
+                name,
+                _(
+                    "`{argument}` must be between 0 and {maximum}; got {value}.",
+                    argument=name,
+                    maximum=max_size,
+                    value=value,
+                ),
             )
     after_key = None if after is None else decode("after", after, ordering, terms)
     before_key = None if before is None else decode("before", before, ordering, terms)

@@ -9,6 +9,7 @@ import binascii
 
 from graphql import GraphQLError
 
+from domain.i18n import _
 from domain.rules.keys import parse_count
 
 _PREFIX = "offset:"
@@ -26,7 +27,7 @@ def parse_cursor(cursor: str, argument: str) -> int:
     offset = parse_count(text[len(_PREFIX) :]) if text.startswith(_PREFIX) else None
     if offset is None:
         raise GraphQLError(
-            f"`{argument}` is not a cursor of this connection.",
+            str(_("`{argument}` is not a cursor of this connection.", argument=argument)),
             extensions={"code": "BAD_USER_INPUT", "argument": argument},
         )
     return offset

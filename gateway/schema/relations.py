@@ -15,6 +15,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from domain.i18n import _
 from gateway.loaders.base import DerivedLoader, RequestLoader
 from gateway.schema.base import Info, model_type
 
@@ -78,7 +79,8 @@ def last_count(value: int, argument: str) -> int:
     """How many items a `last` argument keeps; a negative one is refused (on both paths)."""
     if value < 0:
         raise GraphQLError(
-            f"`{argument}` must be 0 or more.", extensions={"code": "BAD_USER_INPUT"}
+            str(_("`{argument}` must be 0 or more.", argument=argument)),
+            extensions={"code": "BAD_USER_INPUT"},
         )
     return value
 

@@ -134,7 +134,7 @@ def test_restoration_limits() -> None:
     refusal = check(10, None)
     assert refusal is not None and refusal.rule == "MIN_INTERVAL"
     assert refusal.next_allowed_at == NOW + dt.timedelta(days=20)
-    assert "2026-12-13 12:00" in refusal.message
+    assert "2026-12-13 12:00" in str(refusal.message)
     refusal = check(None, 46)
     assert refusal is not None and refusal.rule == "MAX_DAYS_OVERDUE"
-    assert refusal.next_allowed_at is None and "46 days ago" in refusal.message
+    assert refusal.next_allowed_at is None and "46 days ago" in str(refusal.message)

@@ -96,6 +96,8 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         "jwt_secret": JWT_SECRET,
         "rate_limit_per_ip": "0",
         "rate_limit_per_identity": "0",
+        # The suite's assertions read English; tests of pt-BR ask for it (Accept-Language).
+        "language": "en",
     }
     values.update(overrides)
     return Settings(**values)

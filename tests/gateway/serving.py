@@ -54,6 +54,7 @@ def gateway_serve(
             "GATEWAY_RATE_LIMIT_PER_IP": "0",
             "GATEWAY_RATE_LIMIT_PER_IDENTITY": "0",
             "GATEWAY_OUTBOX_WORKER": "off",
+            "GATEWAY_LANGUAGE": "en",
             **environment,
         }
     )

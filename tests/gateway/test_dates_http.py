@@ -179,12 +179,14 @@ async def test_billing_runs_stop_at_the_configured_horizon(app: Starlette) -> No
 
 
 def test_the_billing_command_stops_at_the_horizon_too(
-    dates_database_url: str, capsys: pytest.CaptureFixture[str]
+    dates_database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     common = ["--due-date", "2035-03-10", "--database-url", dates_database_url]
-    for run in ("tv", "cycles", "run"):
-        assert main(["billing", run, *common]) != 0
-        assert "billing horizon" in capsys.readouterr().err
+    for language, words in (("en", "billing horizon"), ("pt-BR", "horizonte de faturamento")):
+        monkeypatch.setenv("GATEWAY_LANGUAGE", language)  # the CLI writes in GATEWAY_LANGUAGE
+        for run in ("tv", "cycles", "run"):
+            assert main(["billing", run, *common]) != 0
+            assert words in capsys.readouterr().err
 
 
 TICKETS = """query ($filter: TicketFilter) { tickets(filter: $filter) { protocol } }"""

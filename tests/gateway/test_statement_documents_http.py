@@ -42,7 +42,10 @@ def text_of(response: httpx.Response) -> str:
 async def get(
     client: httpx.AsyncClient, identity: Identity, url: str, **params: object
 ) -> httpx.Response:
-    return await client.get(url, params=params, headers=bearer(identity))
+    # The documents' own words are read in Portuguese, as the ISP's subscribers read them.
+    return await client.get(
+        url, params=params, headers={**bearer(identity), "accept-language": "pt-BR"}
+    )
 
 
 async def test_the_bank_debit_authorization_prints_what_was_recorded(

@@ -361,7 +361,11 @@ async def test_a_slow_platform_times_out_and_the_retry_changes_nothing_twice(
         simulator.state.faults = Faults(delay=0.5, count=None)
         report = await worker.drain()
         assert report.retrying == 1 and "did not answer in time" in report.errors[0]
-        await asyncio.sleep(0.8)  # the slow requests finish on the platform's side
+        # The slow requests finish on the platform's side (the subscriber is created there).
+        deadline = asyncio.get_running_loop().time() + 30
+        while simulator.state.finished < simulator.state.requests:
+            assert asyncio.get_running_loop().time() < deadline, "the platform never answered"
+            await asyncio.sleep(0.05)
         simulator.state.faults = Faults()
         clock.advance(hours=1)
         report = await worker.drain()
