@@ -109,7 +109,9 @@ async def _driver(session: AsyncSession) -> tuple[Any, Reader, Any]:
     SQLAlchemy's adapter of that connection; kept for the transaction's life."""
     sync = session.sync_session
     held = sync.info.get(_DRIVER)
-    transaction = sync.get_transaction()
+    # The innermost transaction: a savepoint the session began (RequestDb.write) is emitted
+    # when its connection is first asked for, so a statement here must ask for it.
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
     if held is not None and transaction is not None and held[0] is transaction:
         return held[1]
     connection = await session.connection()
@@ -119,7 +121,7 @@ async def _driver(session: AsyncSession) -> tuple[Any, Reader, Any]:
         Reader(connection.dialect.name, raw.driver_connection),
         raw.dbapi_connection,
     )
-    sync.info[_DRIVER] = (sync.get_transaction(), found)
+    sync.info[_DRIVER] = (sync.get_nested_transaction() or sync.get_transaction(), found)
     return found
 
 

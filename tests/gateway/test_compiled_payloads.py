@@ -367,3 +367,44 @@ async def test_a_resolver_that_raises_is_answered_by_the_standard_path_and_commi
     assert without_ids(compiled) == without_ids(standard)
     assert compiled.json()["data"] is None
     assert [e["path"] for e in compiled.json()["errors"]] == [["suspend"]]
+
+
+async def test_a_later_field_refused_after_writing_leaves_the_earlier_change_committed(
+    client: httpx.AsyncClient,
+    subjects: Subjects,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second field's action writes, then is refused: its savepoint undoes its writes
+    (statements on the driver included), the first field's change is committed."""
+    from domain.actions import plans
+    from domain.errors import RuleViolation
+
+    real = plans.change_plan_status
+
+    async def refused_after_writing(session: Any, **arguments: Any) -> Any:
+        plan = await real(session, **arguments)
+        if arguments["status"] is PlanStatus.ACTIVE:
+            raise RuleViolation("TEST_RULE", "refused after writing")
+        return plan
+
+    variables = {"id": to_global_id("Plan", subjects.plan)}
+    answers = []
+    for path in ("compiled", "standard"):
+        before = await _state(engine, subjects.plan)
+        monkeypatch.setattr(plans, "change_plan_status", refused_after_writing)
+        answers.append(await _send(client, TOGGLE, variables, DEVELOPMENT_STAFF, path))
+        monkeypatch.setattr(plans, "change_plan_status", real)
+        status, speed, version, audits = await _state(engine, subjects.plan)
+        assert (status, speed) == (PlanStatus.INACTIVE, SpeedState.REDUCED)
+        assert (version, audits) == (before[2] + 1, before[3] + 1)  # the suspension only
+        restore = TOGGLE.split("  restore:")[1].rsplit("}", 1)[0]
+        back = await _send(
+            client, "mutation R($id: ID!) { restore:" + restore + "}", variables,
+            DEVELOPMENT_STAFF, "standard",
+        )  # fmt: skip
+        assert back.json()["data"]["restore"]["__typename"] == "PlanChangeSuccess"
+    compiled, standard = answers
+    assert compiled.headers["x-gateway-executor"] == "compiled"
+    assert compiled.content == standard.content
+    assert compiled.json()["data"]["restore"]["__typename"] == "RuleViolation"
