@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -63,10 +63,37 @@ async def load_plan(session: AsyncSession, plan_id: int, *, lock: bool = False) 
     return plan
 
 
+# The plan's columns as its attributes, with the enum class of each enum column.
+_PLAN_ATTRIBUTES = tuple(
+    (Plan.__mapper__.get_property_by_column(column).key, getattr(column.type, "enum_class", None))
+    for column in Plan.__table__.columns
+)
+
+
+def _plan_by_id() -> Any:
+    return select(*Plan.__table__.columns).where(Plan.__table__.c.id == bindparam("plan_id"))
+
+
+async def plan_copy(session: AsyncSession, plan_id: int) -> Plan | None:
+    """The plan as stored now, read on the session's connection without the ORM
+    (domain.statements): a transient Plan the session does not track, whose changes an action
+    writes with `save_plan` (checking its version)."""
+    rows = await statements.run(
+        session, "plans.plan_copy", _plan_by_id, {"plan_id": plan_id}, scoped=Plan
+    )
+    if not rows:
+        return None
+    plan: Plan = Plan.__mapper__.class_manager.new_instance()  # as the ORM's loading makes one
+    values = plan.__dict__
+    for (name, enum_class), value in zip(_PLAN_ATTRIBUTES, rows[0], strict=True):
+        values[name] = enum_class[value] if enum_class is not None and value is not None else value
+    return plan
+
+
 async def load_plan_copy(session: AsyncSession, plan_id: int) -> Plan:
-    """The plan as stored now, as a copy the session does not track (`reads.plan_copy`), or
+    """The plan as stored now, as a copy the session does not track (`plan_copy`), or
     NotFound; an action changes it and writes it with `save_plan`."""
-    plan = await reads.plan_copy(session, plan_id)
+    plan = await plan_copy(session, plan_id)
     if plan is None:
         raise NotFound("Plan", plan_id)
     return plan

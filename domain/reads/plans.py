@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_polymorphic
 
-from domain import statements
 from domain.models import (
     BillingForm,
     Contact,
@@ -37,33 +35,6 @@ from domain.models.enums import (
 from domain.rules import agenda
 
 _ANY_SERVICE = with_polymorphic(Service, "*")
-
-
-# The plan's columns as its attributes, with the enum class of each enum column.
-_PLAN_ATTRIBUTES = tuple(
-    (Plan.__mapper__.get_property_by_column(column).key, getattr(column.type, "enum_class", None))
-    for column in Plan.__table__.columns
-)
-
-
-def _plan_by_id() -> Any:
-    return select(*Plan.__table__.columns).where(Plan.__table__.c.id == bindparam("plan_id"))
-
-
-async def plan_copy(session: AsyncSession, plan_id: int) -> Plan | None:
-    """The plan as stored now, read on the session's connection without the ORM
-    (domain.statements): a transient Plan the session does not track, whose changes an action
-    writes with `plan_common.save_plan` (checking its version)."""
-    rows = await statements.run(
-        session, "plans.plan_copy", _plan_by_id, {"plan_id": plan_id}, scoped=Plan
-    )
-    if not rows:
-        return None
-    plan: Plan = Plan.__mapper__.class_manager.new_instance()  # as the ORM's loading makes one
-    values = plan.__dict__
-    for (name, enum_class), value in zip(_PLAN_ATTRIBUTES, rows[0], strict=True):
-        values[name] = enum_class[value] if enum_class is not None and value is not None else value
-    return plan
 
 
 async def plan_for_update(

@@ -12,12 +12,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from domain import access, constraints, statements
 from domain import models as m
 from domain.actions import audit
-from domain.actions.plan_common import load_plan, load_plan_copy, save_plan
+from domain.actions.plan_common import load_plan, load_plan_copy, plan_copy, save_plan
 from domain.actions.plans import change_plan_status
 from domain.db import session_factory, writer_bind
 from domain.identity import DEVELOPMENT_STAFF, Identity, Role
 from domain.models.enums import InactiveReason, PlanStatus, SpeedState
-from domain.reads import plans as reads
 
 
 async def _first_plan(session: AsyncSession, *conditions: object) -> tuple[int, int]:
@@ -33,14 +32,14 @@ async def test_a_plan_copy_holds_the_stored_values_as_the_orm_loads_them(
     session: AsyncSession,
 ) -> None:
     plan_id, _ = await _first_plan(session, m.Plan.status == PlanStatus.ACTIVE)
-    copy = await reads.plan_copy(session, plan_id)
+    copy = await plan_copy(session, plan_id)
     loaded = await session.get(m.Plan, plan_id)
     assert copy is not None and loaded is not None and copy is not loaded
     for column in m.Plan.__table__.columns:
         name = m.Plan.__mapper__.get_property_by_column(column).key
         assert getattr(copy, name) == getattr(loaded, name), name
         assert type(getattr(copy, name)) is type(getattr(loaded, name)), name
-    assert await reads.plan_copy(session, -1) is None
+    assert await plan_copy(session, -1) is None
 
 
 async def test_scoped_statements_see_only_the_callers_rows(session: AsyncSession) -> None:
@@ -48,15 +47,15 @@ async def test_scoped_statements_see_only_the_callers_rows(session: AsyncSession
     other, _ = await _first_plan(session, m.Plan.customer_id != customer)
     access.bind(session, Identity(subject="s", role=Role.SUBSCRIBER, customer_id=customer))
     try:
-        assert await reads.plan_copy(session, other) is None
-        copy = await reads.plan_copy(session, mine)
+        assert await plan_copy(session, other) is None
+        copy = await plan_copy(session, mine)
         assert copy is not None and copy.customer_id == customer
     finally:
         access.unbind(session)
     # The staff's statement is another one: it sees every plan.
     access.bind(session, DEVELOPMENT_STAFF)
     try:
-        assert await reads.plan_copy(session, other) is not None
+        assert await plan_copy(session, other) is not None
     finally:
         access.unbind(session)
 
