@@ -107,6 +107,9 @@ async def resolve_pending(run: _Run) -> None:
     """Runs each batched relation once for all its parents, level by level."""
     pending = run.pending
     reader, variables, identity = run.reader, run.variables, run.identity
+    # Rows read for one statement and one set of keys: the same relation asked for again on
+    # the same parents (two roots' payloads of one plan) is read once.
+    fetched: dict[tuple[BatchSpec, tuple[Any, ...]], list[Sequence[Any]]] = {}
     while pending:
         level, pending = pending, defaultdict(list)
         for out_field, items in level.items():
@@ -125,7 +128,10 @@ async def resolve_pending(run: _Run) -> None:
                         run.refuse(out, name, out_field.field_nodes, refusal)
                 continue
             keys = list(dict.fromkeys(key for key, _ in items if key is not None))
-            rows = await batch.compiled.fetch(reader, keys, identity)
+            read = (batch.compiled.spec, tuple(keys))
+            rows = fetched.get(read)
+            if rows is None:
+                rows = fetched[read] = await batch.compiled.fetch(reader, keys, identity)
             wanted = _filters(out_field, variables)
             if wanted:
                 rows = [
