@@ -92,10 +92,21 @@ class Settings:
     """Everything the app needs to start; build one with `from_env()` or directly in tests."""
 
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    # Streaming replicas of the PostgreSQL primary (docs/scaling.md, ADR 0230): queries read
+    # from one of them; mutations, their payloads, and an identity's reads until a replica has
+    # replayed that identity's last commit, from the primary. A replica more than
+    # replica_max_lag_seconds behind, or not answering its health check (every
+    # replica_check_seconds), is skipped.
+    database_replica_urls: tuple[str, ...] = ()
+    replica_max_lag_seconds: Seconds = 5.0
+    replica_check_seconds: Seconds = 1.0
     # "development" serves GraphiQL and readable logs; "production" does neither.
     environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: Port = 8000
+    # Behind a load balancer: the addresses whose X-Forwarded-For / X-Forwarded-Proto are
+    # believed (uvicorn's forwarded_allow_ips), so that per-IP limits count the real client.
+    forwarded_allow_ips: str = "127.0.0.1"
     # Processes of `gateway serve` (uvicorn workers), and how long a stopping process lets the
     # requests in flight finish before it closes them (ADR 0171).
     workers: Positive = 1
@@ -308,9 +319,23 @@ class Variable:
 
 VARIABLES: tuple[Variable, ...] = (
     Variable("GATEWAY_DATABASE_URL", "database_url", "a URL, postgresql://… or sqlite:///…", True),
+    Variable(
+        "GATEWAY_DATABASE_REPLICA_URL",
+        "database_replica_urls",
+        "comma-separated postgresql://… URLs of streaming replicas",
+        True,
+        "list",
+    ),
+    Variable("GATEWAY_REPLICA_MAX_LAG", "replica_max_lag_seconds", "seconds (more than 0)"),
+    Variable("GATEWAY_REPLICA_CHECK_SECONDS", "replica_check_seconds", "seconds (more than 0)"),
     Variable("GATEWAY_ENV", "environment", "development or production"),
     Variable("GATEWAY_HOST", "host", "an address to listen on, e.g. 127.0.0.1 or 0.0.0.0"),
     Variable("GATEWAY_PORT", "port", "a port number (1-65535)"),
+    Variable(
+        "GATEWAY_FORWARDED_ALLOW_IPS",
+        "forwarded_allow_ips",
+        "comma-separated addresses or networks of the load balancers, or *",
+    ),
     Variable("GATEWAY_WORKERS", "workers", "a number of processes (1 or more)"),
     Variable("GATEWAY_SHUTDOWN_TIMEOUT", "shutdown_timeout_seconds", "seconds (more than 0)"),
     Variable("GATEWAY_DOCUMENT_CACHE_SIZE", "document_cache_size", "a positive integer"),
@@ -468,12 +493,20 @@ def _problems(settings: Settings) -> list[str]:
             "GATEWAY_WORKERS must be 1 with SQLite: one SQLite file serves one process "
             "(use PostgreSQL for several workers)."
         )
+    problems.extend(_replica_problems(settings, backend))
     for name, url in (
         ("GATEWAY_REDIS_URL", settings.redis_url),
         ("GATEWAY_JWT_JWKS_URL", settings.jwt_jwks_url),
     ):
         if url is not None and not urlsplit(url).netloc:
             problems.append(f"{name} must be {_BY_NAME[name].form}.")
+    limited = parse_rate(settings.rate_limit_per_ip) or parse_rate(settings.rate_limit_per_identity)
+    if settings.workers > 1 and limited and not settings.redis_url:
+        # Counted in each process's memory, a limit would let N times as much through.
+        problems.append(
+            "GATEWAY_WORKERS above 1 needs GATEWAY_REDIS_URL while rate limits are on: every "
+            "process must count in the same place (or set both GATEWAY_RATE_LIMIT_* to 0)."
+        )
     if settings.metrics_path and not settings.metrics_path.startswith("/"):
         problems.append(
             f"GATEWAY_METRICS_PATH must be a path such as /metrics; got {settings.metrics_path!r}."
@@ -482,6 +515,35 @@ def _problems(settings: Settings) -> list[str]:
 
 
 _BY_NAME = {variable.name: variable for variable in VARIABLES}
+
+
+def _replica_problems(settings: Settings, backend: str | None) -> list[str]:
+    if not settings.database_replica_urls:
+        return []
+    problems = []
+    if backend != "postgresql":
+        problems.append(
+            "GATEWAY_DATABASE_REPLICA_URL needs a PostgreSQL primary (GATEWAY_DATABASE_URL)."
+        )
+    for position, url in enumerate(settings.database_replica_urls, 1):
+        try:
+            from sqlalchemy.engine import make_url
+
+            replica_backend = make_url(url).get_backend_name()
+        except Exception:
+            replica_backend = None
+        if replica_backend != "postgresql":
+            problems.append(
+                f"GATEWAY_DATABASE_REPLICA_URL's URL number {position} must be postgresql://…"
+            )
+    if not settings.redis_url:
+        # Read-your-writes marks must reach every process (ADR 0230).
+        problems.append(
+            "GATEWAY_DATABASE_REPLICA_URL needs GATEWAY_REDIS_URL: each identity's last write "
+            "is kept there, so that every process sends its reads to the primary until a "
+            "replica has it."
+        )
+    return problems
 
 
 def masked(settings: Settings, environ: Mapping | None = None) -> list[tuple[str, str, str]]:
@@ -508,6 +570,8 @@ def _mask(variable: Variable, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, tuple):
+        if variable.secret:
+            return ",".join(mask_url(item) if "://" in item else "********" for item in value)
         return ",".join(value)
     if isinstance(value, bool):
         return "1" if value else "0"

@@ -174,6 +174,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_seconds),
+        # X-Forwarded-For from these addresses (the load balancers) names the client.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_config=None,  # the gateway's own logging (gateway.observability.logs)
         access_log=False,  # one access line per request comes from the gateway itself
     )

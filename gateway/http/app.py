@@ -91,6 +91,10 @@ def create_app(
         body: dict[str, object] = {"status": "unavailable" if failed else "ok", **report}
         if runtime.redis_breaker is not None:
             body["redis_breaker"] = runtime.redis_breaker.state
+        if runtime.replicas is not None:
+            # A replica down or lagging is not a reason to stop serving: its reads go to the
+            # primary (ADR 0230). Its state and lag are here for the operator.
+            body["replicas"] = runtime.replicas.report()
         if failed:
             body["failed"] = failed
         return JSONResponse(body, status_code=503 if failed else 200)
@@ -126,6 +130,11 @@ def create_app(
             worker = start_embedded_worker(runtime)
         finally:
             LANGUAGE.reset(language)
+        if runtime.replicas is not None:
+            # Knows each replica's state before the first read is sent to one.
+            with contextlib.suppress(Exception):
+                await runtime.replicas.check()
+            runtime.replicas.start()
         sampler = None
         if settings.metrics_listen and process:
             sampler = asyncio.get_running_loop().create_task(sample_outbox_forever())
@@ -138,7 +147,6 @@ def create_app(
             sampler.cancel()
         if worker is not None:
             await worker.stop()
-        await graphql.readers.shutdown()
         await graphql.auth.aclose()
         await runtime.close(engine=owns_engine)
         if owns_engine:

@@ -25,7 +25,6 @@ from domain.db import DatabaseUnavailable, database_unavailable, writer_bind
 from domain.errors import DomainError, FieldProblem
 from domain.i18n import _
 from domain.identity import Identity
-from domain.reads.batched import Readers
 from gateway.execution import reports as report_plans
 from gateway.execution.compiled import (
     CompiledReads,
@@ -45,6 +44,7 @@ from gateway.http.graphiql import GraphiQL
 from gateway.http.outage import SERVICE_UNAVAILABLE
 from gateway.http.overload import BodyReader, InFlightLimit, Refused
 from gateway.http.ratelimit import Rate, RateLimiter, RateLimitUnavailable
+from gateway.http.replicas import Choice, Database
 from gateway.http.runtime import Runtime
 from gateway.observability import metrics, tracing
 from gateway.observability.requests import STATE, RequestNote, note
@@ -54,6 +54,7 @@ log = logging.getLogger("gateway.http.graphql")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 EXECUTOR_HEADER = "x-gateway-executor"  # which read path answered, and why not the compiled one
+DATABASE_HEADER = "x-gateway-database"  # with replicas: which database answered, and why
 JSON = "application/json"
 
 
@@ -252,7 +253,8 @@ class GraphQLEndpoint:
             if settings.compiled_reads
             else None
         )
-        self.readers = Readers(runtime.engine)
+        self.readers = runtime.primary.readers
+        self.replicas = runtime.replicas
         self.graphiql = GraphiQL(settings)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -468,34 +470,33 @@ class GraphQLEndpoint:
             async with asyncio.timeout(settings.request_timeout_seconds):
                 executor = "standard; reason=a mutation"
                 payloads = None
-                if refused:
-                    executor = "standard; reason=refused input"
-                elif mutation:
-                    payloads, executor = self._payload_plan(
-                        request, prepared, operation, query, gql
-                    )
-                else:
-                    compiled, executor = await self._run_compiled(
-                        request, identity, prepared, operation, query, gql, media, request_id
-                    )
-                    if compiled is not None:
-                        request_note.executor = "compiled"
-                        return compiled
-                request_note.executor = "compiled" if executor == "compiled" else "standard"
-                arguments = (request, identity, prepared.document, gql, media, request_id)
-                try:
-                    response, committed = await self._run(
-                        *arguments, mutation=mutation, key=key, payloads=payloads, refused=refused
-                    )
-                except _Rerun as reason:
-                    # A resolver raised on the compiled road; nothing of it was committed.
-                    executor = f"standard; reason={reason}"
-                    request_note.executor = "standard"
-                    response, committed = await self._run(
-                        *arguments, mutation=mutation, key=key, refused=refused
-                    )
-                response.headers.setdefault(EXECUTOR_HEADER, executor)
-                return response
+                if mutation:
+                    if refused:
+                        executor = "standard; reason=refused input"
+                    else:
+                        payloads, executor = self._payload_plan(
+                            request, prepared, operation, query, gql
+                        )
+                    request_note.executor = "compiled" if executor == "compiled" else "standard"
+                    arguments = (request, identity, prepared.document, gql, media, request_id)
+                    try:
+                        response, committed = await self._run(
+                            *arguments, mutation=True, key=key, payloads=payloads, refused=refused
+                        )
+                    except _Rerun as reason:
+                        # A resolver raised on the compiled road; nothing of it was committed.
+                        executor = f"standard; reason={reason}"
+                        request_note.executor = "standard"
+                        response, committed = await self._run(
+                            *arguments, mutation=True, key=key, refused=refused
+                        )
+                    response.headers.setdefault(EXECUTOR_HEADER, executor)
+                    if self.replicas is not None:
+                        response.headers[DATABASE_HEADER] = "primary; reason=a mutation"
+                    return response
+                return await self._read(
+                    request, identity, prepared, operation, query, gql, media, refused
+                )
         except TimeoutError:
             log.warning("request stopped after %s s", settings.request_timeout_seconds)
             metrics.OVERLOADED.labels("timeout").inc()
@@ -518,6 +519,85 @@ class GraphQLEndpoint:
                         raise
                     # The claim stays pending; a retry takes it over once it is stale.
                     log.warning("idempotency claim not released: the database is unavailable")
+
+    async def _read(
+        self,
+        request: Request,
+        identity: Identity,
+        prepared: Any,
+        operation: Any,
+        query: str,
+        gql: GraphQLRequest,
+        media: str,
+        refused: dict[str, list[FieldProblem]],
+    ) -> Response:
+        """A query, on a replica when one may answer it (ADR 0230), else on the primary; a
+        replica that fails mid-read is skipped and the read runs again on the primary."""
+        if self.replicas is None:
+            return await self._read_on(
+                self.runtime.primary, request, identity, prepared, operation, query, gql, media,
+                refused,
+            )  # fmt: skip
+        choice = await self.replicas.choose(identity.caller_key)
+        try:
+            response = await self._read_on(
+                choice.database, request, identity, prepared, operation, query, gql, media,
+                refused,
+            )  # fmt: skip
+        except Exception as error:
+            if choice.database.replica is None or not database_unavailable(error):
+                raise
+            self.replicas.failed(choice.database, error)
+            choice = Choice(self.runtime.primary, "replica failed")
+            response = await self._read_on(
+                choice.database, request, identity, prepared, operation, query, gql, media,
+                refused,
+            )  # fmt: skip
+        where = choice.database.name
+        response.headers[DATABASE_HEADER] = (
+            where if choice.reason == "replica" else f"{where}; reason={choice.reason}"
+        )
+        return response
+
+    async def _read_on(
+        self,
+        database: Database,
+        request: Request,
+        identity: Identity,
+        prepared: Any,
+        operation: Any,
+        query: str,
+        gql: GraphQLRequest,
+        media: str,
+        refused: dict[str, list[FieldProblem]],
+    ) -> Response:
+        """A query on `database`: the compiled path when it can answer, else the standard one."""
+        request_note = _request_note(request)
+        request_id = request_note.request_id
+        if refused:
+            executor = "standard; reason=refused input"
+        else:
+            compiled, executor = await self._run_compiled(
+                request, identity, prepared, operation, query, gql, media, request_id, database
+            )
+            if compiled is not None:
+                request_note.executor = "compiled"
+                return compiled
+        request_note.executor = "standard"
+        response, _committed = await self._run(
+            request,
+            identity,
+            prepared.document,
+            gql,
+            media,
+            request_id,
+            mutation=False,
+            key=None,
+            refused=refused,
+            database=database,
+        )
+        response.headers.setdefault(EXECUTOR_HEADER, executor)
+        return response
 
     def _payload_plan(
         self,
@@ -549,6 +629,7 @@ class GraphQLEndpoint:
         gql: GraphQLRequest,
         media: str,
         request_id: str,
+        database: Database,
     ) -> tuple[Response | None, str]:
         """The compiled read path's answer, or None and why the standard path must answer."""
         if self.compiled is None:
@@ -564,13 +645,13 @@ class GraphQLEndpoint:
             # A driver connection, without the ORM session the compiled path does not use,
             # taken when the first statement runs.
             with tracing.span("graphql.execute", **{"gateway.executor": "compiled"}):
-                async with self.readers.lazy() as reader:
+                async with database.readers.lazy() as reader:
                     data, errors = await plan.run(
                         reader,
                         self.runtime.settings,
                         variables,
                         identity,
-                        sessions=self.runtime.sessions,
+                        sessions=database.session_factory(),
                         request=request,
                     )
         except (Unplannable, Fallback) as reason:
@@ -603,6 +684,7 @@ class GraphQLEndpoint:
         key: str | None,
         refused: dict[str, list[FieldProblem]],
         payloads: tuple[MutationPayloads, Any] | None = None,
+        database: Database | None = None,
     ) -> tuple[Response, bool]:
         """Executes the operation in one session; a mutation commits once, at the end.
 
@@ -610,8 +692,13 @@ class GraphQLEndpoint:
         returned, reading its own transaction's rows, before the commit (ADR 0006).
         Returns the response and whether a mutation's changes were committed.
         """
-        # A mutation takes SQLite's write lock up front (domain.db.writer_bind).
-        bind = writer_bind(self.runtime.engine) if mutation else self.runtime.engine
+        # A mutation takes SQLite's write lock up front (domain.db.writer_bind); a read runs
+        # where it was sent (a replica, or the primary).
+        bind = (
+            writer_bind(self.runtime.engine)
+            if mutation
+            else (database or self.runtime.primary).engine
+        )
         async with self.runtime.sessions(bind=bind) as session:
             context = self.runtime.context_for(session, request, identity=identity)
             context.refused = refused
@@ -694,6 +781,9 @@ class GraphQLEndpoint:
                     body=bytes(response.body),
                 )
             await session.commit()
+            if self.replicas is not None:
+                # This caller's reads must see what it just committed (ADR 0230).
+                await self.replicas.wrote(identity.caller_key, session)
             return response, True
 
     def _format_error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:

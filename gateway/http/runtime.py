@@ -1,8 +1,8 @@
-"""What the running app holds: settings, engine, session factory and schema."""
+"""What the running app holds: settings, engine, session factory, schema, Redis, replicas."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.db import create_engine, session_factory
 from domain.identity import Identity
+from domain.reads.batched import Readers
 from gateway.execution.redis_guard import RedisBreaker
 from gateway.execution.redis_guard import connect as connect_redis
+from gateway.http.replicas import Database, ReplicaSet
 from gateway.loaders.context import GraphQLContext
 from gateway.settings import Settings
 
@@ -26,6 +28,13 @@ class Runtime:
     # Every use of `redis` goes through it: short timeouts, then not asked while down.
     redis_breaker: RedisBreaker | None = None
     counters: Any = None  # rate-limit counters: in Redis, or in this process
+    # Where reads may run: the primary, and the streaming replicas when configured (ADR 0230).
+    primary: Database = field(default=None)  # type: ignore[assignment]
+    replicas: ReplicaSet | None = None
+
+    def __post_init__(self) -> None:
+        if self.primary is None:
+            self.primary = Database("primary", self.engine, self.sessions, Readers(self.engine))
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Runtime:
@@ -38,7 +47,7 @@ class Runtime:
         if settings.redis_url:
             redis = connect_redis(settings.redis_url, settings.redis_timeout_seconds)
             breaker = RedisBreaker(redis, open_seconds=settings.redis_breaker_seconds)
-        return cls(
+        runtime = cls(
             settings=settings,
             engine=engine,
             sessions=session_factory(engine),
@@ -47,6 +56,11 @@ class Runtime:
             redis_breaker=breaker,
             counters=RedisCounters(breaker) if breaker is not None else MemoryCounters(),
         )
+        if settings.database_replica_urls:
+            runtime.replicas = ReplicaSet.build(
+                settings, runtime.primary, breaker, _pool_options(settings)
+            )
+        return runtime
 
     def context_for(
         self, session: AsyncSession, request: Any = None, *, identity: Identity
@@ -54,6 +68,9 @@ class Runtime:
         return GraphQLContext.for_session(session, self.settings, request, identity=identity)
 
     async def close(self, *, engine: bool) -> None:
+        await self.primary.readers.shutdown()
+        if self.replicas is not None:
+            await self.replicas.close()
         if self.redis is not None:
             await self.redis.aclose()
         if engine:

@@ -11,6 +11,7 @@ message anyway.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from typing import Any
@@ -44,8 +45,15 @@ def _json(value: Any, **_kwargs: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
+def _add_pid(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The serving process's id: which of `gateway serve --workers N` wrote the line."""
+    event["pid"] = os.getpid()
+    return event
+
+
 _SHARED: list[Any] = [
     structlog.contextvars.merge_contextvars,
+    _add_pid,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),

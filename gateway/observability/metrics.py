@@ -102,6 +102,27 @@ OUTBOX_DELIVERIES = Counter(
     "Outbox delivery attempts by outcome: delivered, retrying, failed.",
     ["outcome"],
 )
+REPLICA_LAG = Gauge(
+    "gateway_db_replica_lag_seconds",
+    "How far each read replica is behind the primary, at the last health check: seconds since "
+    "the primary was first seen at a WAL position the replica has not replayed (0: caught up).",
+    ["replica"],
+    multiprocess_mode="mostrecent",
+)
+REPLICA_HEALTHY = Gauge(
+    "gateway_db_replica_healthy",
+    "1 while a read replica answers its health check within GATEWAY_REPLICA_MAX_LAG, else 0 "
+    "(its reads go to the primary).",
+    ["replica"],
+    multiprocess_mode="mostrecent",
+)
+DB_READS = Counter(
+    "gateway_db_reads",
+    "GraphQL reads by the database that served them (primary, replica1, ...) and why: replica, "
+    "read-your-writes, no replica is well, replica failed, read-your-writes unknown (Redis "
+    "unavailable).",
+    ["database", "reason"],
+)
 
 REDIS_BREAKER_OPEN = Gauge(
     "gateway_redis_breaker_open",

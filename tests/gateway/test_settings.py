@@ -53,6 +53,14 @@ def test_values_that_cannot_run_together_are_refused() -> None:
     ]
     problems = _problems({"GATEWAY_WORKERS": "4"})  # the default database is a SQLite file
     assert problems[0].startswith("GATEWAY_WORKERS must be 1 with SQLite")
+    # Rate limits counted in each process's memory would let four times as much through.
+    on_postgresql = {"GATEWAY_DATABASE_URL": "postgresql://db/gw", "GATEWAY_WORKERS": "4"}
+    assert _problems(on_postgresql)[0].startswith(
+        "GATEWAY_WORKERS above 1 needs GATEWAY_REDIS_URL while rate limits are on"
+    )
+    assert Settings.from_env({**on_postgresql, "GATEWAY_REDIS_URL": "redis://r:6379/0"})
+    no_limits = {"GATEWAY_RATE_LIMIT_PER_IP": "0", "GATEWAY_RATE_LIMIT_PER_IDENTITY": "0"}
+    assert Settings.from_env({**on_postgresql, **no_limits}).workers == 4
     assert _problems({"GATEWAY_DATABASE_URL": "mysql://db/gateway"})[0].startswith(
         "GATEWAY_DATABASE_URL must be a URL, postgresql://"
     )
