@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# Its session events note and announce what each committed transaction changed (ADR 0220).
+from domain import changes  # noqa: F401
+
 
 def async_url(url: str) -> str:
     """The async-driver form of a database URL: postgresql → asyncpg, sqlite → aiosqlite."""

@@ -193,6 +193,16 @@ class Settings:
     # "in-process": the app delivers outbox messages itself; "off": run `gateway worker`.
     outbox_worker: Literal["in-process", "off"] = "in-process"
     outbox_poll_seconds: Seconds = 1.0
+    # Subscriptions (ADR 0220, docs/realtime.md): how committed changes reach the serving
+    # processes ("auto": PostgreSQL's LISTEN/NOTIFY on PostgreSQL, this process on SQLite),
+    # the limits per WebSocket connection and per identity (per process), the events a
+    # subscriber may leave unread before it is cut off, and the WebSocket's timers.
+    realtime_broker: Literal["auto", "postgres", "redis", "memory"] = "auto"
+    subscriptions_per_connection: Positive = 10
+    subscriptions_per_identity: Positive = 50
+    subscription_queue: Positive = 64
+    ws_keepalive_seconds: Seconds = 15.0
+    ws_init_timeout_seconds: Seconds = 10.0
     # Files fetched at install time (`gateway assets fetch`): GraphiQL's, below graphiql/.
     assets_dir: str = str(DEFAULT_ASSETS_DIR)
     # /readyz: how long each dependency may take to answer before it counts as down.
@@ -224,6 +234,13 @@ class Settings:
     @property
     def json_logs(self) -> bool:
         return (self.log_format or ("console" if self.development else "json")) == "json"
+
+    @property
+    def broker(self) -> str:
+        """The realtime broker in use: postgres, redis or memory ("auto" resolved)."""
+        if self.realtime_broker != "auto":
+            return self.realtime_broker
+        return "memory" if self.database_url.startswith("sqlite") else "postgres"
 
     def check(self) -> None:
         """Refuses settings that are wrong or must never run together; called when the app is
@@ -435,6 +452,18 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GATEWAY_RADIUS_RETRIES", "radius_retries", "a number of sends (1 or more)"),
     Variable("GATEWAY_OUTBOX_WORKER", "outbox_worker", "in-process or off"),
     Variable("GATEWAY_OUTBOX_POLL_SECONDS", "outbox_poll_seconds", "seconds (more than 0)"),
+    Variable("GATEWAY_REALTIME_BROKER", "realtime_broker", "auto, postgres, redis or memory"),
+    Variable(
+        "GATEWAY_SUBSCRIPTIONS_PER_CONNECTION",
+        "subscriptions_per_connection",
+        "an integer (1 or more)",
+    ),
+    Variable(
+        "GATEWAY_SUBSCRIPTIONS_PER_IDENTITY", "subscriptions_per_identity", "an integer (1 or more)"
+    ),
+    Variable("GATEWAY_SUBSCRIPTION_QUEUE", "subscription_queue", "a number of events (1 or more)"),
+    Variable("GATEWAY_WS_KEEPALIVE_SECONDS", "ws_keepalive_seconds", "seconds (more than 0)"),
+    Variable("GATEWAY_WS_INIT_TIMEOUT_SECONDS", "ws_init_timeout_seconds", "seconds (more than 0)"),
     Variable("GATEWAY_ASSETS_DIR", "assets_dir", "a folder's path"),
     Variable("GATEWAY_READINESS_TIMEOUT", "readiness_timeout_seconds", "seconds (more than 0)"),
     Variable(
@@ -494,6 +523,17 @@ def _problems(settings: Settings) -> list[str]:
             "(use PostgreSQL for several workers)."
         )
     problems.extend(_replica_problems(settings, backend))
+    if settings.realtime_broker == "redis" and not settings.redis_url:
+        problems.append("GATEWAY_REALTIME_BROKER=redis needs GATEWAY_REDIS_URL.")
+    if settings.realtime_broker == "postgres" and backend == "sqlite":
+        problems.append(
+            "GATEWAY_REALTIME_BROKER=postgres needs PostgreSQL; SQLite uses auto (or memory)."
+        )
+    if settings.realtime_broker == "memory" and settings.workers > 1:
+        problems.append(
+            "GATEWAY_REALTIME_BROKER=memory reaches one process only: with several workers use "
+            "auto (PostgreSQL) or redis."
+        )
     for name, url in (
         ("GATEWAY_REDIS_URL", settings.redis_url),
         ("GATEWAY_JWT_JWKS_URL", settings.jwt_jwks_url),

@@ -74,7 +74,12 @@ def _unused_code() -> list[str]:
             "cache_ok",
             "resolve_async",  # Strawberry FieldExtension hook
         ],
-        ignore_decorators=["@strawberry.field", "@strawberry.mutation", "@event.listens_for"],
+        ignore_decorators=[
+            "@strawberry.field",
+            "@strawberry.mutation",
+            "@strawberry.subscription",
+            "@event.listens_for",
+        ],
     )
     vulture.scavenge([str(ROOT / folder) for folder in ("domain", "gateway", "simulators")])
     found = []

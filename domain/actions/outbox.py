@@ -18,6 +18,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from domain import changes
 from domain.models import OutboxMessage
 from domain.models.base import utcnow
 from domain.models.enums import OutboxStatus
@@ -98,6 +99,7 @@ async def mark_delivered(session: AsyncSession, message_id: int, *, now: dt.date
         .where(OutboxMessage.id == message_id)
         .values(status=OutboxStatus.DELIVERED, delivered_at=now, last_error=None)
     )
+    changes.note(session, changes.Change(changes.Kind.OUTBOX, message_id))
 
 
 async def mark_failed_attempt(
@@ -121,6 +123,7 @@ async def mark_failed_attempt(
         .where(OutboxMessage.id == message_id)
         .values(status=status, next_attempt_at=next_attempt, last_error=error[:2000])
     )
+    changes.note(session, changes.Change(changes.Kind.OUTBOX, message_id))
     return status, next_attempt
 
 

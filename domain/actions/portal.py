@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import changes
 from domain import models as m
 from domain.actions import audit
 from domain.actions.plan_common import (
@@ -141,6 +142,13 @@ async def issue_boleto(
     )
     session.add(boleto)
     await session.flush()
+    # A new boleto changes what the receivable offers to pay with.
+    changes.note(
+        session,
+        changes.Change(
+            changes.Kind.RECEIVABLE, receivable.id, receivable.customer_id, receivable.plan_id
+        ),
+    )
     return boleto
 
 

@@ -51,10 +51,13 @@ def cmd_simulate_tv(args: argparse.Namespace) -> int:
 
 async def _with_sessions(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     from domain.db import create_engine, session_factory
+    from gateway.realtime.brokers import publishing
 
     engine = create_engine(settings.database_url)
     try:
-        return await work(session_factory(engine))
+        # Its commits reach the subscribers of the serving processes (ADR 0220).
+        async with publishing(settings):
+            return await work(session_factory(engine))
     finally:
         await engine.dispose()
 

@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from domain.i18n import LANGUAGE, catalogs, normalize
 from domain.models.base import utcnow
@@ -27,8 +27,11 @@ from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.language import LanguageEdge
 from gateway.http.outage import OutageGuard
 from gateway.http.runtime import Runtime
+from gateway.http.subscriptions import Subscriptions, WebSocketEndpoint
 from gateway.observability import metrics, tracing
 from gateway.observability.requests import RequestEdge
+from gateway.realtime.brokers import broker_for
+from gateway.realtime.hub import Hub
 from gateway.settings import Settings
 
 # How often each process samples the outbox for its gauges when the metrics are served on an
@@ -123,6 +126,10 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         from gateway.worker.outbox import start_embedded_worker
 
+        # Listening for committed changes before anything of ours can commit one.
+        await broker.start()
+        if process:
+            live.on_signals()
         # The worker's texts (a TV delivery's error) are in GATEWAY_LANGUAGE: its task copies
         # the language now; whoever runs the lifespan keeps its own.
         language = LANGUAGE.set(normalize(settings.language) or settings.language)
@@ -145,8 +152,10 @@ def create_app(
         yield
         if sampler is not None:
             sampler.cancel()
+        await live.close_all()
         if worker is not None:
             await worker.stop()
+        await broker.stop()
         await graphql.auth.aclose()
         await runtime.close(engine=owns_engine)
         if owns_engine:
@@ -158,6 +167,12 @@ def create_app(
     # Only /graphql is bounded (GraphQLEndpoint.in_flight): health checks must answer even
     # when the gateway is saturated.
     graphql = GraphQLEndpoint(runtime)
+    hub = Hub()
+    broker = broker_for(settings, hub)
+    live = graphql.subscriptions = Subscriptions(runtime, graphql, hub)
+    if broker.name != "memory":
+        # Subscribers on this process get nothing while it does not listen (ADR 0220).
+        checks["changes"] = broker.ready
     remote_keys = graphql.auth.remote_keys
     if remote_keys is not None:
         # Tokens cannot be checked without the provider's keys: held, or fetchable now.
@@ -178,6 +193,7 @@ def create_app(
     middleware.append(Middleware(OutageGuard))
     routes = [
         Route("/graphql", graphql, methods=None),
+        WebSocketRoute("/graphql", WebSocketEndpoint(live)),
         Route("/export", ExportEndpoint(graphql), methods=None),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -231,6 +247,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.graphql = graphql
     app.state.in_flight = graphql.in_flight
+    app.state.subscriptions = live
     return app
 
 

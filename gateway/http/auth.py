@@ -280,31 +280,38 @@ class Authenticator:
         return self._jwks if isinstance(self._jwks, RemoteKeys) else None
 
     async def identify(self, request: Request) -> Identity | None:
-        header = request.headers.get("authorization")
+        identity, _until = await self.credentials(request.headers.get("authorization"))
+        return identity
+
+    async def credentials(self, header: str | None) -> tuple[Identity | None, float | None]:
+        """The identity an Authorization header value names, and until when (a Unix time,
+        the token's expiry plus the leeway) it may act; None for credentials that do not
+        expire (API keys, the development identity)."""
         if header is None:
-            return self.development_identity
+            return self.development_identity, None
         scheme, __, token = header.strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationFailed(_("Send credentials as `Authorization: Bearer <token>`."))
         if token.startswith(API_KEY_PREFIX):
-            return await self._api_key(token)
-        return await self._jwt(token)
+            return await self._api_key(token), None
+        identity, expires = await self._jwt(token)
+        return identity, expires + self.settings.jwt_leeway_seconds
 
-    async def _jwt(self, token: str) -> Identity:
+    async def _jwt(self, token: str) -> tuple[Identity, float]:
         # A client sends the same token on every request until it expires: verifying its
         # signature once is enough. The expiry is still checked on every use.
         cached = self._verified.get(token)
         if cached is not None:
             identity, expires = cached
             if time.time() <= expires + self.settings.jwt_leeway_seconds:
-                return identity
+                return identity, expires
             del self._verified[token]
         identity, expires = await self._verify_jwt(token)
         if len(self._verified) >= _VERIFIED_TOKENS:
             self._verified.pop(next(iter(self._verified)))
         self._verified[token] = (identity, expires)
-        return identity
+        return identity, expires
 
     async def _verify_jwt(self, token: str) -> tuple[Identity, float]:
         try:

@@ -256,6 +256,8 @@ class GraphQLEndpoint:
         self.readers = runtime.primary.readers
         self.replicas = runtime.replicas
         self.graphiql = GraphiQL(settings)
+        # Subscriptions over SSE, when the app serves them (gateway.http.app sets it).
+        self.subscriptions: Any = None  # gateway.http.subscriptions.Subscriptions
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -277,6 +279,8 @@ class GraphQLEndpoint:
                 raise HttpError(400, _("`query` is required."))
             if request.method not in ("GET", "POST"):
                 raise HttpError(405, _("Use GET or POST."), {"Allow": "GET, POST"})
+            if self.subscriptions is not None and self.subscriptions.wants_stream(request):
+                return await self._stream(request)
             media = _accept(request)
             client_ip = _client_ip(request)
             await self._limit_rate(f"ip:{client_ip}", self.rate_per_ip, "ip")
@@ -320,6 +324,26 @@ class GraphQLEndpoint:
                 requestId=request_note.request_id,
             )
 
+    async def _stream(self, request: Request) -> Response:
+        """A subscription over Server-Sent Events (gateway.http.subscriptions)."""
+        assert self.subscriptions is not None
+        await self._limit_rate(f"ip:{_client_ip(request)}", self.rate_per_ip, "ip")
+        identity, until = await self.authenticate(request.headers.get("authorization"))
+        _request_note(request).identity = identity.role.value.lower()
+        await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity, "identity")
+        if request.method == "GET":
+            gql = _read_get(request)
+        else:
+            gql = await self.read_post(request, identity)
+        payload = {
+            "query": gql.query,
+            "variables": gql.variables,
+            "operationName": gql.operation_name,
+            "extensions": gql.extensions,
+        }
+        standard = request.headers.get(EXECUTOR_HEADER) == "standard"
+        return await self.subscriptions.sse(identity, until, payload, standard)
+
     async def read_post(self, request: Request, identity: Identity) -> GraphQLRequest:
         """A POST's GraphQL request: its headers checked, then its whole body read under its
         deadline, slow bodies bounded per client IP and per caller (ADR 0132)."""
@@ -329,9 +353,15 @@ class GraphQLEndpoint:
 
     async def _authenticate(self, request: Request) -> Identity:
         """The caller; anonymous callers are refused (they get /healthz and /readyz only)."""
+        identity, _until = await self.authenticate(request.headers.get("authorization"))
+        return identity
+
+    async def authenticate(self, header: str | None) -> tuple[Identity, float | None]:
+        """The caller an Authorization header value names, and until when its credentials
+        hold (None: they do not expire); HttpError 401 or 503 when it cannot be had."""
         challenge = {"WWW-Authenticate": 'Bearer realm="gateway"'}
         try:
-            identity = await self.auth.identify(request)
+            identity, until = await self.auth.credentials(header)
         except AuthenticationFailed as error:
             challenge["WWW-Authenticate"] += ', error="invalid_token"'
             raise HttpError(401, error.message, challenge) from None
@@ -344,7 +374,7 @@ class GraphQLEndpoint:
             ) from None
         if identity is None:
             raise HttpError(401, _("Authenticate with `Authorization: Bearer <token>`."), challenge)
-        return identity
+        return identity, until
 
     async def _limit_rate(self, bucket: str, rate: Rate | None, kind: str = "identity") -> None:
         """Counts a hit; 429 past the limit (counted by `kind` of limit: ip or identity)."""

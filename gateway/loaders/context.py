@@ -29,6 +29,9 @@ class GraphQLContext:
     # Root fields (by response key) whose input went past its bounds: they answer with this
     # ValidationError and do not run (gateway.execution.inputs, gateway.resolvers.inputs).
     refused: dict[str, list[FieldProblem]] = field(default_factory=dict)
+    # A subscription's events (gateway.realtime.hub.Events): what Subscription fields follow,
+    # and a fresh session and loaders for each event. None outside subscriptions.
+    events: Any = None
 
     @classmethod
     def for_session(

@@ -143,6 +143,41 @@ RATE_LIMIT_FAIL_OPEN = Counter(
     "(GATEWAY_RATE_LIMIT_ON_REDIS_FAILURE=open).",
 )
 
+SUBSCRIPTIONS_OPEN = Gauge(
+    "gateway_subscriptions_open",
+    "GraphQL subscriptions open now, by field and protocol (ws or sse).",
+    ["field", "protocol"],
+    multiprocess_mode="livesum",
+)
+SUBSCRIPTION_EVENTS = Counter(
+    "gateway_subscription_events",
+    "Events sent to subscribers, by field and read path (compiled or standard).",
+    ["field", "executor"],
+)
+SUBSCRIPTION_WITHHELD = Counter(
+    "gateway_subscription_events_withheld",
+    "Events not sent because the subscriber may not read the changed row (or it is gone), by "
+    "field.",
+    ["field"],
+)
+SUBSCRIPTIONS_ENDED = Counter(
+    "gateway_subscriptions_closed",
+    "Subscriptions the gateway ended, by reason: slow_consumer, token_expired, shutdown, "
+    "limit (refused past a limit), error.",
+    ["reason"],
+)
+CHANGES_RECEIVED = Counter(
+    "gateway_realtime_changes",
+    "Committed changes this process received from its broker (postgres, redis or memory).",
+    ["broker"],
+)
+CHANGES_LOST = Counter(
+    "gateway_realtime_changes_lost",
+    "Announcements that could not be published or were missed while the broker was "
+    "reconnecting, by broker.",
+    ["broker"],
+)
+
 MAX_OPERATION_NAMES = 200
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 _seen_operations: set[str] = set()

@@ -23,6 +23,7 @@ from gateway.resolvers.portal import PortalMutations, PortalQuery
 from gateway.resolvers.registration import RegistrationMutation, RegistrationQuery
 from gateway.resolvers.reports import ReportQuery
 from gateway.resolvers.services import ServiceMutations, ServiceQuery
+from gateway.resolvers.subscriptions import Subscription
 from gateway.resolvers.tv import TvMutations, TvQuery
 from gateway.resolvers.voice import MeQuery, VoiceMutations, VoicePanelQuery
 from gateway.resolvers.voice_self import VoiceSelfMutations, VoiceSelfQuery
@@ -269,6 +270,7 @@ refuse_out_of_bounds(Query, Mutation)
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=list(SERVICE_TYPES.values()),
     config=StrawberryConfig(scalar_map={BigInt: BIG_INT_SCALAR}),
 )

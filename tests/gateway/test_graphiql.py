@@ -254,3 +254,75 @@ def test_graphiql_runs_the_readme_query_with_no_other_host_reachable(database_ur
         )
     ]
     assert troubles == []
+
+
+def test_graphiql_runs_a_subscription_in_development(tmp_path: Path) -> None:
+    """The page's own graphql-ws client (GraphiQL's fetcher, over graphql-transport-ws) runs
+    a subscription, and shows the event a mutation made meanwhile commits."""
+    binary = chromium_path()
+    if binary is None:
+        pytest.skip("Chromium is not installed (Debian's chromium package; .ci/run installs it)")
+    from tests.gateway.tv_support import seeded_database
+
+    subscription = "subscription { planChanged { id status inactiveReason } }"
+    with seeded_database(customers=2, seed=3) as url:
+        settings = test_settings(
+            url, assets_dir=require_assets(), dev_identity="staff", outbox_worker="off"
+        )
+        with gateway_on_port_0(settings) as base, chromium(binary) as browser:
+            plans = httpx.post(
+                f"{base}/graphql",
+                json={"query": "{ customers(first: 1) { nodes { plans { id status } } } }"},
+                timeout=30,
+            ).json()["data"]["customers"]["nodes"][0]["plans"]
+            plan = next(p for p in plans if p["status"] == "ACTIVE")
+            for domain in ("Runtime", "Page"):
+                browser.send(f"{domain}.enable")
+            browser.send("Page.navigate", url=f"{base}/graphql")
+            browser.wait_for(f"document.querySelector({json.dumps(EDITOR)}) !== null")
+            browser.evaluate(
+                f"document.querySelector({json.dumps(EDITOR)}).CodeMirror"
+                f".setValue({json.dumps(subscription)})"
+            )
+            # The editor has parsed it (the page then writes it into its address): only a
+            # parsed subscription goes to the WebSocket.
+            browser.wait_for("window.location.search.includes('subscription')")
+            browser.click(".graphiql-execute-button")
+            # Subscribed once the gateway counts it open; then a change commits.
+            deadline = time.monotonic() + 60
+            while (
+                "gateway_subscriptions_open{"
+                not in (text := httpx.get(f"{base}/metrics", timeout=10).text)
+                or 'protocol="ws"} 1.0' not in text
+            ):
+                assert time.monotonic() < deadline, (
+                    "GraphiQL did not subscribe",
+                    browser.evaluate(
+                        f"document.querySelector({json.dumps(RESULT)}).CodeMirror.getValue()"
+                    ),
+                    [e for e in browser.events if "exception" in json.dumps(e).lower()][:3],
+                )
+                time.sleep(0.1)
+            changed = httpx.post(
+                f"{base}/graphql",
+                json={
+                    "query": "mutation ($i: ChangePlanStatusInput!) { changePlanStatus(input: $i)"
+                    " { __typename } }",
+                    "variables": {
+                        "i": {
+                            "planId": plan["id"],
+                            "status": "INACTIVE",
+                            "inactiveReason": "CUSTOMER_REQUEST",
+                        }
+                    },
+                },
+                timeout=30,
+            ).json()
+            assert changed["data"]["changePlanStatus"]["__typename"] == "PlanChangeSuccess"
+            shown = browser.wait_for(
+                f"(() => {{ const e = document.querySelector({json.dumps(RESULT)});"
+                " const text = e && e.CodeMirror.getValue();"
+                " return text && text.includes('CUSTOMER_REQUEST') ? text : null; })()"
+            )
+    event = json.loads(shown)["data"]["planChanged"]
+    assert event == {"id": plan["id"], "status": "INACTIVE", "inactiveReason": "CUSTOMER_REQUEST"}

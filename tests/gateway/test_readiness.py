@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.http.app import create_app
 from gateway.settings import Settings
+from tests.databases import backend
 from tests.gateway.helpers import http_client, test_settings
 
 REDIS = "redis://127.0.0.1:6379/0"
@@ -65,6 +66,8 @@ async def test_ready_when_the_database_and_redis_answer(
         "database": "ok",
         "redis": "ok",
         "redis_breaker": "closed",
+        # PostgreSQL: the process listens for committed changes (subscriptions, ADR 0220).
+        **({"changes": "ok"} if backend() == "postgresql" else {}),
     }
 
 
