@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from domain import statements
+from domain import changes, statements
 from domain.errors import FieldProblem, NotAllowed, NotFound, RuleViolation
 from domain.i18n import _
 from domain.identity import Identity, Permission, Role
@@ -124,6 +124,8 @@ async def save_plan(session: AsyncSession, plan: Plan, *names: str) -> None:
         raise StaleDataError(f"Plan {plan.id} was changed since it was read (version {version}).")
     plan.version = version + 1
     statements.synchronize(session, Plan, plan.id, {**written, "version": plan.version})
+    # No flush saw this write: the subscriptions' change feed is told here (ADR 0220).
+    changes.note(session, changes.Change(changes.Kind.PLAN, plan.id, plan.customer_id, plan.id))
 
 
 def ensure_not_cancelled(plan: Plan) -> None:
