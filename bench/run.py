@@ -357,9 +357,7 @@ def wait_ready(server: Server, workload: Workload) -> None:
             pass
         assert server.process is not None
         if server.process.poll() is not None:
-            raise SystemExit(
-                f"{server.name} exited: {server.process.stderr.read().decode()[-2000:]}"
-            )  # type: ignore[union-attr]
+            raise SystemExit(f"{server.name} exited: {server.log.read_text()[-2000:]}")
         time.sleep(0.3)
     raise SystemExit(f"{server.name} did not start")
 
@@ -541,7 +539,7 @@ def main() -> None:
         try:
             for server in servers:
                 server.port = free_port()
-                server.start()
+                server.start(Path(folder))
             for server in servers:
                 wait_ready(server, chosen[server.database][-1])
             for database in urls:

@@ -116,6 +116,31 @@ def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         raise DatabaseUnavailable(f"cannot connect to the database: {error}") from error
 
 
+def _plain_savepoints(dialect: Any) -> None:
+    """SAVEPOINT, RELEASE and ROLLBACK TO as the plain SQL they are.
+
+    SQLAlchemy compiles a savepoint clause afresh for each one (they have no cache key): every
+    mutation field runs in a savepoint (gateway.loaders.base.RequestDb.write), and its two
+    compilations cost more than the action's own statements (ADR 0252). The names are
+    SQLAlchemy's own (sa_savepoint_N); the statements still go through the connection, its
+    events and its error handling.
+    """
+    quote = dialect.identifier_preparer.quote
+
+    def savepoint(connection: Any, name: str) -> None:
+        connection.exec_driver_sql(f"SAVEPOINT {quote(name)}")
+
+    def release(connection: Any, name: str) -> None:
+        connection.exec_driver_sql(f"RELEASE SAVEPOINT {quote(name)}")
+
+    def rollback_to(connection: Any, name: str) -> None:
+        connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {quote(name)}")
+
+    dialect.do_savepoint = savepoint
+    dialect.do_release_savepoint = release
+    dialect.do_rollback_to_savepoint = rollback_to
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url`, with SQLite's foreign keys switched on; a failed connect
     raises DatabaseUnavailable.
@@ -125,6 +150,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """
     kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(async_url(url), **kwargs)
+    _plain_savepoints(engine.sync_engine.dialect)
     event.listen(engine.sync_engine, "do_connect", _connect)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
+from domain import changes, statements
 from domain.errors import FieldProblem, NotAllowed, NotFound, RuleViolation
 from domain.i18n import _
 from domain.identity import Identity, Permission, Role
@@ -59,6 +63,71 @@ async def load_plan(session: AsyncSession, plan_id: int, *, lock: bool = False) 
     return plan
 
 
+# The plan's columns as its attributes, with the enum class of each enum column.
+_PLAN_ATTRIBUTES = tuple(
+    (Plan.__mapper__.get_property_by_column(column).key, getattr(column.type, "enum_class", None))
+    for column in Plan.__table__.columns
+)
+
+
+def _plan_by_id() -> Any:
+    return select(*Plan.__table__.columns).where(Plan.__table__.c.id == bindparam("plan_id"))
+
+
+async def plan_copy(session: AsyncSession, plan_id: int) -> Plan | None:
+    """The plan as stored now, read on the session's connection without the ORM
+    (domain.statements): a transient Plan the session does not track, whose changes an action
+    writes with `save_plan` (checking its version)."""
+    rows = await statements.run(
+        session, "plans.plan_copy", _plan_by_id, {"plan_id": plan_id}, scoped=Plan
+    )
+    if not rows:
+        return None
+    plan: Plan = Plan.__mapper__.class_manager.new_instance()  # as the ORM's loading makes one
+    values = plan.__dict__
+    for (name, enum_class), value in zip(_PLAN_ATTRIBUTES, rows[0], strict=True):
+        values[name] = enum_class[value] if enum_class is not None and value is not None else value
+    return plan
+
+
+async def load_plan_copy(session: AsyncSession, plan_id: int) -> Plan:
+    """The plan as stored now, as a copy the session does not track (`plan_copy`), or
+    NotFound; an action changes it and writes it with `save_plan`."""
+    plan = await plan_copy(session, plan_id)
+    if plan is None:
+        raise NotFound("Plan", plan_id)
+    return plan
+
+
+def _plan_update(names: tuple[str, ...]) -> Any:
+    table = Plan.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("plan_id"), table.c.version == bindparam("read_version"))
+        .values({name: bindparam(f"new_{name}") for name in (*names, "version")})
+        .returning(table.c.id)
+    )
+
+
+async def save_plan(session: AsyncSession, plan: Plan, *names: str) -> None:
+    """Writes the named columns of a plan copy (`load_plan_copy`) in one UPDATE that checks the
+    version it was read with and bumps it, as the ORM's versioned flush does: StaleDataError
+    (answered as Conflict) when someone else changed the plan meanwhile."""
+    version = plan.version
+    written = {name: getattr(plan, name) for name in names}
+    values = {f"new_{name}": value for name, value in written.items()}
+    values.update(plan_id=plan.id, read_version=version, new_version=version + 1)
+    rows = await statements.run(
+        session, ("plans.save", names), lambda: _plan_update(names), values, scoped=Plan
+    )
+    if not rows:
+        raise StaleDataError(f"Plan {plan.id} was changed since it was read (version {version}).")
+    plan.version = version + 1
+    statements.synchronize(session, Plan, plan.id, {**written, "version": plan.version})
+    # No flush saw this write: the subscriptions' change feed is told here (ADR 0220).
+    changes.note(session, changes.Change(changes.Kind.PLAN, plan.id, plan.customer_id, plan.id))
+
+
 def ensure_not_cancelled(plan: Plan) -> None:
     if plan.status is PlanStatus.CANCELLED:
         raise RuleViolation(
@@ -77,6 +146,10 @@ def touch(plan: Plan) -> None:
 
 
 def _json(value: Any) -> Any:
+    if value is None or type(value) in _PLAIN:
+        return value
+    if isinstance(value, enum.Enum):
+        return value.name
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -84,6 +157,9 @@ def _json(value: Any) -> Any:
     if hasattr(value, "name") and hasattr(value, "value"):  # an enum member
         return value.name
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool})
 
 
 def snapshot(row: Any, *names: str) -> dict[str, Any]:

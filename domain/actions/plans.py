@@ -24,9 +24,11 @@ from domain.actions.plan_common import (
     check_new_contact,
     ensure_not_cancelled,
     load_plan,
+    load_plan_copy,
     materialize_address,
     now,
     require,
+    save_plan,
     snapshot,
     touch,
 )
@@ -87,6 +89,15 @@ MAX_NOTES = 2000  # an appointment's notes for the technician
 
 # ---- status ----
 
+# What a change of status may write (`_apply_status`).
+STATUS_COLUMNS = (
+    "status",
+    "inactive_reason",
+    "speed_state",
+    "speed_restored_until",
+    "enabled_until",
+)
+
 
 def _apply_status(plan: Plan, status: PlanStatus, reason: InactiveReason | None) -> None:
     plan.status, plan.inactive_reason = status, reason
@@ -121,7 +132,8 @@ async def change_plan_status(
         return (
             await cancel_plan(session, plan_id=plan_id, reason=cancel_reason or "", actor=actor)
         ).plan
-    plan = await load_plan(session, plan_id)
+    # A copy the session does not track, written with one versioned UPDATE (ADR 0251).
+    plan = await load_plan_copy(session, plan_id)
     if not transition_allowed(plan.status, plan.inactive_reason, status, inactive_reason):
         raise InvalidTransition(
             "Plan",
@@ -130,7 +142,7 @@ async def change_plan_status(
         )
     before = snapshot(plan, *PLAN_FIELDS)
     _apply_status(plan, status, inactive_reason)
-    await session.flush()
+    await save_plan(session, plan, *STATUS_COLUMNS)
     await audit.record(
         session,
         actor=actor,

@@ -107,6 +107,9 @@ async def resolve_pending(run: _Run) -> None:
     """Runs each batched relation once for all its parents, level by level."""
     pending = run.pending
     reader, variables, identity = run.reader, run.variables, run.identity
+    # Rows read for one statement and one set of keys: the same relation asked for again on
+    # the same parents (two roots' payloads of one plan) is read once.
+    fetched: dict[tuple[BatchSpec, tuple[Any, ...]], list[Sequence[Any]]] = {}
     while pending:
         level, pending = pending, defaultdict(list)
         for out_field, items in level.items():
@@ -125,7 +128,10 @@ async def resolve_pending(run: _Run) -> None:
                         run.refuse(out, name, out_field.field_nodes, refusal)
                 continue
             keys = list(dict.fromkeys(key for key, _ in items if key is not None))
-            rows = await batch.compiled.fetch(reader, keys, identity)
+            read = (batch.compiled.spec, tuple(keys))
+            rows = fetched.get(read)
+            if rows is None:
+                rows = fetched[read] = await batch.compiled.fetch(reader, keys, identity)
             wanted = _filters(out_field, variables)
             if wanted:
                 rows = [
@@ -445,33 +451,49 @@ class ResolverRoot(RootField):
 
     async def run(self, run: _Run) -> Any:
         assert self.value is not None and self.context is not None
-        c = self.context
-        query_type = c.graphql_schema.query_type
-        info = GraphQLResolveInfo(
-            self.name,
-            [d.node for d in self.details],
-            self.field_def.type,
-            query_type,  # type: ignore[arg-type]
-            Path(None, self.key, "Query"),
-            c.graphql_schema,
-            {name: fragment.definition for name, fragment in c.fragments.items()},
-            None,
-            c.operation,
-            run.variables,  # type: ignore[arg-type]
-            await run.resolver_context(),
-            is_awaitable,
-            None,
-            None,  # type: ignore[arg-type]
+        query_type = self.context.graphql_schema.query_type
+        assert query_type is not None
+        result = await call_resolver(
+            self, self.context, query_type, run.variables, await run.resolver_context()
         )
-        arguments = get_argument_values(self.field_def, self.node, run.variables)
-        try:
-            result = self.field_def.resolve(None, info, **arguments)
-            if is_awaitable(result):
-                result = await result
-        except Exception as error:
-            # The standard path answers with its own located error.
-            raise Fallback(f"{self.name} raised {type(error).__name__}") from error
         return serialize(self.value, result, run.pending)
+
+
+async def call_resolver(
+    root: RootField,
+    context: Context,
+    parent_type: GraphQLObjectType,
+    variables: VariableValues,
+    context_value: Any,
+) -> Any:
+    """What the root field's own resolver returns, called as graphql-core would call it: its
+    arguments coerced from the variables, its Strawberry wrapper (arguments converted to their
+    input types, field extensions) included. A resolver that raises is Fallback: the standard
+    path answers with its own located error."""
+    info = GraphQLResolveInfo(
+        root.name,
+        [d.node for d in root.details],
+        root.field_def.type,
+        parent_type,
+        Path(None, root.key, parent_type.name),
+        context.graphql_schema,
+        {name: fragment.definition for name, fragment in context.fragments.items()},
+        None,
+        context.operation,
+        variables,  # type: ignore[arg-type]
+        context_value,
+        is_awaitable,
+        None,
+        None,  # type: ignore[arg-type]
+    )
+    arguments = get_argument_values(root.field_def, root.node, variables)
+    try:
+        result = root.field_def.resolve(None, info, **arguments)
+        if is_awaitable(result):
+            result = await result
+    except Exception as error:
+        raise Fallback(f"{root.name} raised {type(error).__name__}") from error
+    return result
 
 
 def serialize(plan: ValuePlan, value: Any, pending: Pending) -> Any:
@@ -613,16 +635,45 @@ class CompiledOperation:
 class MutationPayloads:
     """A mutation's plan: the payload of each root field (by response key) the planner builds
     from the object its resolver returned, once the action has run; a field it cannot plan
-    (`reasons`) is completed by graphql-core as before."""
+    (`reasons`) is completed by graphql-core as before.
+
+    When every field is planned, `resolve` calls the root fields' resolvers itself, one after
+    another as graphql-core's serial execution does, and graphql-core does not run at all
+    (ADR 0250); otherwise graphql-core runs the operation and `PayloadCapture` keeps the
+    planned fields' results."""
 
     payloads: dict[str, ValuePlan]
     reasons: dict[str, str]
+    roots: list[RootField] = field(default_factory=list)  # every root field, in order
+    context: Context | None = None
 
     @property
     def executor(self) -> str:
         if self.reasons:
             return f"standard; reason={next(iter(self.reasons.values()))}"
         return "compiled"
+
+    @property
+    def direct(self) -> bool:
+        """Whether `resolve` serves the operation (every root field's payload is planned)."""
+        return not self.reasons
+
+    async def resolve(self, variables: VariableValues, context_value: Any) -> dict[str, Any]:
+        """The resolvers' results by response key, in the operation's order (`__typename`:
+        its value). Fallback when one raises: nothing it did may be committed, and the
+        standard path answers with the located error."""
+        assert self.context is not None
+        mutation_type = self.context.graphql_schema.mutation_type
+        assert mutation_type is not None
+        results: dict[str, Any] = {}
+        for root in self.roots:
+            if root.name == "__typename":
+                results[root.key] = mutation_type.name
+            else:
+                results[root.key] = await call_resolver(
+                    root, self.context, mutation_type, variables, context_value
+                )
+        return results
 
     async def build(
         self,
@@ -830,16 +881,19 @@ class CompiledReads:
         ).grouped_field_set
         payloads: dict[str, ValuePlan] = {}
         reasons: dict[str, str] = {}
+        roots: list[RootField] = []
         for key, details in grouped.items():
-            name = details[0].node.name.value
+            node = details[0].node
+            name = node.name.value
             field_def = mutation_type.fields.get(name)
+            roots.append(RootField(key, name, node, field_def, details))
             if field_def is None:
-                continue  # __typename: graphql-core answers it
+                continue  # __typename
             try:
                 payloads[key] = planner.value_plan(field_def.type, details)
             except Unplannable as error:
                 reasons[key] = str(error)
-        return MutationPayloads(payloads, reasons)
+        return MutationPayloads(payloads, reasons, roots, context)
 
     def resolver_root(self, request: RootRequest) -> ResolverRoot:
         planner, key, name, node, field_def, details = request

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationType
+from graphql import ExecutionResult, GraphQLError, NoSchemaIntrospectionCustomRule, OperationType
 from graphql import execute as graphql_execute
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from domain import statements
 from domain.db import DatabaseUnavailable, database_unavailable, writer_bind
 from domain.errors import DomainError, FieldProblem
 from domain.i18n import _
 from domain.identity import Identity
-from domain.reads.batched import Reader
 from gateway.execution import reports as report_plans
 from gateway.execution.compiled import (
     CompiledReads,
@@ -56,6 +56,11 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 EXECUTOR_HEADER = "x-gateway-executor"  # which read path answered, and why not the compiled one
 DATABASE_HEADER = "x-gateway-database"  # with replicas: which database answered, and why
 JSON = "application/json"
+
+
+class _Rerun(Exception):
+    """A mutation's resolver raised on the compiled road: the request runs again on the
+    standard path, which answers the located error (and commits nothing)."""
 
 
 class HttpError(Exception):
@@ -502,19 +507,19 @@ class GraphQLEndpoint:
                         payloads, executor = self._payload_plan(
                             request, prepared, operation, query, gql
                         )
-                    request_note.executor = "standard"
-                    response, committed = await self._run(
-                        request,
-                        identity,
-                        prepared.document,
-                        gql,
-                        media,
-                        request_id,
-                        mutation=True,
-                        key=key,
-                        payloads=payloads,
-                        refused=refused,
-                    )
+                    request_note.executor = "compiled" if executor == "compiled" else "standard"
+                    arguments = (request, identity, prepared.document, gql, media, request_id)
+                    try:
+                        response, committed = await self._run(
+                            *arguments, mutation=True, key=key, payloads=payloads, refused=refused
+                        )
+                    except _Rerun as reason:
+                        # A resolver raised on the compiled road; nothing of it was committed.
+                        executor = f"standard; reason={reason}"
+                        request_note.executor = "standard"
+                        response, committed = await self._run(
+                            *arguments, mutation=True, key=key, refused=refused
+                        )
                     response.headers.setdefault(EXECUTOR_HEADER, executor)
                     if self.replicas is not None:
                         response.headers[DATABASE_HEADER] = "primary; reason=a mutation"
@@ -728,28 +733,45 @@ class GraphQLEndpoint:
             context = self.runtime.context_for(session, request, identity=identity)
             context.refused = refused
             captured: dict[str, Any] = {}
-            options: dict[str, Any] = {}
-            if payloads is not None:
-                options = {
-                    "executor_class": PayloadCapture,
-                    "payloads": payloads[0],
-                    "captured": captured,
-                }
-            with tracing.span("graphql.execute", **{"gateway.executor": "standard"}):
-                result = graphql_execute(
-                    self.runtime.schema._schema,
-                    document,
-                    context_value=context,
-                    variable_values=gql.variables,
-                    operation_name=gql.operation_name,
-                    **({"executor_class": self.runtime.schema.execution_context_class} | options),
-                )
-                if not isinstance(result, dict) and hasattr(result, "__await__"):
-                    result = await result
+            if payloads is not None and payloads[0].direct:
+                # Every payload planned: the resolvers run without graphql-core (ADR 0250).
+                with tracing.span("graphql.execute", **{"gateway.executor": "compiled"}):
+                    try:
+                        captured = await payloads[0].resolve(payloads[1], context)
+                    except Fallback as reason:
+                        cause = reason.__cause__
+                        if cause is not None and database_unavailable(cause):
+                            raise cause from None  # 503, as on the standard path
+                        raise _Rerun(str(reason)) from cause  # its session rolls back
+                result = ExecutionResult(dict.fromkeys(captured), None)
+                for name in captured.keys() - payloads[0].payloads.keys():
+                    result.data[name] = captured.pop(name)  # type: ignore[index]  # __typename
+            else:
+                options: dict[str, Any] = {}
+                if payloads is not None:
+                    options = {
+                        "executor_class": PayloadCapture,
+                        "payloads": payloads[0],
+                        "captured": captured,
+                    }
+                with tracing.span("graphql.execute", **{"gateway.executor": "standard"}):
+                    result = graphql_execute(
+                        self.runtime.schema._schema,
+                        document,
+                        context_value=context,
+                        variable_values=gql.variables,
+                        operation_name=gql.operation_name,
+                        **(
+                            {"executor_class": self.runtime.schema.execution_context_class}
+                            | options
+                        ),
+                    )
+                    if not isinstance(result, dict) and hasattr(result, "__await__"):
+                        result = await result
             await context.db.finish()  # no read may outlive the answer, or use the closed session
             if captured and payloads is not None and result.data is not None:
                 # On the mutation's own connection: its transaction's rows, as loaders see them.
-                reader = await Reader.open(await session.connection())
+                reader = await statements.reader(session)
                 built, denied = await payloads[0].build(
                     reader, captured, self.runtime.settings, payloads[1], identity
                 )

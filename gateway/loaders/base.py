@@ -59,17 +59,28 @@ class RequestDb:
             raise RequestFinished("The request has already been answered.")
 
     async def write(self, action: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Runs `action` in a savepoint: if it raises, everything it did is undone.
+        """Runs `action` so that if it raises, everything it did is undone.
 
         The request's transaction is committed at the request boundary, after every
-        mutation field has run.
+        mutation field has run. An action that runs first in the session (nothing read or
+        written in it yet: the request's first mutation field, typically its only one) needs
+        no savepoint: on failure the session's transaction, which holds only the action's
+        work, is rolled back. Any later action runs in a savepoint (ADR 0252).
         """
         async with self._lock:
             self._check_open()
             with access.acting(self.session):
-                async with self.session.begin_nested():
+                if self.session.in_transaction():
+                    async with self.session.begin_nested():
+                        result = await action(self.session)
+                        await self.session.flush()
+                    return result
+                try:
                     result = await action(self.session)
                     await self.session.flush()
+                except BaseException:
+                    await self.session.rollback()
+                    raise
             return result
 
 

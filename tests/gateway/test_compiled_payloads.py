@@ -19,7 +19,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain import models as m
@@ -236,3 +236,175 @@ async def test_a_rich_payload_is_planned_and_reads_the_mutations_own_rows(
     assert (plan["status"], plan["speedState"]) == ("INACTIVE", "REDUCED")
     assert plan["services"] and plan["tvPackages"]
     assert answers[1].json()["data"]["changePlanStatus"]["plan"]["status"] == "ACTIVE"
+
+
+# ------------------------------------------------------------------ the compiled mutation road
+# Every payload planned: the resolvers run without graphql-core (ADR 0250). The tests below send
+# the same requests down both roads and compare bytes, and look at what was committed.
+
+TOGGLE = """mutation Toggle($id: ID!) {
+  before: __typename
+  suspend: changePlanStatus(input: {planId: $id, status: INACTIVE, inactiveReason: SUSPENDED}) {
+    __typename
+    ... on PlanChangeSuccess { plan { id status speedState services { __typename kind status } } }
+    ... on InvalidTransition { message fromState toState }
+  }
+  middle: __typename
+  restore: changePlanStatus(input: {planId: $id, status: ACTIVE}) {
+    __typename
+    ... on PlanChangeSuccess { plan { id status speedState } }
+    ... on InvalidTransition { message fromState toState }
+  }
+}"""
+# Restoring first fails (the plan is active), then the suspension and a second restoration
+# succeed: a refused field changes nothing, the others commit.
+RESTORE_FIRST = TOGGLE.replace(
+    "  before: __typename\n",
+    """  refused: changePlanStatus(input: {planId: $id, status: ACTIVE}) {
+    __typename ... on InvalidTransition { message fromState toState }
+  }
+""",
+)
+
+
+async def _state(engine: AsyncEngine, plan: int) -> tuple[Any, ...]:
+    async with engine.connect() as c:
+        row = (
+            await c.execute(
+                select(m.Plan.status, m.Plan.speed_state, m.Plan.version).where(m.Plan.id == plan)
+            )
+        ).one()
+        audits = await c.scalar(
+            select(func.count())
+            .select_from(m.AuditLog)
+            .where(m.AuditLog.target_type == "Plan", m.AuditLog.target_id == plan)
+        )
+    return (*row, audits)
+
+
+async def test_several_roots_and_typename_keep_their_order_and_idempotency_key(
+    client: httpx.AsyncClient, subjects: Subjects, engine: AsyncEngine
+) -> None:
+    variables = {"id": to_global_id("Plan", subjects.plan)}
+    answers = []
+    for path in ("compiled", "standard"):
+        headers = {**bearer(DEVELOPMENT_STAFF), "x-request-id": "t", "idempotency-key": path}
+        if path == "standard":
+            headers["x-gateway-executor"] = "standard"
+        body = {"query": TOGGLE, "variables": variables}
+        first = await client.post("/graphql", json=body, headers=headers)
+        replay = await client.post("/graphql", json=body, headers=headers)
+        assert replay.headers.get("idempotent-replayed") == "true", path
+        assert replay.content == first.content
+        answers.append(first)
+    compiled, standard = answers
+    assert compiled.headers["x-gateway-executor"] == "compiled"
+    assert compiled.content == standard.content
+    data = compiled.json()["data"]
+    assert list(data) == ["before", "suspend", "middle", "restore"]
+    assert data["before"] == data["middle"] == "Mutation"
+    assert data["suspend"]["plan"]["status"] == "INACTIVE"
+
+
+async def test_a_refused_field_changes_nothing_and_the_others_commit(
+    client: httpx.AsyncClient, subjects: Subjects, engine: AsyncEngine
+) -> None:
+    variables = {"id": to_global_id("Plan", subjects.plan)}
+    answers = []
+    for path in ("compiled", "standard"):
+        before = await _state(engine, subjects.plan)
+        # Restore (refused: active), suspend; then the standard toggle puts it back.
+        answer = await _send(client, RESTORE_FIRST, variables, DEVELOPMENT_STAFF, path)
+        status, speed, version, audits = await _state(engine, subjects.plan)
+        assert (status, speed) == (before[0], before[1])  # suspended and restored again
+        assert version == before[2] + 2 and audits == before[3] + 2  # two changes, not three
+        answers.append(answer)
+    compiled, standard = answers
+    assert compiled.headers["x-gateway-executor"] == "compiled"
+    assert compiled.content == standard.content
+    data = compiled.json()["data"]
+    assert data["refused"]["__typename"] == "InvalidTransition"
+    assert data["restore"]["__typename"] == "PlanChangeSuccess"
+
+
+async def test_a_resolver_that_raises_is_answered_by_the_standard_path_and_commits_nothing(
+    client: httpx.AsyncClient,
+    subjects: Subjects,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from domain.actions import plans
+
+    real = plans.change_plan_status
+    calls: list[str] = []
+
+    async def broken(session: Any, **arguments: Any) -> Any:
+        """The real action, then a defect: its change must not be committed."""
+        await real(session, **arguments)
+        calls.append(str(arguments["status"]))
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(plans, "change_plan_status", broken)
+    before = await _state(engine, subjects.plan)
+    variables = {"id": to_global_id("Plan", subjects.plan)}
+    answers = [
+        await _send(client, TOGGLE, variables, DEVELOPMENT_STAFF, path)
+        for path in ("compiled", "standard")
+    ]
+    assert await _state(engine, subjects.plan) == before
+    assert len(calls) == 3  # the compiled road's first field, then the standard path's
+    compiled, standard = answers
+    assert compiled.headers["x-gateway-executor"] == (
+        "standard; reason=changePlanStatus raised RuntimeError"
+    )
+
+    def without_ids(answer: httpx.Response) -> Any:
+        body = answer.json()
+        for error in body["errors"]:
+            error["extensions"].pop("errorId")
+        return body
+
+    assert without_ids(compiled) == without_ids(standard)
+    assert compiled.json()["data"] is None
+    assert [e["path"] for e in compiled.json()["errors"]] == [["suspend"]]
+
+
+async def test_a_later_field_refused_after_writing_leaves_the_earlier_change_committed(
+    client: httpx.AsyncClient,
+    subjects: Subjects,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second field's action writes, then is refused: its savepoint undoes its writes
+    (statements on the driver included), the first field's change is committed."""
+    from domain.actions import plans
+    from domain.errors import RuleViolation
+
+    real = plans.change_plan_status
+
+    async def refused_after_writing(session: Any, **arguments: Any) -> Any:
+        plan = await real(session, **arguments)
+        if arguments["status"] is PlanStatus.ACTIVE:
+            raise RuleViolation("TEST_RULE", "refused after writing")
+        return plan
+
+    variables = {"id": to_global_id("Plan", subjects.plan)}
+    answers = []
+    for path in ("compiled", "standard"):
+        before = await _state(engine, subjects.plan)
+        monkeypatch.setattr(plans, "change_plan_status", refused_after_writing)
+        answers.append(await _send(client, TOGGLE, variables, DEVELOPMENT_STAFF, path))
+        monkeypatch.setattr(plans, "change_plan_status", real)
+        status, speed, version, audits = await _state(engine, subjects.plan)
+        assert (status, speed) == (PlanStatus.INACTIVE, SpeedState.REDUCED)
+        assert (version, audits) == (before[2] + 1, before[3] + 1)  # the suspension only
+        restore = TOGGLE.split("  restore:")[1].rsplit("}", 1)[0]
+        back = await _send(
+            client, "mutation R($id: ID!) { restore:" + restore + "}", variables,
+            DEVELOPMENT_STAFF, "standard",
+        )  # fmt: skip
+        assert back.json()["data"]["restore"]["__typename"] == "PlanChangeSuccess"
+    compiled, standard = answers
+    assert compiled.headers["x-gateway-executor"] == "compiled"
+    assert compiled.content == standard.content
+    assert compiled.json()["data"]["restore"]["__typename"] == "RuleViolation"
