@@ -81,13 +81,17 @@ async def gql(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[s
 
 
 async def wait_for(client: httpx.AsyncClient, query: str, ready: Any, **variables: Any) -> Any:
-    """Polls `query` until `ready(data)` is true (the worker delivers after commit)."""
-    for _ in range(100):
+    """Polls `query` until `ready(data)` is true (the worker delivers after commit); a loaded
+    machine may take seconds, so it waits up to 20: less than the 30 s poll of the app's
+    worker, so only the nudge of a commit delivers in time."""
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
         data = await gql(client, query, **variables)
         if ready(data):
             return data
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not ready in time: {data}")
         await asyncio.sleep(0.05)
-    raise AssertionError(f"not ready in time: {data}")
 
 
 FIND_TV_PLAN = """
