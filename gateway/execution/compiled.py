@@ -749,31 +749,26 @@ def _directive_variables(
 RootPlanner = Callable[[Planner, str, str, FieldNode, Any, list[FieldDetails]], RootField]
 
 
-class CompiledReads:
-    """Plans (cached per document, operation and @skip/@include values) and runs them."""
+class PlanCache:
+    """Plans, or the reason none could be made, by document, operation and the values of the
+    variables its @skip/@include read; the least recently used dropped past `size`."""
 
-    def __init__(
-        self, schema: Any, max_plans: int = 256, roots: dict[str, RootPlanner] | None = None
-    ) -> None:
-        self.schema = schema
-        # Root fields planned by modules of their own (the report roots, ADR 0151).
-        self.roots = roots or {}
-        self.graphql_schema = schema._schema
-        self._plans: OrderedDict[Any, CompiledOperation | str] = OrderedDict()
+    def __init__(self, graphql_schema: Any, size: int) -> None:
+        self.graphql_schema = graphql_schema
+        self.size = size
+        self._plans: OrderedDict[Any, Any] = OrderedDict()
         self._shape_variables: dict[tuple[str, str | None], tuple[str, ...]] = {}
-        self.max_plans = max_plans
 
-    def prepare(
+    def plan(
         self,
         prepared: PreparedDocument,
         operation: OperationDefinitionNode,
         source: str,
         inputs: dict[str, Any] | None,
+        make: Callable[[OperationDefinitionNode, dict[str, FragmentDetails], VariableValues], Any],
     ) -> tuple[Any, VariableValues]:
-        """The plan for this request (a query's, or a mutation's payloads), or Unplannable
-        with the reason."""
-        if operation.operation is OperationType.SUBSCRIPTION:
-            raise Unplannable("subscriptions run on the standard path")
+        """`make`'s plan for this request (made once per key) and its variables, or
+        Unplannable with the reason."""
         variables = get_variable_values(
             self.graphql_schema, operation.variable_definitions or (), inputs or {}
         )
@@ -791,30 +786,50 @@ class CompiledReads:
             shape_variables = self._shape_variables[operation_key] = _directive_variables(
                 operation, fragments
             )
-            if len(self._shape_variables) > self.max_plans:
+            if len(self._shape_variables) > self.size:
                 self._shape_variables.pop(next(iter(self._shape_variables)))
-        key = (
-            source,
-            operation.name.value if operation.name else None,
-            tuple(repr(variables.coerced.get(name)) for name in shape_variables),
-        )
+        key = (*operation_key, tuple(repr(variables.coerced.get(n)) for n in shape_variables))
         plan = self._plans.get(key)
         if plan is None:
             try:
-                if operation.operation is OperationType.MUTATION:
-                    plan = self._plan_payloads(operation, fragments, variables)
-                else:
-                    plan = self._plan(operation, fragments, variables)
+                plan = make(operation, fragments, variables)
             except Unplannable as error:
                 plan = str(error)
             self._plans[key] = plan
-            if len(self._plans) > self.max_plans:
+            if len(self._plans) > self.size:
                 self._plans.popitem(last=False)
         else:
             self._plans.move_to_end(key)
         if isinstance(plan, str):
             raise Unplannable(plan)
         return plan, variables
+
+
+class CompiledReads:
+    """Plans (cached per document, operation and @skip/@include values) and runs them."""
+
+    def __init__(
+        self, schema: Any, max_plans: int = 256, roots: dict[str, RootPlanner] | None = None
+    ) -> None:
+        self.schema = schema
+        # Root fields planned by modules of their own (the report roots, ADR 0151).
+        self.roots = roots or {}
+        self.graphql_schema = schema._schema
+        self._plans = PlanCache(self.graphql_schema, max_plans)
+
+    def prepare(
+        self,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
+        source: str,
+        inputs: dict[str, Any] | None,
+    ) -> tuple[Any, VariableValues]:
+        """The plan for this request (a query's, or a mutation's payloads), or Unplannable
+        with the reason."""
+        if operation.operation is OperationType.SUBSCRIPTION:
+            raise Unplannable("subscriptions run on the standard path")
+        make = self._plan_payloads if operation.operation is OperationType.MUTATION else self._plan
+        return self._plans.plan(prepared, operation, source, inputs, make)
 
     def _plan(
         self,

@@ -9,18 +9,17 @@ subscription runs on graphql-core's `subscribe` with the Subscription resolvers 
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode
 from graphql.execution.collect_fields import FragmentDetails, collect_fields
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values
 
 from domain.changes import Change
 from domain.identity import Identity
 from domain.reads.batched import Reader
-from gateway.execution.compiled import ByIdRoot, _directive_variables, _Run, resolve_pending
+from gateway.execution.compiled import ByIdRoot, PlanCache, _Run, resolve_pending
 from gateway.execution.documents import PreparedDocument
 from gateway.execution.planner import Context, Planner, Unplannable
 from gateway.resolvers.subscriptions import FIELD_TYPES, TYPE_OF_KIND
@@ -63,8 +62,7 @@ class EventPlans:
     def __init__(self, schema: Any, max_plans: int = 256) -> None:
         self.schema = schema
         self.graphql_schema = schema._schema
-        self.max_plans = max_plans
-        self._plans: OrderedDict[Any, ByIdRoot | str] = OrderedDict()
+        self._plans = PlanCache(self.graphql_schema, max_plans)
 
     def prepare(
         self,
@@ -73,36 +71,7 @@ class EventPlans:
         source: str,
         inputs: dict[str, Any] | None,
     ) -> EventPlan:
-        variables = get_variable_values(
-            self.graphql_schema, operation.variable_definitions or (), inputs or {}
-        )
-        if isinstance(variables, list):
-            raise Unplannable("variables do not coerce")
-        assert prepared.document is not None
-        fragments = {
-            d.name.value: FragmentDetails(d)
-            for d in prepared.document.definitions
-            if d.kind == "fragment_definition"
-        }
-        shape_variables = _directive_variables(operation, fragments)
-        key = (
-            source,
-            operation.name.value if operation.name else None,
-            tuple(repr(variables.coerced.get(name)) for name in shape_variables),
-        )
-        root = self._plans.get(key)
-        if root is None:
-            try:
-                root = self._plan(operation, fragments, variables)
-            except Unplannable as error:
-                root = str(error)
-            self._plans[key] = root
-            if len(self._plans) > self.max_plans:
-                self._plans.popitem(last=False)
-        else:
-            self._plans.move_to_end(key)
-        if isinstance(root, str):
-            raise Unplannable(root)
+        root, variables = self._plans.plan(prepared, operation, source, inputs, self._plan)
         return EventPlan(root, variables)
 
     def _plan(
