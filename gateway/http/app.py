@@ -153,6 +153,8 @@ def create_app(
         if sampler is not None:
             sampler.cancel()
         await live.close_all()
+        # The places given back are removed from Redis now rather than at their lease's end.
+        await live.slots.stop()
         if worker is not None:
             await worker.stop()
         await broker.stop()

@@ -313,7 +313,7 @@ class ExportEndpoint:
                 raise HttpError(400, _("Only registered documents may be exported."))
             export = plan(graphql, query, gql.variables, gql.operation_name)
             bucket = f"id:{identity.subject}"
-            await graphql._limit_rate(bucket, graphql.rate_per_identity)  # the first page
+            await graphql.limit_rate(bucket, graphql.rate_per_identity)  # the first page
         except HttpError as error:
             code = error.code or STATUS_CODES.get(error.status, "BAD_REQUEST")
             return error_response(

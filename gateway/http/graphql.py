@@ -283,10 +283,10 @@ class GraphQLEndpoint:
                 return await self._stream(request)
             media = _accept(request)
             client_ip = _client_ip(request)
-            await self._limit_rate(f"ip:{client_ip}", self.rate_per_ip, "ip")
+            await self.limit_rate(f"ip:{client_ip}", self.rate_per_ip, "ip")
             identity = await self._authenticate(request)
             _request_note(request).identity = identity.role.value.lower()
-            await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity, "identity")
+            await self.limit_rate(f"id:{identity.subject}", self.rate_per_identity, "identity")
             if request.method == "GET":
                 graphql_request = _read_get(request)
             else:
@@ -327,10 +327,11 @@ class GraphQLEndpoint:
     async def _stream(self, request: Request) -> Response:
         """A subscription over Server-Sent Events (gateway.http.subscriptions)."""
         assert self.subscriptions is not None
-        await self._limit_rate(f"ip:{_client_ip(request)}", self.rate_per_ip, "ip")
-        identity, until = await self.authenticate(request.headers.get("authorization"))
+        await self.limit_rate(f"ip:{_client_ip(request)}", self.rate_per_ip, "ip")
+        header = request.headers.get("authorization")
+        identity, until = await self.authenticate(header)
         _request_note(request).identity = identity.role.value.lower()
-        await self._limit_rate(f"id:{identity.subject}", self.rate_per_identity, "identity")
+        await self.limit_rate(f"id:{identity.subject}", self.rate_per_identity, "identity")
         if request.method == "GET":
             gql = _read_get(request)
         else:
@@ -342,7 +343,7 @@ class GraphQLEndpoint:
             "extensions": gql.extensions,
         }
         standard = request.headers.get(EXECUTOR_HEADER) == "standard"
-        return await self.subscriptions.sse(identity, until, payload, standard)
+        return await self.subscriptions.sse(identity, until, payload, standard, header)
 
     async def read_post(self, request: Request, identity: Identity) -> GraphQLRequest:
         """A POST's GraphQL request: its headers checked, then its whole body read under its
@@ -376,7 +377,7 @@ class GraphQLEndpoint:
             raise HttpError(401, _("Authenticate with `Authorization: Bearer <token>`."), challenge)
         return identity, until
 
-    async def _limit_rate(self, bucket: str, rate: Rate | None, kind: str = "identity") -> None:
+    async def limit_rate(self, bucket: str, rate: Rate | None, kind: str = "identity") -> None:
         """Counts a hit; 429 past the limit (counted by `kind` of limit: ip or identity)."""
         try:
             wait = await self.rate_limiter.hit(bucket, rate)

@@ -22,7 +22,6 @@ import signal
 import time
 import uuid
 import weakref
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,10 +41,11 @@ from domain.identity import Identity
 from gateway.execution.events import EventPlan, EventPlans
 from gateway.execution.persisted import DocumentRefused
 from gateway.execution.planner import Unplannable
-from gateway.http.errors import error_response
+from gateway.http.errors import STATUS_CODES, error_response
 from gateway.http.graphql import HttpError, _parse_request
 from gateway.http.language import negotiate
 from gateway.http.runtime import Runtime
+from gateway.http.slots import LimitReached, Slot, SlotsUnavailable, SubscriptionSlots
 from gateway.observability import metrics
 from gateway.realtime.hub import Events, Hub, SlowConsumer
 from gateway.resolvers.subscriptions import Topic, topic_for
@@ -73,10 +73,13 @@ class Refusal(Exception):
     """A subscription that cannot start: GraphQL errors for the client, an HTTP status for
     SSE."""
 
-    def __init__(self, errors: list[dict[str, Any]], status: int = 400) -> None:
+    def __init__(
+        self, errors: list[dict[str, Any]], status: int = 400, retry_after: int | None = None
+    ) -> None:
         super().__init__(errors[0]["message"] if errors else "refused")
         self.errors = errors
         self.status = status
+        self.retry_after = retry_after
 
 
 def _error(message: Message | str, code: str, **extensions: Any) -> dict[str, Any]:
@@ -106,16 +109,39 @@ class Subscriptions:
         self.hub = hub
         self.settings = runtime.settings
         self.plans = EventPlans(runtime.schema) if self.settings.compiled_reads else None
-        self.per_identity: Counter[str] = Counter()
+        # Shared by every process when Redis is configured (ADR 0260).
+        self.slots = SubscriptionSlots(
+            self.settings.subscriptions_per_identity,
+            breaker=runtime.redis_breaker,
+            renew_seconds=self.settings.ws_keepalive_seconds,
+            fail_open=self.settings.rate_limit_on_redis_failure == "open",
+        )
         self.connections: weakref.WeakSet[Any] = weakref.WeakSet()
         self.closing = False
 
     # ------------------------------------------------------------------------- limits
 
-    def take(self, identity: Identity) -> None:
-        key = identity.caller_key
+    async def limit_rate(self, identity: Identity, client_ip: str) -> list[dict[str, Any]] | None:
+        """Counts a subscribe as the HTTP layer counts a query (per client IP, then per
+        identity, the same limiter and buckets); the errors to answer past a limit."""
+        endpoint = self.endpoint
+        try:
+            await endpoint.limit_rate(f"ip:{client_ip}", endpoint.rate_per_ip, "ip")
+            await endpoint.limit_rate(f"id:{identity.subject}", endpoint.rate_per_identity)
+        except HttpError as error:
+            retry_after = int((error.headers or {}).get("Retry-After", "1"))
+            code = error.code or STATUS_CODES[error.status]
+            return [_error(error.message, code, retryAfter=retry_after)]
+        return None
+
+    async def take(self, identity: Identity) -> Slot:
+        """A place under the identity's limit of subscriptions, across every process that
+        shares Redis (ADR 0260); Refusal past it (429 over SSE), or 503 when it cannot be
+        counted and the limits fail closed."""
         limit = self.settings.subscriptions_per_identity
-        if self.per_identity[key] >= limit:
+        try:
+            return await self.slots.take(identity.caller_key)
+        except LimitReached:
             metrics.SUBSCRIPTIONS_ENDED.labels("limit").inc()
             raise Refusal(
                 [
@@ -126,14 +152,25 @@ class Subscriptions:
                     )
                 ],
                 429,
-            )
-        self.per_identity[key] += 1
+            ) from None
+        except SlotsUnavailable as error:
+            raise Refusal(
+                [
+                    _error(
+                        _(
+                            "Subscriptions cannot be counted right now (Redis is unavailable); "
+                            "retry later."
+                        ),
+                        "SERVICE_UNAVAILABLE",
+                        retryAfter=error.retry_after,
+                    )
+                ],
+                503,
+                retry_after=error.retry_after,
+            ) from None
 
-    def release(self, identity: Identity) -> None:
-        key = identity.caller_key
-        self.per_identity[key] -= 1
-        if self.per_identity[key] <= 0:
-            del self.per_identity[key]
+    def release(self, slot: Slot) -> None:
+        self.slots.release(slot)
 
     # ------------------------------------------------------------------ the document
 
@@ -431,9 +468,33 @@ class Subscriptions:
         return "text/event-stream" in request.headers.get("accept", "")
 
     async def sse(
-        self, identity: Identity, until: float | None, payload: dict[str, Any], standard: bool
+        self,
+        identity: Identity,
+        until: float | None,
+        payload: dict[str, Any],
+        standard: bool,
+        header: str | None,
     ) -> Response:
-        return await sse_response(self, identity, until, payload, standard)
+        return await sse_response(self, identity, until, payload, standard, header)
+
+    # ---------------------------------------------------------- credentials, rechecked
+
+    async def revoked(self, identity: Identity, header: str | None) -> Message | None:
+        """Why credentials that authenticated when the subscription began no longer do (an
+        API key revoked since), or None. Checked as connection_init checked them; a check
+        that cannot run now (the database, the identity provider's keys) lets them stand
+        until the next. A token's own end is its expiry, timed apart (`until`)."""
+        if identity.api_key_id is None:
+            return None
+        try:
+            await self.endpoint.authenticate(header)
+        except HttpError as error:
+            return error.message if error.status == 401 else None
+        except Exception as error:
+            if not database_unavailable(error):
+                log.warning("credentials not rechecked", exc_info=error)
+            return None
+        return None
 
     # ------------------------------------------------------------------ shutting down
 
@@ -500,6 +561,7 @@ class Connection:
         self._send_lock = asyncio.Lock()
         self.closed = False
         self.standard = False
+        self.header: str | None = None  # connection_init's credentials, checked again
 
     async def serve(self) -> None:
         self.service.connections.add(self)
@@ -561,6 +623,7 @@ class Connection:
                 await self.close(UNAVAILABLE, "Credentials cannot be checked now; retry")
             await self.close(FORBIDDEN, f"Forbidden: {error.message}"[:120])
         self.identity = identity
+        self.header = header
         self.standard = payload.get("executor") == "standard"
         await self.send({"type": "connection_ack"})
         loop = asyncio.get_running_loop()
@@ -569,9 +632,15 @@ class Connection:
             self.tasks.append(loop.create_task(self._expire(until)))
 
     async def _keepalive(self) -> None:
+        assert self.identity is not None
         while True:
             await asyncio.sleep(self.settings.ws_keepalive_seconds)
             await self.send({"type": "ping"})
+            reason = await self.service.revoked(self.identity, self.header)
+            if reason is not None:
+                metrics.SUBSCRIPTIONS_ENDED.labels("revoked").inc()
+                await self._close_quietly(FORBIDDEN, f"Forbidden: {text(reason)}"[:120])
+                return
 
     async def _expire(self, until: float) -> None:
         await asyncio.sleep(max(0.0, until - time.time()))
@@ -606,6 +675,12 @@ class Connection:
             await self.close(BAD_REQUEST, "A subscribe message needs a payload")
         if subscription_id in self.running:
             await self.close(DUPLICATE_ID, f"Subscriber for {subscription_id[:60]} already exists")
+        # Counted as a query is, before any other check: a refused subscribe counts too.
+        client = self.websocket.client
+        limited = await self.service.limit_rate(identity, client.host if client else "unknown")
+        if limited is not None:
+            await self._error(subscription_id, limited)
+            return
         limit = self.settings.subscriptions_per_connection
         if len(self.running) >= limit:
             metrics.SUBSCRIPTIONS_ENDED.labels("limit").inc()
@@ -624,18 +699,18 @@ class Connection:
             )
             return
         try:
-            self.service.take(identity)
+            slot = await self.service.take(identity)
         except Refusal as refusal:
             await self._error(subscription_id, refusal.errors)
             return
         try:
             prepared = await self.service.prepare(identity, payload, standard=self.standard)
         except Refusal as refusal:
-            self.service.release(identity)
+            self.service.release(slot)
             await self._error(subscription_id, refusal.errors)
             return
         except BaseException:
-            self.service.release(identity)
+            self.service.release(slot)
             raise
         task = asyncio.get_running_loop().create_task(self._run(subscription_id, prepared))
         self.running[subscription_id] = task
@@ -643,7 +718,7 @@ class Connection:
         def ended(done: asyncio.Task[None]) -> None:
             # A callback, not the task's own `finally`: a task cancelled before it ever ran
             # (a connection closed at once) runs none of its code.
-            self.service.release(identity)
+            self.service.release(slot)
             if self.running.get(subscription_id) is done:
                 del self.running[subscription_id]
 
@@ -769,7 +844,7 @@ class Stream:
         self.end("shutdown")
 
     async def events(
-        self, prepared: Prepared, identity: Identity, until: float | None
+        self, prepared: Prepared, identity: Identity, until: float | None, header: str | None
     ) -> AsyncIterator[bytes]:
         service = self.service
 
@@ -789,10 +864,12 @@ class Stream:
         service.connections.add(self)
         task = asyncio.get_running_loop().create_task(run())
         keepalive = self.service.settings.ws_keepalive_seconds
+        # The credentials are checked again every keep-alive period, events flowing or not.
+        recheck_at = time.monotonic() + keepalive
         try:
             yield b": connected\n\n"
             while not self.ended.is_set():
-                wait = keepalive
+                wait = max(0.0, recheck_at - time.monotonic())
                 if until is not None:
                     wait = min(wait, max(0.0, until - time.time()))
                 getter = asyncio.ensure_future(self.outgoing.get())
@@ -804,13 +881,21 @@ class Stream:
                 if getter in done:
                     _kind, payload = getter.result()
                     yield b"event: next\ndata: " + _json(payload) + b"\n\n"
-                    continue
-                getter.cancel()
+                else:
+                    getter.cancel()
                 if until is not None and time.time() >= until:
                     metrics.SUBSCRIPTIONS_ENDED.labels("token_expired").inc()
                     expired = _error(_("The token has expired."), "UNAUTHENTICATED")
                     yield b"event: next\ndata: " + _json({"errors": [expired]}) + b"\n\n"
                     break
+                if time.monotonic() >= recheck_at:
+                    recheck_at = time.monotonic() + keepalive
+                    reason = await service.revoked(identity, header)
+                    if reason is not None:
+                        metrics.SUBSCRIPTIONS_ENDED.labels("revoked").inc()
+                        refused = _error(reason, "UNAUTHENTICATED")
+                        yield b"event: next\ndata: " + _json({"errors": [refused]}) + b"\n\n"
+                        break
                 if not done:
                     yield b": keep-alive\n\n"
             if self.reason != "slow_consumer":
@@ -828,8 +913,10 @@ async def sse_response(
     until: float | None,
     payload: dict[str, Any],
     standard: bool = False,
+    header: str | None = None,
 ) -> Response:
-    """The SSE answer of one subscription request (its identity already authenticated)."""
+    """The SSE answer of one subscription request (its identity already authenticated by
+    `header`, the request's Authorization, which is checked again while it runs)."""
     if service.closing:
         return error_response(
             503,
@@ -839,18 +926,21 @@ async def sse_response(
             media_type="application/json",
         )
     try:
-        service.take(identity)
+        slot = await service.take(identity)
     except Refusal as refusal:
         return _refused(refusal)
     try:
         prepared = await service.prepare(identity, payload, standard=standard)
     except Refusal as refusal:
-        service.release(identity)
+        service.release(slot)
         return _refused(refusal)
+    except BaseException:
+        service.release(slot)
+        raise
     stream = Stream(service)
     return _EventStream(
-        stream.events(prepared, identity, until),
-        release=lambda: service.release(identity),
+        stream.events(prepared, identity, until, header),
+        release=lambda: service.release(slot),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -872,8 +962,10 @@ class _EventStream(StreamingResponse):
 
 
 def _refused(refusal: Refusal) -> Response:
+    headers = {} if refusal.retry_after is None else {"Retry-After": str(refusal.retry_after)}
     return Response(
         _json({"errors": refusal.errors}),
         status_code=refusal.status,
+        headers=headers,
         media_type="application/json",
     )

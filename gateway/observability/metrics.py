@@ -162,8 +162,8 @@ SUBSCRIPTION_WITHHELD = Counter(
 )
 SUBSCRIPTIONS_ENDED = Counter(
     "gateway_subscriptions_closed",
-    "Subscriptions the gateway ended, by reason: slow_consumer, token_expired, shutdown, "
-    "limit (refused past a limit), error.",
+    "Subscriptions the gateway ended, by reason: slow_consumer, token_expired, revoked (an "
+    "API key revoked while open), shutdown, limit (refused past a limit), error.",
     ["reason"],
 )
 CHANGES_RECEIVED = Counter(
