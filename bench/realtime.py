@@ -66,8 +66,9 @@ def token(customer_id: int | None = None) -> str:
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
 
 
-async def ensure_database() -> list[tuple[int, int]]:
-    """(customer, plan) of one active plan without TV per customer, seeding the database once."""
+async def ensure_database() -> list[tuple[int, int, str]]:
+    """(customer, plan, status) of one plan without TV per customer, active or suspended (the
+    same plans whatever an earlier run left them as), seeding the database once."""
     admin = await asyncpg.connect(ADMIN_URL)
     try:
         if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE):
@@ -86,14 +87,23 @@ async def ensure_database() -> list[tuple[int, int]]:
                 check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
             )  # fmt: skip
         rows = await conn.fetch(
-            """SELECT DISTINCT ON (p.customer_id) p.customer_id, p.id FROM plan p
+            """SELECT DISTINCT ON (p.customer_id) p.customer_id, p.id, p.status FROM plan p
                JOIN plan_offer o ON o.id = p.offer_id
-               WHERE p.status = 'ACTIVE' AND NOT o.is_tv_offer
+               WHERE (p.status = 'ACTIVE' OR p.inactive_reason = 'SUSPENDED')
+                 AND NOT o.is_tv_offer
                ORDER BY p.customer_id, p.id"""
         )
     finally:
         await conn.close()
-    return [(row[0], row[1]) for row in rows]
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -107,7 +117,9 @@ def free_port() -> int:
 class Gateway:
     """`gateway serve` in production mode, one worker, on a free loopback port."""
 
-    def __init__(self, name: str, broker: str, log_dir: Path, redis_url: str | None) -> None:
+    def __init__(
+        self, name: str, broker: str, log_dir: Path, redis_url: str | None, workers: int = 1
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
@@ -117,6 +129,7 @@ class Gateway:
             GATEWAY_RATE_LIMIT_PER_IP="0", GATEWAY_RATE_LIMIT_PER_IDENTITY="0",
             GATEWAY_OUTBOX_WORKER="off", GATEWAY_REALTIME_BROKER=broker,
             GATEWAY_LOG_LEVEL="warning", GATEWAY_DB_POOL_SIZE="10",
+            GATEWAY_WORKERS=str(workers),
         )  # fmt: skip
         if redis_url:
             env["GATEWAY_REDIS_URL"] = redis_url
@@ -137,14 +150,27 @@ class Gateway:
         raise SystemExit(f"{self.url} did not become ready")
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time of the process and its live workers (with GATEWAY_WORKERS above 1)."""
+        return sum(_cpu_seconds(pid) for pid in self.pids())
+
+    def pids(self) -> list[int]:
+        pids = [self.process.pid]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return pids
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        total = 0.0
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        return total
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -156,7 +182,7 @@ class Gateway:
 
 async def subscriber(
     url: str, customer: int, plan: int, opened: asyncio.Semaphore, arrivals: dict[int, list[float]],
-    ready: list[int], stop: asyncio.Event,
+    ready: list[int],
 ) -> None:  # fmt: skip
     async with opened:
         ws = await connect(
@@ -173,11 +199,9 @@ async def subscriber(
         await ws.send(orjson.dumps(message).decode())
     ready.append(plan)
     try:
-        while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), 1.0)
-            except TimeoutError:
-                continue
+        # Until cancelled: a timeout per receive would cost this process, which shares the
+        # cores with the gateways, a timer per subscriber per second.
+        async for raw in ws:
             now = time.perf_counter()
             data = orjson.loads(raw)
             if data.get("type") == "ping":
@@ -199,14 +223,20 @@ async def open_subscriptions(url: str) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    pairs = (await ensure_database())[: args.subscribers]
+    followed = (await ensure_database())[: args.subscribers]
+    pairs = [(customer, plan) for customer, plan, _status in followed]
     if len(pairs) < args.subscribers:
         raise SystemExit(f"only {len(pairs)} plans to follow")
     log_dir = ROOT / "var" / "bench" / "realtime"
     log_dir.mkdir(parents=True, exist_ok=True)
     subscribers_gw = Gateway("subscribers", args.broker, log_dir, args.redis_url)
-    writer = Gateway("writer", args.broker, log_dir, args.redis_url)
-    results: dict[str, Any] = {"broker": args.broker, "subscribers": len(pairs)}
+    writer = Gateway("writer", args.broker, log_dir, args.redis_url, args.writer_workers)
+    results: dict[str, Any] = {
+        "broker": args.broker,
+        "subscribers": len(pairs),
+        "concurrency": args.concurrency,
+        "writer_workers": args.writer_workers,
+    }
     try:
         await asyncio.to_thread(subscribers_gw.wait_ready)
         await asyncio.to_thread(writer.wait_ready)
@@ -214,10 +244,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         rss_before = subscribers_gw.rss_mb()
         arrivals: dict[int, list[float]] = {}
         ready: list[int] = []
-        stop = asyncio.Event()
         opened = asyncio.Semaphore(50)  # handshakes at once
         tasks = [
-            asyncio.create_task(subscriber(subscribers_gw.url, c, p, opened, arrivals, ready, stop))
+            asyncio.create_task(subscriber(subscribers_gw.url, c, p, opened, arrivals, ready))
             for c, p in pairs
         ]
         deadline = time.monotonic() + 300
@@ -233,9 +262,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results["rss_mb_open"] = subscribers_gw.rss_mb()
 
         idle_cpu = subscribers_gw.cpu_seconds()
+        idle_client = time.process_time()
         idle_started = time.perf_counter()
         await asyncio.sleep(args.idle_seconds)
-        idle_rate = (subscribers_gw.cpu_seconds() - idle_cpu) / (time.perf_counter() - idle_started)
+        idle_window = time.perf_counter() - idle_started
+        idle_rate = (subscribers_gw.cpu_seconds() - idle_cpu) / idle_window
+        results["client_idle_cpu_percent"] = (time.process_time() - idle_client) * 100 / idle_window
 
         # Commit times: this process hears each transaction's notification at its commit.
         commits: dict[int, list[float]] = {}
@@ -250,7 +282,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await listener.add_listener(CHANNEL, heard)
         sent: dict[int, list[float]] = {}
         mutation_ms: list[float] = []
-        state = {p: "ACTIVE" for _c, p in pairs}
+        state = {plan: status for _customer, plan, status in followed}
         order = [p for _c, p in pairs]
         random.Random(42).shuffle(order)
         total = int(args.rate * args.seconds) // args.per_request * args.per_request
@@ -288,6 +320,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         cpu_started = subscribers_gw.cpu_seconds()
         writer_cpu = writer.cpu_seconds()
+        client_cpu = time.process_time()
+        load = os.getloadavg()[0]
         started = time.perf_counter()
         async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=16)) as c:
             workers = [asyncio.create_task(mutate(c)) for _ in range(args.concurrency)]
@@ -312,9 +346,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(0.1)
         cpu = subscribers_gw.cpu_seconds() - cpu_started
         writer_cpu = writer.cpu_seconds() - writer_cpu
+        client_cpu = time.process_time() - client_cpu
         window = time.perf_counter() - started
         await listener.close()
-        stop.set()
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
         delivered = sum(len(v) for v in arrivals.values())
@@ -338,6 +374,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             cpu_ms_per_event=cpu * 1000 / max(delivered, 1),
             net_cpu_ms_per_event=(cpu - idle_rate * window) * 1000 / max(delivered, 1),
             writer_cpu_ms_per_change=writer_cpu * 1000 / total,
+            # Shares of one core over the run: which process was short of CPU.
+            writer_cpu_percent=writer_cpu * 100 / window,
+            subscriber_cpu_percent=cpu * 100 / window,
+            client_cpu_percent=client_cpu * 100 / window,
+            load_average=[load, os.getloadavg()[0]],
         )
     finally:
         subscribers_gw.stop()
@@ -368,6 +409,9 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=8, help="mutations at once")
     parser.add_argument("--per-request", type=int, default=1, help="changes per mutation")
+    parser.add_argument(
+        "--writer-workers", type=int, default=1, help="processes of the writer (GATEWAY_WORKERS)"
+    )
     parser.add_argument("--broker", choices=["postgres", "redis"], default="postgres")
     parser.add_argument("--redis-url", default=None)
     args = parser.parse_args()
