@@ -102,7 +102,7 @@ class SubscriptionSlots:
         self.counts: Counter[str] = Counter()  # this process's open places, per caller
         self.held: set[Slot] = set()  # claimed in Redis or while it was out: renewed
         self._released: list[Slot] = []
-        self._wake = asyncio.Event()
+        self._wake: asyncio.Event | None = None  # made on the keeper's loop
         self._keeper: asyncio.Task[None] | None = None
         self._process = uuid.uuid4().hex[:16]
         self._serial = itertools.count(1)
@@ -150,22 +150,24 @@ class SubscriptionSlots:
         if slot in self.held:
             self.held.discard(slot)
             self._released.append(slot)
-            self._wake.set()
+            if self._wake is not None:
+                self._wake.set()
 
     # ---------------------------------------------------------------------- the keeper
 
     def _start(self) -> None:
         if self._keeper is None or self._keeper.done():
-            self._keeper = asyncio.get_running_loop().create_task(self._keep())
+            self._wake = asyncio.Event()
+            self._keeper = asyncio.get_running_loop().create_task(self._keep(self._wake))
 
-    async def _keep(self) -> None:
+    async def _keep(self, wake: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         renew_at = loop.time() + self.renew_seconds
         while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(max(0.0, renew_at - loop.time())):
-                    await self._wake.wait()
-            self._wake.clear()
+                    await wake.wait()
+            wake.clear()
             renew = loop.time() >= renew_at
             if renew:
                 renew_at = loop.time() + self.renew_seconds

@@ -52,9 +52,14 @@ class Pair:
     b: Served
     logs: Path
 
-    def serve(self) -> contextlib.AbstractContextManager[Served]:
+    def serve(self, **environment: str) -> contextlib.AbstractContextManager[Served]:
         """A third process on the same database and Redis."""
-        return gateway_serve(self.database, self.logs, GATEWAY_REDIS_URL=self.redis, **ENVIRONMENT)
+        return gateway_serve(
+            self.database,
+            self.logs,
+            GATEWAY_REDIS_URL=self.redis,
+            **{**ENVIRONMENT, **environment},
+        )
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +186,26 @@ async def test_a_killed_process_holds_its_places_only_until_their_lease_ends(
                     raise AssertionError("the killed process's places never expired")
                 # Within its lease (3 s) and the machine's slack; far from forever.
                 assert loop.time() - killed_at < EVENT_TIMEOUT
+
+
+async def test_a_stopping_process_gives_its_places_back_at_once(settled: Pair) -> None:
+    pair = settled
+    caller = staff("stopping-holder")
+    # A lease of 3 minutes: a place freed sooner was given back, not expired.
+    with pair.serve(GATEWAY_WS_KEEPALIVE_SECONDS="60") as stopping:
+        async with (
+            WsClient.connected(stopping.url, caller) as on_stopping,
+            WsClient.connected(pair.b.url, caller) as on_b,
+        ):
+            await on_stopping.acked()
+            await on_b.acked()
+            assert await subscribe(on_stopping, stopping.url, "s0", 1) is None
+            assert await subscribe(on_stopping, stopping.url, "s1", 2) is None
+            refused_for(await subscribe(on_b, pair.b.url, "b0", 1), "b0", "LIMIT_EXCEEDED")
+            # uvicorn raises the signal again once it has shut down.
+            assert await asyncio.to_thread(stopping.stop) in (0, -15)
+            assert await subscribe(on_b, pair.b.url, "b1", 1) is None
+            assert await subscribe(on_b, pair.b.url, "b2", 2) is None
 
 
 async def test_subscribes_are_rate_limited_as_queries_are(settled: Pair) -> None:
