@@ -135,12 +135,17 @@ class DirectCall:
         info = resolver and resolver.info_parameter
         self.info_name = info.name if info else None
 
-    def __call__(self, source: Any, raw_info: Any, arguments: dict[str, Any]) -> Any:
-        kwargs = {
+    def convert(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The resolver's keyword arguments of graphql-core's coerced `arguments`, as
+        Strawberry's `convert_arguments` makes them."""
+        return {
             python_name: convert(arguments[name])
             for name, python_name, convert in self.arguments
             if name in arguments
         }
+
+    def __call__(self, source: Any, raw_info: Any, arguments: dict[str, Any]) -> Any:
+        kwargs = self.convert(arguments)
         for name in self.source_names:
             kwargs[name] = source
         if self.info_name is not None:
