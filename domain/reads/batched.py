@@ -27,8 +27,8 @@ from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.util import ClauseAdapter
 
 from domain import access
-from domain.db import database_unavailable
 from domain.identity import Identity, Role
+from domain.outages import database_unavailable
 
 _DIALECTS = {
     "postgresql": postgresql.asyncpg.dialect(),  # type: ignore[attr-defined]
