@@ -1,5 +1,5 @@
 """A root field's Strawberry resolver called directly, its arguments converted by a converter
-made once per field (ADR 0260).
+made once per field (ADR 0270).
 
 Strawberry's wrapper around a resolver converts the arguments graphql-core coerced into their
 input types by walking each argument's type afresh on every call (`convert_argument`), then

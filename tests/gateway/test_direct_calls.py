@@ -1,4 +1,4 @@
-"""Every root field's resolver is called directly on the compiled roads (ADR 0260), and the
+"""Every root field's resolver is called directly on the compiled roads (ADR 0270), and the
 direct call converts arguments exactly as Strawberry's wrapper does."""
 
 from __future__ import annotations
