@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from dataclasses import dataclass, field
 
@@ -38,10 +39,11 @@ class Identity:
     issuer: str | None = None
     api_key_id: int | None = None
 
-    @property
+    @functools.cached_property
     def caller_key(self) -> str:
         """The whole identity as one opaque key (role, ids, subject, issuer, API key), for
-        what is kept per caller: two callers that share a `sub` never share a key."""
+        what is kept per caller: two callers that share a `sub` never share a key. Worked out
+        once per identity (a request asks for it several times)."""
         parts = (
             self.role.value,
             self.customer_id,

@@ -25,10 +25,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.util import greenlet_spawn
 
 from domain import access
-from domain.db import database_unavailable
 from domain.identity import Identity, Role
+from domain.outages import database_unavailable
 
 _DIALECTS = {
     "postgresql": postgresql.asyncpg.dialect(),  # type: ignore[attr-defined]
@@ -204,13 +205,18 @@ class Readers:
     @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[Reader]:
         if not self.shared:
-            async with self.engine.connect() as connection:
-                try:
-                    yield await Reader.open(connection)
-                except Exception as error:
-                    if database_unavailable(error):
-                        await self._forget_broken(connection, error)
-                    raise
+            # The pool's connection itself, without an AsyncConnection around it: one greenlet
+            # to check it out and one to check it in (an AsyncConnection costs three, and a
+            # task to shield its close: 160 against 50 microseconds of CPU per request).
+            pooled = await greenlet_spawn(self.engine.sync_engine.raw_connection)
+            try:
+                yield Reader(self.engine.dialect.name, pooled.driver_connection)
+            except Exception as error:
+                if database_unavailable(error):
+                    await self._forget_broken(pooled, error)
+                raise
+            finally:
+                await greenlet_spawn(pooled.close)
             return
         current = self._current
         if current is None:
@@ -229,11 +235,11 @@ class Readers:
                 if self._closer is None:
                     self._closer = asyncio.create_task(self._close_when_idle())
 
-    async def _forget_broken(self, connection: AsyncConnection, error: Exception) -> None:
+    async def _forget_broken(self, pooled: Any, error: Exception) -> None:
         """What SQLAlchemy does when one of its own statements meets a lost connection, which
         it cannot see here (the Reader talks to the driver): this connection is discarded, and
         so is every pooled one opened before it, which the same restart broke."""
-        await connection.invalidate(error)
+        await greenlet_spawn(pooled.invalidate, error)
         await self.engine.dispose()
 
     async def _close_when_idle(self) -> None:

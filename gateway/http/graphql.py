@@ -21,10 +21,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from domain import statements
-from domain.db import DatabaseUnavailable, database_unavailable, writer_bind
+from domain.db import writer_bind
 from domain.errors import DomainError, FieldProblem
 from domain.i18n import _
 from domain.identity import Identity
+from domain.outages import DatabaseUnavailable, database_unavailable
 from gateway.execution import reports as report_plans
 from gateway.execution.compiled import (
     CompiledReads,

@@ -13,8 +13,8 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.db import DatabaseUnavailable, database_unavailable
 from domain.i18n import _
+from domain.outages import DatabaseUnavailable, database_unavailable
 from gateway.http.errors import error_body
 
 log = logging.getLogger("gateway.outage")

@@ -31,7 +31,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from domain.db import create_engine, database_unavailable, session_factory
+from domain.db import create_engine, session_factory
+from domain.outages import database_unavailable
 from domain.reads.batched import Readers
 from gateway.execution.redis_guard import RedisBreaker, RedisUnavailable
 from gateway.observability import metrics

@@ -34,10 +34,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from domain.db import database_unavailable
 from domain.errors import DomainError
 from domain.i18n import LANGUAGE, Message, _, text
 from domain.identity import Identity
+from domain.outages import database_unavailable
 from gateway.execution.events import EventPlan, EventPlans
 from gateway.execution.persisted import DocumentRefused
 from gateway.execution.planner import Unplannable

@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 
 from domain import models as m
 from domain.actions.access import create_api_key
-from domain.db import DatabaseUnavailable, create_engine, database_unavailable, session_factory
+from domain.db import create_engine, session_factory
 from domain.identity import DEVELOPMENT_STAFF, Permission, Role
+from domain.outages import DatabaseUnavailable, database_unavailable
 from domain.seed import seed_database
 from gateway.cli.migrate import upgrade
 from gateway.http.app import create_app
