@@ -280,6 +280,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     commits.setdefault(plan, []).append(now)
 
         await listener.add_listener(CHANNEL, heard)
+        # With Redis, also when each change is published on the channel (after the commit, by
+        # the writer): the latency's two halves.
+        published: dict[int, list[float]] = {}
+        channel = None
+        if args.broker == "redis":
+            channel = asyncio.create_task(_published(args.redis_url, published))
         sent: dict[int, list[float]] = {}
         mutation_ms: list[float] = []
         state = {plan: status for _customer, plan, status in followed}
@@ -349,6 +355,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         client_cpu = time.process_time() - client_cpu
         window = time.perf_counter() - started
         await listener.close()
+        if channel is not None:
+            channel.cancel()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -361,6 +369,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ):
                 from_commit.append((arrived - committed) * 1000)
                 from_request.append((arrived - requested) * 1000)
+        to_publish, from_publish = [], []
+        for plan, times in published.items():
+            for at, committed, arrived in zip(
+                times, commits.get(plan, []), arrivals.get(plan, []), strict=False
+            ):
+                to_publish.append((at - committed) * 1000)
+                from_publish.append((arrived - at) * 1000)
+        if published:
+            results["latency_commit_to_publish_ms"] = _percentiles(to_publish)
+            results["latency_publish_to_client_ms"] = _percentiles(from_publish)
         results.update(
             changes=total,
             changes_per_request=args.per_request,
@@ -384,6 +402,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         subscribers_gw.stop()
         writer.stop()
     return results
+
+
+async def _published(redis_url: str, published: dict[int, list[float]]) -> None:
+    """Notes when each plan's change reaches the Redis broker's channel."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_url)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    try:
+        await pubsub.subscribe("gateway:changes")
+        async for message in pubsub.listen():
+            now = time.perf_counter()
+            for kind, _id, _customer, plan in orjson.loads(message["data"]):
+                if kind == "plan":
+                    published.setdefault(plan, []).append(now)
+    finally:
+        await pubsub.aclose()
+        await client.aclose()
 
 
 def mutation_document(per: int) -> str:
