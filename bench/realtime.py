@@ -3,7 +3,8 @@ changes at a steady rate through another, both on one PostgreSQL (LISTEN/NOTIFY)
 
 Each subscriber is a customer's app following its own plan (`planChanged(planId)`), on a
 connection of its own; the changes suspend and restore those plans in turn
-(`changePlanStatus`), paced to the rate, by a few concurrent clients of the other process.
+(`changePlanStatus`), paced to the rate, `--concurrency` (16) at once through the other
+process.
 Measured:
 
 - delivery latency, from the commit to the event on the subscriber's socket: the commit is
@@ -12,7 +13,9 @@ Measured:
   bound that includes the mutation itself);
 - memory per open subscription: the subscriber process's RSS with them open, less before;
 - CPU per delivered event: the subscriber process's CPU time while the changes run, less its
-  idle rate with the subscriptions open, over the events delivered.
+  idle rate with the subscriptions open, over the events delivered; beside it each process's
+  share of a core (the writer's, the subscriber process's, this client's), which says which of
+  them was short of CPU.
 
 Numbers from one run on a shared 2-core machine (this client, both gateways and PostgreSQL
 share the cores): compare within a run, never across machines.
@@ -329,7 +332,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         client_cpu = time.process_time()
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=16)) as c:
+        limits = httpx.Limits(max_connections=args.concurrency)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as c:
             workers = [asyncio.create_task(mutate(c)) for _ in range(args.concurrency)]
             for index in range(0, total, per):
                 # Paced: change i is due at i / rate seconds (`per` changes to a request, one
@@ -443,7 +447,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="changes per second")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--idle-seconds", type=float, default=5.0)
-    parser.add_argument("--concurrency", type=int, default=8, help="mutations at once")
+    # A closed loop: at 100 changes/s it needs rate times latency in flight, and a mutation on a
+    # shared 2-core machine takes 10-160 ms (of 4-5 ms CPU), waiting for a core.
+    parser.add_argument("--concurrency", type=int, default=16, help="mutations at once")
     parser.add_argument("--per-request", type=int, default=1, help="changes per mutation")
     parser.add_argument(
         "--writer-workers", type=int, default=1, help="processes of the writer (GATEWAY_WORKERS)"
