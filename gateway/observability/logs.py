@@ -125,7 +125,7 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
     _access = (
         handler,
         structlog.wrap_logger(
-            structlog.WriteLogger(handler.stream),
+            _HandlerStream(handler),
             processors=[
                 structlog.contextvars.merge_contextvars,
                 _add_pid,
@@ -139,6 +139,23 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
             cache_logger_on_first_use=True,
         ),
     )
+
+
+class _HandlerStream:
+    """Where the access logger writes: the gateway handler's current stream, as the handler
+    writes to it. A line that cannot be written is dropped, as the logging system drops it
+    (a closed stream, a full disk): logging never fails a request."""
+
+    def __init__(self, handler: logging.StreamHandler[Any]) -> None:
+        self.handler = handler
+
+    def info(self, line: str) -> None:
+        try:
+            stream = self.handler.stream
+            stream.write(line + "\n")
+            stream.flush()
+        except (OSError, ValueError):
+            pass
 
 
 ACCESS_LOGGER = "gateway.access"
