@@ -565,26 +565,23 @@ class GraphQLEndpoint:
     ) -> Response:
         """A query, on a replica when one may answer it (ADR 0230), else on the primary; a
         replica that fails mid-read is skipped and the read runs again on the primary."""
-        if self.replicas is None:
+
+        async def read_on(database: Database) -> Response:
             return await self._read_on(
-                self.runtime.primary, request, identity, prepared, operation, query, gql, media,
-                refused,
-            )  # fmt: skip
+                database, request, identity, prepared, operation, query, gql, media, refused
+            )
+
+        if self.replicas is None:
+            return await read_on(self.runtime.primary)
         choice = await self.replicas.choose(identity.caller_key)
         try:
-            response = await self._read_on(
-                choice.database, request, identity, prepared, operation, query, gql, media,
-                refused,
-            )  # fmt: skip
+            response = await read_on(choice.database)
         except Exception as error:
             if choice.database.replica is None or not database_unavailable(error):
                 raise
             self.replicas.failed(choice.database, error)
             choice = Choice(self.runtime.primary, "replica failed")
-            response = await self._read_on(
-                choice.database, request, identity, prepared, operation, query, gql, media,
-                refused,
-            )  # fmt: skip
+            response = await read_on(choice.database)
         where = choice.database.name
         response.headers[DATABASE_HEADER] = (
             where if choice.reason == "replica" else f"{where}; reason={choice.reason}"

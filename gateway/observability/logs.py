@@ -32,11 +32,16 @@ def _mask(text: str) -> str:
     return _SECRET_SHAPES.sub("[redacted]", text)
 
 
+def _may_hold_secret(text: str) -> bool:
+    """A quick look before the expression: most values hold none of its shapes' marks."""
+    return "eyJ" in text or "gk_" in text or "earer" in text.lower()
+
+
 def scrub(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
     """Masks secret-shaped text in every string value of the line (defence in depth)."""
     event.pop("color_message", None)  # uvicorn's terminal twin of the message
     for key, value in event.items():
-        if isinstance(value, str) and len(value) >= 20:
+        if isinstance(value, str) and len(value) >= 20 and _may_hold_secret(value):
             event[key] = _mask(value)
     return event
 
@@ -113,6 +118,64 @@ def configure_logging(settings: Settings, *, stream: Any = None) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+    # The access line, one per request, straight to the same stream with the same fields and
+    # renderer: through the standard library it cost two LogRecords and a formatter pass,
+    # a quarter of a `{ __typename }` request's CPU.
+    global _access
+    _access = (
+        handler,
+        structlog.wrap_logger(
+            _HandlerStream(handler),
+            processors=[
+                structlog.contextvars.merge_contextvars,
+                _add_pid,
+                structlog.processors.add_log_level,
+                _named(ACCESS_LOGGER),
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                scrub,
+                renderer,
+            ],
+            wrapper_class=structlog.make_filtering_bound_logger(root.level),
+            cache_logger_on_first_use=True,
+        ),
+    )
+
+
+class _HandlerStream:
+    """Where the access logger writes: the gateway handler's current stream, as the handler
+    writes to it. A line that cannot be written is dropped, as the logging system drops it
+    (a closed stream, a full disk): logging never fails a request."""
+
+    def __init__(self, handler: logging.StreamHandler[Any]) -> None:
+        self.handler = handler
+
+    def info(self, line: str) -> None:
+        try:
+            stream = self.handler.stream
+            stream.write(line + "\n")
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+ACCESS_LOGGER = "gateway.access"
+_access: Any = None  # (the handler, the access logger), set by configure_logging
+
+
+def _named(name: str) -> Any:
+    def add_logger_name(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+        event["logger"] = name
+        return event
+
+    return add_logger_name
+
+
+def access_line(**fields: Any) -> None:
+    """Logs a request's access line (gateway.observability.requests)."""
+    if _access is not None and _access[0] in logging.getLogger().handlers:
+        _access[1].info("request", **fields)
+    else:  # logging as the process set it up, not configure_logging (a test's own)
+        structlog.stdlib.get_logger(ACCESS_LOGGER).info("request", **fields)
 
 
 def get_logger(name: str) -> Any:

@@ -20,9 +20,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.observability import metrics, tracing
-
-log = structlog.stdlib.get_logger("gateway.access")
+from gateway.observability import logs, metrics, tracing
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 STATE = "gateway"  # the scope state's entry this layer and the endpoints share
@@ -176,7 +174,7 @@ class RequestEdge:
             "operation_type": operation_type,
             "executor": executor,
         }
-        log.info("request", **{k: v for k, v in fields.items() if v is not None})
+        logs.access_line(**{k: v for k, v in fields.items() if v is not None})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain import models as m
 from gateway.observability.logs import configure_logging
 from gateway.settings import Settings
-from tests.gateway.helpers import bearer
+from tests.gateway.helpers import bearer, http_client, test_settings
 from tests.gateway.serving import gateway_serve
 
 SEARCH = "query Find($s: String!) { customers(filter: {search: $s}) { nodes { name } } }"
@@ -125,3 +125,16 @@ def test_development_lines_are_readable(captured: io.StringIO) -> None:
     line = captured.getvalue().strip()
     assert not line.startswith("{")
     assert "request" in line and "method=GET" in line and "status=200" in line
+
+
+async def test_a_log_stream_that_cannot_be_written_never_fails_a_request(
+    engine: AsyncEngine, database_url: str, captured: io.StringIO
+) -> None:
+    async with http_client(engine, test_settings(database_url)) as client:
+        configure_logging(Settings(environment="production"), stream=captured)
+        answered = await client.post("/graphql", json={"query": "{ __typename }"})
+        assert answered.status_code == 200
+        assert orjson.loads(captured.getvalue().splitlines()[-1])["logger"] == "gateway.access"
+        captured.close()  # as a test runner's captured stderr is, or a log file on a full disk
+        answered = await client.post("/graphql", json={"query": "{ __typename }"})
+        assert answered.status_code == 200
