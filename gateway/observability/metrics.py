@@ -183,6 +183,19 @@ _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 _seen_operations: set[str] = set()
 
 
+_children: dict[tuple[Any, ...], Any] = {}
+
+
+def labelled(metric: Any, *values: str) -> Any:
+    """`metric.labels(*values)`, kept: prometheus_client checks and locks on every call, and
+    each request labels four metrics (the label values are bounded, so is this)."""
+    key = (metric, *values)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*values)
+    return found
+
+
 def operation_label(name: str | None) -> str:
     """The operation name as a label value: "" when anonymous, "other" past the bound."""
     if not name:
