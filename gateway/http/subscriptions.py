@@ -134,6 +134,16 @@ class Subscriptions:
             return [_error(error.message, code, retryAfter=retry_after)]
         return None
 
+    async def refuse_upgrade(self, client_ip: str) -> HttpError | None:
+        """Counts a WebSocket upgrade as an HTTP request from its client IP (an upgrade is
+        one); the refusal past the limit, before anything is accepted."""
+        endpoint = self.endpoint
+        try:
+            await endpoint.limit_rate(f"ip:{client_ip}", endpoint.rate_per_ip, "ip")
+        except HttpError as error:
+            return error
+        return None
+
     async def take(self, identity: Identity) -> Slot:
         """A place under the identity's limit of subscriptions, across every process that
         shares Redis (ADR 0260); Refusal past it (429 over SSE), or 503 when it cannot be
@@ -814,6 +824,20 @@ class WebSocketEndpoint:
         if PROTOCOL not in scope.get("subprotocols", ()):
             await websocket.accept()
             await websocket.close(SUBPROTOCOL, "Subprotocol not acceptable: use " + PROTOCOL)
+            return
+        refused = await self.service.refuse_upgrade(
+            websocket.client.host if websocket.client else "unknown"
+        )
+        if refused is not None:
+            code = refused.code or STATUS_CODES.get(refused.status, "BAD_REQUEST")
+            if "websocket.http.response" in scope.get("extensions", {}):
+                # The handshake's own answer: 429 (or 503) with Retry-After, as over HTTP.
+                denial = error_response(
+                    refused.status, refused.message, code, headers=refused.headers
+                )
+                await websocket.send_denial_response(denial)
+            else:  # a server without the extension: its 403 for a refused handshake
+                await websocket.close()
             return
         await websocket.accept(subprotocol=PROTOCOL)
         # The handshake's Accept-Language, as LanguageEdge reads it for HTTP (ADR 0210): the

@@ -351,3 +351,29 @@ async def _members(redis: Any, caller: str) -> set[str]:
     with contextlib.suppress(Exception):
         return {m.decode() for m in await redis.zrange(PREFIX + caller, 0, -1)}
     return set()
+
+
+async def test_websocket_upgrades_are_rate_limited_per_client_ip(
+    tmp_path: Path, database_url: str
+) -> None:
+    """An upgrade is an HTTP request from its client IP: past the per-IP limit the handshake
+    itself is refused, 429 with Retry-After, before anything is accepted."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    per_ip = 3
+    with gateway_serve(
+        database_url, tmp_path, GATEWAY_RATE_LIMIT_PER_IP=f"{per_ip}/3600"
+    ) as served:
+        ws_url = served.url.replace("http://", "ws://") + "/graphql"
+        options: dict[str, Any] = {"subprotocols": ["graphql-transport-ws"], "open_timeout": 30}
+        for _ in range(per_ip):
+            async with connect(ws_url, **options):
+                pass  # accepted: counted, then left before connection_init
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(ws_url, **options):
+                pass
+        response = refused.value.response
+        assert response.status_code == 429
+        assert 0 < int(response.headers["Retry-After"]) <= 3600
+        assert b"RATE_LIMITED" in response.body
