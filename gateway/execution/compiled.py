@@ -488,9 +488,9 @@ async def call_resolver(
         None,  # type: ignore[arg-type]
     )
     arguments = get_argument_values(root.field_def, root.node, variables)
-    direct = direct_call(root.field_def, context.schema)
-    if context_value.refused:
-        direct = None  # RefuseOutOfBounds answers (not on these roads: belt and braces)
+    # With inputs past their bounds RefuseOutOfBounds answers (not on these roads: belt and
+    # braces), through Strawberry's wrapper.
+    direct = None if context_value.refused else direct_call(root.field_def, context.schema)
     try:
         if direct is not None:
             result = direct(None, info, arguments)

@@ -123,17 +123,15 @@ class DirectCall:
             for argument in field.arguments
         ]
         resolver = field.base_resolver
-        self.pass_self = bool(resolver and resolver.self_parameter)
+        assert resolver is not None  # direct_call serves fields with a resolver only
+        self.pass_self = resolver.self_parameter is not None
         self.source_names = [
             parameter.name
-            for parameter in (
-                resolver and resolver.parent_parameter,
-                resolver and resolver.root_parameter,
-            )
-            if parameter
+            for parameter in (resolver.parent_parameter, resolver.root_parameter)
+            if parameter is not None
         ]
-        info = resolver and resolver.info_parameter
-        self.info_name = info.name if info else None
+        info = resolver.info_parameter
+        self.info_name = info.name if info is not None else None
 
     def convert(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The resolver's keyword arguments of graphql-core's coerced `arguments`, as

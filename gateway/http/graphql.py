@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from graphql import ExecutionResult, GraphQLError, NoSchemaIntrospectionCustomRule, OperationType
 from graphql import execute as graphql_execute
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import Response
 
 from domain import statements
@@ -283,8 +283,7 @@ class GraphQLEndpoint:
             if self.subscriptions is not None and self.subscriptions.wants_stream(request):
                 return await self._stream(request)
             media = _accept(request)
-            client_ip = _client_ip(request)
-            await self.limit_rate(f"ip:{client_ip}", self.rate_per_ip, "ip")
+            await self.limit_rate(f"ip:{client_ip(request)}", self.rate_per_ip, "ip")
             identity = await self._authenticate(request)
             _request_note(request).identity = identity.role.value.lower()
             await self.limit_rate(f"id:{identity.subject}", self.rate_per_identity, "identity")
@@ -328,7 +327,7 @@ class GraphQLEndpoint:
     async def _stream(self, request: Request) -> Response:
         """A subscription over Server-Sent Events (gateway.http.subscriptions)."""
         assert self.subscriptions is not None
-        await self.limit_rate(f"ip:{_client_ip(request)}", self.rate_per_ip, "ip")
+        await self.limit_rate(f"ip:{client_ip(request)}", self.rate_per_ip, "ip")
         header = request.headers.get("authorization")
         identity, until = await self.authenticate(header)
         _request_note(request).identity = identity.role.value.lower()
@@ -350,7 +349,7 @@ class GraphQLEndpoint:
         """A POST's GraphQL request: its headers checked, then its whole body read under its
         deadline, slow bodies bounded per client IP and per caller (ADR 0132)."""
         _check_post(request, self.runtime.settings.max_body_bytes)
-        keys = (f"ip:{_client_ip(request)}", f"caller:{identity.caller_key}")
+        keys = (f"ip:{client_ip(request)}", f"caller:{identity.caller_key}")
         return _parse_post(await self.bodies.read(request.receive, keys))
 
     async def _authenticate(self, request: Request) -> Identity:
@@ -908,7 +907,8 @@ def _rate(raw: str) -> Rate | None:
     return None if parsed is None else Rate(*parsed)
 
 
-def _client_ip(request: Request) -> str:
+def client_ip(request: HTTPConnection) -> str:
+    """The client's address (a request's or a WebSocket's), as the rate limits key it."""
     # Behind a proxy, run uvicorn with --proxy-headers and --forwarded-allow-ips so that
     # request.client is the real client (docs/security.md).
     return request.client.host if request.client else "unknown"

@@ -30,7 +30,7 @@ import orjson
 from graphql import ExecutionResult, GraphQLError, OperationType
 from graphql import subscribe as graphql_subscribe
 from graphql.execution.values import get_argument_values
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -42,7 +42,7 @@ from gateway.execution.events import EventPlan, EventPlans
 from gateway.execution.persisted import DocumentRefused
 from gateway.execution.planner import Unplannable
 from gateway.http.errors import STATUS_CODES, error_response
-from gateway.http.graphql import HttpError, _parse_request
+from gateway.http.graphql import HttpError, _parse_request, client_ip
 from gateway.http.language import negotiate
 from gateway.http.runtime import Runtime
 from gateway.http.slots import LimitReached, Slot, SlotsUnavailable, SubscriptionSlots
@@ -121,28 +121,31 @@ class Subscriptions:
 
     # ------------------------------------------------------------------------- limits
 
-    async def limit_rate(self, identity: Identity, client_ip: str) -> list[dict[str, Any]] | None:
-        """Counts a subscribe as the HTTP layer counts a query (per client IP, then per
-        identity, the same limiter and buckets); the errors to answer past a limit."""
+    async def rate_refusal(
+        self, connection: HTTPConnection, identity: Identity | None = None
+    ) -> HttpError | None:
+        """Counts a WebSocket upgrade or a subscribe as the HTTP layer counts a request (per
+        client IP, then, given the identity, per identity: the same limiter and buckets); the
+        refusal past a limit, else None."""
         endpoint = self.endpoint
         try:
-            await endpoint.limit_rate(f"ip:{client_ip}", endpoint.rate_per_ip, "ip")
-            await endpoint.limit_rate(f"id:{identity.subject}", endpoint.rate_per_identity)
-        except HttpError as error:
-            retry_after = int((error.headers or {}).get("Retry-After", "1"))
-            code = error.code or STATUS_CODES[error.status]
-            return [_error(error.message, code, retryAfter=retry_after)]
-        return None
-
-    async def refuse_upgrade(self, client_ip: str) -> HttpError | None:
-        """Counts a WebSocket upgrade as an HTTP request from its client IP (an upgrade is
-        one); the refusal past the limit, before anything is accepted."""
-        endpoint = self.endpoint
-        try:
-            await endpoint.limit_rate(f"ip:{client_ip}", endpoint.rate_per_ip, "ip")
+            await endpoint.limit_rate(f"ip:{client_ip(connection)}", endpoint.rate_per_ip, "ip")
+            if identity is not None:
+                await endpoint.limit_rate(f"id:{identity.subject}", endpoint.rate_per_identity)
         except HttpError as error:
             return error
         return None
+
+    async def limit_rate(
+        self, identity: Identity, connection: HTTPConnection
+    ) -> list[dict[str, Any]] | None:
+        """A subscribe's rate limits (`rate_refusal`); the errors to answer past one."""
+        error = await self.rate_refusal(connection, identity)
+        if error is None:
+            return None
+        retry_after = int((error.headers or {}).get("Retry-After", "1"))
+        code = error.code or STATUS_CODES[error.status]
+        return [_error(error.message, code, retryAfter=retry_after)]
 
     async def take(self, identity: Identity) -> Slot:
         """A place under the identity's limit of subscriptions, across every process that
@@ -686,8 +689,7 @@ class Connection:
         if subscription_id in self.running:
             await self.close(DUPLICATE_ID, f"Subscriber for {subscription_id[:60]} already exists")
         # Counted as a query is, before any other check: a refused subscribe counts too.
-        client = self.websocket.client
-        limited = await self.service.limit_rate(identity, client.host if client else "unknown")
+        limited = await self.service.limit_rate(identity, self.websocket)
         if limited is not None:
             await self._error(subscription_id, limited)
             return
@@ -825,9 +827,7 @@ class WebSocketEndpoint:
             await websocket.accept()
             await websocket.close(SUBPROTOCOL, "Subprotocol not acceptable: use " + PROTOCOL)
             return
-        refused = await self.service.refuse_upgrade(
-            websocket.client.host if websocket.client else "unknown"
-        )
+        refused = await self.service.rate_refusal(websocket)
         if refused is not None:
             code = refused.code or STATUS_CODES.get(refused.status, "BAD_REQUEST")
             if "websocket.http.response" in scope.get("extensions", {}):
