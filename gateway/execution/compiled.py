@@ -756,6 +756,22 @@ def _directive_variables(
 RootPlanner = Callable[[Planner, str, str, FieldNode, Any, list[FieldDetails]], RootField]
 
 
+def root_fields(
+    schema: Any,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDetails],
+    variables: VariableValues,
+) -> tuple[Planner, GraphQLObjectType, dict[str, list[FieldDetails]]]:
+    """A planner for the operation, its root type, and its root fields by response key (as
+    graphql-core collects them: fragments, @skip/@include)."""
+    graphql_schema = schema._schema
+    root_type = graphql_schema.get_root_type(operation.operation)
+    assert root_type is not None
+    planner = Planner(Context(schema, graphql_schema, fragments, variables, operation))
+    grouped = collect_fields(graphql_schema, fragments, variables, root_type, operation)
+    return planner, root_type, grouped.grouped_field_set
+
+
 class PlanCache:
     """Plans, or the reason none could be made, by document, operation and the values of the
     variables its @skip/@include read; the least recently used dropped past `size`."""
@@ -844,13 +860,7 @@ class CompiledReads:
         fragments: dict[str, FragmentDetails],
         variables: VariableValues,
     ) -> CompiledOperation:
-        query_type = self.graphql_schema.query_type
-        assert query_type is not None
-        context = Context(self.schema, self.graphql_schema, fragments, variables, operation)
-        planner = Planner(context)
-        grouped = collect_fields(
-            self.graphql_schema, fragments, variables, query_type, operation
-        ).grouped_field_set
+        planner, query_type, grouped = root_fields(self.schema, operation, fragments, variables)
         roots: list[RootField] = []
         for key, details in grouped.items():
             node = details[0].node
@@ -894,13 +904,7 @@ class CompiledReads:
         fragments: dict[str, FragmentDetails],
         variables: VariableValues,
     ) -> MutationPayloads:
-        mutation_type = self.graphql_schema.mutation_type
-        assert mutation_type is not None
-        context = Context(self.schema, self.graphql_schema, fragments, variables, operation)
-        planner = Planner(context)
-        grouped = collect_fields(
-            self.graphql_schema, fragments, variables, mutation_type, operation
-        ).grouped_field_set
+        planner, mutation_type, grouped = root_fields(self.schema, operation, fragments, variables)
         payloads: dict[str, ValuePlan] = {}
         reasons: dict[str, str] = {}
         roots: list[RootField] = []
@@ -915,7 +919,7 @@ class CompiledReads:
                 payloads[key] = planner.value_plan(field_def.type, details)
             except Unplannable as error:
                 reasons[key] = str(error)
-        return MutationPayloads(payloads, reasons, roots, context)
+        return MutationPayloads(payloads, reasons, roots, planner.context)
 
     def resolver_root(self, request: RootRequest) -> ResolverRoot:
         planner, key, name, node, field_def, details = request

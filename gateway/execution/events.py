@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode
-from graphql.execution.collect_fields import FragmentDetails, collect_fields
+from graphql.execution.collect_fields import FragmentDetails
 from graphql.execution.values import VariableValues, get_argument_values
 
 from domain.changes import Change
 from domain.identity import Identity
 from domain.reads.batched import Reader
-from gateway.execution.compiled import ByIdRoot, PlanCache, _Run, resolve_pending
+from gateway.execution.compiled import ByIdRoot, PlanCache, _Run, resolve_pending, root_fields
 from gateway.execution.documents import PreparedDocument
-from gateway.execution.planner import Context, Planner, Unplannable
+from gateway.execution.planner import Unplannable
 from gateway.resolvers.subscriptions import FIELD_TYPES, TYPE_OF_KIND
 from gateway.settings import Settings
 
@@ -80,13 +80,9 @@ class EventPlans:
         fragments: dict[str, FragmentDetails],
         variables: VariableValues,
     ) -> ByIdRoot:
-        subscription_type = self.graphql_schema.subscription_type
-        assert subscription_type is not None
-        context = Context(self.schema, self.graphql_schema, fragments, variables, operation)
-        planner = Planner(context)
-        grouped = collect_fields(
-            self.graphql_schema, fragments, variables, subscription_type, operation
-        ).grouped_field_set
+        planner, subscription_type, grouped = root_fields(
+            self.schema, operation, fragments, variables
+        )
         if len(grouped) != 1:
             raise Unplannable("a subscription selects one root field")
         ((key, details),) = grouped.items()
