@@ -14,7 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,19 @@ def _postgres_bin() -> Path | None:
     return Path(pg_ctl).parent if pg_ctl else None
 
 
-def _wait_for_port(port: int, seconds: float = 30.0) -> None:
+def wait_for_port(
+    port: int, host: str = "127.0.0.1", seconds: float = 30.0, process: Any = None
+) -> None:
+    """Until something listens on host:port; RuntimeError past `seconds`, or at once when
+    the `process` meant to listen has exited."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the process for {host}:{port} exited ({process.returncode})")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.2):
             return
         time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+    raise RuntimeError(f"nothing listens on {host}:{port}")
 
 
 class ThrowawayPostgres:
@@ -97,7 +103,7 @@ class ThrowawayPostgres:
             "-w",
             "start",
         )
-        _wait_for_port(self.port)
+        wait_for_port(self.port)
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
@@ -132,17 +138,22 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
 
 
 class ThrowawayRedis:
-    """A redis-server of the test's own on a free port, which the test may hang (SIGSTOP)."""
+    """A redis-server of the test's own on a free port, which the test may hang (SIGSTOP):
+    on loopback, or on the addresses in `listen` (the scale test's hosts reach it there)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, listen: Sequence[str] = ("127.0.0.1",)) -> None:
         self.port = free_port()
+        folder.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
                 "redis-server",
                 "--port",
                 str(self.port),
                 "--bind",
-                "127.0.0.1",
+                *listen,
+                # No password: served to the test's own addresses only.
+                "--protected-mode",
+                "no",
                 "--save",
                 "",
                 "--appendonly",
@@ -152,12 +163,16 @@ class ThrowawayRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
-        _wait_for_port(self.port)
+        wait_for_port(self.port, process=self.process)
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return self.url_at("127.0.0.1")
+
+    def url_at(self, host: str) -> str:
+        return f"redis://{host}:{self.port}/0"
 
     def hang(self) -> None:
         """The process stops answering; the kernel still accepts its connections."""

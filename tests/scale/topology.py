@@ -26,12 +26,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from tests.gateway.helpers import JWT_SECRET
-from tests.servers import _postgres_bin, free_port
+from tests.servers import ThrowawayRedis, _postgres_bin, free_port, wait_for_port
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 PREFIX = "gwscale"  # namespaces: gwscale-<pid>-<host>; veths: gws<pid><host>, gwp<pid><host>
@@ -46,17 +45,6 @@ def _run(*command: str, check: bool = True, timeout: float = 120) -> subprocess.
     if check and done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed: {(done.stderr or done.stdout)[-2000:]}")
     return done
-
-
-def wait_for(host: str, port: int, seconds: float = 60.0, process: Any = None) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the process for {host}:{port} exited ({process.returncode})")
-        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {host}:{port}")
 
 
 def impossible_reason() -> str | None:
@@ -173,7 +161,7 @@ class Cluster:
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
             "-l", str(self.folder / "log"), "-w", "-t", "60", "start",
         )  # fmt: skip
-        wait_for("127.0.0.1", self.port)
+        wait_for_port(self.port, seconds=60)
 
     def kill(self) -> None:
         """Stops it the way a crash would (immediate: no checkpoint, clients cut off)."""
@@ -188,36 +176,6 @@ class Cluster:
             "-At", "-c", statement,
         )  # fmt: skip
         return found.stdout.strip()
-
-
-class Redis:
-    def __init__(self, folder: Path, listen: list[str]) -> None:
-        self.port = free_port()
-        folder.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                *listen,
-                "--protected-mode",
-                "no",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(folder),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        wait_for("127.0.0.1", self.port, process=self.process)
-
-    def url(self, host: str) -> str:
-        return f"redis://{host}:{self.port}/0"
 
 
 @dataclass
@@ -380,7 +338,7 @@ class HAProxy:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        wait_for("127.0.0.1", self.port, process=self.process)
+        wait_for_port(self.port, seconds=60, process=self.process)
 
     @property
     def url(self) -> str:
@@ -424,7 +382,7 @@ class Topology:
     folder: Path
     primary: Cluster
     replica: Cluster
-    redis: Redis
+    redis: ThrowawayRedis
     hosts: list[Host]
     haproxy: HAProxy
     notes: list[str] = field(default_factory=list)
@@ -500,14 +458,14 @@ def topology(
         replica.start("hot_standby=on", *replica_settings)
         stage("replica")
 
-        redis = Redis(folder / "redis", listen)
+        redis = ThrowawayRedis(folder / "redis", listen)
         undo.callback(_stop_process, redis.process)
 
         for host in made:
             env = {
                 "GATEWAY_ENV": "production",
                 "GATEWAY_DATABASE_URL": primary.url(host.root_ip),
-                "GATEWAY_REDIS_URL": redis.url(host.root_ip),
+                "GATEWAY_REDIS_URL": redis.url_at(host.root_ip),
                 "GATEWAY_JWT_SECRET": JWT_SECRET,
                 "GATEWAY_FORWARDED_ALLOW_IPS": host.root_ip,
                 "GATEWAY_OUTBOX_WORKER": "off",
